@@ -1,0 +1,229 @@
+"""The optimistic local view (DESIGN rule 5): replica rows with pending mutations drawn on top.
+
+Pure functions of (replica rows, outbox items) so they are tested without a database or a server, and
+recomputed from scratch after every pull. ``items`` are the outbox items still to overlay: unanswered
+ones, and applied ones whose effects have not been pulled yet (so nothing vanishes and reappears).
+The replica always wins when it already holds a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from server.protocol import (
+    DepositCancel,
+    DepositCreate,
+    DepositReject,
+    DepositVerify,
+    WithdrawalCancel,
+    WithdrawalCreate,
+    WithdrawalReject,
+    WithdrawalVerify,
+)
+
+from .models import BalanceView, CashInHand, DepositView, MemberView, QueuedItem, WithdrawalView
+
+__all__ = [
+    "PENDING",
+    "member_views",
+    "search_members",
+    "deposit_views",
+    "withdrawal_views",
+    "balance_views",
+    "cash_in_hand",
+]
+
+PENDING = "pending"
+"""The status of a deposit/withdrawal that exists only in this device's outbox."""
+
+_DEPOSIT_ACTIONS = (DepositCancel, DepositVerify, DepositReject)
+_WITHDRAWAL_ACTIONS = (WithdrawalCancel, WithdrawalVerify, WithdrawalReject)
+
+
+def _tag(op: object) -> str:
+    return type(op).__struct_config__.tag  # type: ignore[attr-defined,no-any-return]
+
+
+def member_views(rows: Iterable[dict[str, Any]]) -> list[MemberView]:
+    views = [
+        MemberView(
+            id=int(r["id"]), number=str(r.get("number", "")), name=str(r.get("name", "")), kind=str(r.get("kind", "")),
+            location_id=int(r.get("location_id") or 0), active=bool(r.get("active", True)),
+        )
+        for r in rows
+    ]
+    return sorted(views, key=lambda m: (m.number, m.id))
+
+
+def search_members(rows: Iterable[dict[str, Any]], text: str | None = None) -> list[MemberView]:
+    """Members whose name or number contains ``text`` (case-insensitive); all of them without text."""
+    members = member_views(rows)
+    needle = (text or "").strip().casefold()
+    if not needle:
+        return members
+    return [m for m in members if needle in m.name.casefold() or needle in m.number.casefold()]
+
+
+def _pending_actions(items: Sequence[QueuedItem], kinds: tuple[type, ...], field: str) -> dict[str, str]:
+    """Target id -> name of the latest pending action (cancel/verify/reject) on it."""
+    actions: dict[str, str] = {}
+    for item in items:
+        if isinstance(item.op, kinds):
+            actions[getattr(item.op, field)] = _tag(item.op)
+    return actions
+
+
+def deposit_views(
+    rows: Iterable[dict[str, Any]],
+    items: Sequence[QueuedItem],
+    *,
+    member_id: int | None = None,
+    status: str | None = None,
+) -> list[DepositView]:
+    """Deposits newest first: pending local ones, then the replica's (marked if an action is pending)."""
+    actions = _pending_actions(items, _DEPOSIT_ACTIONS, "deposit_id")
+    server: list[DepositView] = []
+    known: set[str] = set()
+    for r in rows:
+        known.add(str(r["id"]))
+        pending_op = actions.get(str(r["id"]))
+        server.append(
+            DepositView(
+                id=str(r["id"]), member_id=int(r["member_id"]), savings_type=str(r["savings_type"]),
+                kind=str(r.get("kind", "")), amount=int(r["amount"]), location_id=int(r.get("location_id") or 0),
+                status=str(r["status"]), code=r.get("code"), created_by=r.get("created_by"),
+                created_at=r.get("created_at"), device_time=r.get("device_time"), note=r.get("note") or "",
+                attachment=r.get("attachment"), reason=r.get("reason"), pending=pending_op is not None,
+                pending_op=pending_op, cancelling=pending_op == "deposit.cancel",
+            )
+        )
+    local: list[DepositView] = []
+    for item in items:
+        op = item.op
+        if not isinstance(op, DepositCreate) or op.deposit_id in known:
+            continue
+        pending_op = actions.get(op.deposit_id)
+        local.append(
+            DepositView(
+                id=op.deposit_id, member_id=op.member_id, savings_type=op.savings_type, kind=op.kind, amount=op.amount,
+                location_id=op.location_id, status=PENDING, created_by=item.user_id, created_at=item.queued_at,
+                device_time=item.device_time, note=op.note, attachment=op.attachment, pending=True,
+                pending_op=pending_op or "deposit.create", cancelling=pending_op == "deposit.cancel",
+                mutation_id=item.id,
+            )
+        )
+    server.sort(key=lambda d: (d.created_at or "", d.id), reverse=True)
+    local.sort(key=lambda d: d.mutation_id or 0, reverse=True)
+    views = local + server
+    if member_id is not None:
+        views = [d for d in views if d.member_id == member_id]
+    if status is not None:
+        views = [d for d in views if d.status == status]
+    return views
+
+
+def withdrawal_views(
+    rows: Iterable[dict[str, Any]],
+    items: Sequence[QueuedItem],
+    *,
+    member_id: int | None = None,
+    status: str | None = None,
+) -> list[WithdrawalView]:
+    """Withdrawals newest first, built like ``deposit_views``."""
+    actions = _pending_actions(items, _WITHDRAWAL_ACTIONS, "withdrawal_id")
+    server: list[WithdrawalView] = []
+    known: set[str] = set()
+    for r in rows:
+        known.add(str(r["id"]))
+        pending_op = actions.get(str(r["id"]))
+        server.append(
+            WithdrawalView(
+                id=str(r["id"]), member_id=int(r["member_id"]), savings_type=str(r["savings_type"]),
+                amount=int(r["amount"]), method=str(r.get("method", "")), location_id=int(r.get("location_id") or 0),
+                status=str(r["status"]), code=r.get("code"), created_by=r.get("created_by"),
+                created_at=r.get("created_at"), device_time=r.get("device_time"), note=r.get("note") or "",
+                reason=r.get("reason"), pending=pending_op is not None, pending_op=pending_op,
+                cancelling=pending_op == "withdrawal.cancel",
+            )
+        )
+    local: list[WithdrawalView] = []
+    for item in items:
+        op = item.op
+        if not isinstance(op, WithdrawalCreate) or op.withdrawal_id in known:
+            continue
+        pending_op = actions.get(op.withdrawal_id)
+        local.append(
+            WithdrawalView(
+                id=op.withdrawal_id, member_id=op.member_id, savings_type=op.savings_type, amount=op.amount,
+                method=op.method, location_id=op.location_id, status=PENDING, created_by=item.user_id,
+                created_at=item.queued_at, device_time=item.device_time, note=op.note, pending=True,
+                pending_op=pending_op or "withdrawal.create", cancelling=pending_op == "withdrawal.cancel",
+                mutation_id=item.id,
+            )
+        )
+    server.sort(key=lambda w: (w.created_at or "", w.id), reverse=True)
+    local.sort(key=lambda w: w.mutation_id or 0, reverse=True)
+    views = local + server
+    if member_id is not None:
+        views = [w for w in views if w.member_id == member_id]
+    if status is not None:
+        views = [w for w in views if w.status == status]
+    return views
+
+
+def balance_views(
+    member_id: int,
+    accounts: Iterable[dict[str, Any]],
+    savings_types: Iterable[dict[str, Any]],
+    deposits: Sequence[DepositView],
+    withdrawals: Sequence[WithdrawalView],
+) -> list[BalanceView]:
+    """A member's balances per savings type.
+
+    ``available`` = balance - held (server) - pending local withdrawal requests, so a request made
+    offline is already counted against what can still be requested. ``pending_deposits`` = deposits not
+    yet verified (server ``unverified`` plus local pending ones): shown, never added to the balance.
+    """
+    types = {str(t["code"]): t for t in savings_types}
+    by_type: dict[str, dict[str, Any]] = {}
+    for a in accounts:
+        if int(a["member_id"]) == member_id:
+            by_type[str(a["savings_type"])] = a
+    for w in withdrawals:
+        if w.member_id == member_id and w.status == PENDING:
+            by_type.setdefault(w.savings_type, {"member_id": member_id, "savings_type": w.savings_type})
+    for d in deposits:
+        if d.member_id == member_id and d.status in (PENDING, "unverified"):
+            by_type.setdefault(d.savings_type, {"member_id": member_id, "savings_type": d.savings_type})
+    views = []
+    for code, account in by_type.items():
+        balance, held = int(account.get("balance") or 0), int(account.get("held") or 0)
+        pending_out = sum(w.amount for w in withdrawals if w.member_id == member_id and w.savings_type == code
+                          and w.status == PENDING and not w.cancelling)
+        pending_in = sum(d.amount for d in deposits if d.member_id == member_id and d.savings_type == code
+                         and d.status in (PENDING, "unverified") and not d.cancelling)
+        info = types.get(code, {})
+        views.append(
+            BalanceView(
+                member_id=member_id, savings_type=code, name=str(info.get("name", code)),
+                withdrawable=bool(info.get("withdrawable", False)), balance=balance, held=held,
+                pending_withdrawals=pending_out, available=balance - held - pending_out, pending_deposits=pending_in,
+            )
+        )
+    order = list(types)
+    views.sort(key=lambda b: (order.index(b.savings_type) if b.savings_type in order else len(order), b.savings_type))
+    return views
+
+
+def cash_in_hand(deposits: Sequence[DepositView], user_id: int) -> CashInHand:
+    """The officer's offline (cash) deposits not yet verified: unverified on the server plus pending here."""
+    mine = [
+        d for d in deposits
+        if d.kind == "offline" and d.created_by == user_id and d.status in ("unverified", PENDING)
+    ]
+    local = [d for d in mine if d.status == PENDING]
+    return CashInHand(
+        total=sum(d.amount for d in mine), count=len(mine),
+        unsynced_total=sum(d.amount for d in local), unsynced_count=len(local),
+    )

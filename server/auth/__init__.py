@@ -1,0 +1,1 @@
+"""Authentication: password hashing, tokens, and the login/refresh/logout use cases."""

@@ -1,0 +1,91 @@
+"""A demo cooperative: two locations, three savings types, bank accounts, 20 members and a badan,
+three officers (two sharing a location), a board member and an admin, with opening balances posted
+through the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from server.auth.passwords import Passwords
+from server.domain.models import BankAccount, Deposit, Member, Posting
+from server.domain.savings import DEFAULT_SAVINGS_TYPES
+from server.storage import accounts, savings
+from server.storage.database import Connection, Database
+
+__all__ = ["DEMO_PASSWORD", "load_demo"]
+
+DEMO_PASSWORD = "rahasia123"
+
+LOCATIONS = [(1, "Kantor Pusat", "Jl. Slamet Riyadi 10, Surakarta"), (2, "Pabrik Sukoharjo", "Jl. Raya Solo-Sukoharjo km 7")]
+NAMES = [
+    "Budi Santoso", "Siti Rahayu", "Agus Setiawan", "Dewi Lestari", "Eko Prasetyo", "Fitri Handayani",
+    "Hendra Wijaya", "Indah Permatasari", "Joko Susilo", "Kartika Sari", "Lukman Hakim", "Maya Anggraini",
+    "Nur Hidayat", "Oktaviani Putri", "Purnomo Adi", "Ratna Dewi", "Slamet Riyanto", "Tri Wahyuni",
+    "Umar Said", "Wulan Sari",
+]
+STAFF = [
+    # id, username, name, role, locations
+    (101, "petugas1", "Rudi Hartono", "petugas", [1]),
+    (102, "petugas2", "Sri Mulyani", "petugas", [1]),
+    (103, "petugas3", "Bambang Irawan", "petugas", [2]),
+    (104, "pengurus1", "Ir. Hadi Susanto", "pengurus", []),
+    (105, "admin", "Admin Koperasi", "admin", []),
+]
+
+
+def _opening(conn: Connection, member: Member, savings_type: str, amount: int, now: dt.datetime) -> None:
+    deposit = Deposit(
+        id=str(uuid.uuid4()), code=savings.next_code(conn, "STR", now), member_id=member.id, savings_type=savings_type,
+        kind="offline", amount=amount, location_id=member.location_id, status="verified", created_by=105,
+        created_at=now, note="Saldo awal", decided_by=105, decided_at=now,
+    )
+    savings.insert_deposit(conn, deposit)
+    savings.post(conn, Posting(member.id, savings_type, amount, "deposit", deposit.id, deposit.code), now)
+
+
+def load_demo(db: Database, passwords: Passwords) -> bool:
+    """Load the demo cooperative once; returns False if the database already has members."""
+    hashes = {}
+
+    def write(conn: Connection) -> bool:
+        if conn.execute("SELECT 1 FROM members LIMIT 1").fetchone():
+            return False
+        now = dt.datetime.now(dt.timezone.utc)
+        for loc_id, name, address in LOCATIONS:
+            savings.insert_location(conn, loc_id, name, address)
+        for st in DEFAULT_SAVINGS_TYPES:
+            savings.insert_savings_type(conn, st)
+        savings.insert_bank_account(conn, BankAccount(1, "Bank Mandiri", "1380012345678", "Koperasi Karyawan Sejahtera"))
+        savings.insert_bank_account(conn, BankAccount(2, "BRI", "002101000123567", "Koperasi Karyawan Sejahtera"))
+        for staff_id, username, name, role, locs in STAFF:
+            accounts.insert_user(conn, user_id=staff_id, username=username, name=name, password_hash=hashes[username], role=role)
+            if locs:
+                accounts.assign_locations(conn, staff_id, locs)
+        for i, name in enumerate(NAMES, start=1):
+            member = Member(i, f"A{i:04d}", name, "anggota", 1 if i <= 12 else 2)
+            savings.insert_member(conn, member, now.date().isoformat())
+            username = f"anggota{i:02d}"
+            accounts.insert_user(
+                conn, user_id=i, username=username, name=name, password_hash=hashes[username], role="anggota", member_id=i
+            )
+            _opening(conn, member, "pokok", 100_000, now)
+            _opening(conn, member, "wajib", 50_000 * (6 + i % 7), now)
+            _opening(conn, member, "sukarela", 500_000 + 125_000 * i, now)
+        badan = Member(21, "B0001", "Paguyuban Karyawan Konimex", "badan", 1)
+        savings.insert_member(conn, badan, now.date().isoformat())
+        _opening(conn, badan, "sukarela", 2_500_000, now)
+        return True
+
+    usernames = [s[1] for s in STAFF] + [f"anggota{i:02d}" for i in range(1, len(NAMES) + 1)]
+    for username in usernames:
+        hashes[username] = passwords.hash(DEMO_PASSWORD)
+    return db.write_sync(write)
+
+
+def demo_accounts() -> list[tuple[str, str]]:
+    """(username, description) of every demo login, for printing."""
+    rows = [(u, f"{r} — {n}" + (f" (lokasi {', '.join(map(str, locs))})" if locs else "")) for _, u, n, r, locs in STAFF]
+    rows += [(f"anggota{i:02d}", f"anggota — {n}") for i, n in enumerate(NAMES, start=1)]
+    return rows

@@ -1,0 +1,169 @@
+"""The cooperative's records as the domain sees them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from msgspec import Struct
+
+__all__ = [
+    "COOP_TZ",
+    "Role",
+    "Actor",
+    "SavingsType",
+    "Member",
+    "BankAccount",
+    "SavingsAccount",
+    "Deposit",
+    "Withdrawal",
+    "Posting",
+    "Limits",
+    "DEPOSIT_STATUS_LABELS",
+    "WITHDRAWAL_STATUS_LABELS",
+]
+
+COOP_TZ = ZoneInfo("Asia/Jakarta")
+"""The cooperative's calendar: dates a member types (a transfer date) are WIB dates."""
+
+Role = Literal["anggota", "petugas", "pengurus", "admin"]
+OFFICER: Role = "petugas"
+ELEVATED: frozenset[str] = frozenset({"pengurus", "admin"})
+
+TxStatus = Literal["unverified", "verified", "cancelled", "rejected"]
+
+DEPOSIT_STATUS_LABELS: dict[str, str] = {
+    "unverified": "Belum Diverifikasi",
+    "verified": "Verifikasi",
+    "cancelled": "Dibatalkan",
+    "rejected": "Ditolak",
+}
+WITHDRAWAL_STATUS_LABELS = DEPOSIT_STATUS_LABELS
+
+
+class Actor(Struct, frozen=True):
+    """Who is acting: the authenticated user with their role, member record and locations."""
+
+    user_id: int
+    role: Role
+    member_id: int | None = None
+    location_ids: frozenset[int] = frozenset()
+
+    @property
+    def is_officer(self) -> bool:
+        return self.role == OFFICER
+
+    @property
+    def is_elevated(self) -> bool:
+        return self.role in ELEVATED
+
+    def serves(self, location_id: int) -> bool:
+        """True if the actor is an officer of that location."""
+        return self.is_officer and location_id in self.location_ids
+
+
+class SavingsType(Struct, frozen=True):
+    """Simpanan pokok/wajib/sukarela; only withdrawable types can be withdrawn while a member."""
+
+    code: str
+    name: str
+    withdrawable: bool
+
+
+class Member(Struct, frozen=True):
+    """An anggota (person) or a badan (an organisation that holds savings like a member)."""
+
+    id: int
+    number: str
+    name: str
+    kind: Literal["anggota", "badan"]
+    location_id: int
+    active: bool = True
+
+
+class BankAccount(Struct, frozen=True):
+    """One of the cooperative's own bank accounts, the destination of a self-service transfer."""
+
+    id: int
+    bank: str
+    number: str
+    holder: str
+    active: bool = True
+
+
+class SavingsAccount(Struct, frozen=True):
+    """A member's balance in one savings type; ``held`` is reserved by pending withdrawals."""
+
+    member_id: int
+    savings_type: str
+    balance: int = 0
+    held: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+class Deposit(Struct, frozen=True):
+    id: str
+    code: str
+    member_id: int
+    savings_type: str
+    kind: Literal["offline", "mandiri"]
+    amount: int
+    location_id: int
+    status: TxStatus
+    created_by: int
+    created_at: dt.datetime
+    bank_account_id: int | None = None
+    transfer_date: dt.date | None = None
+    sender_bank: str | None = None
+    account_holder: str | None = None
+    note: str = ""
+    attachment: str | None = None
+    device_time: dt.datetime | None = None
+    decided_by: int | None = None
+    decided_at: dt.datetime | None = None
+    reason: str | None = None
+
+
+class Withdrawal(Struct, frozen=True):
+    id: str
+    code: str
+    member_id: int
+    savings_type: str
+    amount: int
+    method: Literal["transfer", "tunai"]
+    location_id: int
+    status: TxStatus
+    created_by: int
+    created_at: dt.datetime
+    bank_name: str | None = None
+    account_number: str | None = None
+    account_holder: str | None = None
+    note: str = ""
+    device_time: dt.datetime | None = None
+    decided_by: int | None = None
+    decided_at: dt.datetime | None = None
+    reason: str | None = None
+
+
+class Posting(Struct, frozen=True):
+    """A movement of a balance, to be appended to the ledger: positive credits, negative debits."""
+
+    member_id: int
+    savings_type: str
+    amount: int
+    kind: Literal["deposit", "withdrawal"]
+    ref_id: str
+    ref_code: str
+
+
+class Limits(Struct, frozen=True):
+    """Per-transaction amount limits, a setting of the cooperative."""
+
+    min_deposit: int = 1_000
+    max_deposit: int = 100_000_000
+    min_withdrawal: int = 10_000
+    max_withdrawal: int = 50_000_000

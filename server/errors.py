@@ -1,0 +1,107 @@
+"""Every error the server raises on purpose, with a stable machine code and a human message.
+
+The tree (HTTP status in brackets; the one mapping lives in ``server/http/errors.py``)::
+
+    LumbungError
+    ├── DomainError              a business rule refused the request; inside a mutation it becomes a
+    │   │                        recorded ``rejected`` result, on a read endpoint a 4xx
+    │   ├── InvalidInput     [422]  amount out of limits, missing field for the deposit kind, …
+    │   ├── NotFound         [404]  unknown member, deposit, savings type, …
+    │   ├── Forbidden        [403]  not the caller's data, wrong role, own transaction
+    │   └── InvalidState     [409]  already verified/cancelled, insufficient available balance
+    ├── AuthError            [401]  missing, expired, forged or revoked token; bad credentials
+    ├── AccessDenied         [403]  authenticated but not allowed (route guards, client ownership)
+    ├── RequestError         [400]  malformed body or parameters outside any mutation
+    ├── ProtocolError        [409]  protocol-level disagreement the client can recover from (gap)
+    ├── VersionUnsupported   [426]  protocol version the server cannot serve
+    ├── TooLarge             [413]  attachment over the size limit
+    ├── UnsupportedType      [415]  attachment of a type we do not accept
+    └── Retryable            [503]  temporary: try again later, nothing was done
+
+Messages are Bahasa Indonesia because they reach members and officers as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "LumbungError",
+    "DomainError",
+    "InvalidInput",
+    "NotFound",
+    "Forbidden",
+    "InvalidState",
+    "AuthError",
+    "AccessDenied",
+    "RequestError",
+    "ProtocolError",
+    "VersionUnsupported",
+    "TooLarge",
+    "UnsupportedType",
+    "Retryable",
+]
+
+
+class LumbungError(Exception):
+    """Base of our errors: ``code`` is stable for machines, ``message`` is for people."""
+
+    code: str = "error"
+
+    def __init__(self, code: str, message: str, detail: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.detail = detail
+
+
+class DomainError(LumbungError):
+    """A business rule refused the request."""
+
+
+class InvalidInput(DomainError):
+    pass
+
+
+class NotFound(DomainError):
+    pass
+
+
+class Forbidden(DomainError):
+    pass
+
+
+class InvalidState(DomainError):
+    pass
+
+
+class AuthError(LumbungError):
+    pass
+
+
+class AccessDenied(LumbungError):
+    pass
+
+
+class RequestError(LumbungError):
+    pass
+
+
+class ProtocolError(LumbungError):
+    pass
+
+
+class VersionUnsupported(LumbungError):
+    pass
+
+
+class TooLarge(LumbungError):
+    pass
+
+
+class UnsupportedType(LumbungError):
+    pass
+
+
+class Retryable(LumbungError):
+    pass

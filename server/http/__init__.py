@@ -1,0 +1,1 @@
+"""The HTTP layer: controllers, authentication, guards and the one exception mapper."""

@@ -1,0 +1,64 @@
+"""The Litestar application: routes, middleware, the exception mapper, OpenAPI, static PWA files."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from litestar import Litestar, Request, get
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+
+from server.settings import Settings
+
+from .controllers.attachments import AttachmentController
+from .controllers.auth import AdminController, AuthController
+from .controllers.reads import ReadController
+from .controllers.sync import SyncController
+from .errors import exception_handlers
+from .security import PUBLIC_API, AuthMiddleware
+from .services import build_services
+
+__all__ = ["create_app"]
+
+PWA_DIR = Path(__file__).resolve().parents[2] / "pwa"
+
+
+@get("/api/health", exclude_from_auth=True, tags=["health"])
+async def health(request: Request) -> dict[str, str]:
+    """Liveness and the database epoch (changes when the database is replaced)."""
+    from server.storage.feed import epoch
+
+    return {"status": "ok", "epoch": await request.app.state.services.db.read(epoch)}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    services = build_services(settings)
+
+    async def startup(app: Litestar) -> None:
+        services.pokes.bind(asyncio.get_running_loop())
+        services.db.start()
+
+    async def shutdown(app: Litestar) -> None:
+        services.db.close()
+
+    handlers: list = [health, AuthController, AdminController, SyncController, AttachmentController, ReadController]
+    if PWA_DIR.is_dir() and any(PWA_DIR.iterdir()):
+        handlers.append(create_static_files_router(
+            path="/", directories=[PWA_DIR], html_mode=True, include_in_schema=False, opt={"exclude_from_auth": True}
+        ))
+    exclude = [f"^{p}$" for p in PUBLIC_API] + ["^/schema", "^/api/health$"]
+    app = Litestar(
+        route_handlers=handlers,
+        middleware=[DefineMiddleware(AuthMiddleware, exclude=exclude)],
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        on_startup=[startup],
+        on_shutdown=[shutdown],
+        openapi_config=OpenAPIConfig(title="Lumbung API", version="1", path="/schema"),
+        request_max_body_size=settings.attachment_max_bytes + 1024 * 1024,
+        debug=False,
+    )
+    app.state.services = services
+    return app

@@ -1,0 +1,93 @@
+"""``/api/attachments``: transfer proofs stored by content hash (DESIGN rule 8).
+
+Uploading the same file twice is harmless; the declared type must match the file's magic bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from litestar import Controller, Request, Response, get, put
+
+from server.auth.service import utcnow
+from server.errors import InvalidInput, NotFound, TooLarge, UnsupportedType
+from server.protocol import AttachmentInfo
+from server.storage.database import Connection
+
+__all__ = ["AttachmentController"]
+
+_MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "application/pdf": (b"%PDF-",)}
+_ELEVATED = {"pengurus", "admin"}
+
+
+def _path(root: Path, sha256: str) -> Path:
+    return root / sha256[:2] / sha256
+
+
+class AttachmentController(Controller):
+    path = "/api/attachments"
+    tags = ["attachments"]
+
+    @put("/{sha256:str}", status_code=201)
+    async def upload(self, request: Request, sha256: str, data: bytes) -> Response[AttachmentInfo]:
+        """Store a file under its SHA-256; 200 if it is already stored."""
+        settings = request.app.state.services.settings
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in settings.attachment_types or content_type not in _MAGIC:
+            raise UnsupportedType(
+                "attachment_type_unsupported", "Bukti setoran harus berupa JPG, PNG atau PDF.",
+                {"allowed": list(settings.attachment_types)},
+            )
+        if len(data) > settings.attachment_max_bytes:
+            raise TooLarge(
+                "attachment_too_large", f"Ukuran berkas maksimal {settings.attachment_max_bytes // (1024 * 1024)} MB.",
+                {"max_bytes": settings.attachment_max_bytes},
+            )
+        if not any(data.startswith(magic) for magic in _MAGIC[content_type]):
+            raise UnsupportedType("attachment_type_mismatch", "Isi berkas tidak sesuai dengan jenisnya.")
+        if hashlib.sha256(data).hexdigest() != sha256.lower():
+            raise InvalidInput("attachment_hash_mismatch", "Berkas rusak saat dikirim (hash tidak cocok); kirim ulang.")
+        target = _path(settings.attachments_dir, sha256)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+        user_id, now = request.user.id, utcnow().isoformat()
+
+        def record(conn: Connection) -> bool:
+            cur = conn.execute(
+                "INSERT INTO attachments (sha256, size, content_type, uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (sha256) DO NOTHING",
+                (sha256, len(data), content_type, user_id, now),
+            )
+            return cur.rowcount == 1
+
+        created = await request.app.state.services.db.write(record)
+        return Response(AttachmentInfo(sha256, len(data), content_type), status_code=201 if created else 200)
+
+    @get("/{sha256:str}")
+    async def download(self, request: Request, sha256: str) -> Response[bytes]:
+        """The file, to its uploader and to whoever may see a transaction that names it."""
+        user = request.user
+
+        def allowed(conn: Connection) -> str | None:
+            row = conn.execute("SELECT content_type, uploaded_by FROM attachments WHERE sha256 = ?", (sha256,)).fetchone()
+            if row is None:
+                return None
+            if row["uploaded_by"] == user.id or user.role in _ELEVATED:
+                return str(row["content_type"])
+            locs = ",".join(str(int(x)) for x in user.location_ids) or "NULL"
+            seen = conn.execute(
+                f"SELECT 1 FROM deposits WHERE attachment = ? AND (member_id = ? OR created_by = ? OR location_id IN ({locs}))",
+                (sha256, user.member_id, user.id),
+            ).fetchone()
+            return str(row["content_type"]) if seen else None
+
+        content_type = await request.app.state.services.db.read(allowed)
+        if content_type is None:
+            raise NotFound("attachment_not_found", "Berkas tidak ditemukan.")
+        path = _path(request.app.state.services.settings.attachments_dir, sha256)
+        return Response(path.read_bytes(), media_type=content_type)

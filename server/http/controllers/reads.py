@@ -1,0 +1,193 @@
+"""Read API for the seed guide's screens: dashboard, histories, savings card, slip, officer views."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.params import FromQuery
+from msgspec import Struct
+
+from server.domain.models import DEPOSIT_STATUS_LABELS
+from server.domain.savings import SavingsCard, savings_card
+from server.domain.terbilang import terbilang
+from server.errors import Forbidden, NotFound, RequestError
+from server.storage import reads, savings
+from server.storage.accounts import UserRecord
+
+from ..security import roles
+
+__all__ = ["ReadController"]
+
+_ELEVATED = {"pengurus", "admin"}
+
+
+class Page(Struct):
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    page_size: int
+
+
+class Dashboard(Struct):
+    member: dict[str, Any]
+    balances: list[dict[str, Any]]
+    total_savings: int
+    plafon_angsuran: int | None = None
+    sisa_plafon: int | None = None
+    active_loans: list[dict[str, Any]] = []
+
+
+class CashInHand(Struct):
+    officer_id: int
+    total: int
+    count: int
+    items: list[dict[str, Any]]
+
+
+def _member_for(conn: Any, user: UserRecord, member_id: int | None) -> dict[str, Any]:
+    """The member the caller asks about, if they may see them (members: only themselves)."""
+    target = member_id if member_id is not None else user.member_id
+    if target is None:
+        raise RequestError("member_id_required", "Pilih anggota terlebih dahulu.")
+    member = savings.load_member(conn, target)
+    if member is None:
+        raise NotFound("member_not_found", "Anggota tidak ditemukan.")
+    allowed = (
+        user.role in _ELEVATED
+        or target == user.member_id
+        or (user.role == "petugas" and member.location_id in user.location_ids)
+    )
+    if not allowed:
+        raise Forbidden("not_owner", "Anda tidak berhak melihat data anggota ini.")
+    return {"id": member.id, "number": member.number, "name": member.name, "kind": member.kind,
+            "location_id": member.location_id}
+
+
+def _page(page: int, page_size: int) -> None:
+    if page < 1 or not 1 <= page_size <= 200:
+        raise RequestError("invalid_page", "Halaman dan ukuran halaman tidak valid (ukuran 1–200).")
+
+
+def _check_dates(*values: str | None) -> None:
+    for value in values:
+        if value is not None:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise RequestError("invalid_date", f"Tanggal '{value}' tidak valid (format YYYY-MM-DD).") from None
+
+
+class ReadController(Controller):
+    path = "/api"
+    tags = ["reads"]
+
+    @get("/dashboard")
+    async def dashboard(self, request: Request, member_id: FromQuery[int | None] = None) -> Dashboard:
+        """Dashboard Anggota: balance of each savings type; plafon fields arrive with the loans module."""
+        user = request.user
+
+        def read(conn: Any) -> Dashboard:
+            member = _member_for(conn, user, member_id)
+            lines = reads.balances(conn, member["id"])
+            for line in lines:
+                line["available"] = line["balance"] - line["held"]
+            return Dashboard(member=member, balances=lines, total_savings=sum(x["balance"] for x in lines))
+
+        return await request.app.state.services.db.read(read)
+
+    async def _history(self, request: Request, table: str, f: reads.HistoryFilter) -> Page:
+        _page(f.page, f.page_size)
+        _check_dates(f.date_from, f.date_to)
+        user = request.user
+        rows, total = await request.app.state.services.db.read(lambda c: reads.history(c, table, user, f))
+        for row in rows:
+            row["status_label"] = DEPOSIT_STATUS_LABELS[row["status"]]
+        return Page(rows, total, f.page, f.page_size)
+
+    @get("/deposits")
+    async def deposits(
+        self, request: Request, q: FromQuery[str | None] = None, kind: FromQuery[list[str] | None] = None, status: FromQuery[list[str] | None] = None,
+        date_from: FromQuery[str | None] = None, date_to: FromQuery[str | None] = None, location_id: FromQuery[int | None] = None,
+        member_id: FromQuery[int | None] = None, page: FromQuery[int] = 1, page_size: FromQuery[int] = 20,
+    ) -> Page:
+        """Riwayat setoran: search by code, filter by type, status, dates and location."""
+        f = reads.HistoryFilter(q=q, kinds=tuple(kind or ()), statuses=tuple(status or ()), date_from=date_from,
+                                date_to=date_to, location_id=location_id, member_id=member_id, page=page, page_size=page_size)
+        return await self._history(request, "deposits", f)
+
+    @get("/withdrawals")
+    async def withdrawals(
+        self, request: Request, q: FromQuery[str | None] = None, method: FromQuery[list[str] | None] = None, status: FromQuery[list[str] | None] = None,
+        date_from: FromQuery[str | None] = None, date_to: FromQuery[str | None] = None, location_id: FromQuery[int | None] = None,
+        member_id: FromQuery[int | None] = None, page: FromQuery[int] = 1, page_size: FromQuery[int] = 20,
+    ) -> Page:
+        """Riwayat penarikan: search by code, filter by status, method, dates and location."""
+        f = reads.HistoryFilter(q=q, methods=tuple(method or ()), statuses=tuple(status or ()), date_from=date_from,
+                                date_to=date_to, location_id=location_id, member_id=member_id, page=page, page_size=page_size)
+        return await self._history(request, "withdrawals", f)
+
+    @get("/deposits/{deposit_id:str}/slip")
+    async def slip(self, request: Request, deposit_id: str) -> dict[str, Any]:
+        """Data for Cetak Slip: the deposit with names, amount in words and verification."""
+        user = request.user
+
+        def read(conn: Any) -> dict[str, Any]:
+            where, params = reads.scope_clause(user, "d")
+            row = conn.execute(
+                "SELECT d.*, m.name AS member_name, m.number AS member_number, l.name AS location_name,"
+                " st.name AS savings_type_name, b.bank AS bank, b.number AS bank_number, v.name AS verified_by_name"
+                " FROM deposits d JOIN members m ON m.id = d.member_id JOIN locations l ON l.id = d.location_id"
+                " JOIN savings_types st ON st.code = d.savings_type LEFT JOIN bank_accounts b ON b.id = d.bank_account_id"
+                f" LEFT JOIN users v ON v.id = d.decided_by WHERE d.id = ? AND {where}",
+                [deposit_id, *params],
+            ).fetchone()
+            if row is None:
+                raise NotFound("deposit_not_found", "Setoran tidak ditemukan.")
+            slip = dict(row)
+            slip["status_label"] = DEPOSIT_STATUS_LABELS[slip["status"]]
+            slip["amount_words"] = terbilang(slip["amount"])
+            slip["kind_label"] = "Offline (melalui petugas)" if slip["kind"] == "offline" else "Mandiri (transfer)"
+            return slip
+
+        return await request.app.state.services.db.read(read)
+
+    @get("/savings-card")
+    async def savings_card(
+        self, request: Request, savings_type: FromQuery[str], period_start: FromQuery[str], period_end: FromQuery[str],
+        member_id: FromQuery[int | None] = None,
+    ) -> SavingsCard:
+        """Kartu Simpanan: opening balance, the period's entries with running balance, closing balance."""
+        _check_dates(period_start, period_end)
+        if period_start > period_end:
+            raise RequestError("invalid_period", "Awal periode harus sebelum akhir periode.")
+        user = request.user
+
+        def read(conn: Any) -> SavingsCard:
+            member = _member_for(conn, user, member_id)
+            if savings.load_savings_type(conn, savings_type) is None:
+                raise NotFound("savings_type_not_found", f"Jenis simpanan '{savings_type}' tidak dikenal.")
+            opening = reads.opening_balance(conn, member["id"], savings_type, period_start)
+            moves = reads.movements(conn, member["id"], savings_type, period_start, period_end)
+            return savings_card(savings_type, period_start, period_end, opening, moves)
+
+        return await request.app.state.services.db.read(read)
+
+    @get("/members", guards=[roles("petugas", "pengurus", "admin")])
+    async def members(self, request: Request, q: FromQuery[str | None] = None) -> list[dict[str, Any]]:
+        """Members the caller may serve (an officer: their locations), searchable by name or number."""
+        user = request.user
+        return await request.app.state.services.db.read(lambda c: reads.members(c, user, q))
+
+    @get("/cash-in-hand", guards=[roles("petugas")])
+    async def cash_in_hand(self, request: Request) -> CashInHand:
+        """Cash the officer collected that is not yet verified at the branch."""
+        user = request.user
+        items = await request.app.state.services.db.read(lambda c: reads.cash_in_hand(c, user.id))
+        return CashInHand(user.id, sum(i["amount"] for i in items), len(items), items)
+
+    @get("/ledger/verify", guards=[roles("pengurus", "admin")])
+    async def verify_ledger(self, request: Request) -> savings.LedgerCheck:
+        """Recompute the hash chain and check every balance equals the sum of its ledger entries."""
+        return await request.app.state.services.db.read(savings.check_ledger)

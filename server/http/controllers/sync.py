@@ -1,0 +1,66 @@
+"""``/api/sync``: push mutations, pull the change feed, listen for pokes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromQuery
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from server.auth.service import utcnow
+from server.errors import RequestError
+from server.protocol import PullResponse, PushRequest, PushResponse
+from server.sync.pull import pull
+from server.sync.push import process_push
+
+from ..security import actor_of
+
+__all__ = ["SyncController"]
+
+
+class SyncController(Controller):
+    path = "/api/sync"
+    tags = ["sync"]
+
+    @post("/push", status_code=200)
+    async def push(self, request: Request, data: PushRequest) -> PushResponse:
+        """Process a client's numbered mutations exactly once, in order; see docs/PROTOCOL.md."""
+        services = request.app.state.services
+        if len(data.mutations) > services.settings.push_max_mutations:
+            raise RequestError("batch_too_large", "Terlalu banyak transaksi dalam satu kiriman.")
+        actor, limits, now = actor_of(request.user), services.settings.limits, utcnow()
+        return await services.db.write(lambda c: process_push(c, actor, data.client_id, data.mutations, limits, now))
+
+    @get("/pull")
+    async def pull(self, request: Request, client_id: FromQuery[str], cursor: FromQuery[str] = "", limit: FromQuery[int | None] = None) -> PullResponse:
+        """Changes after ``cursor`` within the caller's scope, a page at a time."""
+        settings = request.app.state.services.settings
+        size = settings.pull_page_default if limit is None else limit
+        if size < 1 or size > settings.pull_page_max:
+            raise RequestError("invalid_limit", f"limit harus antara 1 dan {settings.pull_page_max}.")
+        user = request.user
+        return await request.app.state.services.db.read(lambda c: pull(c, user, client_id, cursor, size))
+
+    @get("/events")
+    async def events(self, request: Request) -> ServerSentEvent:
+        """Server-sent events: ``poke`` whenever something in the caller's scope changed."""
+        services = request.app.state.services
+        services.pokes.bind(asyncio.get_running_loop())
+        sub = services.pokes.subscribe(request.user)
+        keepalive = services.settings.sse_keepalive_seconds
+
+        async def stream() -> AsyncGenerator[ServerSentEventMessage, None]:
+            try:
+                yield ServerSentEventMessage(event="ready", data="ok")
+                while True:
+                    try:
+                        await asyncio.wait_for(sub.queue.get(), timeout=keepalive)
+                        yield ServerSentEventMessage(event="poke", data="pull")
+                    except asyncio.TimeoutError:
+                        yield ServerSentEventMessage(comment="keepalive")
+            finally:
+                services.pokes.unsubscribe(sub)
+
+        return ServerSentEvent(stream())

@@ -1,0 +1,63 @@
+"""Authentication middleware, the protocol-version check and role guards.
+
+Every ``/api`` request must carry the protocol version; every one but login and refresh must carry a
+live access token. Guards read the roles a route allows from its ``opt`` (the Litestar way).
+"""
+
+from __future__ import annotations
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from server.domain.models import Actor
+from server.errors import AccessDenied, AuthError, VersionUnsupported
+from server.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+from server.storage.accounts import UserRecord
+
+__all__ = ["AuthMiddleware", "check_protocol_version", "roles", "actor_of", "PUBLIC_API"]
+
+PUBLIC_API = ("/api/auth/login", "/api/auth/refresh")
+
+
+def check_protocol_version(connection: ASGIConnection) -> None:
+    """Refuse any protocol version we cannot serve (426): the client keeps its outbox and updates."""
+    sent = connection.headers.get(PROTOCOL_HEADER)
+    if sent != str(PROTOCOL_VERSION):
+        raise VersionUnsupported(
+            "protocol_version_unsupported",
+            "Versi aplikasi tidak cocok dengan server; perbarui aplikasi. Transaksi tertunda tetap tersimpan.",
+            {"supported": [PROTOCOL_VERSION], "sent": sent},
+        )
+
+
+class AuthMiddleware(AbstractAuthenticationMiddleware):
+    """Bearer access token -> the live user record, checked against its session on every request."""
+
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        check_protocol_version(connection)
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            # EventSource cannot send headers: the events stream may pass the token as a query parameter
+            token = connection.query_params.get("access_token", "") if connection.url.path.endswith("/events") else ""
+            if not token:
+                raise AuthError("token_missing", "Silakan masuk terlebih dahulu.")
+        user, session_id = connection.app.state.services.auth.authenticate(token)
+        return AuthenticationResult(user=user, auth=session_id)
+
+
+def actor_of(user: UserRecord) -> Actor:
+    return Actor(user.id, user.role, user.member_id, frozenset(user.location_ids))  # type: ignore[arg-type]
+
+
+def roles(*allowed: str):  # type: ignore[no-untyped-def]
+    """A guard admitting only the given roles."""
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        user: UserRecord = connection.user
+        if user.role not in allowed:
+            raise AccessDenied("role_not_allowed", "Peran Anda tidak diizinkan melakukan ini.", {"allowed": list(allowed)})
+
+    guard.__name__ = f"roles_{'_'.join(allowed)}"
+    return guard

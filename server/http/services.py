@@ -1,0 +1,30 @@
+"""What the controllers need, built once per app and kept in ``app.state.services``."""
+
+from __future__ import annotations
+
+from msgspec import Struct
+
+from server.auth.passwords import Passwords
+from server.auth.service import AuthService
+from server.auth.tokens import TokenSigner
+from server.settings import Settings
+from server.storage.database import Database
+from server.sync.pokes import Pokes
+
+__all__ = ["Services", "build_services"]
+
+
+class Services(Struct):
+    settings: Settings
+    db: Database
+    auth: AuthService
+    pokes: Pokes
+
+
+def build_services(settings: Settings) -> Services:
+    db = Database(settings.database_path, synchronous=settings.sqlite_synchronous)
+    passwords = Passwords(settings.argon2_memory_kib, settings.argon2_time_cost)
+    signer = TokenSigner(settings.signing_key(), settings.access_token_ttl)
+    pokes = Pokes()
+    db.on_commit(pokes.publish_threadsafe)
+    return Services(settings, db, AuthService(db, passwords, signer, settings.refresh_token_ttl), pokes)

@@ -1,0 +1,270 @@
+"""The wire protocol: every message exchanged between clients and the server.
+
+This module is the single definition of the protocol. The server and ``client_sync`` both import it;
+the PWA follows ``docs/PROTOCOL.md``, which describes these structs. It depends on msgspec only, so a
+client can import it without pulling in the server.
+
+Mutations are a tagged union (the ``name`` field is the tag), decoded in one pass and dispatched with
+``match`` on the struct type, the way msgspec's own examples model a protocol.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Union
+
+import msgspec
+from msgspec import Meta, Struct
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "PROTOCOL_HEADER",
+    "Amount",
+    "Uuid",
+    "Sha256",
+    "DepositCreate",
+    "DepositCancel",
+    "DepositVerify",
+    "DepositReject",
+    "WithdrawalCreate",
+    "WithdrawalCancel",
+    "WithdrawalVerify",
+    "WithdrawalReject",
+    "MutationOp",
+    "MUTATION_NAMES",
+    "Mutation",
+    "PushRequest",
+    "MutationResult",
+    "PushResponse",
+    "Change",
+    "Reset",
+    "PullResponse",
+    "LoginRequest",
+    "RefreshRequest",
+    "UserInfo",
+    "TokenResponse",
+    "AttachmentInfo",
+    "ErrorBody",
+    "encode",
+    "decode_mutation_op",
+]
+
+PROTOCOL_VERSION = 1
+"""Sent by every client in the ``X-Lumbung-Protocol`` header; the server refuses other versions."""
+PROTOCOL_HEADER = "X-Lumbung-Protocol"
+
+MAX_AMOUNT = 1_000_000_000_000
+"""Structural upper bound (Rp1 trillion); the cooperative's configured limits are checked by the domain."""
+
+Amount = Annotated[int, Meta(gt=0, le=MAX_AMOUNT, description="Whole rupiah, positive")]
+Uuid = Annotated[str, Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+Sha256 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
+ShortText = Annotated[str, Meta(max_length=200)]
+Note = Annotated[str, Meta(max_length=1000)]
+Id = Annotated[int, Meta(gt=0, le=2**53)]
+
+
+class _Op(Struct, tag_field="name", forbid_unknown_fields=True, frozen=True):
+    """Base of every mutation: the ``name`` tag selects the struct."""
+
+
+# --- deposits (setoran) -----------------------------------------------------------------------
+
+
+class DepositCreate(_Op, tag="deposit.create"):
+    """Record a deposit: cash through an officer (``offline``) or a member's own transfer (``mandiri``)."""
+
+    deposit_id: Uuid
+    member_id: Id
+    savings_type: ShortText
+    kind: Literal["offline", "mandiri"]
+    amount: Amount
+    location_id: Id
+    bank_account_id: Id | None = None
+    transfer_date: dt.date | None = None
+    sender_bank: ShortText | None = None
+    account_holder: ShortText | None = None
+    note: Note = ""
+    attachment: Sha256 | None = None
+
+
+class DepositCancel(_Op, tag="deposit.cancel"):
+    deposit_id: Uuid
+
+
+class DepositVerify(_Op, tag="deposit.verify"):
+    deposit_id: Uuid
+
+
+class DepositReject(_Op, tag="deposit.reject"):
+    deposit_id: Uuid
+    reason: Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+# --- withdrawals (penarikan) ------------------------------------------------------------------
+
+
+class WithdrawalCreate(_Op, tag="withdrawal.create"):
+    """Request a withdrawal; the amount is held until the request is verified, rejected or cancelled."""
+
+    withdrawal_id: Uuid
+    member_id: Id
+    savings_type: ShortText
+    amount: Amount
+    method: Literal["transfer", "tunai"]
+    location_id: Id
+    bank_name: ShortText | None = None
+    account_number: Annotated[str, Meta(max_length=40)] | None = None
+    account_holder: ShortText | None = None
+    note: Note = ""
+
+
+class WithdrawalCancel(_Op, tag="withdrawal.cancel"):
+    withdrawal_id: Uuid
+
+
+class WithdrawalVerify(_Op, tag="withdrawal.verify"):
+    withdrawal_id: Uuid
+
+
+class WithdrawalReject(_Op, tag="withdrawal.reject"):
+    withdrawal_id: Uuid
+    reason: Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+MutationOp = Union[
+    DepositCreate,
+    DepositCancel,
+    DepositVerify,
+    DepositReject,
+    WithdrawalCreate,
+    WithdrawalCancel,
+    WithdrawalVerify,
+    WithdrawalReject,
+]
+MUTATION_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in MutationOp.__args__)  # type: ignore[union-attr]
+
+
+# --- push -------------------------------------------------------------------------------------
+
+
+class Mutation(Struct, forbid_unknown_fields=True, frozen=True):
+    """One queued intent. ``id`` numbers the client's mutations 1, 2, 3, … without gaps."""
+
+    id: Id
+    uuid: Uuid
+    user_id: Id
+    op: MutationOp
+    device_time: dt.datetime | None = None
+    """When the user acted, by the device's clock: kept as information, never used for ordering."""
+
+
+class PushRequest(Struct, forbid_unknown_fields=True):
+    client_id: Annotated[str, Meta(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+    mutations: Annotated[list[Mutation], Meta(max_length=1000)]
+
+
+class MutationResult(Struct, omit_defaults=True):
+    """How the server ended a mutation.
+
+    ``applied`` and ``rejected`` are final; ``retry`` means nothing was done and the client must send it
+    again later (for example after uploading a missing attachment). ``visible_at`` is the change-feed
+    position at which the mutation's effects (and this result) can be pulled.
+    """
+
+    id: int
+    uuid: str
+    status: Literal["applied", "rejected", "retry"]
+    code: str | None = None
+    message: str | None = None
+    visible_at: int | None = None
+
+
+class PushResponse(Struct):
+    results: list[MutationResult]
+    last_mutation_id: int
+
+
+# --- pull -------------------------------------------------------------------------------------
+
+
+class Change(Struct, array_like=False):
+    """A row as it now is (``put``) or its removal (``delete``). ``data`` is the row's JSON."""
+
+    seq: int
+    entity: str
+    id: str
+    op: Literal["put", "delete"]
+    data: msgspec.Raw | None = None
+
+
+class Reset(Struct):
+    """The client must drop its replica (never its outbox) and pull again from an empty cursor."""
+
+    reason: Literal["cursor_expired", "epoch_changed", "scope_changed", "cursor_ahead", "cursor_invalid"]
+    message: str
+
+
+class PullResponse(Struct):
+    cursor: str
+    position: int
+    has_more: bool
+    last_mutation_id: int
+    changes: list[Change]
+    reset: Reset | None = None
+
+
+# --- auth -------------------------------------------------------------------------------------
+
+
+class LoginRequest(Struct, forbid_unknown_fields=True):
+    username: Annotated[str, Meta(min_length=1, max_length=100)]
+    password: Annotated[str, Meta(min_length=1, max_length=200)]
+    client_id: Annotated[str, Meta(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class RefreshRequest(Struct, forbid_unknown_fields=True):
+    refresh_token: Annotated[str, Meta(min_length=1, max_length=200)]
+    client_id: Annotated[str, Meta(min_length=8, max_length=64)]
+
+
+class UserInfo(Struct):
+    id: int
+    username: str
+    name: str
+    role: Literal["anggota", "petugas", "pengurus", "admin"]
+    member_id: int | None
+    location_ids: list[int]
+
+
+class TokenResponse(Struct):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: UserInfo
+
+
+class AttachmentInfo(Struct):
+    sha256: str
+    size: int
+    content_type: str
+
+
+class ErrorBody(Struct, omit_defaults=True):
+    """Every 4xx answer: a stable machine ``code`` and a human ``message`` (Bahasa Indonesia)."""
+
+    code: str
+    message: str
+    detail: dict | None = None
+
+
+_encoder = msgspec.json.Encoder()
+_op_decoder = msgspec.json.Decoder(MutationOp)
+
+
+def encode(obj: object) -> bytes:
+    return _encoder.encode(obj)
+
+
+def decode_mutation_op(raw: bytes | str) -> MutationOp:
+    return _op_decoder.decode(raw)

@@ -1,0 +1,77 @@
+"""Server settings: one msgspec struct, read from ``LUMBUNG_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+from server.domain.models import Limits
+
+__all__ = ["Settings"]
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Every knob of the server. ``LUMBUNG_DATA_DIR=/srv/kop`` sets ``data_dir``, and so on."""
+
+    data_dir: str = "data"
+    database: str = ""
+    """SQLite file; empty means ``<data_dir>/lumbung.sqlite3``."""
+    secret_key: str = ""
+    """Signs access tokens; empty means generated once and kept in ``<data_dir>/secret.key``."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 30 * 86400
+    """Refresh tokens last through weeks offline; revoked by logout or an admin."""
+    argon2_memory_kib: int = 65536
+    argon2_time_cost: int = 3
+    sqlite_synchronous: str = "FULL"
+    attachment_max_bytes: int = 5 * 1024 * 1024
+    attachment_types: tuple[str, ...] = ("image/jpeg", "image/png", "application/pdf")
+    push_max_mutations: int = 1000
+    pull_page_default: int = 1000
+    pull_page_max: int = 5000
+    sse_keepalive_seconds: float = 15.0
+    min_deposit: int = 1_000
+    max_deposit: int = 100_000_000
+    min_withdrawal: int = 10_000
+    max_withdrawal: int = 50_000_000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name in cls.__struct_fields__:
+            key = f"LUMBUNG_{name.upper()}"
+            if key in env:
+                raw = env[key]
+                values[name] = tuple(raw.split(",")) if name == "attachment_types" else raw
+        values.update(overrides)
+        return msgspec.convert(values, cls, strict=False)
+
+    @property
+    def database_path(self) -> Path:
+        return Path(self.database) if self.database else Path(self.data_dir) / "lumbung.sqlite3"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return Path(self.data_dir) / "attachments"
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.min_deposit, self.max_deposit, self.min_withdrawal, self.max_withdrawal)
+
+    def signing_key(self) -> str:
+        """The token signing key, generated on first use and kept beside the database."""
+        if self.secret_key:
+            return self.secret_key
+        path = Path(self.data_dir) / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()

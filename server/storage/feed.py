@@ -1,0 +1,184 @@
+"""SQL of the change feed and of the sync bookkeeping (clients, processed mutations).
+
+Every change to a replicated row is appended to ``changes`` in the same transaction as the row, with
+the audience that may read it. Pull filters by that audience at read time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import msgspec
+from msgspec import Struct
+
+from .database import Connection
+
+__all__ = [
+    "Scope",
+    "PUBLIC",
+    "ChangeRow",
+    "record_change",
+    "epoch",
+    "min_seq",
+    "max_seq",
+    "changes_after",
+    "client_owner",
+    "register_client",
+    "client_counter",
+    "set_client_counter",
+    "mutation_by_uuid",
+    "mutation_by_number",
+    "record_mutation",
+    "compact",
+]
+
+
+class Scope(Struct, frozen=True):
+    """Who may read a change: everyone, the scoped member/location/creator, or one user only."""
+
+    audience: str = "scoped"
+    member: int | None = None
+    location: int | None = None
+    user: int | None = None
+
+
+PUBLIC = Scope(audience="all")
+
+_encode = msgspec.json.Encoder().encode
+
+
+def record_change(conn: Connection, entity: str, entity_id: str | int, data: Any, scope: Scope, op: str = "put") -> int:
+    """Append a change (``data`` is a struct or dict, encoded to JSON) and return its feed position."""
+    payload = None if data is None else _encode(data).decode()
+    cur = conn.execute(
+        "INSERT INTO changes (entity, entity_id, op, data, audience, scope_member, scope_location, scope_user)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (entity, str(entity_id), op, payload, scope.audience, scope.member, scope.location, scope.user),
+    )
+    if scope.audience == "all":
+        conn.touched.add(("all", None))
+    else:
+        if scope.member is not None:
+            conn.touched.add(("member", scope.member))
+        if scope.location is not None:
+            conn.touched.add(("location", scope.location))
+        if scope.user is not None:
+            conn.touched.add(("user", scope.user))
+    return int(cur.lastrowid or 0)
+
+
+def _meta(conn: sqlite3.Connection, key: str) -> str:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return str(row[0])
+
+
+def epoch(conn: sqlite3.Connection) -> str:
+    return _meta(conn, "epoch")
+
+
+def min_seq(conn: sqlite3.Connection) -> int:
+    return int(_meta(conn, "min_seq"))
+
+
+def max_seq(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT MAX(seq) FROM changes").fetchone()
+    return int(row[0] or 0)
+
+
+class ChangeRow(Struct, array_like=True):
+    seq: int
+    entity: str
+    entity_id: str
+    op: str
+    data: str | None
+
+
+def changes_after(
+    conn: sqlite3.Connection, after: int, limit: int, *, user_id: int, elevated: bool,
+    member_id: int | None, location_ids: list[int],
+) -> list[tuple[int, str, str, str, str | None]]:
+    """A page of changes after ``after`` that this caller may read, oldest first."""
+    clauses = ["audience = 'all'", "scope_user = :user"]
+    if elevated:
+        clauses.append("audience = 'scoped'")
+    else:
+        if member_id is not None:
+            clauses.append("(audience = 'scoped' AND scope_member = :member)")
+        if location_ids:
+            marks = ",".join(str(int(loc)) for loc in location_ids)
+            clauses.append(f"(audience = 'scoped' AND scope_location IN ({marks}))")
+    sql = (
+        "SELECT seq, entity, entity_id, op, data FROM changes WHERE seq > :after AND ("
+        + " OR ".join(clauses)
+        + ") ORDER BY seq LIMIT :limit"
+    )
+    return conn.execute(sql, {"after": after, "limit": limit, "user": user_id, "member": member_id}).fetchall()
+
+
+def compact(conn: Connection, below: int) -> int:
+    """Drop changes below ``below`` that a later change of the same row supersedes; raise the floor.
+
+    A cursor under the new floor is answered with a reset, so no client can miss a dropped change.
+    """
+    cur = conn.execute(
+        "DELETE FROM changes WHERE seq < :below AND EXISTS (SELECT 1 FROM changes later"
+        " WHERE later.entity = changes.entity AND later.entity_id = changes.entity_id AND later.seq > changes.seq)",
+        {"below": below},
+    )
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'min_seq' AND CAST(value AS INTEGER) < ?", (str(below), below))
+    return cur.rowcount
+
+
+# --- clients and processed mutations ----------------------------------------------------------
+
+
+def client_owner(conn: sqlite3.Connection, client_id: str) -> int | None:
+    row = conn.execute("SELECT user_id FROM clients WHERE client_id = ?", (client_id,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def register_client(conn: Connection, client_id: str, user_id: int, now: str) -> None:
+    conn.execute(
+        "INSERT INTO clients (client_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT (client_id) DO NOTHING",
+        (client_id, user_id, now),
+    )
+
+
+def client_counter(conn: sqlite3.Connection, client_id: str) -> int:
+    row = conn.execute("SELECT last_mutation_id FROM clients WHERE client_id = ?", (client_id,)).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def set_client_counter(conn: Connection, client_id: str, value: int) -> None:
+    conn.execute("UPDATE clients SET last_mutation_id = ? WHERE client_id = ?", (value, client_id))
+
+
+_MUTATION_COLUMNS = "uuid, client_id, mutation_id, user_id, name, status, code, message, visible_at"
+
+
+def mutation_by_uuid(conn: sqlite3.Connection, uuid: str) -> sqlite3.Row | None:
+    return conn.execute(f"SELECT {_MUTATION_COLUMNS} FROM mutations WHERE uuid = ?", (uuid,)).fetchone()
+
+
+def mutation_by_number(conn: sqlite3.Connection, client_id: str, number: int) -> sqlite3.Row | None:
+    return conn.execute(
+        f"SELECT {_MUTATION_COLUMNS} FROM mutations WHERE client_id = ? AND mutation_id = ?", (client_id, number)
+    ).fetchone()
+
+
+def record_mutation(
+    conn: Connection, *, uuid: str, client_id: str, number: int, user_id: int, name: str, status: str,
+    code: str | None, message: str | None, received_at: str, device_time: str | None,
+) -> int:
+    """Store a processed mutation's result and publish it to its author's feed; return its position."""
+    result = {
+        "client_id": client_id, "id": number, "uuid": uuid, "name": name, "status": status,
+        "code": code, "message": message,
+    }
+    seq = record_change(conn, "mutation", uuid, result, Scope(audience="private", user=user_id))
+    conn.execute(
+        f"INSERT INTO mutations ({_MUTATION_COLUMNS}, received_at, device_time) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (uuid, client_id, number, user_id, name, status, code, message, seq, received_at, device_time),
+    )
+    return seq

@@ -1,0 +1,34 @@
+"""Alembic environment: transactional migrations on SQLite.
+
+pysqlite's own transaction handling would commit DDL statement by statement; following SQLAlchemy's
+documented recipe we turn it off on connect and emit ``BEGIN`` ourselves, so a failed migration
+leaves nothing half-applied.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, event
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url")
+engine = create_engine(url)
+
+
+@event.listens_for(engine, "connect")
+def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
+@event.listens_for(engine, "begin")
+def _begin(conn):  # type: ignore[no-untyped-def]
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+with engine.connect() as connection:
+    context.configure(connection=connection, transactional_ddl=True, transaction_per_migration=False)
+    with context.begin_transaction():
+        context.run_migrations()
+engine.dispose()

@@ -1,0 +1,261 @@
+"""SQL of the savings records: reference data, members, accounts, deposits, withdrawals, the ledger.
+
+Every save also appends the row's new state to the change feed in the same transaction, so no write
+path can forget to publish.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from typing import Any, TypeVar
+
+import msgspec
+
+from server.domain.ledger import GENESIS_HASH, LedgerEntry, entry_hash, verify_chain
+from server.domain.models import BankAccount, Deposit, Member, Posting, SavingsAccount, SavingsType, Withdrawal
+
+from .database import Connection
+from .feed import PUBLIC, Scope, record_change
+
+__all__ = [
+    "load_member",
+    "load_savings_type",
+    "load_bank_account",
+    "location_exists",
+    "load_account",
+    "save_account",
+    "load_deposit",
+    "insert_deposit",
+    "update_deposit",
+    "load_withdrawal",
+    "insert_withdrawal",
+    "update_withdrawal",
+    "next_code",
+    "post",
+    "ledger_entries",
+    "LedgerCheck",
+    "check_ledger",
+    "insert_location",
+    "insert_savings_type",
+    "insert_bank_account",
+    "insert_member",
+]
+
+S = TypeVar("S")
+
+
+def _to(row: sqlite3.Row | None, cls: type[S]) -> S | None:
+    return None if row is None else msgspec.convert(dict(row), cls, strict=False)
+
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+# --- reference data ---------------------------------------------------------------------------
+
+
+def insert_location(conn: Connection, location_id: int, name: str, address: str = "") -> None:
+    conn.execute("INSERT INTO locations (id, name, address) VALUES (?, ?, ?)", (location_id, name, address))
+    record_change(conn, "location", location_id, {"id": location_id, "name": name, "address": address}, PUBLIC)
+
+
+def location_exists(conn: sqlite3.Connection, location_id: int) -> bool:
+    return conn.execute("SELECT 1 FROM locations WHERE id = ?", (location_id,)).fetchone() is not None
+
+
+def insert_savings_type(conn: Connection, st: SavingsType) -> None:
+    conn.execute("INSERT INTO savings_types (code, name, withdrawable) VALUES (?, ?, ?)", (st.code, st.name, st.withdrawable))
+    record_change(conn, "savings_type", st.code, st, PUBLIC)
+
+
+def load_savings_type(conn: sqlite3.Connection, code: str) -> SavingsType | None:
+    return _to(conn.execute("SELECT code, name, withdrawable FROM savings_types WHERE code = ?", (code,)).fetchone(), SavingsType)
+
+
+def insert_bank_account(conn: Connection, account: BankAccount) -> None:
+    conn.execute(
+        "INSERT INTO bank_accounts (id, bank, number, holder, active) VALUES (?, ?, ?, ?, ?)",
+        (account.id, account.bank, account.number, account.holder, account.active),
+    )
+    record_change(conn, "bank_account", account.id, account, PUBLIC)
+
+
+def load_bank_account(conn: sqlite3.Connection, account_id: int) -> BankAccount | None:
+    row = conn.execute("SELECT id, bank, number, holder, active FROM bank_accounts WHERE id = ?", (account_id,)).fetchone()
+    return _to(row, BankAccount)
+
+
+# --- members and accounts ---------------------------------------------------------------------
+
+
+def _member_scope(member: Member) -> Scope:
+    return Scope(member=member.id, location=member.location_id)
+
+
+def insert_member(conn: Connection, member: Member, joined_at: str) -> None:
+    conn.execute(
+        "INSERT INTO members (id, number, name, kind, location_id, active, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (member.id, member.number, member.name, member.kind, member.location_id, member.active, joined_at),
+    )
+    record_change(conn, "member", member.id, member, _member_scope(member))
+
+
+def load_member(conn: sqlite3.Connection, member_id: int) -> Member | None:
+    row = conn.execute("SELECT id, number, name, kind, location_id, active FROM members WHERE id = ?", (member_id,)).fetchone()
+    return _to(row, Member)
+
+
+def _member_location(conn: sqlite3.Connection, member_id: int) -> int:
+    return int(conn.execute("SELECT location_id FROM members WHERE id = ?", (member_id,)).fetchone()[0])
+
+
+def load_account(conn: sqlite3.Connection, member_id: int, savings_type: str) -> SavingsAccount:
+    """A member's account in a savings type; one that never moved reads as zero."""
+    row = conn.execute(
+        "SELECT member_id, savings_type, balance, held FROM savings_accounts WHERE member_id = ? AND savings_type = ?",
+        (member_id, savings_type),
+    ).fetchone()
+    return _to(row, SavingsAccount) or SavingsAccount(member_id, savings_type)
+
+
+def save_account(conn: Connection, account: SavingsAccount) -> None:
+    conn.execute(
+        "INSERT INTO savings_accounts (member_id, savings_type, balance, held) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (member_id, savings_type) DO UPDATE SET balance = excluded.balance, held = excluded.held",
+        (account.member_id, account.savings_type, account.balance, account.held),
+    )
+    scope = Scope(member=account.member_id, location=_member_location(conn, account.member_id))
+    record_change(conn, "savings_account", f"{account.member_id}:{account.savings_type}", account, scope)
+
+
+# --- deposits and withdrawals -----------------------------------------------------------------
+
+_DEPOSIT_FIELDS = tuple(Deposit.__struct_fields__)
+_WITHDRAWAL_FIELDS = tuple(Withdrawal.__struct_fields__)
+
+
+def _row_values(record: Any, fields: tuple[str, ...]) -> list[Any]:
+    values = []
+    for name in fields:
+        value = getattr(record, name)
+        values.append(_iso(value) if isinstance(value, (dt.date, dt.datetime)) else value)
+    return values
+
+
+def _tx_scope(record: Deposit | Withdrawal) -> Scope:
+    """A transaction is seen by its member, the officers of its location and whoever created it."""
+    return Scope(member=record.member_id, location=record.location_id, user=record.created_by)
+
+
+def _insert(conn: Connection, table: str, entity: str, record: Any, fields: tuple[str, ...]) -> None:
+    marks = ",".join("?" for _ in fields)
+    conn.execute(f"INSERT INTO {table} ({','.join(fields)}) VALUES ({marks})", _row_values(record, fields))
+    record_change(conn, entity, record.id, record, _tx_scope(record))
+
+
+def _update(conn: Connection, table: str, entity: str, record: Any, fields: tuple[str, ...]) -> None:
+    assignments = ",".join(f"{name} = ?" for name in fields if name != "id")
+    values = [v for name, v in zip(fields, _row_values(record, fields)) if name != "id"]
+    conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*values, record.id])
+    record_change(conn, entity, record.id, record, _tx_scope(record))
+
+
+def insert_deposit(conn: Connection, deposit: Deposit) -> None:
+    _insert(conn, "deposits", "deposit", deposit, _DEPOSIT_FIELDS)
+
+
+def update_deposit(conn: Connection, deposit: Deposit) -> None:
+    _update(conn, "deposits", "deposit", deposit, _DEPOSIT_FIELDS)
+
+
+def load_deposit(conn: sqlite3.Connection, deposit_id: str) -> Deposit | None:
+    row = conn.execute(f"SELECT {','.join(_DEPOSIT_FIELDS)} FROM deposits WHERE id = ?", (deposit_id,)).fetchone()
+    return _to(row, Deposit)
+
+
+def insert_withdrawal(conn: Connection, withdrawal: Withdrawal) -> None:
+    _insert(conn, "withdrawals", "withdrawal", withdrawal, _WITHDRAWAL_FIELDS)
+
+
+def update_withdrawal(conn: Connection, withdrawal: Withdrawal) -> None:
+    _update(conn, "withdrawals", "withdrawal", withdrawal, _WITHDRAWAL_FIELDS)
+
+
+def load_withdrawal(conn: sqlite3.Connection, withdrawal_id: str) -> Withdrawal | None:
+    row = conn.execute(f"SELECT {','.join(_WITHDRAWAL_FIELDS)} FROM withdrawals WHERE id = ?", (withdrawal_id,)).fetchone()
+    return _to(row, Withdrawal)
+
+
+def next_code(conn: Connection, prefix: str, now: dt.datetime) -> str:
+    """Human transaction codes, e.g. STR-2611-000042: prefix, year-month, a number per prefix."""
+    row = conn.execute(
+        "INSERT INTO code_counters (prefix, next) VALUES (?, 2) ON CONFLICT (prefix) DO UPDATE SET next = next + 1"
+        " RETURNING next - 1",
+        (prefix,),
+    ).fetchone()
+    return f"{prefix}-{now:%y%m}-{int(row[0]):06d}"
+
+
+# --- ledger -----------------------------------------------------------------------------------
+
+
+def post(conn: Connection, posting: Posting, now: dt.datetime, account: SavingsAccount | None = None) -> SavingsAccount:
+    """Append a posting to the hash-chained ledger and move the account balance with it.
+
+    ``account`` is the account as the domain left it (a withdrawal's released hold); by default the
+    stored one.
+    """
+    if account is None:
+        account = load_account(conn, posting.member_id, posting.savings_type)
+    account = msgspec.structs.replace(account, balance=account.balance + posting.amount)
+    last = conn.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev_hash = (1, GENESIS_HASH) if last is None else (int(last[0]) + 1, str(last[1]))
+    entry = LedgerEntry(
+        seq=seq, at=now.isoformat(), member_id=posting.member_id, savings_type=posting.savings_type,
+        amount=posting.amount, kind=posting.kind, ref_id=posting.ref_id, ref_code=posting.ref_code,
+        balance_after=account.balance, prev_hash=prev_hash,
+    )
+    entry = msgspec.structs.replace(entry, hash=entry_hash(entry))
+    fields = LedgerEntry.__struct_fields__
+    conn.execute(
+        f"INSERT INTO ledger ({','.join(fields)}) VALUES ({','.join('?' for _ in fields)})",
+        [getattr(entry, f) for f in fields],
+    )
+    location = _member_location(conn, posting.member_id)
+    record_change(conn, "ledger_entry", seq, entry, Scope(member=posting.member_id, location=location))
+    save_account(conn, account)
+    return account
+
+
+def ledger_entries(conn: sqlite3.Connection, member_id: int | None = None) -> list[LedgerEntry]:
+    fields = ",".join(LedgerEntry.__struct_fields__)
+    if member_id is None:
+        rows = conn.execute(f"SELECT {fields} FROM ledger ORDER BY seq").fetchall()
+    else:
+        rows = conn.execute(f"SELECT {fields} FROM ledger WHERE member_id = ? ORDER BY seq", (member_id,)).fetchall()
+    return [msgspec.convert(dict(r), LedgerEntry) for r in rows]
+
+
+class LedgerCheck(msgspec.Struct):
+    ok: bool
+    entries: int
+    first_bad_seq: int | None
+    mismatched_accounts: list[str]
+
+
+def check_ledger(conn: sqlite3.Connection) -> LedgerCheck:
+    """Recompute the hash chain and check every balance equals the sum of its ledger entries."""
+    conn.execute("BEGIN")
+    try:
+        entries = ledger_entries(conn)
+        sums = {f"{r[0]}:{r[1]}": int(r[2]) for r in conn.execute(
+            "SELECT member_id, savings_type, SUM(amount) FROM ledger GROUP BY member_id, savings_type")}
+        stored = {f"{r[0]}:{r[1]}": int(r[2]) for r in conn.execute(
+            "SELECT member_id, savings_type, balance FROM savings_accounts")}
+    finally:
+        conn.execute("COMMIT")
+    mismatched = sorted(k for k in set(sums) | set(stored) if sums.get(k, 0) != stored.get(k, 0))
+    first_bad = verify_chain(entries)
+    return LedgerCheck(first_bad is None and not mismatched, len(entries), first_bad, mismatched)

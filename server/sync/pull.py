@@ -1,0 +1,87 @@
+"""Pull: the change feed after a cursor, filtered to the caller's scope (DESIGN rules 4, 6, 10).
+
+The cursor is ``<epoch>-<scope generation>-<position>``. A different epoch means the database was
+replaced or restored; a different scope generation means the caller's rights changed; a position
+under the compaction floor or past the head cannot be served. Each answers a ``reset``: the client
+drops its replica (never its outbox) and pulls from the start.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import msgspec
+
+from server.errors import AccessDenied
+from server.protocol import Change, PullResponse, Reset
+from server.storage import feed
+from server.storage.accounts import UserRecord
+
+__all__ = ["pull"]
+
+_CURSOR = re.compile(r"^([0-9a-f]+)-(\d+)-(\d+)$")
+_ELEVATED = {"pengurus", "admin"}
+
+_RESET_MESSAGES = {
+    "cursor_invalid": "Penanda sinkronisasi tidak dikenali; data lokal dimuat ulang.",
+    "epoch_changed": "Database server telah dipulihkan atau diganti; data lokal dimuat ulang.",
+    "scope_changed": "Hak akses Anda berubah; data lokal dimuat ulang.",
+    "cursor_ahead": "Penanda sinkronisasi lebih baru dari server; data lokal dimuat ulang.",
+    "cursor_expired": "Data lokal terlalu lama tidak disinkronkan; data lokal dimuat ulang.",
+}
+
+
+def _reset(reason: str, counter: int) -> PullResponse:
+    return PullResponse(
+        cursor="", position=0, has_more=True, last_mutation_id=counter, changes=[],
+        reset=Reset(reason=reason, message=_RESET_MESSAGES[reason]),  # type: ignore[arg-type]
+    )
+
+
+def _cursor_problem(cursor: str, epoch: str, scope_gen: int, head: int, floor: int) -> tuple[str | None, int]:
+    if not cursor:
+        return None, 0
+    match = _CURSOR.match(cursor)
+    if match is None:
+        return "cursor_invalid", 0
+    if match.group(1) != epoch:
+        return "epoch_changed", 0
+    if int(match.group(2)) != scope_gen:
+        return "scope_changed", 0
+    position = int(match.group(3))
+    if position > head:
+        return "cursor_ahead", 0
+    if position < floor:
+        return "cursor_expired", 0
+    return None, position
+
+
+def pull(conn: sqlite3.Connection, user: UserRecord, client_id: str, cursor: str, limit: int) -> PullResponse:
+    """One page of changes, read in one snapshot so position and rows agree."""
+    conn.execute("BEGIN")
+    try:
+        owner = feed.client_owner(conn, client_id)
+        if owner is not None and owner != user.id:
+            raise AccessDenied("client_not_owned", "Perangkat ini terdaftar untuk pengguna lain.")
+        counter = feed.client_counter(conn, client_id)
+        epoch, head, floor = feed.epoch(conn), feed.max_seq(conn), feed.min_seq(conn)
+        problem, position = _cursor_problem(cursor, epoch, user.scope_gen, head, floor)
+        if problem:
+            return _reset(problem, counter)
+        rows = feed.changes_after(
+            conn, position, limit, user_id=user.id, elevated=user.role in _ELEVATED, member_id=user.member_id,
+            location_ids=list(user.location_ids),
+        )
+    finally:
+        conn.execute("COMMIT")
+    has_more = len(rows) == limit
+    new_position = rows[-1][0] if has_more else head
+    changes = [
+        Change(seq, entity, entity_id, op, None if data is None else msgspec.Raw(data.encode()))
+        for seq, entity, entity_id, op, data in rows
+    ]
+    return PullResponse(
+        cursor=f"{epoch}-{user.scope_gen}-{new_position}", position=new_position, has_more=has_more,
+        last_mutation_id=counter, changes=changes,
+    )

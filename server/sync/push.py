@@ -1,0 +1,105 @@
+"""Push: exactly-once processing of a client's numbered mutations (DESIGN rules 2, 3, 7).
+
+Per client the server keeps the last mutation number processed; each mutation's result, effects,
+change-log entries and the counter commit together. A mutation already processed answers its
+stored result; a business refusal is recorded as ``rejected`` and advances the counter so the queue
+never sticks; a temporary failure (``Retryable``) stops the batch there and advances nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+
+from server.domain.models import Actor, Limits
+from server.errors import AccessDenied, DomainError, ProtocolError, Retryable
+from server.protocol import Mutation, MutationResult, PushResponse
+from server.storage import feed
+from server.storage.database import Connection
+
+from .handlers import Context, apply
+
+__all__ = ["process_push"]
+
+log = logging.getLogger(__name__)
+
+
+def _stored_result(row: sqlite3.Row, number: int) -> MutationResult:
+    return MutationResult(
+        id=number, uuid=row["uuid"], status=row["status"], code=row["code"], message=row["message"],
+        visible_at=row["visible_at"],
+    )
+
+
+def _check_ownership(conn: Connection, actor: Actor, client_id: str, mutations: list[Mutation], now: dt.datetime) -> None:
+    owner = feed.client_owner(conn, client_id)
+    if owner is None:  # e.g. a database restored from before this device logged in
+        feed.register_client(conn, client_id, actor.user_id, now.isoformat())
+    elif owner != actor.user_id:
+        raise AccessDenied("client_not_owned", "Perangkat ini terdaftar untuk pengguna lain.")
+    for m in mutations:
+        if m.user_id != actor.user_id:
+            raise AccessDenied(
+                "mutation_user_mismatch",
+                "Antrean berisi transaksi pengguna lain; masuk sebagai pengguna tersebut untuk mengirimnya.",
+                {"id": m.id},
+            )
+
+
+def process_push(
+    conn: Connection, actor: Actor, client_id: str, mutations: list[Mutation], limits: Limits, now: dt.datetime
+) -> PushResponse:
+    """Process a batch in order inside the caller's write transaction."""
+    _check_ownership(conn, actor, client_id, mutations, now)
+    last = feed.client_counter(conn, client_id)
+    results: list[MutationResult] = []
+    for m in mutations:
+        if m.id <= last:
+            stored = feed.mutation_by_number(conn, client_id, m.id) or feed.mutation_by_uuid(conn, m.uuid)
+            if stored is None or stored["uuid"] != m.uuid:
+                results.append(MutationResult(
+                    m.id, m.uuid, "rejected", "mutation_id_reused",
+                    "Nomor transaksi ini sudah dipakai transaksi lain; transaksi tidak diproses.",
+                ))
+            else:
+                results.append(_stored_result(stored, m.id))
+            continue
+        if m.id > last + 1:
+            if results:
+                break  # the client resends the rest from where we stopped
+            raise ProtocolError(
+                "mutation_gap", f"Server menunggu transaksi nomor {last + 1}.", {"expected": last + 1}
+            )
+        duplicate = feed.mutation_by_uuid(conn, m.uuid)
+        if duplicate is not None:  # sent before under another client id (a reinstalled device)
+            last = m.id
+            feed.set_client_counter(conn, client_id, last)
+            results.append(_stored_result(duplicate, m.id))
+            continue
+        status, code, message = "applied", None, None
+        conn.execute("SAVEPOINT mutation")
+        try:
+            apply(conn, m.op, Context(actor, limits, now, m.device_time))
+        except DomainError as refusal:
+            conn.execute("ROLLBACK TO mutation")
+            status, code, message = "rejected", refusal.code, refusal.message
+        except Retryable as later:
+            conn.execute("ROLLBACK TO mutation")
+            conn.execute("RELEASE mutation")
+            results.append(MutationResult(m.id, m.uuid, "retry", later.code, later.message))
+            break
+        except sqlite3.IntegrityError as broken:  # a rule the domain missed; refuse rather than stick
+            log.exception("integrity error in mutation %s", m.uuid)
+            conn.execute("ROLLBACK TO mutation")
+            status, code, message = "rejected", "integrity_error", f"Transaksi melanggar aturan data: {broken}"
+        conn.execute("RELEASE mutation")
+        visible_at = feed.record_mutation(
+            conn, uuid=m.uuid, client_id=client_id, number=m.id, user_id=actor.user_id, name=type(m.op).__struct_config__.tag,
+            status=status, code=code, message=message, received_at=now.isoformat(),
+            device_time=m.device_time.isoformat() if m.device_time else None,
+        )
+        last = m.id
+        feed.set_client_counter(conn, client_id, last)
+        results.append(MutationResult(m.id, m.uuid, status, code, message, visible_at))
+    return PushResponse(results=results, last_mutation_id=last)
