@@ -8,7 +8,7 @@ objects. Every request carries the protocol version header (DESIGN rule 11).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 import msgspec
@@ -17,12 +17,14 @@ from server.protocol import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     AttachmentInfo,
+    Change,
     ErrorBody,
     LoginRequest,
     PullResponse,
     PushRequest,
     PushResponse,
     RefreshRequest,
+    Reset,
     TokenResponse,
     encode,
 )
@@ -41,12 +43,49 @@ from .errors import (
     TransportError,
 )
 
-__all__ = ["Transport", "error_from_response", "DEFAULT_TIMEOUT"]
+__all__ = ["Transport", "error_from_response", "decode_pull", "DEFAULT_TIMEOUT"]
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 _error_decoder = msgspec.json.Decoder(ErrorBody)
 _LOGIN_AGAIN = {"refresh_invalid", "session_revoked"}
+
+
+class _WireChange(msgspec.Struct):
+    """``protocol.Change`` as decoded here: msgspec cannot decode ``Raw | None`` (it only accepts null),
+    so ``data`` is a plain ``Raw`` whose JSON ``null`` is turned back into ``None``."""
+
+    seq: int
+    entity: str
+    id: str
+    op: Literal["put", "delete"]
+    data: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class _WirePull(msgspec.Struct):
+    cursor: str
+    position: int
+    has_more: bool
+    last_mutation_id: int
+    changes: list[_WireChange]
+    reset: Reset | None = None
+
+
+_pull_decoder = msgspec.json.Decoder(_WirePull)
+_NULL = b"null"
+
+
+def decode_pull(content: bytes) -> PullResponse:
+    """Decode a pull answer into the protocol's ``PullResponse`` (``Change.data`` is ``Raw`` or ``None``)."""
+    wire = _pull_decoder.decode(content)
+    changes = [
+        Change(seq=c.seq, entity=c.entity, id=c.id, op=c.op, data=None if bytes(c.data).strip() == _NULL else c.data)
+        for c in wire.changes
+    ]
+    return PullResponse(
+        cursor=wire.cursor, position=wire.position, has_more=wire.has_more, last_mutation_id=wire.last_mutation_id,
+        changes=changes, reset=wire.reset,
+    )
 
 
 def error_from_response(response: httpx.Response) -> SyncError:
@@ -58,7 +97,7 @@ def error_from_response(response: httpx.Response) -> SyncError:
     except (msgspec.DecodeError, msgspec.ValidationError):
         code, message, detail = f"http_{status}", f"Server menjawab {status}.", None
     if status == 426 or code == "protocol_version_unsupported":
-        return ProtocolMismatch(code, UPDATE_REQUIRED_MESSAGE, detail, status)
+        return ProtocolMismatch("protocol_version_unsupported", UPDATE_REQUIRED_MESSAGE, detail, status)
     if status == 401:
         if code == "invalid_credentials":
             return InvalidCredentials(code, message, detail, status)
@@ -151,7 +190,11 @@ class Transport:
         params: dict[str, Any] = {"client_id": client_id, "limit": limit}
         if cursor:
             params["cursor"] = cursor
-        return self._decode(self._request("GET", "/api/sync/pull", token=token, params=params), PullResponse)
+        response = self._request("GET", "/api/sync/pull", token=token, params=params)
+        try:
+            return decode_pull(response.content)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise ServerBusy("bad_response", f"Jawaban server tidak dapat dibaca: {exc}") from exc
 
     def put_attachment(self, token: str, sha256: str, content: bytes, content_type: str) -> AttachmentInfo:
         response = self._request(

@@ -137,11 +137,9 @@ _WITHDRAWAL_FIELDS = tuple(Withdrawal.__struct_fields__)
 
 
 def _row_values(record: Any, fields: tuple[str, ...]) -> list[Any]:
-    values = []
-    for name in fields:
-        value = getattr(record, name)
-        values.append(_iso(value) if isinstance(value, (dt.date, dt.datetime)) else value)
-    return values
+    """Column values in ``fields`` order; dates and datetimes as ISO text (what msgspec emits)."""
+    builtins = msgspec.to_builtins(record)
+    return [builtins.get(name) for name in fields]
 
 
 def _tx_scope(record: Deposit | Withdrawal) -> Scope:

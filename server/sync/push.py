@@ -52,8 +52,9 @@ def process_push(
 ) -> PushResponse:
     """Process a batch in order inside the caller's write transaction."""
     _check_ownership(conn, actor, client_id, mutations, now)
-    last = feed.client_counter(conn, client_id)
+    last = start = feed.client_counter(conn, client_id)
     results: list[MutationResult] = []
+    cache: dict[tuple[str, object], object] = {}
     for m in mutations:
         if m.id <= last:
             stored = feed.mutation_by_number(conn, client_id, m.id) or feed.mutation_by_uuid(conn, m.uuid)
@@ -74,13 +75,12 @@ def process_push(
         duplicate = feed.mutation_by_uuid(conn, m.uuid)
         if duplicate is not None:  # sent before under another client id (a reinstalled device)
             last = m.id
-            feed.set_client_counter(conn, client_id, last)
             results.append(_stored_result(duplicate, m.id))
             continue
         status, code, message = "applied", None, None
         conn.execute("SAVEPOINT mutation")
         try:
-            apply(conn, m.op, Context(actor, limits, now, m.device_time))
+            apply(conn, m.op, Context(actor, limits, now, m.device_time, cache))
         except DomainError as refusal:
             conn.execute("ROLLBACK TO mutation")
             status, code, message = "rejected", refusal.code, refusal.message
@@ -100,6 +100,7 @@ def process_push(
             device_time=m.device_time.isoformat() if m.device_time else None,
         )
         last = m.id
-        feed.set_client_counter(conn, client_id, last)
         results.append(MutationResult(m.id, m.uuid, status, code, message, visible_at))
+    if last != start:  # same transaction as the effects: the counter never runs ahead of them
+        feed.set_client_counter(conn, client_id, last)
     return PushResponse(results=results, last_mutation_id=last)

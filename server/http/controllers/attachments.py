@@ -9,6 +9,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from litestar.params import FromPath
 from litestar import Controller, Request, Response, get, put
 
 from server.auth.service import utcnow
@@ -31,8 +32,9 @@ class AttachmentController(Controller):
     tags = ["attachments"]
 
     @put("/{sha256:str}", status_code=201)
-    async def upload(self, request: Request, sha256: str, data: bytes) -> Response[AttachmentInfo]:
-        """Store a file under its SHA-256; 200 if it is already stored."""
+    async def upload(self, request: Request, sha256: FromPath[str]) -> Response[AttachmentInfo]:
+        """Store a file (the raw request body) under its SHA-256; 200 if it is already stored."""
+        data = await request.body()
         settings = request.app.state.services.settings
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in settings.attachment_types or content_type not in _MAGIC:
@@ -69,7 +71,7 @@ class AttachmentController(Controller):
         return Response(AttachmentInfo(sha256, len(data), content_type), status_code=201 if created else 200)
 
     @get("/{sha256:str}")
-    async def download(self, request: Request, sha256: str) -> Response[bytes]:
+    async def download(self, request: Request, sha256: FromPath[str]) -> Response[bytes]:
         """The file, to its uploader and to whoever may see a transaction that names it."""
         user = request.user
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from litestar.params import FromPath, JSONBody
 from litestar import Controller, Request, get, post
 from msgspec import Struct
 
@@ -21,13 +22,13 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", status_code=200, exclude_from_auth=True)
-    async def login(self, request: Request, data: LoginRequest) -> TokenResponse:
+    async def login(self, request: Request, data: JSONBody[LoginRequest]) -> TokenResponse:
         """Log in with username and password on a device (``client_id``); returns tokens."""
         check_protocol_version(request)
         return await request.app.state.services.auth.login(data)
 
     @post("/refresh", status_code=200, exclude_from_auth=True)
-    async def refresh(self, request: Request, data: RefreshRequest) -> TokenResponse:
+    async def refresh(self, request: Request, data: JSONBody[RefreshRequest]) -> TokenResponse:
         """A new access token for a device's refresh token (no password; works after days offline)."""
         check_protocol_version(request)
         return await request.app.state.services.auth.refresh(data)
@@ -56,14 +57,14 @@ class AdminController(Controller):
     guards = [roles("admin")]
 
     @post("/users/{user_id:int}/revoke-sessions", status_code=200)
-    async def revoke_sessions(self, request: Request, user_id: int) -> RevokeResult:
+    async def revoke_sessions(self, request: Request, user_id: FromPath[int]) -> RevokeResult:
         """Revoke every session of a user (a lost phone, a member who left)."""
         now = utcnow().isoformat()
         count = await request.app.state.services.db.write(lambda c: accounts.revoke_user_sessions(c, user_id, now))
         return RevokeResult(revoked=count)
 
     @post("/officers/{user_id:int}/locations", status_code=200)
-    async def set_officer_locations(self, request: Request, user_id: int, data: LocationsRequest) -> UserInfo:
+    async def set_officer_locations(self, request: Request, user_id: FromPath[int], data: JSONBody[LocationsRequest]) -> UserInfo:
         """Move an officer; their devices are told to rebuild their replica (scope changed)."""
 
         def write(conn: Connection) -> accounts.UserRecord:

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from litestar import Controller, Request, get
-from litestar.params import FromQuery
+from litestar.params import FromQuery, FromPath
 from msgspec import Struct
 
 from server.domain.models import DEPOSIT_STATUS_LABELS
@@ -129,7 +129,7 @@ class ReadController(Controller):
         return await self._history(request, "withdrawals", f)
 
     @get("/deposits/{deposit_id:str}/slip")
-    async def slip(self, request: Request, deposit_id: str) -> dict[str, Any]:
+    async def slip(self, request: Request, deposit_id: FromPath[str]) -> dict[str, Any]:
         """Data for Cetak Slip: the deposit with names, amount in words and verification."""
         user = request.user
 

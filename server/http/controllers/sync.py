@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncGenerator
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromQuery
+from litestar.params import FromQuery, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from server.auth.service import utcnow
@@ -25,7 +25,7 @@ class SyncController(Controller):
     tags = ["sync"]
 
     @post("/push", status_code=200)
-    async def push(self, request: Request, data: PushRequest) -> PushResponse:
+    async def push(self, request: Request, data: JSONBody[PushRequest]) -> PushResponse:
         """Process a client's numbered mutations exactly once, in order; see docs/PROTOCOL.md."""
         services = request.app.state.services
         if len(data.mutations) > services.settings.push_max_mutations:

@@ -1,0 +1,80 @@
+"""client_sync: a local-first SQLite client of the Lumbung sync protocol (DESIGN rules 2-11).
+
+The public surface is re-exported here; everything else is an implementation detail::
+
+    from client_sync import SyncClient
+    from server.protocol import DepositCreate
+
+    client = SyncClient("officer.sqlite3", "http://127.0.0.1:8000")
+    client.login("petugas1", "…")                      # online, once
+    item = client.queue(DepositCreate(deposit_id=client.new_id(), member_id=1, savings_type="sukarela",
+                                      kind="offline", amount=150_000, location_id=1))   # offline
+    client.deposits(member_id=1)                       # server state + pending, offline
+    summary = client.sync_once()                       # when online
+
+It imports nothing of the server except ``server.protocol``.
+"""
+
+from .amounts import AmountError, format_rupiah, parse_amount
+from .client import SyncClient, new_client_id
+from .errors import (
+    AttachmentRejected,
+    AuthError,
+    AuthExpired,
+    GapError,
+    InvalidCredentials,
+    InvalidMutation,
+    LoginRequired,
+    NotConfigured,
+    ProtocolMismatch,
+    Rejected,
+    ServerBusy,
+    SyncError,
+    TransportError,
+)
+from .loop import SyncLoop, backoff_delay
+from .models import (
+    BalanceView,
+    CashInHand,
+    DepositView,
+    ErrorInfo,
+    MemberView,
+    QueuedItem,
+    SyncStatus,
+    SyncSummary,
+    WithdrawalView,
+)
+from .store import Store
+
+__all__ = [
+    "SyncClient",
+    "SyncLoop",
+    "Store",
+    "new_client_id",
+    "backoff_delay",
+    "parse_amount",
+    "format_rupiah",
+    "AmountError",
+    "QueuedItem",
+    "SyncSummary",
+    "SyncStatus",
+    "ErrorInfo",
+    "MemberView",
+    "DepositView",
+    "WithdrawalView",
+    "BalanceView",
+    "CashInHand",
+    "SyncError",
+    "TransportError",
+    "ServerBusy",
+    "ProtocolMismatch",
+    "AuthError",
+    "InvalidCredentials",
+    "AuthExpired",
+    "LoginRequired",
+    "GapError",
+    "Rejected",
+    "AttachmentRejected",
+    "NotConfigured",
+    "InvalidMutation",
+]

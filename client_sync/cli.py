@@ -1,0 +1,374 @@
+"""``lumbung-officer``: the field officer's command-line tool, in Bahasa Indonesia.
+
+Everything but ``login`` and ``sync`` works offline from the device database; ``setor`` only queues.
+Exit codes: 0 done, 1 failed (not logged in, server unreachable, member unknown), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from server.protocol import (
+    DepositCancel,
+    DepositCreate,
+    DepositReject,
+    DepositVerify,
+    WithdrawalCancel,
+    WithdrawalCreate,
+    WithdrawalReject,
+    WithdrawalVerify,
+)
+
+from .amounts import AmountError, format_rupiah, parse_amount
+from .client import SyncClient
+from .errors import UPDATE_REQUIRED_MESSAGE, InvalidCredentials, InvalidMutation, ProtocolMismatch, SyncError
+from .models import MemberView, QueuedItem, SyncSummary
+
+__all__ = ["main", "build_parser", "DB_NAME", "default_data_dir"]
+
+DB_NAME = "petugas.sqlite3"
+SAVINGS_TYPES = ("sukarela", "wajib", "pokok")
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("LUMBUNG_DATA_DIR") or Path.home() / ".lumbung")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: kesalahan: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="lumbung-officer", description="Alat petugas Lumbung: catat setoran di lapangan, kirim saat online.")
+    parser.add_argument("--data-dir", type=Path, default=None, help="folder data lokal (bawaan: ~/.lumbung)")
+    parser.add_argument("--server", default=None, help="alamat server, mis. http://127.0.0.1:8000 (diingat)")
+    sub = parser.add_subparsers(dest="command", metavar="PERINTAH", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("login", help="masuk (perlu koneksi)")
+    p.add_argument("username", metavar="USERNAME")
+    p.add_argument("--password", default=None, help="kata sandi (ditanyakan bila tidak diberikan)")
+
+    sub.add_parser("logout", help="keluar; transaksi tertunda tetap disimpan")
+
+    p = sub.add_parser("anggota", help="cari anggota di data lokal (offline)")
+    p.add_argument("cari", metavar="CARI", nargs="?", default=None, help="sebagian nama atau nomor anggota")
+
+    p = sub.add_parser("setor", help="catat setoran tunai (offline; dikirim saat sync)")
+    p.add_argument("anggota", metavar="NOMOR_ATAU_ID")
+    p.add_argument("jumlah", metavar="JUMLAH", help="rupiah bulat, mis. 150000 atau 150.000")
+    p.add_argument("--jenis", choices=SAVINGS_TYPES, default="sukarela", help="jenis simpanan (bawaan: sukarela)")
+    p.add_argument("--catatan", default="", help="catatan")
+    p.add_argument("--lokasi", type=int, default=None, help="id lokasi (bawaan: lokasi anggota/petugas)")
+
+    sub.add_parser("tertunda", help="daftar transaksi yang belum terkonfirmasi")
+    sub.add_parser("kas", help="kas di tangan (setoran tunai belum diverifikasi)")
+    sub.add_parser("sync", help="kirim transaksi tertunda dan tarik perubahan")
+    sub.add_parser("status", help="status sinkronisasi")
+    return parser
+
+
+# --- presentation -----------------------------------------------------------------------------
+
+
+def _when(iso: str | None) -> str:
+    if not iso:
+        return "belum pernah"
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone().strftime("%d-%m-%Y %H:%M")
+    except ValueError:
+        return iso
+
+
+def _member_label(members: dict[int, MemberView], member_id: int) -> str:
+    m = members.get(member_id)
+    return f"{m.number} {m.name}" if m else f"anggota #{member_id}"
+
+
+def describe(item: QueuedItem, members: dict[int, MemberView]) -> str:
+    """One line for an outbox item, as an officer would say it."""
+    op = item.op
+    if isinstance(op, DepositCreate):
+        kind = "tunai" if op.kind == "offline" else "mandiri"
+        return f"setoran {kind} {format_rupiah(op.amount)} simpanan {op.savings_type} — {_member_label(members, op.member_id)}"
+    if isinstance(op, WithdrawalCreate):
+        return f"penarikan {format_rupiah(op.amount)} simpanan {op.savings_type} — {_member_label(members, op.member_id)}"
+    labels = {
+        DepositCancel: "batalkan setoran", DepositVerify: "verifikasi setoran", DepositReject: "tolak setoran",
+        WithdrawalCancel: "batalkan penarikan", WithdrawalVerify: "verifikasi penarikan",
+        WithdrawalReject: "tolak penarikan",
+    }
+    target = getattr(op, "deposit_id", None) or getattr(op, "withdrawal_id", "")
+    return f"{labels.get(type(op), item.name)} {str(target)[:8]}"
+
+
+def _state_label(item: QueuedItem) -> str:
+    if item.state == "pending":
+        return "belum terkirim"
+    if item.state == "applied":
+        return "diterima server, menunggu pembaruan"
+    return "ditolak"
+
+
+class _Out:
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out, self.err = out, err
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def fail(self, text: str) -> None:
+        print(text, file=self.err, flush=True)
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def _members_by_id(client: SyncClient) -> dict[int, MemberView]:
+    return {m.id: m for m in client.members()}
+
+
+def _need_login(client: SyncClient, io: _Out) -> bool:
+    if client.user is None:
+        io.fail("Belum masuk. Jalankan: lumbung-officer --server URL login USERNAME")
+        return False
+    return True
+
+
+def _run_sync(client: SyncClient, io: _Out) -> int:
+    def progress(stage: str, count: int) -> None:
+        if stage == "push":
+            io.say(f"Mengirim {count} transaksi…")
+        elif stage == "upload":
+            io.say(f"Mengunggah lampiran {count}…")
+        elif stage == "pull":
+            io.say(f"Menarik perubahan… {count}")
+
+    summary: SyncSummary = client.sync_once(progress)
+    if summary.resets:
+        io.say("Data lokal dimuat ulang dari server.")
+    if summary.recovered_from is not None:
+        io.say(f"Antrean dikirim ulang mulai nomor {summary.recovered_from} sesuai permintaan server.")
+    io.say(
+        f"Selesai: {summary.applied} diterima, {len(summary.rejected)} ditolak, {summary.pulled} perubahan ditarik."
+    )
+    if summary.rejected:
+        members = _members_by_id(client)
+        io.say("Transaksi ditolak server:")
+        for item in summary.rejected:
+            io.say(f"  #{item.id} {describe(item, members)}")
+            io.say(f"      alasan: {item.message or '-'} [{item.code or '-'}]")
+    for error in summary.errors:
+        io.fail(f"Gagal: {error.message}" + (" (akan dicoba lagi)" if error.retryable else ""))
+    status = client.status()
+    if status.needs_update:
+        io.fail(UPDATE_REQUIRED_MESSAGE)
+    if status.unsent:
+        io.say(f"Masih tertunda: {status.unsent} transaksi belum terkirim.")
+    return EXIT_OK if summary.ok else EXIT_FAIL
+
+
+def cmd_login(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
+    if not client.base_url:
+        io.fail("Alamat server belum diatur. Gunakan: lumbung-officer --server URL login USERNAME")
+        return EXIT_USAGE
+    password = args.password if args.password is not None else getpass.getpass("Kata sandi: ")
+    if not password:
+        io.fail("Kata sandi wajib diisi.")
+        return EXIT_USAGE
+    try:
+        user = client.login(args.username, password)
+    except InvalidCredentials:
+        io.fail("Nama pengguna atau kata sandi salah.")
+        return EXIT_FAIL
+    except ProtocolMismatch:
+        io.fail(UPDATE_REQUIRED_MESSAGE)
+        return EXIT_FAIL
+    except SyncError as exc:
+        io.fail(f"Gagal masuk: {exc.message}")
+        return EXIT_FAIL
+    locations = ", ".join(str(i) for i in user.location_ids) or "-"
+    io.say(f"Berhasil masuk sebagai {user.name} ({user.role}), lokasi: {locations}.")
+    if user.role != "petugas":
+        io.say("Catatan: pencatatan setoran tunai (setor) hanya untuk petugas.")
+    return _run_sync(client, io)
+
+
+def cmd_logout(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
+    status = client.status()
+    if client.user is None:
+        io.say("Tidak ada pengguna yang masuk.")
+        return EXIT_OK
+    client.logout()
+    io.say("Anda telah keluar.")
+    if status.unsent:
+        io.say(f"{status.unsent} transaksi tertunda tetap tersimpan dan dikirim saat Anda masuk lagi.")
+    return EXIT_OK
+
+
+def cmd_anggota(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
+    if not _need_login(client, io):
+        return EXIT_FAIL
+    members = client.members(args.cari)
+    if not members:
+        if not client.members():
+            io.say("Belum ada data anggota di perangkat ini; jalankan 'lumbung-officer sync' saat online.")
+        else:
+            io.say(f"Tidak ada anggota yang cocok dengan '{args.cari}'.")
+        return EXIT_OK
+    io.say(f"{'No. Anggota':<14} {'ID':>4}  {'Nama':<30} Lokasi")
+    for m in members:
+        flag = "" if m.active else "  (nonaktif)"
+        io.say(f"{m.number:<14} {m.id:>4}  {m.name:<30} {m.location_id}{flag}")
+    if len(members) == 1:
+        for b in client.balances(members[0].id):
+            extra = []
+            if b.held or b.pending_withdrawals:
+                extra.append(f"tersedia {format_rupiah(b.available)}")
+            if b.pending_deposits:
+                extra.append(f"setoran menunggu verifikasi {format_rupiah(b.pending_deposits)}")
+            tail = f" ({'; '.join(extra)})" if extra else ""
+            io.say(f"  Simpanan {b.name}: {format_rupiah(b.balance)}{tail}")
+    return EXIT_OK
+
+
+def cmd_setor(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
+    try:
+        amount = parse_amount(args.jumlah)
+    except AmountError as exc:
+        io.fail(str(exc))
+        return EXIT_USAGE
+    if not _need_login(client, io):
+        return EXIT_FAIL
+    user = client.user
+    assert user is not None
+    if user.role != "petugas":
+        io.fail("Setoran tunai hanya dapat dicatat oleh petugas.")
+        return EXIT_FAIL
+    member = client.member(args.anggota)
+    if member is None:
+        io.fail(
+            f"Anggota '{args.anggota}' tidak ditemukan di data lokal. Cari dengan 'lumbung-officer anggota NAMA' "
+            "atau jalankan 'lumbung-officer sync' saat online."
+        )
+        return EXIT_FAIL
+    if args.lokasi is not None:
+        location = args.lokasi
+        if location not in user.location_ids:
+            io.fail(f"Anda bukan petugas lokasi {location}.")
+            return EXIT_USAGE
+    elif member.location_id in user.location_ids:
+        location = member.location_id
+    elif len(user.location_ids) == 1:
+        location = user.location_ids[0]
+    else:
+        io.fail("Pilih lokasi dengan --lokasi ID.")
+        return EXIT_USAGE
+    op = DepositCreate(
+        deposit_id=client.new_id(), member_id=member.id, savings_type=args.jenis, kind="offline", amount=amount,
+        location_id=location, note=args.catatan or "",
+    )
+    try:
+        item = client.queue(op)
+    except InvalidMutation as exc:
+        io.fail(str(exc))
+        return EXIT_USAGE
+    io.say(
+        f"Setoran #{item.id} dicatat — TERTUNDA: {format_rupiah(amount)} simpanan {args.jenis} untuk "
+        f"{member.number} {member.name} (lokasi {location})."
+    )
+    io.say("Akan dikirim saat sinkronisasi: lumbung-officer sync")
+    return EXIT_OK
+
+
+def cmd_tertunda(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
+    if not _need_login(client, io):
+        return EXIT_FAIL
+    items = client.pending()
+    if not items:
+        io.say("Tidak ada transaksi tertunda.")
+    else:
+        members = _members_by_id(client)
+        io.say(f"{len(items)} transaksi tertunda:")
+        for item in items:
+            io.say(f"  #{item.id} {describe(item, members)} [{_state_label(item)}]")
+    rejected = client.status().rejected
+    if rejected:
+        io.say(f"{rejected} transaksi ditolak server; lihat alasannya dengan 'lumbung-officer status'.")
+    return EXIT_OK
+
+
+def cmd_kas(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
+    if not _need_login(client, io):
+        return EXIT_FAIL
+    cash = client.cash_in_hand()
+    io.say(f"Kas di tangan: {format_rupiah(cash.total)} dari {cash.count} setoran tunai belum diverifikasi.")
+    if cash.unsynced_count:
+        io.say(f"  termasuk {cash.unsynced_count} setoran belum tersinkron ({format_rupiah(cash.unsynced_total)}).")
+    return EXIT_OK
+
+
+def cmd_sync(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
+    if not _need_login(client, io):
+        return EXIT_FAIL
+    return _run_sync(client, io)
+
+
+def cmd_status(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
+    status = client.status()
+    user = status.user
+    io.say(f"Pengguna        : {f'{user.name} ({user.username}, {user.role})' if user else 'belum masuk'}")
+    io.say(f"Server          : {status.server_url or '-'}")
+    io.say(f"Perangkat       : {client.device_name}")
+    io.say(f"Tertunda        : {status.pending} (belum terkirim: {status.unsent})")
+    io.say(f"Ditolak         : {status.rejected}")
+    io.say(f"Sinkron terakhir: {_when(status.last_sync_at)}")
+    if status.last_error is not None:
+        io.say(f"Kendala terakhir: {status.last_error.message}")
+    if status.needs_update:
+        io.say(f"PERHATIAN: {UPDATE_REQUIRED_MESSAGE}")
+    if user is not None and status.needs_login:
+        io.say("Sesi berakhir: jalankan 'lumbung-officer login USERNAME' (transaksi tertunda tetap aman).")
+    if status.other_users_pending:
+        io.say(f"{status.other_users_pending} transaksi pengguna lain di perangkat ini menunggu pengguna itu masuk.")
+    if status.rejected:
+        members = _members_by_id(client)
+        io.say("Transaksi ditolak:")
+        for item in client.rejected(limit=20):
+            io.say(f"  #{item.id} {describe(item, members)} — {item.message or '-'} [{item.code or '-'}]")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "login": cmd_login, "logout": cmd_logout, "anggota": cmd_anggota, "setor": cmd_setor,
+    "tertunda": cmd_tertunda, "kas": cmd_kas, "sync": cmd_sync, "status": cmd_status,
+}
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the CLI; returns the exit code (console scripts pass it to ``sys.exit``)."""
+    args = build_parser().parse_args(argv)
+    io = _Out(out or sys.stdout, err or sys.stderr)
+    data_dir: Path = args.data_dir or default_data_dir()
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        client = SyncClient(data_dir / DB_NAME, args.server)
+    except Exception as exc:  # an unreadable or newer database: say so instead of a traceback
+        io.fail(f"Data lokal tidak dapat dibuka: {exc}")
+        return EXIT_FAIL
+    with client:
+        return COMMANDS[args.command](client, args, io)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

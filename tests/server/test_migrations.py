@@ -1,0 +1,86 @@
+"""Migrations are alembic revisions, transactional on SQLite: a failure leaves nothing behind."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic import command
+
+from server.storage.migrate import MIGRATIONS, alembic_config, upgrade
+
+BROKEN_REVISION = '''
+from alembic import op
+
+revision = "9999"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("CREATE TABLE half_done (id INTEGER PRIMARY KEY)")
+    op.execute("ALTER TABLE deposits ADD COLUMN half_done_flag INTEGER")
+    op.execute("THIS IS NOT SQL")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def _tables(db: Path) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def test_upgrade_creates_schema_in_wal_mode_with_an_epoch(tmp_path: Path) -> None:
+    db = tmp_path / "lumbung.sqlite3"
+    upgrade(db)
+    assert {"deposits", "withdrawals", "ledger", "changes", "mutations", "clients"} <= _tables(db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert len(conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]) == 16
+
+
+def test_upgrade_twice_is_harmless(tmp_path: Path) -> None:
+    db = tmp_path / "lumbung.sqlite3"
+    upgrade(db)
+    upgrade(db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+
+
+def test_failed_migration_leaves_nothing_half_applied(tmp_path: Path) -> None:
+    db = tmp_path / "lumbung.sqlite3"
+    upgrade(db)
+    scripts = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "9999_broken.py").write_text(BROKEN_REVISION)
+    cfg = alembic_config(db)
+    cfg.set_main_option("script_location", str(scripts))
+    with pytest.raises(Exception, match="syntax error"):
+        command.upgrade(cfg, "head")
+    assert "half_done" not in _tables(db)
+    with sqlite3.connect(db) as conn:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(deposits)")}
+        assert "half_done_flag" not in columns
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+
+
+def test_ledger_is_append_only_at_the_database_level(tmp_path: Path) -> None:
+    db = tmp_path / "lumbung.sqlite3"
+    upgrade(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO locations (id, name) VALUES (1, 'x')")
+        conn.execute("INSERT INTO members (id, number, name, kind, location_id, joined_at) VALUES (1, 'A1', 'a', 'anggota', 1, 'd')")
+        conn.execute(
+            "INSERT INTO ledger (seq, at, member_id, savings_type, amount, kind, ref_id, ref_code, balance_after,"
+            " prev_hash, hash) VALUES (1, 't', 1, 'sukarela', 5, 'deposit', 'r', 'c', 5, 'p', 'h')"
+        )
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("UPDATE ledger SET amount = 6 WHERE seq = 1")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("DELETE FROM ledger WHERE seq = 1")

@@ -1,0 +1,17 @@
+"""The OpenAPI document is generated, and names every endpoint the protocol documents."""
+
+import httpx
+
+
+def test_openapi_lists_every_endpoint(live_server) -> None:
+    spec = httpx.get(f"{live_server.url}/schema/openapi.json").json()
+    paths = set(spec["paths"])
+    for path in (
+        "/api/auth/login", "/api/auth/refresh", "/api/auth/logout", "/api/sync/push", "/api/sync/pull",
+        "/api/sync/events", "/api/attachments/{sha256}", "/api/dashboard", "/api/deposits", "/api/withdrawals",
+        "/api/deposits/{deposit_id}/slip", "/api/savings-card", "/api/members", "/api/cash-in-hand",
+        "/api/ledger/verify",
+    ):
+        assert path in paths, path
+    push = spec["paths"]["/api/sync/push"]["post"]
+    assert "requestBody" in push
