@@ -56,9 +56,9 @@ try:  # POSIX; elsewhere the in-process lock alone guards sync
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["SyncClient", "new_client_id"]
+__all__ = ["SyncClient", "new_client_id", "META_ACTIVE"]
 
-_ACTIVE = "active_client_id"
+META_ACTIVE = "active_client_id"
 _SERVER = "server_url"
 _DEVICE = "device_name"
 _NEEDS_UPDATE = "needs_update"
@@ -140,7 +140,7 @@ class SyncClient:
     @property
     def profile(self) -> Profile | None:
         """The logged-in user's profile on this device (None if nobody is logged in)."""
-        client_id = self.store.get_meta(_ACTIVE)
+        client_id = self.store.get_meta(META_ACTIVE)
         return self.store.profile(client_id) if client_id else None
 
     @property
@@ -194,7 +194,7 @@ class SyncClient:
             profile.client_id, user=tokens.user, access_token=tokens.access_token,
             refresh_token=tokens.refresh_token, expires_at=expiry_from(tokens),
         )
-        self.store.set_meta(_ACTIVE, profile.client_id)
+        self.store.set_meta(META_ACTIVE, profile.client_id)
         return tokens.user
 
     def logout(self) -> None:
@@ -208,7 +208,7 @@ class SyncClient:
                 Session(self.store, transport, profile.client_id).call(transport.logout)
         self.store.clear_tokens(profile.client_id)
         self.store.reset_replica(profile.client_id)
-        self.store.set_meta(_ACTIVE, None)
+        self.store.set_meta(META_ACTIVE, None)
 
     # --- outbox -------------------------------------------------------------------------------
 
