@@ -13,10 +13,12 @@ from pathlib import Path
 
 from msgspec import Struct
 
-__all__ = ["ACCEPTED_TYPES", "MAX_ATTACHMENT_BYTES", "LoadedAttachment", "sniff_content_type", "load_attachment", "sha256_of"]
+__all__ = [
+    "ACCEPTED_TYPES", "MAX_ATTACHMENT_BYTES", "LoadedAttachment", "sniff_content_type", "load_attachment", "sha256_of",
+]
 
 ACCEPTED_TYPES = ("image/jpeg", "image/png", "application/pdf")
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 """Local ceiling; the server's own limit (answered 413) may be lower."""
 
 

@@ -49,7 +49,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="lumbung-officer", description="Alat petugas Lumbung: catat setoran di lapangan, kirim saat online.")
+    parser = _Parser(
+        prog="lumbung-officer", description="Alat petugas Lumbung: catat setoran di lapangan, kirim saat online."
+    )
     parser.add_argument("--data-dir", type=Path, default=None, help="folder data lokal (bawaan: ~/.lumbung)")
     parser.add_argument("--server", default=None, help="alamat server, mis. http://127.0.0.1:8000 (diingat)")
     sub = parser.add_subparsers(dest="command", metavar="PERINTAH", parser_class=_Parser)
@@ -100,9 +102,11 @@ def describe(item: QueuedItem, members: dict[int, MemberView]) -> str:
     op = item.op
     if isinstance(op, DepositCreate):
         kind = "tunai" if op.kind == "offline" else "mandiri"
-        return f"setoran {kind} {format_rupiah(op.amount)} simpanan {op.savings_type} — {_member_label(members, op.member_id)}"
+        who = _member_label(members, op.member_id)
+        return f"setoran {kind} {format_rupiah(op.amount)} simpanan {op.savings_type} — {who}"
     if isinstance(op, WithdrawalCreate):
-        return f"penarikan {format_rupiah(op.amount)} simpanan {op.savings_type} — {_member_label(members, op.member_id)}"
+        who = _member_label(members, op.member_id)
+        return f"penarikan {format_rupiah(op.amount)} simpanan {op.savings_type} — {who}"
     labels = {
         DepositCancel: "batalkan setoran", DepositVerify: "verifikasi setoran", DepositReject: "tolak setoran",
         WithdrawalCancel: "batalkan penarikan", WithdrawalVerify: "verifikasi penarikan",
@@ -238,7 +242,7 @@ def cmd_anggota(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
             if b.pending_deposits:
                 extra.append(f"setoran menunggu verifikasi {format_rupiah(b.pending_deposits)}")
             tail = f" ({'; '.join(extra)})" if extra else ""
-            io.say(f"  Simpanan {b.name}: {format_rupiah(b.balance)}{tail}")
+            io.say(f"  {b.name}: {format_rupiah(b.balance)}{tail}")
     return EXIT_OK
 
 

@@ -15,14 +15,16 @@ import socket
 import threading
 import uuid as uuidlib
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import msgspec
 
 from server.protocol import PROTOCOL_VERSION, LoginRequest, Mutation, MutationOp, UserInfo, encode
 
+from . import view
 from .attachments import LoadedAttachment, load_attachment
 from .errors import (
     UPDATE_REQUIRED_MESSAGE,
@@ -49,7 +51,6 @@ from .session import Session, expiry_from
 from .store import Profile, Store
 from .sync import Progress, Round
 from .transport import DEFAULT_TIMEOUT, Transport
-from . import view
 
 try:  # POSIX; elsewhere the in-process lock alone guards sync
     import fcntl
@@ -63,6 +64,7 @@ _SERVER = "server_url"
 _DEVICE = "device_name"
 _NEEDS_UPDATE = "needs_update"
 _mutation_decoder = msgspec.json.Decoder(Mutation)
+T = TypeVar("T")
 
 
 def new_client_id() -> str:
@@ -101,6 +103,7 @@ class SyncClient:
         self._protocol_version = protocol_version
         self._http = http
         self._transport: Transport | None = None
+        self._transport_lock = threading.Lock()
         self._sync_lock = threading.Lock()
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -128,12 +131,13 @@ class SyncClient:
         url = self.base_url
         if not url:
             raise NotConfigured("no_server", "Alamat server belum diatur (gunakan --server URL).")
-        if self._transport is None or self._transport.base_url != url:
-            if self._transport is not None:
-                self._transport.close()
-            self._transport = Transport(url, timeout=self._timeout, protocol_version=self._protocol_version,
-                                        http=self._http)
-        return self._transport
+        with self._transport_lock:
+            if self._transport is None or self._transport.base_url != url:
+                if self._transport is not None:
+                    self._transport.close()
+                self._transport = Transport(url, timeout=self._timeout, protocol_version=self._protocol_version,
+                                            http=self._http)
+            return self._transport
 
     # --- identity -----------------------------------------------------------------------------
 
@@ -159,7 +163,7 @@ class SyncClient:
             raise LoginRequired("not_logged_in", "Belum masuk; jalankan login saat terhubung ke server.")
         return profile
 
-    def _online(self, fn: Callable[[], Any]) -> Any:
+    def _online(self, fn: Callable[[], T]) -> T:
         """Run an online call, remembering whether the server wants a newer app."""
         try:
             result = fn()
@@ -177,7 +181,7 @@ class SyncClient:
         for attempt in range(2):
             request = LoginRequest(username=username, password=password, client_id=profile.client_id)
             try:
-                tokens = self._online(lambda: transport.login(request))
+                tokens = self._online(partial(transport.login, request))
             except Rejected as exc:
                 if exc.code == "client_owned_by_other_user" and attempt == 0:
                     profile = self.store.create_profile(new_client_id(), username)
@@ -339,7 +343,9 @@ class SyncClient:
         others = self.store.count_items(None, exclude=profile.client_id if profile else "")["unsent"]
         last_error = None
         if profile is not None and profile.last_error_code:
-            last_error = ErrorInfo(profile.last_error_code, profile.last_error_message or "", profile.last_error_retryable)
+            last_error = ErrorInfo(
+                profile.last_error_code, profile.last_error_message or "", profile.last_error_retryable
+            )
         if needs_update:
             last_error = ErrorInfo("protocol_version_unsupported", UPDATE_REQUIRED_MESSAGE, False)
         return SyncStatus(
@@ -405,11 +411,11 @@ class SyncClient:
                 transport = self._require_transport()
                 session = Session(self.store, transport, profile.client_id)
 
-                def follow(token: str) -> None:
-                    for event in transport.events(token, profile.client_id):
+                def follow(token: str, transport: Transport = transport, client_id: str = profile.client_id) -> None:
+                    for event in transport.events(token, client_id):
                         if stop.is_set():
                             return
-                        if event == "poke":
+                        if event in ("poke", "ready"):  # "ready": (re)connected, pokes may have been missed
                             poke()
 
                 session.call(follow)

@@ -39,7 +39,9 @@ __all__ = [
     "UPDATE_REQUIRED_MESSAGE",
 ]
 
-UPDATE_REQUIRED_MESSAGE = "Aplikasi perlu diperbarui: server tidak lagi melayani versi protokol ini. Transaksi tertunda tetap tersimpan."
+UPDATE_REQUIRED_MESSAGE = (
+    "Aplikasi perlu diperbarui: server tidak lagi melayani versi protokol ini. Transaksi tertunda tetap tersimpan."
+)
 
 
 class SyncError(Exception):
@@ -47,7 +49,9 @@ class SyncError(Exception):
 
     retryable: bool = False
 
-    def __init__(self, code: str, message: str, detail: dict[str, Any] | None = None, status: int | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, detail: dict[str, Any] | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -89,7 +93,9 @@ class LoginRequired(AuthError):
 class GapError(SyncError):
     """The server's next expected mutation id is ``expected``; resend from there."""
 
-    def __init__(self, code: str, message: str, detail: dict[str, Any] | None = None, status: int | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, detail: dict[str, Any] | None = None, status: int | None = None
+    ) -> None:
         super().__init__(code, message, detail, status)
         try:
             self.expected = int((detail or {})["expected"])

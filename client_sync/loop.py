@@ -29,7 +29,7 @@ def backoff_ceiling(failures: int, *, base: float = BASE_DELAY, cap: float = MAX
     """The upper bound of the wait after ``failures`` consecutive failures (0 after a success)."""
     if failures <= 0:
         return 0.0
-    return min(cap, base * 2 ** min(failures - 1, 62))
+    return float(min(cap, base * float(2 ** min(failures - 1, 62))))
 
 
 def backoff_delay(

@@ -75,4 +75,12 @@ class Session:
         try:
             return fn(self.token())
         except AuthExpired:
+            pass
+        except LoginRequired:  # the session was revoked (logout elsewhere, an admin): forget its tokens
+            self.store.clear_tokens(self.client_id)
+            raise
+        try:
             return fn(self.refresh())
+        except LoginRequired:
+            self.store.clear_tokens(self.client_id)
+            raise

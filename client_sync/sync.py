@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from server.protocol import Mutation, PushRequest
 
@@ -91,9 +92,8 @@ class Round:
                 continue
             self._note("upload", len(seen))
             try:
-                self.session.call(
-                    lambda t: self.transport.put_attachment(t, attachment.sha256, content, attachment.content_type)
-                )
+                self.session.call(partial(self.transport.put_attachment, sha256=attachment.sha256, content=content,
+                                          content_type=attachment.content_type))
             except AttachmentRejected as exc:
                 raise AttachmentRejected(
                     exc.code, f"Lampiran transaksi tidak diterima server: {exc.message}", exc.detail, exc.status
@@ -111,7 +111,7 @@ class Round:
             self._note("push", len(batch))
             request = PushRequest(client_id=self.client_id, mutations=[to_mutation(i) for i in batch])
             try:
-                response = self.session.call(lambda t: self.transport.push(t, request))
+                response = self.session.call(partial(self.transport.push, request=request))
             except SyncError as exc:
                 if exc.code != "mutation_gap" or recoveries >= MAX_RECOVERIES:
                     raise
@@ -149,8 +149,8 @@ class Round:
         while True:
             profile = self.store.profile(self.client_id)
             assert profile is not None
-            cursor = profile.cursor
-            page = self.session.call(lambda t: self.transport.pull(t, self.client_id, cursor, self.page_limit))
+            page = self.session.call(partial(self.transport.pull, client_id=self.client_id, cursor=profile.cursor,
+                                             limit=self.page_limit))
             if page.reset is not None:
                 resets += 1
                 if resets > MAX_RESETS:

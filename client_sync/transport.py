@@ -51,41 +51,12 @@ _error_decoder = msgspec.json.Decoder(ErrorBody)
 _LOGIN_AGAIN = {"refresh_invalid", "session_revoked"}
 
 
-class _WireChange(msgspec.Struct):
-    """``protocol.Change`` as decoded here: msgspec cannot decode ``Raw | None`` (it only accepts null),
-    so ``data`` is a plain ``Raw`` whose JSON ``null`` is turned back into ``None``."""
-
-    seq: int
-    entity: str
-    id: str
-    op: Literal["put", "delete"]
-    data: msgspec.Raw = msgspec.Raw(b"null")
-
-
-class _WirePull(msgspec.Struct):
-    cursor: str
-    position: int
-    has_more: bool
-    last_mutation_id: int
-    changes: list[_WireChange]
-    reset: Reset | None = None
-
-
-_pull_decoder = msgspec.json.Decoder(_WirePull)
-_NULL = b"null"
+_pull_decoder = msgspec.json.Decoder(PullResponse)
 
 
 def decode_pull(content: bytes) -> PullResponse:
-    """Decode a pull answer into the protocol's ``PullResponse`` (``Change.data`` is ``Raw`` or ``None``)."""
-    wire = _pull_decoder.decode(content)
-    changes = [
-        Change(seq=c.seq, entity=c.entity, id=c.id, op=c.op, data=None if bytes(c.data).strip() == _NULL else c.data)
-        for c in wire.changes
-    ]
-    return PullResponse(
-        cursor=wire.cursor, position=wire.position, has_more=wire.has_more, last_mutation_id=wire.last_mutation_id,
-        changes=changes, reset=wire.reset,
-    )
+    """Decode a pull answer; each ``Change.data`` stays raw JSON until the replica stores it."""
+    return _pull_decoder.decode(content)
 
 
 def error_from_response(response: httpx.Response) -> SyncError:
@@ -203,7 +174,7 @@ class Transport:
         return self._decode(response, AttachmentInfo)
 
     def events(self, token: str, client_id: str, *, read_timeout: float = 60.0) -> Iterator[str]:
-        """Names of the server-sent events on the live channel, as they arrive (blocks between them)."""
+        """Names of the server-sent events on the live channel as they arrive; ``""`` for a keep-alive."""
         headers = dict(self._headers, Authorization=f"Bearer {token}", Accept="text/event-stream")
         timeout = httpx.Timeout(read_timeout, connect=5.0)
         try:
@@ -219,6 +190,8 @@ class Transport:
                         event, seen = line[6:].strip(), True
                     elif line.startswith("data:"):
                         seen = True
+                    elif line.startswith(":"):
+                        yield ""  # a keep-alive comment: lets the caller look at its stop flag
                     elif line == "" and seen:
                         yield event
                         event, seen = "message", False

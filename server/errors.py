@@ -12,6 +12,7 @@ The tree (HTTP status in brackets; the one mapping lives in ``server/http/errors
     ├── AuthError            [401]  missing, expired, forged or revoked token; bad credentials
     ├── AccessDenied         [403]  authenticated but not allowed (route guards, client ownership)
     ├── RequestError         [400]  malformed body or parameters outside any mutation
+    ├── InvalidRequest       [422]  a body that is JSON but not the protocol's shape or types
     ├── ProtocolError        [409]  protocol-level disagreement the client can recover from (gap)
     ├── VersionUnsupported   [426]  protocol version the server cannot serve
     ├── TooLarge             [413]  attachment over the size limit
@@ -35,6 +36,7 @@ __all__ = [
     "AuthError",
     "AccessDenied",
     "RequestError",
+    "InvalidRequest",
     "ProtocolError",
     "VersionUnsupported",
     "TooLarge",
@@ -84,6 +86,10 @@ class AccessDenied(LumbungError):
 
 
 class RequestError(LumbungError):
+    pass
+
+
+class InvalidRequest(LumbungError):
     pass
 
 

@@ -161,7 +161,7 @@ class Mutation(Struct, forbid_unknown_fields=True, frozen=True):
 
 class PushRequest(Struct, forbid_unknown_fields=True):
     client_id: Annotated[str, Meta(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-    mutations: Annotated[list[Mutation], Meta(max_length=1000)]
+    mutations: Annotated[list[Mutation], Meta(max_length=10000)]
 
 
 class MutationResult(Struct, omit_defaults=True):
@@ -195,7 +195,8 @@ class Change(Struct, array_like=False):
     entity: str
     id: str
     op: Literal["put", "delete"]
-    data: msgspec.Raw | None = None
+    data: msgspec.Raw
+    """The row as JSON (``null`` for a delete)."""
 
 
 class Reset(Struct):

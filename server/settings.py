@@ -33,6 +33,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     attachment_max_bytes: int = 5 * 1024 * 1024
     attachment_types: tuple[str, ...] = ("image/jpeg", "image/png", "application/pdf")
     push_max_mutations: int = 1000
+    max_write_queue: int = 500
+    """Pushes waiting for the writer beyond this are answered 503 ``busy`` (retry later)."""
     pull_page_default: int = 1000
     pull_page_max: int = 5000
     sse_keepalive_seconds: float = 15.0

@@ -21,9 +21,6 @@ from .tokens import TokenSigner, hash_refresh_token, new_refresh_token
 
 __all__ = ["AuthService", "user_info", "utcnow"]
 
-# verified against when the username is unknown, so timing does not reveal which usernames exist
-_DUMMY_HASH = "$argon2id$v=19$m=8192,t=1,p=4$bFujleNtrBHKDfL1WeHwOA$eeD4euVwCMCtQiFdfma0m6Ac7mJfLBkyWkP5mv2Zu6c"
-
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
@@ -42,10 +39,12 @@ class AuthService:
         self.passwords = passwords
         self.signer = signer
         self.refresh_ttl = refresh_ttl
+        # checked when the username is unknown, with the same cost, so timing reveals no usernames
+        self._dummy_hash = passwords.hash(secrets.token_hex(16))
 
     async def login(self, request: LoginRequest) -> TokenResponse:
         user = await self.db.read(lambda c: accounts.user_by_username(c, request.username))
-        stored = user.password_hash if user is not None else _DUMMY_HASH
+        stored = user.password_hash if user is not None else self._dummy_hash
         ok = await anyio.to_thread.run_sync(self.passwords.verify, stored, request.password)
         if user is None or not ok or not user.active:
             raise AuthError("invalid_credentials", "Nama pengguna atau kata sandi salah.")
@@ -88,11 +87,15 @@ class AuthService:
         now = utcnow().isoformat()
         await self.db.write(lambda c: accounts.revoke_session(c, session_id, now))
 
+    def live_user(self, user_id: int, session_id: str) -> UserRecord | None:
+        """The user as they are now (role, locations), while their session is live."""
+        now = utcnow().isoformat()
+        return self.db.read_sync(lambda c: accounts.user_with_session(c, user_id, session_id, now))
+
     def authenticate(self, token: str) -> tuple[UserRecord, str]:
         """The live user and session behind an access token (a quick indexed read)."""
         claims = self.signer.verify(token)
-        now = utcnow().isoformat()
-        user = self.db.read_sync(lambda c: accounts.user_with_session(c, claims.user_id, claims.session_id, now))
+        user = self.live_user(claims.user_id, claims.session_id)
         if user is None:
             raise AuthError("session_revoked", "Sesi telah diakhiri; silakan masuk kembali.")
         return user, claims.session_id

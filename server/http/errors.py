@@ -12,6 +12,7 @@ from server.errors import (
     AuthError,
     Forbidden,
     InvalidInput,
+    InvalidRequest,
     InvalidState,
     LumbungError,
     NotFound,
@@ -36,6 +37,7 @@ STATUS_BY_ERROR: list[tuple[type[LumbungError], int]] = [
     (AuthError, 401),
     (AccessDenied, 403),
     (RequestError, 400),
+    (InvalidRequest, 422),
     (ProtocolError, 409),
     (VersionUnsupported, 426),
     (TooLarge, 413),
@@ -70,6 +72,10 @@ def _http(_: Request, exc: HTTPException) -> Response[ErrorBody]:
     return _body(exc.status_code, code, str(exc.detail))
 
 
+def _overflow(_: Request, exc: OverflowError) -> Response[ErrorBody]:
+    return _body(422, "number_out_of_range", "Angka terlalu besar.")
+
+
 def _unexpected(_: Request, exc: Exception) -> Response[ErrorBody]:
     log.exception("unexpected error", exc_info=exc)
     return _body(500, "internal_error", "Terjadi kesalahan di server; tidak ada perubahan yang tersimpan.")
@@ -79,5 +85,6 @@ exception_handlers = {
     LumbungError: _lumbung,
     ValidationException: _validation,
     HTTPException: _http,
+    OverflowError: _overflow,
     Exception: _unexpected,
 }

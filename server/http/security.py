@@ -21,8 +21,12 @@ PUBLIC_API = ("/api/auth/login", "/api/auth/refresh")
 
 
 def check_protocol_version(connection: ASGIConnection) -> None:
-    """Refuse any protocol version we cannot serve (426): the client keeps its outbox and updates."""
-    sent = connection.headers.get(PROTOCOL_HEADER)
+    """Refuse any protocol version we cannot serve (426): the client keeps its outbox and updates.
+
+    The header is the rule; a ``protocol`` query parameter is accepted because a browser's
+    EventSource cannot send headers.
+    """
+    sent = connection.headers.get(PROTOCOL_HEADER) or connection.query_params.get("protocol")
     if sent != str(PROTOCOL_VERSION):
         raise VersionUnsupported(
             "protocol_version_unsupported",

@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
+from server.errors import Retryable
+
 __all__ = ["Connection", "Database"]
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,10 @@ class Database:
 
     # --- writes -------------------------------------------------------------------------------
 
+    def queue_depth(self) -> int:
+        """Writes waiting for the writer thread: a long queue means answer "busy" rather than pile on."""
+        return self._queue.qsize()
+
     def submit(self, fn: Callable[[Connection], T]) -> concurrent.futures.Future[T]:
         self.start()
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
@@ -112,7 +118,10 @@ class Database:
         return future
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
-        return await asyncio.wrap_future(self.submit(fn))
+        try:
+            return await asyncio.wrap_future(self.submit(fn))
+        except sqlite3.OperationalError as exc:  # locked, disk full, I/O: nothing was committed
+            raise Retryable("busy", "Server sedang sibuk; coba lagi sebentar lagi.") from exc
 
     def write_sync(self, fn: Callable[[Connection], T], timeout: float = 60) -> T:
         return self.submit(fn).result(timeout=timeout)

@@ -115,8 +115,10 @@ def changes_after(
 def compact(conn: Connection, below: int) -> int:
     """Drop changes below ``below`` that a later change of the same row supersedes; raise the floor.
 
-    A cursor under the new floor is answered with a reset, so no client can miss a dropped change.
+    The latest change of every row is kept, so a pull from the start still rebuilds everything; a
+    cursor issued before and lying under the new floor is answered with a reset.
     """
+    below = min(below, max_seq(conn) + 1)
     cur = conn.execute(
         "DELETE FROM changes WHERE seq < :below AND EXISTS (SELECT 1 FROM changes later"
         " WHERE later.entity = changes.entity AND later.entity_id = changes.entity_id AND later.seq > changes.seq)",

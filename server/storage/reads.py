@@ -6,16 +6,21 @@ officer their locations'.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from typing import Any
 
 from msgspec import Struct
+
+from server.domain.models import COOP_TZ
 
 from .accounts import UserRecord
 
 __all__ = ["HistoryFilter", "scope_clause", "history", "balances", "members", "movements", "opening_balance", "cash_in_hand"]
 
 _ELEVATED = {"pengurus", "admin"}
+_WIB = f"+{int(dt.datetime.now(COOP_TZ).utcoffset().total_seconds() // 3600)} hours"  # type: ignore[union-attr]
+"""Timestamps are stored in UTC; dates a user filters by are the cooperative's calendar (WIB, no DST)."""
 
 
 class HistoryFilter(Struct, frozen=True, kw_only=True):
@@ -57,12 +62,14 @@ def history(conn: sqlite3.Connection, table: str, user: UserRecord, f: HistoryFi
         if values:
             clauses.append(f"t.{column} IN ({','.join('?' for _ in values)})")
             params.extend(values)
+    # Tanggal Setoran: the transfer date a member typed, else the day (WIB) the transaction was made
+    day = "COALESCE(t.transfer_date, date(t.created_at, ?))" if table == "deposits" else "date(t.created_at, ?)"
     if f.date_from:
-        clauses.append("substr(t.created_at, 1, 10) >= ?")
-        params.append(f.date_from)
+        clauses.append(f"{day} >= ?")
+        params += [_WIB, f.date_from]
     if f.date_to:
-        clauses.append("substr(t.created_at, 1, 10) <= ?")
-        params.append(f.date_to)
+        clauses.append(f"{day} <= ?")
+        params += [_WIB, f.date_to]
     if f.location_id is not None:
         clauses.append("t.location_id = ?")
         params.append(f.location_id)
@@ -89,7 +96,7 @@ def balances(conn: sqlite3.Connection, member_id: int) -> list[dict[str, Any]]:
         " ORDER BY st.rowid",
         (member_id,),
     ).fetchall()
-    return [dict(r) for r in rows]
+    return [{**dict(r), "withdrawable": bool(r["withdrawable"])} for r in rows]
 
 
 def members(conn: sqlite3.Connection, user: UserRecord, q: str | None, limit: int = 50) -> list[dict[str, Any]]:
@@ -105,13 +112,13 @@ def members(conn: sqlite3.Connection, user: UserRecord, q: str | None, limit: in
         " ORDER BY number LIMIT ?",
         [*params, limit],
     ).fetchall()
-    return [dict(r) for r in rows]
+    return [{**dict(r), "active": bool(r["active"])} for r in rows]
 
 
 def opening_balance(conn: sqlite3.Connection, member_id: int, savings_type: str, before: str) -> int:
     row = conn.execute(
-        "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE member_id = ? AND savings_type = ? AND substr(at, 1, 10) < ?",
-        (member_id, savings_type, before),
+        "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE member_id = ? AND savings_type = ? AND date(at, ?) < ?",
+        (member_id, savings_type, _WIB, before),
     ).fetchone()
     return int(row[0])
 
@@ -119,8 +126,8 @@ def opening_balance(conn: sqlite3.Connection, member_id: int, savings_type: str,
 def movements(conn: sqlite3.Connection, member_id: int, savings_type: str, start: str, end: str) -> list[tuple[str, str, str, int]]:
     rows = conn.execute(
         "SELECT at, ref_code, kind, amount FROM ledger WHERE member_id = ? AND savings_type = ?"
-        " AND substr(at, 1, 10) BETWEEN ? AND ? ORDER BY seq",
-        (member_id, savings_type, start, end),
+        " AND date(at, ?) BETWEEN ? AND ? ORDER BY seq",
+        (member_id, savings_type, _WIB, start, end),
     ).fetchall()
     return [(r[0], r[1], r[2], int(r[3])) for r in rows]
 

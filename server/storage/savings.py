@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from server.domain.ledger import GENESIS_HASH, LedgerEntry, entry_hash, verify_chain
-from server.domain.models import BankAccount, Deposit, Member, Posting, SavingsAccount, SavingsType, Withdrawal
+from server.domain.models import COOP_TZ, BankAccount, Deposit, Member, Posting, SavingsAccount, SavingsType, Withdrawal
 
 from .database import Connection
 from .feed import PUBLIC, Scope, record_change
@@ -193,7 +193,7 @@ def next_code(conn: Connection, prefix: str, now: dt.datetime) -> str:
         " RETURNING next - 1",
         (prefix,),
     ).fetchone()
-    return f"{prefix}-{now:%y%m}-{int(row[0]):06d}"
+    return f"{prefix}-{now.astimezone(COOP_TZ):%y%m}-{int(row[0]):06d}"
 
 
 # --- ledger -----------------------------------------------------------------------------------

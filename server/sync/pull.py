@@ -1,9 +1,9 @@
 """Pull: the change feed after a cursor, filtered to the caller's scope (DESIGN rules 4, 6, 10).
 
-The cursor is ``<epoch>-<scope generation>-<position>``. A different epoch means the database was
-replaced or restored; a different scope generation means the caller's rights changed; a position
-under the compaction floor or past the head cannot be served. Each answers a ``reset``: the client
-drops its replica (never its outbox) and pulls from the start.
+The cursor is ``<epoch>-<scope generation>-<floor>-<position>``. A different epoch means the database
+was replaced or restored; a different scope generation means the caller's rights changed; a position
+past the head cannot be served, nor one under a compaction floor raised after the cursor was issued.
+Each answers a ``reset``: the client drops its replica (never its outbox) and pulls from the start.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from server.storage.accounts import UserRecord
 
 __all__ = ["pull"]
 
-_CURSOR = re.compile(r"^([0-9a-f]+)-(\d+)-(\d+)$")
+_CURSOR = re.compile(r"^([0-9a-f]{1,32})-(\d{1,15})-(\d{1,15})-(\d{1,15})$")
 _ELEVATED = {"pengurus", "admin"}
 
 _RESET_MESSAGES = {
@@ -49,10 +49,10 @@ def _cursor_problem(cursor: str, epoch: str, scope_gen: int, head: int, floor: i
         return "epoch_changed", 0
     if int(match.group(2)) != scope_gen:
         return "scope_changed", 0
-    position = int(match.group(3))
+    issued_floor, position = int(match.group(3)), int(match.group(4))
     if position > head:
         return "cursor_ahead", 0
-    if position < floor:
+    if position < floor and issued_floor < floor:
         return "cursor_expired", 0
     return None, position
 
@@ -79,6 +79,6 @@ def pull(conn: sqlite3.Connection, user: UserRecord, client_id: str, cursor: str
     new_position = last_seq if has_more else head
     # ``changes`` travels as the JSON array SQLite built: the same shape as list[Change], never re-parsed
     return PullResponse(
-        cursor=f"{epoch}-{user.scope_gen}-{new_position}", position=new_position, has_more=has_more,
+        cursor=f"{epoch}-{user.scope_gen}-{floor}-{new_position}", position=new_position, has_more=has_more,
         last_mutation_id=counter, changes=msgspec.Raw(page),  # type: ignore[arg-type]
     )

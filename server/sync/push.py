@@ -93,6 +93,12 @@ def process_push(
             log.exception("integrity error in mutation %s", m.uuid)
             conn.execute("ROLLBACK TO mutation")
             status, code, message = "rejected", "integrity_error", f"Transaksi melanggar aturan data: {broken}"
+        except sqlite3.OperationalError:
+            raise  # disk full, database locked: temporary; the whole push is answered retryable
+        except Exception:  # a bug must not stick the queue: refuse this one mutation, visibly
+            log.exception("unexpected error in mutation %s", m.uuid)
+            conn.execute("ROLLBACK TO mutation")
+            status, code, message = "rejected", "internal_error", "Terjadi kesalahan di server; transaksi ini tidak diproses."
         conn.execute("RELEASE mutation")
         visible_at = feed.record_mutation(
             conn, uuid=m.uuid, client_id=client_id, number=m.id, user_id=actor.user_id, name=type(m.op).__struct_config__.tag,

@@ -46,21 +46,50 @@ def change(seq: int, entity: str, row_id: Any, data: dict[str, Any] | None, op: 
     return Change(seq=seq, entity=entity, id=str(row_id), op=op, data=raw)  # type: ignore[arg-type]
 
 
-def page(changes: Iterable[Change], *, position: int | None = None, last_mutation_id: int = 0,
-         has_more: bool = False, cursor: str | None = None) -> PullResponse:
+def page(
+    changes: Iterable[Change],
+    *,
+    position: int | None = None,
+    last_mutation_id: int = 0,
+    has_more: bool = False,
+    cursor: str | None = None,
+) -> PullResponse:
     changes = list(changes)
     pos = position if position is not None else (changes[-1].seq if changes else 0)
-    return PullResponse(cursor=cursor or f"e-0-{pos}", position=pos, has_more=has_more,
-                        last_mutation_id=last_mutation_id, changes=changes)
+    return PullResponse(
+        cursor=cursor or f"e-0-{pos}",
+        position=pos,
+        has_more=has_more,
+        last_mutation_id=last_mutation_id,
+        changes=changes,
+    )
 
 
-def deposit_row(deposit_id: str, member_id: int, amount: int, *, status: str = "unverified", kind: str = "offline",
-                created_by: int = 101, savings_type: str = "sukarela", created_at: str = "2026-01-01T08:00:00Z",
-                code: str = "STR-1") -> dict[str, Any]:
+def deposit_row(
+    deposit_id: str,
+    member_id: int,
+    amount: int,
+    *,
+    status: str = "unverified",
+    kind: str = "offline",
+    created_by: int = 101,
+    savings_type: str = "sukarela",
+    created_at: str = "2026-01-01T08:00:00Z",
+    code: str = "STR-1",
+) -> dict[str, Any]:
     return {
-        "id": deposit_id, "code": code, "member_id": member_id, "savings_type": savings_type, "kind": kind,
-        "amount": amount, "location_id": 1, "status": status, "created_by": created_by, "created_at": created_at,
-        "note": "", "attachment": None,
+        "id": deposit_id,
+        "code": code,
+        "member_id": member_id,
+        "savings_type": savings_type,
+        "kind": kind,
+        "amount": amount,
+        "location_id": 1,
+        "status": status,
+        "created_by": created_by,
+        "created_at": created_at,
+        "note": "",
+        "attachment": None,
     }
 
 
@@ -70,8 +99,13 @@ def demo_changes(start: int = 1) -> list[Change]:
     rows += [("member", m["id"], m) for m in MEMBERS]
     for m in MEMBERS:
         for t, bal in (("pokok", 100_000), ("wajib", 350_000), ("sukarela", 600_000)):
-            rows.append(("savings_account", f"{m['id']}:{t}",
-                         {"member_id": m["id"], "savings_type": t, "balance": bal, "held": 0}))
+            rows.append(
+                (
+                    "savings_account",
+                    f"{m['id']}:{t}",
+                    {"member_id": m["id"], "savings_type": t, "balance": bal, "held": 0},
+                )
+            )
     rows.append(("deposit", "d-old-verified", deposit_row("d-old-verified", 1, 50_000, status="verified")))
     rows.append(("deposit", "d-unverified", deposit_row("d-unverified", 2, 75_000, code="STR-2")))
     rows.append(("deposit", "d-other-officer", deposit_row("d-other-officer", 2, 30_000, created_by=102, code="STR-3")))
@@ -84,8 +118,13 @@ def seed_profile(client: SyncClient, user: UserInfo = OFFICER, *, replica: bool 
     client_id = existing.client_id if existing else new_client_id()
     if existing is None:
         client.store.create_profile(client_id, user.username)
-    client.store.save_tokens(client_id, user=user, access_token="offline-token", refresh_token="offline-refresh",
-                             expires_at=time.time() + 600)
+    client.store.save_tokens(
+        client_id,
+        user=user,
+        access_token="offline-token",
+        refresh_token="offline-refresh",
+        expires_at=time.time() + 600,
+    )
     client.store.set_meta(META_ACTIVE, client_id)
     if replica:
         client.store.apply_page(client_id, page(demo_changes()))
@@ -93,5 +132,12 @@ def seed_profile(client: SyncClient, user: UserInfo = OFFICER, *, replica: bool 
 
 
 def cash_deposit(client: SyncClient, member_id: int = 1, amount: int = 150_000, **kw: Any) -> DepositCreate:
-    return DepositCreate(deposit_id=client.new_id(), member_id=member_id, savings_type=kw.pop("savings_type", "sukarela"),
-                         kind="offline", amount=amount, location_id=kw.pop("location_id", 1), **kw)
+    return DepositCreate(
+        deposit_id=client.new_id(),
+        member_id=member_id,
+        savings_type=kw.pop("savings_type", "sukarela"),
+        kind="offline",
+        amount=amount,
+        location_id=kw.pop("location_id", 1),
+        **kw,
+    )

@@ -11,6 +11,7 @@ from server.errors import (
     DomainError,
     Forbidden,
     InvalidInput,
+    InvalidRequest,
     InvalidState,
     LumbungError,
     NotFound,
@@ -23,7 +24,7 @@ from server.errors import (
 )
 
 DOMAIN_ERRORS = [InvalidInput, NotFound, Forbidden, InvalidState]
-OTHER_ERRORS = [AuthError, AccessDenied, RequestError, ProtocolError, VersionUnsupported, TooLarge, UnsupportedType, Retryable]
+OTHER_ERRORS = [AuthError, AccessDenied, RequestError, InvalidRequest, ProtocolError, VersionUnsupported, TooLarge, UnsupportedType, Retryable]
 
 
 @pytest.mark.parametrize("cls", DOMAIN_ERRORS)

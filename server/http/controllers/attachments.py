@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 from litestar.params import FromPath
@@ -21,6 +22,7 @@ __all__ = ["AttachmentController"]
 
 _MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "application/pdf": (b"%PDF-",)}
 _ELEVATED = {"pengurus", "admin"}
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _path(root: Path, sha256: str) -> Path:
@@ -34,6 +36,8 @@ class AttachmentController(Controller):
     @put("/{sha256:str}", status_code=201)
     async def upload(self, request: Request, sha256: FromPath[str]) -> Response[AttachmentInfo]:
         """Store a file (the raw request body) under its SHA-256; 200 if it is already stored."""
+        if not _SHA256.fullmatch(sha256):
+            raise InvalidInput("attachment_hash_invalid", "Nama berkas harus hash SHA-256 (64 huruf heksadesimal kecil).")
         data = await request.body()
         settings = request.app.state.services.settings
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -49,7 +53,7 @@ class AttachmentController(Controller):
             )
         if not any(data.startswith(magic) for magic in _MAGIC[content_type]):
             raise UnsupportedType("attachment_type_mismatch", "Isi berkas tidak sesuai dengan jenisnya.")
-        if hashlib.sha256(data).hexdigest() != sha256.lower():
+        if hashlib.sha256(data).hexdigest() != sha256:
             raise InvalidInput("attachment_hash_mismatch", "Berkas rusak saat dikirim (hash tidak cocok); kirim ulang.")
         target = _path(settings.attachments_dir, sha256)
         if not target.exists():

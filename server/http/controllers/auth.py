@@ -13,6 +13,7 @@ from server.storage import accounts, savings
 from server.storage.database import Connection
 
 from ..security import check_protocol_version, roles
+from ..strict import strict_body
 
 __all__ = ["AuthController", "AdminController"]
 
@@ -25,13 +26,13 @@ class AuthController(Controller):
     async def login(self, request: Request, data: JSONBody[LoginRequest]) -> TokenResponse:
         """Log in with username and password on a device (``client_id``); returns tokens."""
         check_protocol_version(request)
-        return await request.app.state.services.auth.login(data)
+        return await request.app.state.services.auth.login(await strict_body(request, LoginRequest))
 
     @post("/refresh", status_code=200, exclude_from_auth=True)
     async def refresh(self, request: Request, data: JSONBody[RefreshRequest]) -> TokenResponse:
         """A new access token for a device's refresh token (no password; works after days offline)."""
         check_protocol_version(request)
-        return await request.app.state.services.auth.refresh(data)
+        return await request.app.state.services.auth.refresh(await strict_body(request, RefreshRequest))
 
     @post("/logout", status_code=204)
     async def logout(self, request: Request) -> None:
@@ -66,6 +67,8 @@ class AdminController(Controller):
     @post("/officers/{user_id:int}/locations", status_code=200)
     async def set_officer_locations(self, request: Request, user_id: FromPath[int], data: JSONBody[LocationsRequest]) -> UserInfo:
         """Move an officer; their devices are told to rebuild their replica (scope changed)."""
+
+        data = await strict_body(request, LocationsRequest)
 
         def write(conn: Connection) -> accounts.UserRecord:
             user = conn.execute("SELECT username, role FROM users WHERE id = ?", (user_id,)).fetchone()

@@ -137,7 +137,7 @@ class ReadController(Controller):
             where, params = reads.scope_clause(user, "d")
             row = conn.execute(
                 "SELECT d.*, m.name AS member_name, m.number AS member_number, l.name AS location_name,"
-                " st.name AS savings_type_name, b.bank AS bank, b.number AS bank_number, v.name AS verified_by_name"
+                " st.name AS savings_type_name, b.bank AS bank, b.number AS bank_number, v.name AS decided_by_name"
                 " FROM deposits d JOIN members m ON m.id = d.member_id JOIN locations l ON l.id = d.location_id"
                 " JOIN savings_types st ON st.code = d.savings_type LEFT JOIN bank_accounts b ON b.id = d.bank_account_id"
                 f" LEFT JOIN users v ON v.id = d.decided_by WHERE d.id = ? AND {where}",

@@ -10,12 +10,13 @@ from litestar.params import FromQuery, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from server.auth.service import utcnow
-from server.errors import RequestError
+from server.errors import RequestError, Retryable
 from server.protocol import PullResponse, PushRequest, PushResponse
 from server.sync.pull import pull
 from server.sync.push import process_push
 
 from ..security import actor_of
+from ..strict import strict_body
 
 __all__ = ["SyncController"]
 
@@ -27,7 +28,10 @@ class SyncController(Controller):
     @post("/push", status_code=200)
     async def push(self, request: Request, data: JSONBody[PushRequest]) -> PushResponse:
         """Process a client's numbered mutations exactly once, in order; see docs/PROTOCOL.md."""
+        data = await strict_body(request, PushRequest)
         services = request.app.state.services
+        if services.db.queue_depth() > services.settings.max_write_queue:
+            raise Retryable("busy", "Server sedang sibuk; transaksi akan dikirim ulang otomatis.")
         if len(data.mutations) > services.settings.push_max_mutations:
             raise RequestError("batch_too_large", "Terlalu banyak transaksi dalam satu kiriman.")
         actor, limits, now = actor_of(request.user), services.settings.limits, utcnow()
@@ -50,6 +54,7 @@ class SyncController(Controller):
         services.pokes.bind(asyncio.get_running_loop())
         sub = services.pokes.subscribe(request.user)
         keepalive = services.settings.sse_keepalive_seconds
+        user_id, session_id = request.user.id, request.auth
 
         async def stream() -> AsyncGenerator[ServerSentEventMessage, None]:
             try:
@@ -57,9 +62,17 @@ class SyncController(Controller):
                 while True:
                     try:
                         await asyncio.wait_for(sub.queue.get(), timeout=keepalive)
-                        yield ServerSentEventMessage(event="poke", data="pull")
+                        message = ServerSentEventMessage(event="poke", data="pull")
                     except asyncio.TimeoutError:
-                        yield ServerSentEventMessage(comment="keepalive")
+                        message = ServerSentEventMessage(comment="keepalive")
+                    # rights are read again at every event: a revoked session or a moved officer
+                    # stops receiving pokes for what is no longer theirs
+                    current = services.auth.live_user(user_id, session_id)
+                    if current is None:
+                        yield ServerSentEventMessage(event="revoked", data="login")
+                        return
+                    sub.user = current
+                    yield message
             finally:
                 services.pokes.unsubscribe(sub)
 
