@@ -69,6 +69,19 @@ def _compact(settings: Settings, below: int) -> None:
         db.close()
 
 
+def _backup(settings: Settings, destination: str) -> None:
+    from server.storage.backup import backup
+
+    print("Cadangan dibuat:", backup(settings.database_path, destination))
+
+
+def _restore(settings: Settings, source: str) -> None:
+    from server.storage.backup import restore
+
+    epoch = restore(source, settings.database_path)
+    print(f"Database dipulihkan dari {source}; epoch baru {epoch} (perangkat akan memuat ulang datanya).")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lumbung-server", description="Lumbung server")
     parser.add_argument("--data-dir", help="data folder (default: LUMBUNG_DATA_DIR or ./data)")
@@ -80,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     sub.add_parser("verify-ledger", help="check the ledger's hash chain and balances")
+    backup = sub.add_parser("backup", help="copy the live database to a file")
+    backup.add_argument("destination")
+    restore = sub.add_parser("restore", help="replace the database with a backup (server stopped); new epoch")
+    restore.add_argument("source")
     compact = sub.add_parser("compact", help="drop superseded feed changes below a position")
     compact.add_argument("below", type=int)
     args = parser.parse_args(argv)
@@ -103,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         _serve(settings)
     elif args.command == "verify-ledger":
         return _verify(settings)
+    elif args.command == "backup":
+        _backup(settings, args.destination)
+    elif args.command == "restore":
+        _restore(settings, args.source)
     elif args.command == "compact":
         _compact(settings, args.below)
     return 0

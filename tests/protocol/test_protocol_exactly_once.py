@@ -14,7 +14,6 @@ from tests.protocol.protocol_helpers import (
     raw_client,
     cash_deposit,
     counter,
-    new_id,
     pull_to_head,
     query,
     snapshot,

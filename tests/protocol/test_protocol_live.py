@@ -124,6 +124,21 @@ def test_member_gets_no_poke_for_another_members_change(live_server):
         stream.close()
 
 
+def test_browser_event_source_without_custom_headers_can_listen(live_server):
+    """EventSource cannot send headers: token and protocol version travel as query parameters."""
+    member = login(live_server.url, "anggota03")
+    with httpx.Client(base_url=live_server.url, timeout=httpx.Timeout(5.0, read=2.0)) as client:
+        with client.stream("GET", "/api/sync/events",
+                           params={"access_token": member.token, "protocol": str(PROTOCOL_VERSION)}) as response:
+            assert response.status_code == 200, response.read()[:300]
+            assert any(line.startswith("event: ready") for line, _ in zip(response.iter_lines(), range(5)))
+        # the query-string token is only for the events stream, and a wrong version is still refused
+        assert_error(client.get("/api/sync/pull", params={"client_id": member.client_id, "access_token": member.token,
+                                                          "protocol": str(PROTOCOL_VERSION)}), 401, "token_missing")
+        assert_error(client.get("/api/sync/events", params={"access_token": member.token, "protocol": "0"}),
+                     426, "protocol_version_unsupported")
+
+
 def test_events_stream_requires_a_live_token(live_server):
     client = httpx.Client(base_url=live_server.url, headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)}, timeout=5)
     assert_error(client.get("/api/sync/events"), 401, "token_missing")

@@ -65,7 +65,7 @@ def test_cursor_from_another_database_epoch_is_reset(live_server):
 
 def test_garbage_cursor_is_reset_as_invalid(live_server):
     officer = login(live_server.url, "petugas1")
-    for garbage in ("not-a-cursor", "abc", "--", "zz-1-1", "0a-1-", "0a-x-1", "0a-1-1-1", "' OR 1=1 --"):
+    for garbage in ("not-a-cursor", "abc", "--", "zz-1-1", "0a-1-", "0a-x-1", "0a-1-1-1-1-1", "' OR 1=1 --"):
         _assert_reset(officer.pull(cursor=garbage), "cursor_invalid", 0)
 
 
@@ -156,38 +156,81 @@ def test_compaction_past_the_head_does_not_trap_clients_in_a_reset_loop(fresh_se
     assert again["reset"] is None, f"a client that just synced from empty is reset again: {again['reset']}"
 
 
-def test_restored_database_backup_is_detected_by_clients(demo_template, tmp_path):
-    """Rule 10: a server whose database was restored from a backup must not serve a device's newer
-    cursor as if nothing happened. The device saw changes the restored database never had; positions
-    after the backup are reused for different changes, so the device would silently diverge."""
+def _cli(data_dir: Path, *args: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "server.cli", "--data-dir", str(data_dir), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, (args, done.stdout[-1000:], done.stderr[-2000:])
+
+
+def _history_then_backup_then_more(server: ThreadServer, backup: Path):
+    """A device pushes 1 deposit, a backup is taken, the device pushes 5 more and pulls past them all."""
+    device = login(server.url, "petugas1")
+    assert device.push_ops(cash_deposit(3, 10_000, 1))[0]["status"] == "applied"
+    with sqlite3.connect(server.db_path) as live, sqlite3.connect(backup) as copy:
+        live.backup(copy)  # SQLite's online backup, what an administrator takes
+    outbox = [device.mutation(cash_deposit(4, 20_000 + i, 1)) for i in range(5)]  # numbers 2..6
+    assert all(r["status"] == "applied" for r in device.push(*outbox).json()["results"])
+    seen, last = pull_to_head(device)
+    assert {m.op.deposit_id for m in outbox} <= {c["id"] for c in seen if c["entity"] == "deposit"}
+    return device, outbox, last
+
+
+def test_database_restored_with_the_cli_makes_devices_rebuild_and_resend(demo_template, tmp_path):
+    """Rule 10 through the supported path (``server.cli restore``): a new epoch resets every cursor, and the
+    device's counter "from the future" is answered with a gap so it resends what the restore lost."""
     data_dir = copy_template(demo_template, tmp_path / "data")
+    backup = tmp_path / "backup.sqlite3"
     server = ThreadServer(data_dir).start()
     try:
-        device = login(server.url, "petugas1")
-        assert device.push_ops(cash_deposit(3, 10_000, 1))[0]["status"] == "applied"
-        backup = tmp_path / "backup.sqlite3"
-        with sqlite3.connect(server.db_path) as live, sqlite3.connect(backup) as copy:
-            live.backup(copy)  # the online backup an administrator takes
-        lost = [cash_deposit(4, 20_000 + i, 1) for i in range(5)]
-        assert all(r["status"] == "applied" for r in device.push_ops(*lost))
-        seen, last = pull_to_head(device)
-        assert {d.deposit_id for d in lost} <= {c["id"] for c in seen if c["entity"] == "deposit"}
+        device, outbox, last = _history_then_backup_then_more(server, backup)
     finally:
         server.stop()
+    _cli(data_dir, "restore", str(backup))
+    restored = ThreadServer(data_dir).start()
+    try:
+        device.http.base_url = restored.url
+        other = login(restored.url, "petugas2")
+        assert all(r["status"] == "applied" for r in other.push_ops(*(cash_deposit(5, 30_000, 1) for _ in range(10))))
+        assert head(restored.db_path) > last["position"]
+        page = device.pull(cursor=last["cursor"])
+        assert page["reset"] is not None and page["reset"]["reason"] == "epoch_changed", page["reset"]
+        assert page["last_mutation_id"] == 1  # what the restored database knows of this device
 
+        nxt = device.mutation(cash_deposit(6, 40_000, 1))  # number 7
+        gap = device.push(nxt)
+        assert gap.status_code == 409 and gap.json()["detail"]["expected"] == 2
+        results = device.push(*outbox, nxt).json()["results"]
+        assert [r["status"] for r in results] == ["applied"] * 6
+        rebuilt, _ = pull_to_head(device, cursor="")
+        held = {c["id"] for c in rebuilt if c["entity"] == "deposit"}
+        assert {m.op.deposit_id for m in outbox} | {nxt.op.deposit_id} <= held
+    finally:
+        restored.stop()
+
+
+def test_database_file_replaced_outside_the_cli_is_still_detected(demo_template, tmp_path):
+    """Rule 10 says restored *or replaced*: an administrator copying last night's file back (or a VM
+    snapshot rollback) must not let the server serve a device's newer cursor as if nothing happened.
+    The epoch lives inside the database, so a copied-back file brings the old epoch with it; once the
+    restored server's head passes the device's position, the cursor is accepted and the device
+    silently keeps 5 deposits that no longer exist and misses the changes that reused their positions."""
+    data_dir = copy_template(demo_template, tmp_path / "data")
+    backup = tmp_path / "backup.sqlite3"
+    server = ThreadServer(data_dir).start()
+    try:
+        device, _outbox, last = _history_then_backup_then_more(server, backup)
+    finally:
+        server.stop()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{server.db_path}{suffix}").unlink(missing_ok=True)
     backup.replace(server.db_path)
     restored = ThreadServer(data_dir).start()
     try:
+        device.http.base_url = restored.url
         other = login(restored.url, "petugas2")
         assert all(r["status"] == "applied" for r in other.push_ops(*(cash_deposit(5, 30_000, 1) for _ in range(10))))
         assert head(restored.db_path) > last["position"]  # positions the device has seen now mean other changes
-        relogged = login(restored.url, "petugas1")  # its session was newer than the backup
-        page = relogged.pull(cursor=last["cursor"])
-        assert page["reset"] is not None, (
-            "the restored server accepted a cursor from its pre-restore history; the device keeps 5 deposits "
-            "that no longer exist and misses the changes that reused their positions"
-        )
+        page = device.pull(cursor=last["cursor"])
+        assert page["reset"] is not None, "a cursor from before the file was replaced was served as valid"
     finally:
         restored.stop()

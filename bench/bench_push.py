@@ -1,0 +1,165 @@
+"""Benchmark 1, push: one officer device's 10,000 queued cash deposits, sent with ``client_sync``.
+
+Ours: petugas1 (officer of location 1) logs in and pulls once, then queues N ``deposit.create``
+(kind ``offline``, members 1-12 in turn, location 1) while offline, i.e. before any sync. We time
+``SyncClient.sync_once()``, which pushes the outbox in batches (``batch_size``, default 200) and then
+pulls the feed until caught up, and check that all N are applied on the server.
+
+Baseline: raw ``sqlite3`` inserting N similar rows into the server's own ``deposits`` table (same
+columns, indexes, constraints, foreign keys; WAL, ``synchronous=FULL``) with ``executemany`` in one
+transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    DEMO_PASSWORD,
+    Report,
+    ServerProfile,
+    Timers,
+    client_profile,
+    demo_template,
+    start_server,
+    workdir,
+)
+
+MEMBERS = list(range(1, 13))  # location 1's members in the demo cooperative
+DEPOSIT_COLUMNS = (
+    "id", "code", "member_id", "savings_type", "kind", "amount", "location_id", "status", "created_by", "created_at",
+    "bank_account_id", "transfer_date", "sender_bank", "account_holder", "note", "attachment", "device_time",
+    "decided_by", "decided_at", "reason",
+)
+
+
+def raw_baseline(base: Path, n: int, synchronous: str = "FULL") -> float:
+    """Rows/s of raw executemany into the real ``deposits`` table, one transaction."""
+    from server.storage.migrate import upgrade
+
+    path = base / f"raw-{synchronous.lower()}.sqlite3"
+    upgrade(path)  # the server's own schema: the deposits table with its indexes and constraints
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO locations (id, name) VALUES (1, 'Kantor Pusat')")
+    conn.execute("INSERT INTO savings_types (code, name, withdrawable) VALUES ('sukarela', 'Simpanan Sukarela', 1)")
+    for m in MEMBERS:
+        conn.execute("INSERT INTO members (id, number, name, kind, location_id, joined_at) VALUES (?, ?, ?, 'anggota', 1,"
+                     " '2026-01-01')", (m, f"A{m:04d}", f"Anggota {m}"))
+    conn.execute("INSERT INTO users (id, username, name, password_hash, role) VALUES (101, 'petugas1', 'x', 'x', 'petugas')")
+    conn.execute("COMMIT")
+    now = dt.datetime.now(dt.timezone.utc)
+    rows = [
+        (str(uuid.uuid4()), f"STR-2611-{i + 1:06d}", MEMBERS[i % len(MEMBERS)], "sukarela", "offline", 10_000 + i, 1,
+         "unverified", 101, now.isoformat(), None, None, None, None, "", None, now.isoformat(), None, None, None)
+        for i in range(n)
+    ]
+    sql = f"INSERT INTO deposits ({','.join(DEPOSIT_COLUMNS)}) VALUES ({','.join('?' * len(DEPOSIT_COLUMNS))})"
+    start = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.executemany(sql, rows)
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    assert conn.execute("SELECT COUNT(*) FROM deposits").fetchone()[0] == n
+    conn.close()
+    return n / elapsed
+
+
+def run_client(
+    base: Path, template: Path, n: int, *, batch_size: int = 200, synchronous: str = "FULL", profile: bool = False,
+    tag: str = "push",
+) -> dict[str, Any]:
+    """Queue ``n`` deposits offline on a fresh device, then time ``sync_once``. Returns timings."""
+    from client_sync import SyncClient
+    from server.protocol import DepositCreate
+    from tests.support.servers import copy_template
+
+    data = copy_template(template, base / f"server-{tag}")
+    server = start_server(data, LUMBUNG_SQLITE_SYNCHRONOUS=synchronous)
+    try:
+        client = SyncClient(base / f"device-{tag}.sqlite3", server.url, device_name="bench", batch_size=batch_size)
+        client.login("petugas1", DEMO_PASSWORD)
+        first = client.sync_once()  # the officer's device holds its location's members before going offline
+        assert not first.errors, first.errors
+
+        start = time.perf_counter()
+        for i in range(n):
+            client.queue(DepositCreate(
+                deposit_id=SyncClient.new_id(), member_id=MEMBERS[i % len(MEMBERS)], savings_type="sukarela",
+                kind="offline", amount=10_000 + i, location_id=1, note=f"setoran {i}",
+            ))
+        queue_seconds = time.perf_counter() - start
+
+        timers = Timers()
+        transport = client._require_transport()
+        transport.push = timers.wrap("http push (request+server+decode)", transport.push)
+        transport.pull = timers.wrap("http pull (request+server+decode)", transport.pull)
+        store = client.store
+        store.items = timers.wrap("client outbox read (items)", store.items)
+        store.record_results = timers.wrap("client record_results", store.record_results)
+        store.apply_page = timers.wrap("client apply_page", store.apply_page)
+        marks: dict[str, float] = {}
+
+        def progress(stage: str, count: int) -> None:
+            marks.setdefault(stage, time.perf_counter())
+
+        with client_profile(tag, profile), ServerProfile(server.proc.pid if server.proc else None, tag, profile):
+            start = time.perf_counter()
+            summary = client.sync_once(progress)
+            sync_seconds = time.perf_counter() - start
+        push_seconds = (marks.get("pull", time.perf_counter()) - start) if "pull" in marks else sync_seconds
+        assert not summary.errors, summary.errors
+        assert summary.applied == n and not summary.rejected, (summary.applied, summary.rejected[:3])
+        assert client.status().pending == 0
+        client.close()
+    finally:
+        server.stop()
+    with sqlite3.connect(server.db_path) as conn:  # the server really holds them
+        stored = conn.execute(
+            "SELECT COUNT(*) FROM deposits WHERE created_by = 101 AND status = 'unverified' AND kind = 'offline'"
+        ).fetchone()[0]
+    assert stored == n, stored
+    return {
+        "sync_seconds": sync_seconds, "queue_seconds": queue_seconds, "push_phase_seconds": push_seconds,
+        "pulled": summary.pulled, "timers": timers.as_dict(),
+    }
+
+
+def main(n: int = 10_000, profile: bool = False, extras: bool = True) -> dict[str, Any]:
+    report = Report("push", f"{n:,} queued deposit.create (officer, cash) pushed by client_sync.sync_once()")
+    with workdir() as base:
+        template = demo_template(base)
+        raw = raw_baseline(base, n)
+        ours = run_client(base, template, n, profile=profile)
+        rate = n / ours["sync_seconds"]
+        report.figure("push: sync_once() (push + pull back), FULL", rate, raw, "mut/s", goal_ratio=0.1, primary=True)
+        report.figure("  push phase only (until the pull starts)", n / ours["push_phase_seconds"], raw, "mut/s")
+        report.note("raw sqlite3 executemany, one transaction, FULL (rows/s)", round(raw))
+        report.note("sync_once seconds", round(ours["sync_seconds"], 3))
+        report.note("changes pulled back in the same sync_once", ours["pulled"])
+        report.note("client queue() rate, one durable transaction per item (items/s)", round(n / ours["queue_seconds"]))
+        report.note("breakdown of sync_once (seconds)", ours["timers"])
+        if extras:
+            normal_raw = raw_baseline(base, n, "NORMAL")
+            normal = run_client(base, template, n, synchronous="NORMAL", tag="push-normal")
+            report.figure("extra: server synchronous=NORMAL", n / normal["sync_seconds"], normal_raw, "mut/s")
+            big = run_client(base, template, n, batch_size=1000, tag="push-batch1000")
+            report.figure("extra: client batch_size=1000 (server max), FULL", n / big["sync_seconds"], raw, "mut/s")
+            report.note("batch_size=1000 breakdown (seconds)", big["timers"])
+    return report.save()
+
+
+if __name__ == "__main__":
+    import sys
+
+    from bench.common import write_results
+
+    write_results("push", main(profile="--profile" in sys.argv))

@@ -1,0 +1,153 @@
+"""The field, rebuilt on one machine: a server process, a lossy link, devices, and the checks that
+must hold after any mix of faults (every mutation ended exactly once, money adds up)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from client_sync import SyncClient
+from server.protocol import DepositCreate, DepositVerify, WithdrawalCreate
+from server.storage.database import Database
+from server.storage.savings import check_ledger
+
+if TYPE_CHECKING:
+    from tests.support.servers import ProcessServer
+
+__all__ = [
+    "PASSWORD", "device", "drain", "cash", "withdraw", "verify", "kill_device_mid_sync", "kill_server_mid_push",
+    "check_invariants",
+]
+
+PASSWORD = "rahasia123"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def device(path: Path, url: str, username: str) -> SyncClient:
+    client = SyncClient(path, url, batch_size=25, page_limit=200)
+    client.login(username, PASSWORD)
+    return client
+
+
+def drain(client: SyncClient, deadline_s: float = 60) -> None:
+    """Sync until nothing is pending; the test fails if that takes longer than the deadline."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        summary = client.sync_once()
+        if summary.ok and not client.pending():
+            return
+        assert time.monotonic() < deadline, f"device never drained: {summary.errors} pending={len(client.pending())}"
+        time.sleep(0.02)
+
+
+def cash(client: SyncClient, member_id: int, amount: int, location_id: int = 1) -> str:
+    deposit_id = str(uuid.uuid4())
+    client.queue(DepositCreate(
+        deposit_id=deposit_id, member_id=member_id, savings_type="sukarela", kind="offline", amount=amount,
+        location_id=location_id,
+    ))
+    return deposit_id
+
+
+def withdraw(client: SyncClient, member_id: int, amount: int, location_id: int = 1) -> str:
+    withdrawal_id = str(uuid.uuid4())
+    client.queue(WithdrawalCreate(
+        withdrawal_id=withdrawal_id, member_id=member_id, savings_type="sukarela", amount=amount, method="tunai",
+        location_id=location_id,
+    ))
+    return withdrawal_id
+
+
+def verify(client: SyncClient, deposit_id: str) -> None:
+    client.queue(DepositVerify(deposit_id=deposit_id))
+
+
+def kill_device_mid_sync(db_path: Path, after_s: float) -> None:
+    """Run a device's sync loop in its own process and SIGKILL it mid-flight."""
+    child = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "device_child.py"), str(db_path)],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == b"siap"
+        time.sleep(after_s)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+
+
+def server_counter(db_path: Path, client_id: str) -> int:
+    conn = sqlite3.connect(db_path, timeout=5)
+    try:
+        row = conn.execute("SELECT last_mutation_id FROM clients WHERE client_id = ?", (client_id,)).fetchone()
+        return 0 if row is None else int(row[0])
+    finally:
+        conn.close()
+
+
+def kill_server_mid_push(server: "ProcessServer", client: SyncClient, timeout_s: float = 20) -> int:
+    """Sync ``client`` in a thread; SIGKILL the server as soon as it has committed part of the queue.
+
+    Returns the server's counter at the kill: some of the device's mutations are in, the rest (and
+    the answer to the push in flight) are not.
+    """
+    start = server_counter(server.db_path, client.client_id or "")
+    syncing = threading.Thread(target=client.sync_once)
+    syncing.start()
+    deadline = time.monotonic() + timeout_s
+    while (reached := server_counter(server.db_path, client.client_id or "")) == start:
+        assert time.monotonic() < deadline, "the push never reached the server"
+        time.sleep(0.002)
+    server.kill()
+    syncing.join(30)
+    server.start()
+    return reached
+
+
+def check_invariants(db_path: Path, devices: list[SyncClient]) -> dict[str, int]:
+    """Every queued mutation ended exactly once, the user sees how, and the money adds up."""
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    totals = {"applied": 0, "rejected": 0}
+    try:
+        for client in devices:
+            items = client.history(limit=100_000)
+            assert not client.pending(), "a device still shows pending items"
+            for item in items:
+                rows = conn.execute("SELECT status, code FROM mutations WHERE uuid = ?", (item.uuid,)).fetchall()
+                assert len(rows) == 1, f"mutation {item.uuid} recorded {len(rows)} times"
+                assert item.state == rows[0]["status"], (item, dict(rows[0]))
+                if item.state == "rejected":
+                    assert item.code == rows[0]["code"] and item.message, item
+                totals[item.state] += 1
+                op = item.op
+                if isinstance(op, DepositCreate):
+                    present = conn.execute("SELECT COUNT(*) FROM deposits WHERE id = ?", (op.deposit_id,)).fetchone()[0]
+                    assert present == (1 if item.state == "applied" else 0), item
+                if isinstance(op, WithdrawalCreate):
+                    present = conn.execute("SELECT COUNT(*) FROM withdrawals WHERE id = ?", (op.withdrawal_id,)).fetchone()[0]
+                    assert present == (1 if item.state == "applied" else 0), item
+        held = conn.execute(
+            "SELECT a.member_id, a.savings_type, a.held, a.balance, COALESCE(SUM(w.amount), 0) AS pending"
+            " FROM savings_accounts a LEFT JOIN withdrawals w ON w.member_id = a.member_id"
+            " AND w.savings_type = a.savings_type AND w.status = 'unverified' GROUP BY a.member_id, a.savings_type"
+        ).fetchall()
+        for row in held:
+            assert row["held"] == row["pending"] and row["held"] <= row["balance"], dict(row)
+    finally:
+        conn.close()
+    db = Database(db_path)
+    try:
+        ledger = db.read_sync(check_ledger)
+    finally:
+        db.close()
+    assert ledger.ok, ledger
+    return totals
