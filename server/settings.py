@@ -31,6 +31,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     argon2_time_cost: int = 3
     sqlite_synchronous: str = "FULL"
     attachment_max_bytes: int = 5 * 1024 * 1024
+    max_request_bytes: int = 8 * 1024 * 1024
+    """Any other request body (a push of 1000 mutations is well under 1 MB)."""
     attachment_types: tuple[str, ...] = ("image/jpeg", "image/png", "application/pdf")
     push_max_mutations: int = 1000
     max_write_queue: int = 500

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from litestar import Litestar, Request, get
@@ -22,6 +23,7 @@ from .services import build_services
 
 __all__ = ["create_app"]
 
+log = logging.getLogger(__name__)
 PWA_DIR = Path(__file__).resolve().parents[2] / "pwa"
 
 
@@ -40,8 +42,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def startup(app: Litestar) -> None:
         services.pokes.bind(asyncio.get_running_loop())
         services.db.start()
+        new_epoch = await services.db.write(services.watermark.check)
+        if new_epoch:
+            log.warning("database went back in time (replaced by hand?): new epoch %s", new_epoch)
+        services.watermark.note(force=True)
 
     async def shutdown(app: Litestar) -> None:
+        services.watermark.note(force=True)
         services.db.close()
 
     handlers: list = [health, AuthController, AdminController, SyncController, AttachmentController, ReadController]
@@ -57,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[startup],
         on_shutdown=[shutdown],
         openapi_config=OpenAPIConfig(title="Lumbung API", version="1", path="/schema"),
-        request_max_body_size=settings.attachment_max_bytes + 1024 * 1024,
+        request_max_body_size=settings.max_request_bytes,
         debug=False,
     )
     app.state.services = services

@@ -9,6 +9,7 @@ from server.auth.service import AuthService
 from server.auth.tokens import TokenSigner
 from server.settings import Settings
 from server.storage.database import Database
+from server.storage.watermark import Watermark
 from server.sync.pokes import Pokes
 
 __all__ = ["Services", "build_services"]
@@ -19,6 +20,7 @@ class Services(Struct):
     db: Database
     auth: AuthService
     pokes: Pokes
+    watermark: Watermark
 
 
 def build_services(settings: Settings) -> Services:
@@ -26,5 +28,7 @@ def build_services(settings: Settings) -> Services:
     passwords = Passwords(settings.argon2_memory_kib, settings.argon2_time_cost)
     signer = TokenSigner(settings.signing_key(), settings.access_token_ttl)
     pokes = Pokes()
+    watermark = Watermark(settings.database_path.with_name("feed-watermark.json"), db)
     db.on_commit(pokes.publish_threadsafe)
-    return Services(settings, db, AuthService(db, passwords, signer, settings.refresh_token_ttl), pokes)
+    db.on_commit(lambda _scopes: watermark.note())
+    return Services(settings, db, AuthService(db, passwords, signer, settings.refresh_token_ttl), pokes, watermark)

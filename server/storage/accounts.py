@@ -65,6 +65,7 @@ def assign_locations(conn: Connection, user_id: int, location_ids: list[int]) ->
         "INSERT INTO officer_locations (user_id, location_id) VALUES (?, ?)", [(user_id, loc) for loc in location_ids]
     )
     conn.execute("UPDATE users SET scope_gen = scope_gen + 1 WHERE id = ?", (user_id,))
+    conn.touched.add(("user", user_id))  # poke their connected devices: pull, get the reset, rebuild
 
 
 def user_by_username(conn: sqlite3.Connection, username: str) -> UserRecord | None:

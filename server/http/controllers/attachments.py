@@ -29,16 +29,35 @@ def _path(root: Path, sha256: str) -> Path:
     return root / sha256[:2] / sha256
 
 
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """The body, read in chunks and refused as soon as it passes the limit (never held whole)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> TooLarge:
+    return TooLarge(
+        "attachment_too_large", f"Ukuran berkas maksimal {limit // (1024 * 1024)} MB.", {"max_bytes": limit}
+    )
+
+
 class AttachmentController(Controller):
     path = "/api/attachments"
     tags = ["attachments"]
 
-    @put("/{sha256:str}", status_code=201)
+    @put("/{sha256:str}", status_code=201, request_max_body_size=None)
     async def upload(self, request: Request, sha256: FromPath[str]) -> Response[AttachmentInfo]:
         """Store a file (the raw request body) under its SHA-256; 200 if it is already stored."""
         if not _SHA256.fullmatch(sha256):
             raise InvalidInput("attachment_hash_invalid", "Nama berkas harus hash SHA-256 (64 huruf heksadesimal kecil).")
-        data = await request.body()
         settings = request.app.state.services.settings
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in settings.attachment_types or content_type not in _MAGIC:
@@ -46,11 +65,7 @@ class AttachmentController(Controller):
                 "attachment_type_unsupported", "Bukti setoran harus berupa JPG, PNG atau PDF.",
                 {"allowed": list(settings.attachment_types)},
             )
-        if len(data) > settings.attachment_max_bytes:
-            raise TooLarge(
-                "attachment_too_large", f"Ukuran berkas maksimal {settings.attachment_max_bytes // (1024 * 1024)} MB.",
-                {"max_bytes": settings.attachment_max_bytes},
-            )
+        data = await _read_limited(request, settings.attachment_max_bytes)
         if not any(data.startswith(magic) for magic in _MAGIC[content_type]):
             raise UnsupportedType("attachment_type_mismatch", "Isi berkas tidak sesuai dengan jenisnya.")
         if hashlib.sha256(data).hexdigest() != sha256:
