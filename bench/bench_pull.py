@@ -1,0 +1,172 @@
+"""Benchmark 2, fresh pull: a new officer device pulls its location's ~100,000 rows into its replica.
+
+Ours: the server database is seeded (before the server process starts) with N deposits of location 1
+written through the storage layer (``server.storage.savings.insert_deposit`` inside
+``Database.write_sync``, in chunks), so the change log holds N rows in location 1's scope besides the
+demo cooperative's own. A fresh ``SyncClient`` (new device file, ``page_limit=5000``) logs in as
+petugas1 and runs ``sync_once()``; both are timed (login is also reported alone: it is dominated by one
+argon2 verification).
+
+Baseline: copying the same rows between two SQLite files with ``executemany``: ``SELECT`` the location's
+change rows from a copy of the seeded server database, insert them into a new file holding the device
+replica's own ``rows`` table (same DDL as ``client_sync/schema.py``; WAL, ``synchronous=FULL``), one
+transaction. An extra line copies into a plain rowid table instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    DEMO_PASSWORD,
+    Report,
+    ServerProfile,
+    Timers,
+    checkpoint,
+    client_profile,
+    demo_template,
+    start_server,
+    workdir,
+)
+
+MEMBERS = list(range(1, 13))
+
+
+def seed(data_dir: Path, n: int, chunk: int = 5000) -> float:
+    """Write ``n`` deposits of location 1 through the storage layer; returns seconds taken."""
+    from server.domain.models import Deposit
+    from server.storage.database import Database
+    from server.storage.savings import insert_deposit
+
+    db = Database(data_dir / "lumbung.sqlite3")
+    now = dt.datetime.now(dt.timezone.utc)
+    start = time.perf_counter()
+    try:
+        for first in range(0, n, chunk):
+            def write(conn: Any, first: int = first) -> None:
+                for i in range(first, min(first + chunk, n)):
+                    insert_deposit(conn, Deposit(
+                        id=str(uuid.uuid4()), code=f"STR-SEED-{i + 1:07d}", member_id=MEMBERS[i % len(MEMBERS)],
+                        savings_type="sukarela", kind="offline", amount=10_000 + i, location_id=1, status="unverified",
+                        created_by=101, created_at=now, note=f"setoran {i}", device_time=now,
+                    ))
+
+            db.write_sync(write, timeout=300)
+    finally:
+        db.close()
+    checkpoint(data_dir / "lumbung.sqlite3")
+    return time.perf_counter() - start
+
+
+def scope_rows(db_path: Path) -> int:
+    """Change rows petugas1 (location 1) may read: what a fresh pull must bring."""
+    with sqlite3.connect(db_path) as conn:
+        return int(conn.execute(
+            "SELECT COUNT(*) FROM changes WHERE audience = 'all' OR scope_user = 101"
+            " OR (audience = 'scoped' AND scope_location IN (1))"
+        ).fetchone()[0])
+
+
+
+
+def _replica_ddl() -> str:
+    from client_sync.schema import MIGRATIONS
+
+    return next(s for s in MIGRATIONS[0] if "CREATE TABLE rows" in s)
+
+
+def copy_baseline(source_db: Path, base: Path, *, replica_table: bool = True) -> tuple[float, int]:
+    """Rows/s of SELECT from one SQLite file + executemany into another, one transaction."""
+    src_copy = base / "copy-source.sqlite3"
+    if not src_copy.exists():
+        shutil.copy(source_db, src_copy)
+    dest = base / f"copy-dest-{'replica' if replica_table else 'plain'}.sqlite3"
+    out = sqlite3.connect(dest, isolation_level=None)
+    out.execute("PRAGMA journal_mode=WAL")
+    out.execute("PRAGMA synchronous=FULL")
+    if replica_table:
+        out.execute(_replica_ddl())
+    else:
+        out.execute("CREATE TABLE rows (client_id TEXT NOT NULL, entity TEXT NOT NULL, id TEXT NOT NULL,"
+                    " seq INTEGER NOT NULL, data TEXT NOT NULL)")
+    client_id = uuid.uuid4().hex
+    src = sqlite3.connect(src_copy)
+    start = time.perf_counter()
+    rows = src.execute(
+        "SELECT ?, entity, entity_id, seq, data FROM changes WHERE audience = 'all' OR scope_user = 101"
+        " OR (audience = 'scoped' AND scope_location IN (1)) ORDER BY seq", (client_id,)
+    ).fetchall()
+    out.execute("BEGIN")
+    out.executemany("INSERT INTO rows (client_id, entity, id, seq, data) VALUES (?, ?, ?, ?, ?)", rows)
+    out.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    src.close()
+    out.close()
+    return len(rows) / elapsed, len(rows)
+
+
+def run_client(base: Path, data: Path, *, page_limit: int = 5000, profile: bool = False, tag: str = "pull",
+               synchronous: str = "FULL") -> dict[str, Any]:
+    from client_sync import SyncClient
+
+    server = start_server(data, LUMBUNG_SQLITE_SYNCHRONOUS=synchronous)
+    try:
+        timers = Timers()
+        with client_profile(tag, profile), ServerProfile(server.proc.pid if server.proc else None, tag, profile):
+            start = time.perf_counter()
+            client = SyncClient(base / f"device-{tag}.sqlite3", server.url, device_name="bench", page_limit=page_limit)
+            client.login("petugas1", DEMO_PASSWORD)
+            login_seconds = time.perf_counter() - start
+            transport = client._require_transport()
+            transport.pull = timers.wrap("http pull (request+server+decode)", transport.pull)
+            client.store.apply_page = timers.wrap("client apply_page", client.store.apply_page)
+            summary = client.sync_once()
+            total_seconds = time.perf_counter() - start
+        assert not summary.errors, summary.errors
+        held = client.store.count_rows(client.client_id or "")
+        client.close()
+    finally:
+        server.stop()
+    return {"seconds": total_seconds, "login_seconds": login_seconds, "pulled": summary.pulled, "held": held,
+            "timers": timers.as_dict()}
+
+
+def main(n: int = 100_000, profile: bool = False, extras: bool = True) -> dict[str, Any]:
+    report = Report("pull", f"fresh officer device pulls ~{n:,} rows of its location (page limit 5000)")
+    with workdir() as base:
+        template = demo_template(base)
+        data = base / "server"
+        shutil.copytree(template, data)
+        report.note("seeding seconds (insert_deposit via write_sync, chunks of 5000)", round(seed(data, n), 2))
+        expected = scope_rows(data / "lumbung.sqlite3")
+        raw, copied = copy_baseline(data / "lumbung.sqlite3", base)
+        assert copied == expected
+        ours = run_client(base, data, profile=profile)
+        assert ours["pulled"] == expected, (ours["pulled"], expected)
+        report.figure("fresh pull: login + sync_once(), FULL", ours["pulled"] / ours["seconds"], raw, "rows/s",
+                      goal_ratio=1 / 3, primary=True)
+        report.figure("  sync_once() alone (login excluded)", ours["pulled"] / (ours["seconds"] - ours["login_seconds"]),
+                      raw, "rows/s")
+        report.note("rows pulled (changes in petugas1's scope)", ours["pulled"])
+        report.note("rows held in the replica after the pull", ours["held"])
+        report.note("seconds, login + sync_once", round(ours["seconds"], 3))
+        report.note("login seconds (one argon2 verify + session insert)", round(ours["login_seconds"], 3))
+        report.note("breakdown (seconds)", ours["timers"])
+        if extras:
+            plain, _ = copy_baseline(data / "lumbung.sqlite3", base, replica_table=False)
+            report.figure("extra: baseline into a plain rowid table", ours["pulled"] / ours["seconds"], plain, "rows/s")
+    return report.save()
+
+
+if __name__ == "__main__":
+    import sys
+
+    from bench.common import write_results
+
+    write_results("pull", main(profile="--profile" in sys.argv))
