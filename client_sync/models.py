@@ -111,47 +111,34 @@ class MemberView(Struct, frozen=True):
     active: bool = True
 
 
-class DepositView(Struct, frozen=True):
-    """A deposit as the user should see it: server state, or a pending local one (``status='pending'``)."""
+class _TransactionView(Struct, frozen=True, kw_only=True):
+    """What deposits and withdrawals share: server state, or a pending local one (``status='pending'``)."""
 
     id: str
     member_id: int
     savings_type: str
+    amount: int
+    location_id: int
+    status: str
+    code: str | None = None
+    created_by: int | None = None
+    created_at: str | None = None
+    device_time: str | None = None
+    note: str = ""
+    reason: str | None = None
+    pending: bool = False
+    pending_op: str | None = None
+    cancelling: bool = False
+    mutation_id: int | None = None
+
+
+class DepositView(_TransactionView, frozen=True, kw_only=True):
     kind: str
-    amount: int
-    location_id: int
-    status: str
-    code: str | None = None
-    created_by: int | None = None
-    created_at: str | None = None
-    device_time: str | None = None
-    note: str = ""
     attachment: str | None = None
-    reason: str | None = None
-    pending: bool = False
-    pending_op: str | None = None
-    cancelling: bool = False
-    mutation_id: int | None = None
 
 
-class WithdrawalView(Struct, frozen=True):
-    id: str
-    member_id: int
-    savings_type: str
-    amount: int
+class WithdrawalView(_TransactionView, frozen=True, kw_only=True):
     method: str
-    location_id: int
-    status: str
-    code: str | None = None
-    created_by: int | None = None
-    created_at: str | None = None
-    device_time: str | None = None
-    note: str = ""
-    reason: str | None = None
-    pending: bool = False
-    pending_op: str | None = None
-    cancelling: bool = False
-    mutation_id: int | None = None
 
 
 class BalanceView(Struct, frozen=True):

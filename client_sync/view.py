@@ -9,7 +9,9 @@ The replica always wins when it already holds a row.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from server.protocol import (
     DepositCancel,
@@ -74,6 +76,52 @@ def _pending_actions(items: Sequence[QueuedItem], kinds: tuple[type, ...], field
     return actions
 
 
+_V = TypeVar("_V", DepositView, WithdrawalView)
+
+
+def _transaction_views(
+    view_cls: type[_V],
+    rows: Iterable[dict[str, Any]],
+    items: Sequence[QueuedItem],
+    create_op: type,
+    id_field: str,
+    actions: dict[str, str],
+    member_id: int | None,
+    status: str | None,
+) -> list[_V]:
+    """Newest first: pending local creations, then the replica's rows (marked if an action is pending)."""
+    create_name = create_op.__struct_config__.tag  # type: ignore[attr-defined]
+    cancel_name = create_name.replace(".create", ".cancel")
+    server: list[_V] = []
+    known: set[str] = set()
+    for r in rows:
+        row_id = str(r["id"])
+        known.add(row_id)
+        pending_op = actions.get(row_id)
+        server.append(msgspec.convert(
+            {**r, "id": row_id, "note": r.get("note") or "", "pending": pending_op is not None,
+             "pending_op": pending_op, "cancelling": pending_op == cancel_name},
+            view_cls, strict=False,
+        ))
+    local: list[_V] = []
+    for item in items:
+        op = item.op
+        if not isinstance(op, create_op) or getattr(op, id_field) in known:
+            continue
+        pending_op = actions.get(getattr(op, id_field))
+        local.append(msgspec.convert(
+            {**msgspec.structs.asdict(op), "id": getattr(op, id_field), "status": PENDING,
+             "created_by": item.user_id, "created_at": item.queued_at, "device_time": item.device_time,
+             "pending": True, "pending_op": pending_op or create_name, "cancelling": pending_op == cancel_name,
+             "mutation_id": item.id},
+            view_cls, strict=False,
+        ))
+    server.sort(key=lambda v: (v.created_at or "", v.id), reverse=True)
+    local.sort(key=lambda v: v.mutation_id or 0, reverse=True)
+    return [v for v in local + server
+            if (member_id is None or v.member_id == member_id) and (status is None or v.status == status)]
+
+
 def deposit_views(
     rows: Iterable[dict[str, Any]],
     items: Sequence[QueuedItem],
@@ -83,44 +131,7 @@ def deposit_views(
 ) -> list[DepositView]:
     """Deposits newest first: pending local ones, then the replica's (marked if an action is pending)."""
     actions = _pending_actions(items, _DEPOSIT_ACTIONS, "deposit_id")
-    server: list[DepositView] = []
-    known: set[str] = set()
-    for r in rows:
-        known.add(str(r["id"]))
-        pending_op = actions.get(str(r["id"]))
-        server.append(
-            DepositView(
-                id=str(r["id"]), member_id=int(r["member_id"]), savings_type=str(r["savings_type"]),
-                kind=str(r.get("kind", "")), amount=int(r["amount"]), location_id=int(r.get("location_id") or 0),
-                status=str(r["status"]), code=r.get("code"), created_by=r.get("created_by"),
-                created_at=r.get("created_at"), device_time=r.get("device_time"), note=r.get("note") or "",
-                attachment=r.get("attachment"), reason=r.get("reason"), pending=pending_op is not None,
-                pending_op=pending_op, cancelling=pending_op == "deposit.cancel",
-            )
-        )
-    local: list[DepositView] = []
-    for item in items:
-        op = item.op
-        if not isinstance(op, DepositCreate) or op.deposit_id in known:
-            continue
-        pending_op = actions.get(op.deposit_id)
-        local.append(
-            DepositView(
-                id=op.deposit_id, member_id=op.member_id, savings_type=op.savings_type, kind=op.kind, amount=op.amount,
-                location_id=op.location_id, status=PENDING, created_by=item.user_id, created_at=item.queued_at,
-                device_time=item.device_time, note=op.note, attachment=op.attachment, pending=True,
-                pending_op=pending_op or "deposit.create", cancelling=pending_op == "deposit.cancel",
-                mutation_id=item.id,
-            )
-        )
-    server.sort(key=lambda d: (d.created_at or "", d.id), reverse=True)
-    local.sort(key=lambda d: d.mutation_id or 0, reverse=True)
-    views = local + server
-    if member_id is not None:
-        views = [d for d in views if d.member_id == member_id]
-    if status is not None:
-        views = [d for d in views if d.status == status]
-    return views
+    return _transaction_views(DepositView, rows, items, DepositCreate, "deposit_id", actions, member_id, status)
 
 
 def withdrawal_views(
@@ -132,44 +143,7 @@ def withdrawal_views(
 ) -> list[WithdrawalView]:
     """Withdrawals newest first, built like ``deposit_views``."""
     actions = _pending_actions(items, _WITHDRAWAL_ACTIONS, "withdrawal_id")
-    server: list[WithdrawalView] = []
-    known: set[str] = set()
-    for r in rows:
-        known.add(str(r["id"]))
-        pending_op = actions.get(str(r["id"]))
-        server.append(
-            WithdrawalView(
-                id=str(r["id"]), member_id=int(r["member_id"]), savings_type=str(r["savings_type"]),
-                amount=int(r["amount"]), method=str(r.get("method", "")), location_id=int(r.get("location_id") or 0),
-                status=str(r["status"]), code=r.get("code"), created_by=r.get("created_by"),
-                created_at=r.get("created_at"), device_time=r.get("device_time"), note=r.get("note") or "",
-                reason=r.get("reason"), pending=pending_op is not None, pending_op=pending_op,
-                cancelling=pending_op == "withdrawal.cancel",
-            )
-        )
-    local: list[WithdrawalView] = []
-    for item in items:
-        op = item.op
-        if not isinstance(op, WithdrawalCreate) or op.withdrawal_id in known:
-            continue
-        pending_op = actions.get(op.withdrawal_id)
-        local.append(
-            WithdrawalView(
-                id=op.withdrawal_id, member_id=op.member_id, savings_type=op.savings_type, amount=op.amount,
-                method=op.method, location_id=op.location_id, status=PENDING, created_by=item.user_id,
-                created_at=item.queued_at, device_time=item.device_time, note=op.note, pending=True,
-                pending_op=pending_op or "withdrawal.create", cancelling=pending_op == "withdrawal.cancel",
-                mutation_id=item.id,
-            )
-        )
-    server.sort(key=lambda w: (w.created_at or "", w.id), reverse=True)
-    local.sort(key=lambda w: w.mutation_id or 0, reverse=True)
-    views = local + server
-    if member_id is not None:
-        views = [w for w in views if w.member_id == member_id]
-    if status is not None:
-        views = [w for w in views if w.status == status]
-    return views
+    return _transaction_views(WithdrawalView, rows, items, WithdrawalCreate, "withdrawal_id", actions, member_id, status)
 
 
 def balance_views(
