@@ -7,10 +7,12 @@ demo cooperative's own. A fresh ``SyncClient`` (new device file, ``page_limit=50
 petugas1 and runs ``sync_once()``; both are timed (login is also reported alone: it is dominated by one
 argon2 verification).
 
-Baseline: copying the same rows between two SQLite files with ``executemany``: ``SELECT`` the location's
-change rows from a copy of the seeded server database, insert them into a new file holding the device
-replica's own ``rows`` table (same DDL as ``client_sync/schema.py``; WAL, ``synchronous=FULL``), one
-transaction. An extra line copies into a plain rowid table instead.
+Baseline: copying the same rows between two SQLite files with ``executemany``: ``SELECT`` the rows of
+location 1's scope from a copy of the seeded server database and insert them, all columns, into a new
+file holding a table made from the source ``changes`` table's own DDL (same key and indexes; WAL,
+``synchronous=FULL``), in one transaction. Second line: the same copy into the device replica's own
+``rows`` table (``client_sync/schema.py``), i.e. the floor the replica's schema allows. Extras: a plain
+rowid table without index; the server at ``synchronous=NORMAL``.
 """
 
 from __future__ import annotations
@@ -81,29 +83,46 @@ def _replica_ddl() -> str:
     return next(s for s in MIGRATIONS[0] if "CREATE TABLE rows" in s)
 
 
-def copy_baseline(source_db: Path, base: Path, *, replica_table: bool = True) -> tuple[float, int]:
-    """Rows/s of SELECT from one SQLite file + executemany into another, one transaction."""
+SCOPE_WHERE = "audience = 'all' OR scope_user = 101 OR (audience = 'scoped' AND scope_location IN (1))"
+
+
+def copy_baseline(source_db: Path, base: Path, target: str = "source") -> tuple[float, int]:
+    """Rows/s of SELECT from one SQLite file + executemany into another, in one transaction.
+
+    ``target``: ``source`` = a table made from the source ``changes`` table's own DDL (read from
+    ``sqlite_master``: same columns, key and indexes), all columns copied; ``replica`` = the device
+    replica's ``rows`` table (client_sync/schema.py, as the client fills it); ``plain`` = a rowid table
+    without any index.
+    """
     src_copy = base / "copy-source.sqlite3"
     if not src_copy.exists():
         shutil.copy(source_db, src_copy)
-    dest = base / f"copy-dest-{'replica' if replica_table else 'plain'}.sqlite3"
+    dest = base / f"copy-dest-{target}.sqlite3"
     out = sqlite3.connect(dest, isolation_level=None)
     out.execute("PRAGMA journal_mode=WAL")
     out.execute("PRAGMA synchronous=FULL")
-    if replica_table:
-        out.execute(_replica_ddl())
-    else:
-        out.execute("CREATE TABLE rows (client_id TEXT NOT NULL, entity TEXT NOT NULL, id TEXT NOT NULL,"
-                    " seq INTEGER NOT NULL, data TEXT NOT NULL)")
-    client_id = uuid.uuid4().hex
     src = sqlite3.connect(src_copy)
+    client_id = uuid.uuid4().hex
+    if target == "source":
+        for (ddl,) in src.execute("SELECT sql FROM sqlite_master WHERE tbl_name = 'changes' AND sql IS NOT NULL"):
+            out.execute(ddl)
+        cols = [r[1] for r in src.execute("PRAGMA table_info(changes)")]
+        select = f"SELECT {','.join(cols)} FROM changes WHERE {SCOPE_WHERE} ORDER BY seq"
+        insert = f"INSERT INTO changes ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
+        params: tuple[Any, ...] = ()
+    else:
+        if target == "replica":
+            out.execute(_replica_ddl())
+        else:
+            out.execute("CREATE TABLE rows (client_id TEXT NOT NULL, entity TEXT NOT NULL, id TEXT NOT NULL,"
+                        " seq INTEGER NOT NULL, data TEXT NOT NULL)")
+        select = f"SELECT ?, entity, entity_id, seq, data FROM changes WHERE {SCOPE_WHERE} ORDER BY seq"
+        insert = "INSERT INTO rows (client_id, entity, id, seq, data) VALUES (?, ?, ?, ?, ?)"
+        params = (client_id,)
     start = time.perf_counter()
-    rows = src.execute(
-        "SELECT ?, entity, entity_id, seq, data FROM changes WHERE audience = 'all' OR scope_user = 101"
-        " OR (audience = 'scoped' AND scope_location IN (1)) ORDER BY seq", (client_id,)
-    ).fetchall()
+    rows = src.execute(select, params).fetchall()
     out.execute("BEGIN")
-    out.executemany("INSERT INTO rows (client_id, entity, id, seq, data) VALUES (?, ?, ?, ?, ?)", rows)
+    out.executemany(insert, rows)
     out.execute("COMMIT")
     elapsed = time.perf_counter() - start
     src.close()
@@ -146,6 +165,7 @@ def main(n: int = 100_000, profile: bool = False, extras: bool = True) -> dict[s
         report.note("seeding seconds (insert_deposit via write_sync, chunks of 5000)", round(seed(data, n), 2))
         expected = scope_rows(data / "lumbung.sqlite3")
         raw, copied = copy_baseline(data / "lumbung.sqlite3", base)
+        replica_copy, _ = copy_baseline(data / "lumbung.sqlite3", base, "replica")
         assert copied == expected
         ours = run_client(base, data, profile=profile)
         assert ours["pulled"] == expected, (ours["pulled"], expected)
@@ -153,14 +173,22 @@ def main(n: int = 100_000, profile: bool = False, extras: bool = True) -> dict[s
                       goal_ratio=1 / 3, primary=True)
         report.figure("  sync_once() alone (login excluded)", ours["pulled"] / (ours["seconds"] - ours["login_seconds"]),
                       raw, "rows/s")
+        report.figure("  vs copy into the replica's own rows table", ours["pulled"] / ours["seconds"], replica_copy,
+                      "rows/s")
         report.note("rows pulled (changes in petugas1's scope)", ours["pulled"])
         report.note("rows held in the replica after the pull", ours["held"])
         report.note("seconds, login + sync_once", round(ours["seconds"], 3))
         report.note("login seconds (one argon2 verify + session insert)", round(ours["login_seconds"], 3))
         report.note("breakdown (seconds)", ours["timers"])
+        report.note("baseline copies (rows/s): same table as the source / replica rows table",
+                    [round(raw), round(replica_copy)])
         if extras:
-            plain, _ = copy_baseline(data / "lumbung.sqlite3", base, replica_table=False)
-            report.figure("extra: baseline into a plain rowid table", ours["pulled"] / ours["seconds"], plain, "rows/s")
+            plain, _ = copy_baseline(data / "lumbung.sqlite3", base, "plain")
+            report.figure("extra: vs copy into a plain rowid table, no index", ours["pulled"] / ours["seconds"], plain,
+                          "rows/s")
+            normal = run_client(base, data, tag="pull-normal", synchronous="NORMAL")
+            report.figure("extra: server synchronous=NORMAL (client stays FULL)", normal["pulled"] / normal["seconds"],
+                          raw, "rows/s")
     return report.save()
 
 

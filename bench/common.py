@@ -56,6 +56,7 @@ class Report:
         self.name = name
         self.data: dict[str, Any] = {"benchmark": name, "description": description, "figures": [], "notes": {}}
         print(f"\n=== {name}: {description}")
+        self.data["load_average_at_start"] = round(busy_warning(), 2)
 
     def figure(
         self, label: str, ours: float, baseline: float | None, unit: str, *, goal_ratio: float | None = None,
@@ -84,10 +85,20 @@ class Report:
         return self.data
 
 
+def busy_warning() -> float:
+    """The 1-minute load average; warns when other work shares the CPUs (figures then run low and noisy)."""
+    load = os.getloadavg()[0]
+    if load > 0.5:
+        print(f"  ! load average {load:.2f} before this benchmark: other processes share the CPUs; figures will"
+              " be lower and noisier than on an idle machine")
+    return load
+
+
 def machine_info() -> dict[str, Any]:
     return {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "platform": platform.platform(),

@@ -30,6 +30,14 @@ __all__ = [
     "WithdrawalCancel",
     "WithdrawalVerify",
     "WithdrawalReject",
+    "LoanApply",
+    "LoanCancel",
+    "LoanApprove",
+    "LoanReject",
+    "LoanDisburse",
+    "LoanRepay",
+    "DeductionChangeCreate",
+    "DeductionChangeCancel",
     "MutationOp",
     "MUTATION_NAMES",
     "Mutation",
@@ -132,6 +140,67 @@ class WithdrawalReject(_Op, tag="withdrawal.reject"):
     reason: Annotated[str, Meta(min_length=1, max_length=500)]
 
 
+# --- loans (pinjaman) and payroll deductions -------------------------------------------------------
+
+
+class LoanApply(_Op, tag="loan.apply"):
+    """Langkah 1-3 of Pengajuan Pinjaman: product and purpose; amount and tenor; disbursement request."""
+
+    loan_id: Uuid
+    member_id: Id
+    product_id: Id
+    purpose: Annotated[str, Meta(min_length=1, max_length=200)]
+    amount: Amount
+    tenor: Annotated[int, Meta(ge=1, le=600)]
+    requested_disbursement_date: dt.date
+    location_id: Id
+    disbursement_method: Literal["transfer", "tunai"]
+    bank_name: ShortText | None = None
+    account_number: Annotated[str, Meta(max_length=40)] | None = None
+    account_holder: ShortText | None = None
+
+
+class LoanCancel(_Op, tag="loan.cancel"):
+    loan_id: Uuid
+
+
+class LoanApprove(_Op, tag="loan.approve"):
+    loan_id: Uuid
+
+
+class LoanReject(_Op, tag="loan.reject"):
+    loan_id: Uuid
+    reason: Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+class LoanDisburse(_Op, tag="loan.disburse"):
+    """An officer records the payout; the schedule is fixed from ``disbursement_date``."""
+
+    loan_id: Uuid
+    disbursement_date: dt.date
+
+
+class LoanRepay(_Op, tag="loan.repay"):
+    """Cash an officer received for a loan, allocated to the oldest unpaid installments."""
+
+    repayment_id: Uuid
+    loan_id: Uuid
+    amount: Amount
+
+
+class DeductionChangeCreate(_Op, tag="deduction_change.create"):
+    """Pengajuan Perubahan Setoran: a new voluntary payroll deduction from next month's payroll."""
+
+    change_id: Uuid
+    member_id: Id
+    savings_type: ShortText
+    new_amount: Annotated[int, Meta(ge=0, le=MAX_AMOUNT)]
+
+
+class DeductionChangeCancel(_Op, tag="deduction_change.cancel"):
+    change_id: Uuid
+
+
 MutationOp = Union[
     DepositCreate,
     DepositCancel,
@@ -141,6 +210,14 @@ MutationOp = Union[
     WithdrawalCancel,
     WithdrawalVerify,
     WithdrawalReject,
+    LoanApply,
+    LoanCancel,
+    LoanApprove,
+    LoanReject,
+    LoanDisburse,
+    LoanRepay,
+    DeductionChangeCreate,
+    DeductionChangeCancel,
 ]
 MUTATION_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in MutationOp.__args__)  # type: ignore[union-attr]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import msgspec
 
+from server.domain.loans import LoanSettings
 from server.domain.models import Limits
 
 __all__ = ["Settings"]
@@ -44,6 +45,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_deposit: int = 100_000_000
     min_withdrawal: int = 10_000
     max_withdrawal: int = 50_000_000
+    loan_min_savings_bp: int = 1000
+    """Counted savings must be at least this share of a loan's amount (1000 bp = 10 %)."""
+    loan_counted_savings: tuple[str, ...] = ("pokok", "wajib", "sukarela")
+    retirement_ages: str = "karyawan:56,pns:58,dosen:65"
+    """Member category -> retirement age; Indonesian norms move over time, so this is a setting."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -53,7 +59,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             key = f"LUMBUNG_{name.upper()}"
             if key in env:
                 raw = env[key]
-                values[name] = tuple(raw.split(",")) if name == "attachment_types" else raw
+                values[name] = tuple(raw.split(",")) if name in ("attachment_types", "loan_counted_savings") else raw
         values.update(overrides)
         return msgspec.convert(values, cls, strict=False)
 
@@ -68,6 +74,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def limits(self) -> Limits:
         return Limits(self.min_deposit, self.max_deposit, self.min_withdrawal, self.max_withdrawal)
+
+    @property
+    def loan_settings(self) -> LoanSettings:
+        ages = {}
+        for pair in self.retirement_ages.split(","):
+            category, _, age = pair.partition(":")
+            ages[category.strip()] = int(age)
+        return LoanSettings(self.loan_min_savings_bp, self.loan_counted_savings, ages)
 
     def signing_key(self) -> str:
         """The token signing key, generated on first use and kept beside the database."""

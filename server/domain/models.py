@@ -150,12 +150,16 @@ class Withdrawal(Struct, frozen=True):
 
 
 class Posting(Struct, frozen=True):
-    """A movement of a balance, to be appended to the ledger: positive credits, negative debits."""
+    """A movement of a balance, to be appended to the ledger: positive credits, negative debits.
+
+    ``savings_type`` names the ledger account: a savings type code for savings, ``pinjaman:<loan id>``
+    for a loan's outstanding principal, ``bunga:<loan id>`` for the interest it has paid.
+    """
 
     member_id: int
     savings_type: str
     amount: int
-    kind: Literal["deposit", "withdrawal"]
+    kind: Literal["deposit", "withdrawal", "loan_disbursement", "loan_repayment", "loan_interest"]
     ref_id: str
     ref_code: str
 

@@ -33,6 +33,7 @@ __all__ = [
     "update_withdrawal",
     "next_code",
     "post",
+    "append_ledger",
     "ledger_entries",
     "LedgerCheck",
     "check_ledger",
@@ -208,12 +209,19 @@ def post(conn: Connection, posting: Posting, now: dt.datetime, account: SavingsA
     if account is None:
         account = load_account(conn, posting.member_id, posting.savings_type)
     account = msgspec.structs.replace(account, balance=account.balance + posting.amount)
+    append_ledger(conn, posting, account.balance, now)
+    save_account(conn, account)
+    return account
+
+
+def append_ledger(conn: Connection, posting: Posting, balance_after: int, now: dt.datetime) -> LedgerEntry:
+    """Append one entry to the hash chain and publish it to the member's feed."""
     last = conn.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev_hash = (1, GENESIS_HASH) if last is None else (int(last[0]) + 1, str(last[1]))
     entry = LedgerEntry(
         seq=seq, at=now.isoformat(), member_id=posting.member_id, savings_type=posting.savings_type,
         amount=posting.amount, kind=posting.kind, ref_id=posting.ref_id, ref_code=posting.ref_code,
-        balance_after=account.balance, prev_hash=prev_hash,
+        balance_after=balance_after, prev_hash=prev_hash,
     )
     entry = msgspec.structs.replace(entry, hash=entry_hash(entry))
     fields = LedgerEntry.__struct_fields__
@@ -223,8 +231,7 @@ def post(conn: Connection, posting: Posting, now: dt.datetime, account: SavingsA
     )
     location = _member_location(conn, posting.member_id)
     record_change(conn, "ledger_entry", seq, entry, Scope(member=posting.member_id, location=location))
-    save_account(conn, account)
-    return account
+    return entry
 
 
 def ledger_entries(conn: sqlite3.Connection, member_id: int | None = None) -> list[LedgerEntry]:
@@ -244,14 +251,17 @@ class LedgerCheck(msgspec.Struct):
 
 
 def check_ledger(conn: sqlite3.Connection) -> LedgerCheck:
-    """Recompute the hash chain and check every balance equals the sum of its ledger entries."""
+    """Recompute the hash chain and check every balance (savings, loan outstanding) equals its ledger sum."""
     conn.execute("BEGIN")
     try:
         entries = ledger_entries(conn)
         sums = {f"{r[0]}:{r[1]}": int(r[2]) for r in conn.execute(
-            "SELECT member_id, savings_type, SUM(amount) FROM ledger GROUP BY member_id, savings_type")}
+            "SELECT member_id, savings_type, SUM(amount) FROM ledger WHERE savings_type NOT LIKE 'bunga:%'"
+            " GROUP BY member_id, savings_type")}
         stored = {f"{r[0]}:{r[1]}": int(r[2]) for r in conn.execute(
             "SELECT member_id, savings_type, balance FROM savings_accounts")}
+        stored |= {f"{r[0]}:pinjaman:{r[1]}": int(r[2]) for r in conn.execute(
+            "SELECT member_id, id, outstanding FROM loans WHERE status IN ('active', 'paid_off')")}
     finally:
         conn.execute("COMMIT")
     mismatched = sorted(k for k in set(sums) | set(stored) if sums.get(k, 0) != stored.get(k, 0))

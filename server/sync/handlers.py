@@ -6,15 +6,10 @@ rolls back everything the mutation touched.
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
-from collections.abc import Callable
-from typing import TypeVar
-
-from msgspec import Struct
 
 from server.domain import deposits, withdrawals
-from server.domain.models import Actor, Deposit, Limits, Member, SavingsType, Withdrawal
+from server.domain.models import Deposit, Withdrawal
 from server.errors import InvalidState, NotFound, Retryable
 from server.protocol import (
     DepositCancel,
@@ -30,44 +25,10 @@ from server.protocol import (
 from server.storage import savings as store
 from server.storage.database import Connection
 
-__all__ = ["Context", "apply"]
+from .context import Context, require_location, require_member, require_savings_type
+from .loan_handlers import LOAN_OPS, apply_loan_op
 
-T = TypeVar("T")
-
-
-class Context(Struct, frozen=True):
-    actor: Actor
-    limits: Limits
-    now: dt.datetime
-    device_time: dt.datetime | None = None
-    cache: dict[tuple[str, object], object] = {}
-    """Reference data (savings types, locations, members) read once per push batch."""
-
-
-def _cached(ctx: Context, key: tuple[str, object], load: Callable[[], T]) -> T:
-    if key not in ctx.cache:
-        ctx.cache[key] = load()
-    return ctx.cache[key]  # type: ignore[return-value]
-
-
-def _member(conn: sqlite3.Connection, member_id: int, ctx: Context) -> Member:
-    member = _cached(ctx, ("member", member_id), lambda: store.load_member(conn, member_id))
-    if member is None:
-        raise NotFound("member_not_found", f"Anggota {member_id} tidak ditemukan.")
-    return member
-
-
-def _savings_type(conn: sqlite3.Connection, code: str, ctx: Context) -> SavingsType:
-    st = _cached(ctx, ("savings_type", code), lambda: store.load_savings_type(conn, code))
-    if st is None:
-        raise NotFound("savings_type_not_found", f"Jenis simpanan '{code}' tidak dikenal.")
-    return st
-
-
-def _location(conn: sqlite3.Connection, location_id: int, ctx: Context) -> int:
-    if not _cached(ctx, ("location", location_id), lambda: store.location_exists(conn, location_id)):
-        raise NotFound("location_not_found", f"Lokasi {location_id} tidak ditemukan.")
-    return location_id
+__all__ = ["apply"]
 
 
 def _deposit(conn: sqlite3.Connection, deposit_id: str) -> Deposit:
@@ -92,9 +53,9 @@ def _attachment_present(conn: sqlite3.Connection, sha256: str) -> None:
 def _create_deposit(conn: Connection, op: DepositCreate, ctx: Context) -> None:
     if store.load_deposit(conn, op.deposit_id) is not None:
         raise InvalidState("duplicate_id", "Setoran dengan id ini sudah ada.")
-    member = _member(conn, op.member_id, ctx)
-    savings_type = _savings_type(conn, op.savings_type, ctx)
-    _location(conn, op.location_id, ctx)
+    member = require_member(conn, op.member_id, ctx)
+    savings_type = require_savings_type(conn, op.savings_type, ctx)
+    require_location(conn, op.location_id, ctx)
     bank_account = None
     if op.bank_account_id is not None:
         bank_account = store.load_bank_account(conn, op.bank_account_id)
@@ -114,9 +75,9 @@ def _create_deposit(conn: Connection, op: DepositCreate, ctx: Context) -> None:
 def _create_withdrawal(conn: Connection, op: WithdrawalCreate, ctx: Context) -> None:
     if store.load_withdrawal(conn, op.withdrawal_id) is not None:
         raise InvalidState("duplicate_id", "Penarikan dengan id ini sudah ada.")
-    member = _member(conn, op.member_id, ctx)
-    savings_type = _savings_type(conn, op.savings_type, ctx)
-    _location(conn, op.location_id, ctx)
+    member = require_member(conn, op.member_id, ctx)
+    savings_type = require_savings_type(conn, op.savings_type, ctx)
+    require_location(conn, op.location_id, ctx)
     withdrawal, account = withdrawals.create_withdrawal(
         withdrawal_id=op.withdrawal_id, code=store.next_code(conn, "PNR", ctx.now), actor=ctx.actor, member=member,
         savings_type=savings_type, account=store.load_account(conn, member.id, savings_type.code), amount=op.amount,
@@ -130,6 +91,9 @@ def _create_withdrawal(conn: Connection, op: WithdrawalCreate, ctx: Context) -> 
 def apply(conn: Connection, op: MutationOp, ctx: Context) -> None:
     """Run one mutation's rules and effects; raises DomainError to refuse, Retryable to defer."""
     actor, now = ctx.actor, ctx.now
+    if isinstance(op, LOAN_OPS):
+        apply_loan_op(conn, op, ctx)
+        return
     match op:
         case DepositCreate():
             _create_deposit(conn, op, ctx)

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import sqlite3
 
+from server.domain.loans import LoanSettings
 from server.domain.models import Actor, Limits
 from server.errors import AccessDenied, DomainError, ProtocolError, Retryable
 from server.protocol import Mutation, MutationResult, PushResponse
@@ -48,7 +49,8 @@ def _check_ownership(conn: Connection, actor: Actor, client_id: str, mutations: 
 
 
 def process_push(
-    conn: Connection, actor: Actor, client_id: str, mutations: list[Mutation], limits: Limits, now: dt.datetime
+    conn: Connection, actor: Actor, client_id: str, mutations: list[Mutation], limits: Limits, now: dt.datetime,
+    loan_settings: LoanSettings | None = None,
 ) -> PushResponse:
     """Process a batch in order inside the caller's write transaction."""
     _check_ownership(conn, actor, client_id, mutations, now)
@@ -80,7 +82,7 @@ def process_push(
         status, code, message = "applied", None, None
         conn.execute("SAVEPOINT mutation")
         try:
-            apply(conn, m.op, Context(actor, limits, now, m.device_time, cache))
+            apply(conn, m.op, Context(actor, limits, now, m.device_time, cache, loan_settings or LoanSettings()))
         except DomainError as refusal:
             conn.execute("ROLLBACK TO mutation")
             status, code, message = "rejected", refusal.code, refusal.message

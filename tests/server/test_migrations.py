@@ -11,11 +11,12 @@ from alembic import command
 
 from server.storage.migrate import MIGRATIONS, alembic_config, upgrade
 
+HEAD = "0002"
 BROKEN_REVISION = '''
 from alembic import op
 
 revision = "9999"
-down_revision = "0001"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -50,7 +51,7 @@ def test_upgrade_twice_is_harmless(tmp_path: Path) -> None:
     upgrade(db)
     upgrade(db)
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
 
 
 def test_failed_migration_leaves_nothing_half_applied(tmp_path: Path) -> None:
@@ -58,7 +59,7 @@ def test_failed_migration_leaves_nothing_half_applied(tmp_path: Path) -> None:
     upgrade(db)
     scripts = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "9999_broken.py").write_text(BROKEN_REVISION)
+    (scripts / "versions" / "9999_broken.py").write_text(BROKEN_REVISION.replace("{head}", HEAD))
     cfg = alembic_config(db)
     cfg.set_main_option("script_location", str(scripts))
     with pytest.raises(Exception, match="syntax error"):
@@ -67,7 +68,7 @@ def test_failed_migration_leaves_nothing_half_applied(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(deposits)")}
         assert "half_done_flag" not in columns
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
 
 
 def test_ledger_is_append_only_at_the_database_level(tmp_path: Path) -> None:

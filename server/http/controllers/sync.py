@@ -34,8 +34,11 @@ class SyncController(Controller):
             raise Retryable("busy", "Server sedang sibuk; transaksi akan dikirim ulang otomatis.")
         if len(data.mutations) > services.settings.push_max_mutations:
             raise RequestError("batch_too_large", "Terlalu banyak transaksi dalam satu kiriman.")
-        actor, limits, now = actor_of(request.user), services.settings.limits, utcnow()
-        return await services.db.write(lambda c: process_push(c, actor, data.client_id, data.mutations, limits, now))
+        actor, settings, now = actor_of(request.user), services.settings, utcnow()
+        limits, loan_settings = settings.limits, settings.loan_settings
+        return await services.db.write(
+            lambda c: process_push(c, actor, data.client_id, data.mutations, limits, now, loan_settings)
+        )
 
     @get("/pull")
     async def pull(self, request: Request, client_id: FromQuery[str], cursor: FromQuery[str] = "", limit: FromQuery[int | None] = None) -> PullResponse:

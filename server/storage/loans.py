@@ -1,0 +1,279 @@
+"""SQL of loans: products, payroll profiles (with plafon history), loans and their schedules,
+repayments, deduction changes and payroll lines. Every save publishes to the change feed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from typing import Any
+
+import msgspec
+
+from server.domain.loans import DeductionChange, Loan, LoanProduct, PayrollProfile
+from server.domain.schedule import Installment, Schedule
+
+from .database import Connection
+from .feed import PUBLIC, Scope, record_change
+from .savings import load_member
+
+__all__ = [
+    "save_product",
+    "load_product",
+    "products",
+    "load_profile",
+    "save_profile",
+    "load_loan",
+    "insert_loan",
+    "update_loan",
+    "save_schedule",
+    "schedule_paid",
+    "mark_paid",
+    "insert_repayment",
+    "active_installments",
+    "member_loans",
+    "load_change",
+    "save_change",
+    "pending_changes",
+    "save_payroll_line",
+    "payroll_lines",
+]
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+
+
+def _member_location(conn: sqlite3.Connection, member_id: int) -> int:
+    member = load_member(conn, member_id)
+    assert member is not None, member_id
+    return member.location_id
+
+
+# --- products ---------------------------------------------------------------------------------
+
+_PRODUCT_FIELDS = tuple(LoanProduct.__struct_fields__)
+
+
+def save_product(conn: Connection, product: LoanProduct) -> None:
+    values = msgspec.to_builtins(product)
+    values["purposes"] = msgspec.json.encode(list(product.purposes)).decode()
+    columns = ",".join(_PRODUCT_FIELDS)
+    updates = ",".join(f"{f} = excluded.{f}" for f in _PRODUCT_FIELDS if f != "id")
+    conn.execute(
+        f"INSERT INTO loan_products ({columns}) VALUES ({','.join('?' for _ in _PRODUCT_FIELDS)})"
+        f" ON CONFLICT (id) DO UPDATE SET {updates}",
+        [values[f] for f in _PRODUCT_FIELDS],
+    )
+    record_change(conn, "loan_product", product.id, product, PUBLIC)
+
+
+def _product(row: sqlite3.Row | None) -> LoanProduct | None:
+    if row is None:
+        return None
+    data = dict(row)
+    data["purposes"] = msgspec.json.decode(data["purposes"])
+    return msgspec.convert(data, LoanProduct, strict=False)
+
+
+def load_product(conn: sqlite3.Connection, product_id: int) -> LoanProduct | None:
+    return _product(conn.execute("SELECT * FROM loan_products WHERE id = ?", (product_id,)).fetchone())
+
+
+def products(conn: sqlite3.Connection) -> list[LoanProduct]:
+    return [p for p in map(_product, conn.execute("SELECT * FROM loan_products ORDER BY id")) if p is not None]
+
+
+# --- payroll profiles -------------------------------------------------------------------------
+
+
+def load_profile(conn: sqlite3.Connection, member_id: int) -> PayrollProfile:
+    row = conn.execute("SELECT * FROM payroll_profiles WHERE member_id = ?", (member_id,)).fetchone()
+    return PayrollProfile(member_id) if row is None else msgspec.convert(dict(row), PayrollProfile, strict=False)
+
+
+def save_profile(conn: Connection, profile: PayrollProfile, set_by: int, now: dt.datetime) -> None:
+    """Save a profile; a changed plafon is also recorded in its history."""
+    before = load_profile(conn, profile.member_id)
+    conn.execute(
+        "INSERT INTO payroll_profiles (member_id, plafon, birth_date, category, voluntary_deduction, mandatory_savings)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET plafon = excluded.plafon,"
+        " birth_date = excluded.birth_date, category = excluded.category,"
+        " voluntary_deduction = excluded.voluntary_deduction, mandatory_savings = excluded.mandatory_savings",
+        (profile.member_id, profile.plafon, _iso(profile.birth_date), profile.category, profile.voluntary_deduction,
+         profile.mandatory_savings),
+    )
+    if before.plafon != profile.plafon:
+        conn.execute(
+            "INSERT INTO plafon_history (member_id, plafon, set_by, set_at) VALUES (?, ?, ?, ?)",
+            (profile.member_id, profile.plafon, set_by, now.isoformat()),
+        )
+    scope = Scope(member=profile.member_id, location=_member_location(conn, profile.member_id))
+    record_change(conn, "payroll_profile", profile.member_id, profile, scope)
+
+
+# --- loans and schedules ----------------------------------------------------------------------
+
+_LOAN_FIELDS = tuple(Loan.__struct_fields__)
+
+
+def _loan_scope(loan: Loan) -> Scope:
+    return Scope(member=loan.member_id, location=loan.location_id, user=loan.created_by)
+
+
+def _loan_values(loan: Loan) -> list[Any]:
+    values = msgspec.to_builtins(loan)
+    values["terms"] = None if loan.terms is None else msgspec.json.encode(loan.terms).decode()
+    return [values.get(f) for f in _LOAN_FIELDS]
+
+
+def insert_loan(conn: Connection, loan: Loan) -> None:
+    conn.execute(
+        f"INSERT INTO loans ({','.join(_LOAN_FIELDS)}) VALUES ({','.join('?' for _ in _LOAN_FIELDS)})", _loan_values(loan)
+    )
+    record_change(conn, "loan", loan.id, loan, _loan_scope(loan))
+
+
+def update_loan(conn: Connection, loan: Loan) -> None:
+    fields = [f for f in _LOAN_FIELDS if f != "id"]
+    values = dict(zip(_LOAN_FIELDS, _loan_values(loan)))
+    conn.execute(
+        f"UPDATE loans SET {','.join(f'{f} = ?' for f in fields)} WHERE id = ?", [values[f] for f in fields] + [loan.id]
+    )
+    record_change(conn, "loan", loan.id, loan, _loan_scope(loan))
+
+
+def _loan(row: sqlite3.Row | None) -> Loan | None:
+    if row is None:
+        return None
+    data = dict(row)
+    data["terms"] = None if data["terms"] is None else msgspec.json.decode(data["terms"])
+    return msgspec.convert(data, Loan, strict=False)
+
+
+def load_loan(conn: sqlite3.Connection, loan_id: str) -> Loan | None:
+    return _loan(conn.execute("SELECT * FROM loans WHERE id = ?", (loan_id,)).fetchone())
+
+
+def member_loans(conn: sqlite3.Connection, member_id: int, statuses: tuple[str, ...] = ()) -> list[Loan]:
+    sql, params = "SELECT * FROM loans WHERE member_id = ?", [member_id]
+    if statuses:
+        sql += f" AND status IN ({','.join('?' for _ in statuses)})"
+        params += list(statuses)
+    return [loan for loan in map(_loan, conn.execute(sql + " ORDER BY created_at", params)) if loan is not None]
+
+
+def _publish_schedule(conn: Connection, loan: Loan) -> None:
+    """The schedule travels as one feed row per loan: installments with what is paid of each."""
+    rows = conn.execute(
+        "SELECT number, due_date, principal, interest, amount, remaining, paid FROM loan_installments"
+        " WHERE loan_id = ? ORDER BY number",
+        (loan.id,),
+    ).fetchall()
+    record_change(conn, "loan_schedule", loan.id, {"loan_id": loan.id, "installments": [dict(r) for r in rows]},
+                  _loan_scope(loan))
+
+
+def save_schedule(conn: Connection, loan: Loan, schedule: Schedule) -> None:
+    conn.executemany(
+        "INSERT INTO loan_installments (loan_id, number, due_date, principal, interest, amount, remaining)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(loan.id, i.number, i.due_date.isoformat(), i.principal, i.interest, i.amount, i.remaining)
+         for i in schedule.installments],
+    )
+    _publish_schedule(conn, loan)
+
+
+def schedule_paid(conn: sqlite3.Connection, loan_id: str) -> list[tuple[Installment, int]]:
+    rows = conn.execute(
+        "SELECT number, due_date, principal, interest, amount, remaining, paid FROM loan_installments"
+        " WHERE loan_id = ? ORDER BY number",
+        (loan_id,),
+    ).fetchall()
+    return [(Installment(r["number"], dt.date.fromisoformat(r["due_date"]), r["principal"], r["interest"],
+                         r["amount"], r["remaining"]), int(r["paid"])) for r in rows]
+
+
+def mark_paid(conn: Connection, loan: Loan, paid_by_number: dict[int, int]) -> None:
+    """Add paid amounts to installments and publish the loan's schedule once."""
+    conn.executemany(
+        "UPDATE loan_installments SET paid = paid + ? WHERE loan_id = ? AND number = ?",
+        [(amount, loan.id, number) for number, amount in paid_by_number.items()],
+    )
+    _publish_schedule(conn, loan)
+
+
+def insert_repayment(
+    conn: Connection, *, repayment_id: str, loan: Loan, amount: int, principal: int, interest: int, source: str,
+    reference: str | None, created_by: int, now: dt.datetime,
+) -> None:
+    conn.execute(
+        "INSERT INTO loan_repayments (id, loan_id, amount, principal, interest, source, reference, created_by,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (repayment_id, loan.id, amount, principal, interest, source, reference, created_by, now.isoformat()),
+    )
+    data = {"id": repayment_id, "loan_id": loan.id, "member_id": loan.member_id, "amount": amount,
+            "principal": principal, "interest": interest, "source": source, "created_at": now.isoformat()}
+    record_change(conn, "loan_repayment", repayment_id, data, _loan_scope(loan))
+
+
+def active_installments(conn: sqlite3.Connection, member_id: int, exclude_loan: str | None = None) -> list[int]:
+    """The monthly installment of each loan that counts against the plafon (approved or running)."""
+    rows = conn.execute(
+        "SELECT monthly_installment FROM loans WHERE member_id = ? AND status IN ('approved', 'active')"
+        " AND id IS NOT ?",
+        (member_id, exclude_loan),
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+# --- deduction changes ------------------------------------------------------------------------
+
+
+def load_change(conn: sqlite3.Connection, change_id: str) -> tuple[DeductionChange, str] | None:
+    row = conn.execute("SELECT * FROM deduction_changes WHERE id = ?", (change_id,)).fetchone()
+    if row is None:
+        return None
+    return msgspec.convert(dict(row), DeductionChange, strict=False), str(row["status"])
+
+
+def save_change(conn: Connection, change: DeductionChange, status: str, now: dt.datetime) -> None:
+    conn.execute(
+        "INSERT INTO deduction_changes (id, member_id, savings_type, current_amount, new_amount, effective_month,"
+        " status, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET status = excluded.status, decided_at = ?",
+        (change.id, change.member_id, change.savings_type, change.current_amount, change.new_amount,
+         change.effective_month, status, change.created_by, change.created_at.isoformat(), now.isoformat()),
+    )
+    scope = Scope(member=change.member_id, location=_member_location(conn, change.member_id), user=change.created_by)
+    record_change(conn, "deduction_change", change.id, {**msgspec.to_builtins(change), "status": status}, scope)
+
+
+def pending_changes(conn: sqlite3.Connection, member_id: int) -> list[DeductionChange]:
+    rows = conn.execute(
+        "SELECT * FROM deduction_changes WHERE member_id = ? AND status = 'submitted' ORDER BY created_at", (member_id,)
+    ).fetchall()
+    return [msgspec.convert(dict(r), DeductionChange, strict=False) for r in rows]
+
+
+# --- payroll ----------------------------------------------------------------------------------
+
+
+def save_payroll_line(conn: Connection, line: Any, status: str = "exported", now: str | None = None) -> bool:
+    """Record an exported line (idempotent) or its result; returns False if the result was already in."""
+    if status == "exported":
+        conn.execute(
+            "INSERT INTO payroll_lines (line_id, month, member_id, kind, reference, amount) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (line_id) DO NOTHING",
+            (line.line_id, line.month, line.member_id, line.kind, line.reference, line.amount),
+        )
+        return True
+    cur = conn.execute(
+        "UPDATE payroll_lines SET status = ?, imported_at = ? WHERE line_id = ? AND status = 'exported'",
+        (status, now, line.line_id),
+    )
+    return cur.rowcount == 1
+
+
+def payroll_lines(conn: sqlite3.Connection, month: str) -> list[sqlite3.Row]:
+    return conn.execute("SELECT * FROM payroll_lines WHERE month = ? ORDER BY line_id", (month,)).fetchall()

@@ -1,0 +1,202 @@
+"""Handlers of the loan and payroll-deduction mutations: load, call ``server.domain.loans``, store.
+
+Disbursements and repayments post to the hash-chained ledger: the loan's outstanding principal is
+the account ``pinjaman:<loan id>``, interest paid goes to ``bunga:<loan id>``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import msgspec
+
+from server.domain import loans
+from server.domain.loans import Loan, RepaymentResult
+from server.domain.models import Posting
+from server.domain.rules import rupiah
+from server.errors import Forbidden, InvalidInput, InvalidState, NotFound
+from server.protocol import (
+    DeductionChangeCancel,
+    DeductionChangeCreate,
+    LoanApply,
+    LoanApprove,
+    LoanCancel,
+    LoanDisburse,
+    LoanReject,
+    LoanRepay,
+)
+from server.storage import loans as store
+from server.storage import savings
+from server.storage.database import Connection
+
+from .context import Context, require_location, require_member, require_savings_type
+
+__all__ = ["LOAN_OPS", "apply_loan_op", "post_repayment", "loan_account", "evaluate_application"]
+
+LOAN_OPS = (LoanApply, LoanCancel, LoanApprove, LoanReject, LoanDisburse, LoanRepay, DeductionChangeCreate,
+            DeductionChangeCancel)
+
+
+def loan_account(loan: Loan) -> str:
+    return f"pinjaman:{loan.id}"
+
+
+def _loan(conn: sqlite3.Connection, loan_id: str) -> Loan:
+    loan = store.load_loan(conn, loan_id)
+    if loan is None:
+        raise NotFound("loan_not_found", "Pinjaman tidak ditemukan.")
+    return loan
+
+
+def _product(conn: sqlite3.Connection, product_id: int) -> loans.LoanProduct:
+    product = store.load_product(conn, product_id)
+    if product is None:
+        raise NotFound("product_not_found", f"Jenis pinjaman {product_id} tidak ditemukan.")
+    return product
+
+
+def evaluate_application(
+    conn: sqlite3.Connection, member_id: int, product: loans.LoanProduct, purpose: str, amount: int, tenor: int,
+    start: dt.date, settings: loans.LoanSettings,
+) -> tuple[loans.Schedule, list[loans.RuleCheck], loans.PlafonBreakdown]:
+    """The simulation and every rule for an application, from what the server holds now."""
+    profile = store.load_profile(conn, member_id)
+    breakdown = loans.sisa_plafon(profile, store.active_installments(conn, member_id))
+    schedule = loans.simulate(product, amount, tenor, start)
+    accounts = [savings.load_account(conn, member_id, code) for code in settings.counted_savings]
+    checks = loans.check_application(
+        product=product, purpose=purpose, amount=amount, tenor=tenor, schedule=schedule, breakdown=breakdown,
+        savings_balance=loans.counted_savings_balance(accounts, settings),
+        retirement=loans.retirement_date(profile, settings), settings=settings,
+    )
+    return schedule, checks, breakdown
+
+
+def _apply(conn: Connection, op: LoanApply, ctx: Context) -> None:
+    if store.load_loan(conn, op.loan_id) is not None:
+        raise InvalidState("duplicate_id", "Pengajuan pinjaman dengan id ini sudah ada.")
+    if ctx.actor.member_id != op.member_id:
+        raise Forbidden("not_owner", "Anda hanya dapat mengajukan pinjaman untuk diri sendiri.")
+    require_member(conn, op.member_id, ctx)
+    require_location(conn, op.location_id, ctx)
+    product = _product(conn, op.product_id)
+    schedule, checks, _ = evaluate_application(
+        conn, op.member_id, product, op.purpose, op.amount, op.tenor, op.requested_disbursement_date, ctx.loan_settings
+    )
+    loan = loans.apply_loan(
+        loan_id=op.loan_id, code=savings.next_code(conn, "PJM", ctx.now), actor=ctx.actor, member_id=op.member_id,
+        product=product, purpose=op.purpose, amount=op.amount, tenor=op.tenor,
+        requested_disbursement_date=op.requested_disbursement_date, location_id=op.location_id,
+        disbursement_method=op.disbursement_method, bank_name=op.bank_name, account_number=op.account_number,
+        account_holder=op.account_holder, checks=checks, schedule=schedule, now=ctx.now,
+    )
+    store.insert_loan(conn, loan)
+
+
+def _approve(conn: Connection, op: LoanApprove, ctx: Context) -> None:
+    loan = loans.approve_loan(_loan(conn, op.loan_id), ctx.actor, ctx.now)
+    # the plafon is checked again: other loans may have been approved since the member applied
+    breakdown = loans.sisa_plafon(
+        store.load_profile(conn, loan.member_id), store.active_installments(conn, loan.member_id, exclude_loan=loan.id)
+    )
+    if loan.monthly_installment > breakdown.remaining:
+        raise InvalidState(
+            "installment_over_plafon",
+            f"Angsuran {rupiah(loan.monthly_installment)} melebihi sisa plafon {rupiah(breakdown.remaining)} saat ini.",
+            {"remaining": breakdown.remaining},
+        )
+    store.update_loan(conn, loan)
+
+
+def _disburse(conn: Connection, op: LoanDisburse, ctx: Context) -> None:
+    loan = _loan(conn, op.loan_id)
+    loan, schedule = loans.disburse_loan(loan, ctx.actor, _product(conn, loan.product_id), op.disbursement_date, ctx.now)
+    store.update_loan(conn, loan)
+    store.save_schedule(conn, loan, schedule)
+    posting = Posting(loan.member_id, loan_account(loan), loan.amount, "loan_disbursement", loan.id, loan.code)
+    savings.append_ledger(conn, posting, loan.outstanding, ctx.now)
+
+
+def post_repayment(
+    conn: Connection, loan: Loan, amount: int, *, repayment_id: str, source: str, reference: str | None,
+    created_by: int, now: dt.datetime,
+) -> RepaymentResult:
+    """Allocate a repayment to the oldest unpaid installments and post it to the ledger."""
+    result = loans.apply_repayment(loan, store.schedule_paid(conn, loan.id), amount)
+    store.update_loan(conn, result.loan)
+    store.mark_paid(conn, result.loan, {a.number: a.amount for a in result.allocations})
+    store.insert_repayment(
+        conn, repayment_id=repayment_id, loan=result.loan, amount=amount, principal=result.principal,
+        interest=result.interest, source=source, reference=reference, created_by=created_by, now=now,
+    )
+    if result.principal:
+        posting = Posting(loan.member_id, loan_account(loan), -result.principal, "loan_repayment", repayment_id, loan.code)
+        savings.append_ledger(conn, posting, result.outstanding, now)
+    if result.interest:
+        interest = Posting(loan.member_id, f"bunga:{loan.id}", result.interest, "loan_interest", repayment_id, loan.code)
+        paid_before = conn.execute(
+            "SELECT COALESCE(SUM(interest), 0) FROM loan_repayments WHERE loan_id = ?", (loan.id,)
+        ).fetchone()[0]
+        savings.append_ledger(conn, interest, int(paid_before), now)
+    return result
+
+
+def _repay(conn: Connection, op: LoanRepay, ctx: Context) -> None:
+    if conn.execute("SELECT 1 FROM loan_repayments WHERE id = ?", (op.repayment_id,)).fetchone():
+        raise InvalidState("duplicate_id", "Pembayaran dengan id ini sudah ada.")
+    loan = _loan(conn, op.loan_id)
+    loans.check_repayment_actor(loan, ctx.actor, "tunai")
+    post_repayment(conn, loan, op.amount, repayment_id=op.repayment_id, source="tunai", reference=None,
+                   created_by=ctx.actor.user_id, now=ctx.now)
+
+
+def _change_deduction(conn: Connection, op: DeductionChangeCreate, ctx: Context) -> None:
+    if store.load_change(conn, op.change_id) is not None:
+        raise InvalidState("duplicate_id", "Pengajuan perubahan dengan id ini sudah ada.")
+    require_member(conn, op.member_id, ctx)
+    st = require_savings_type(conn, op.savings_type, ctx)
+    if not st.withdrawable:
+        raise InvalidInput("not_voluntary_savings", "Perubahan setoran potong gaji hanya untuk simpanan sukarela.")
+    profile = store.load_profile(conn, op.member_id)
+    change = loans.request_deduction_change(
+        change_id=op.change_id, actor=ctx.actor, profile=profile,
+        active_monthly_installments=store.active_installments(conn, op.member_id), new_amount=op.new_amount,
+        now=ctx.now,
+    )
+    store.save_change(conn, msgspec.structs.replace(change, savings_type=st.code), "submitted", ctx.now)
+
+
+def _cancel_deduction_change(conn: Connection, op: DeductionChangeCancel, ctx: Context) -> None:
+    found = store.load_change(conn, op.change_id)
+    if found is None:
+        raise NotFound("deduction_change_not_found", "Pengajuan perubahan setoran tidak ditemukan.")
+    change, status = found
+    if ctx.actor.member_id != change.member_id and ctx.actor.user_id != change.created_by:
+        raise Forbidden("not_owner", "Hanya anggota yang mengajukan yang dapat membatalkan.")
+    if status != "submitted":
+        raise InvalidState("not_cancellable", "Pengajuan ini sudah diterapkan atau dibatalkan.", {"status": status})
+    store.save_change(conn, change, "cancelled", ctx.now)
+
+
+def apply_loan_op(conn: Connection, op: object, ctx: Context) -> None:
+    actor, now = ctx.actor, ctx.now
+    match op:
+        case LoanApply():
+            _apply(conn, op, ctx)
+        case LoanCancel():
+            store.update_loan(conn, loans.cancel_loan(_loan(conn, op.loan_id), actor, now))
+        case LoanApprove():
+            _approve(conn, op, ctx)
+        case LoanReject():
+            store.update_loan(conn, loans.reject_loan(_loan(conn, op.loan_id), actor, op.reason, now))
+        case LoanDisburse():
+            _disburse(conn, op, ctx)
+        case LoanRepay():
+            _repay(conn, op, ctx)
+        case DeductionChangeCreate():
+            _change_deduction(conn, op, ctx)
+        case DeductionChangeCancel():
+            _cancel_deduction_change(conn, op, ctx)
+        case _:
+            raise TypeError(f"not a loan mutation: {op!r}")
