@@ -73,6 +73,58 @@ def raw_baseline(base: Path, n: int, synchronous: str = "FULL") -> float:
     return n / elapsed
 
 
+def write_set_floor(base: Path, n: int) -> float:
+    """Mutations/s of the same rows one ``deposit.create`` writes, in raw SQL with a minimal Python loop.
+
+    Per mutation: the deposit row, its change-log row, the code counter, the processed-mutation row and
+    its change-log row (then the client's counter once), in the real schema, one transaction, FULL; no
+    savepoints, no domain code, no HTTP. Not a goal's baseline: it shows how much of our time the write
+    set itself costs.
+    """
+    from server.storage.migrate import upgrade
+
+    path = base / "write-set.sqlite3"
+    upgrade(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO locations (id, name) VALUES (1, 'Kantor Pusat')")
+    conn.execute("INSERT INTO savings_types (code, name, withdrawable) VALUES ('sukarela', 'Simpanan Sukarela', 1)")
+    for m in MEMBERS:
+        conn.execute("INSERT INTO members (id, number, name, kind, location_id, joined_at) VALUES (?, ?, ?, 'anggota', 1,"
+                     " '2026-01-01')", (m, f"A{m:04d}", f"Anggota {m}"))
+    conn.execute("INSERT INTO users (id, username, name, password_hash, role) VALUES (101, 'petugas1', 'x', 'x', 'petugas')")
+    conn.execute("INSERT INTO clients (client_id, user_id, created_at) VALUES ('bench', 101, '2026-01-01')")
+    conn.execute("COMMIT")
+    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    work = [(str(uuid.uuid4()), str(uuid.uuid4()), MEMBERS[i % len(MEMBERS)], 10_000 + i) for i in range(n)]
+    deposit_sql = f"INSERT INTO deposits ({','.join(DEPOSIT_COLUMNS)}) VALUES ({','.join('?' * len(DEPOSIT_COLUMNS))})"
+    change_sql = ("INSERT INTO changes (entity, entity_id, op, data, audience, scope_member, scope_location, scope_user)"
+                  " VALUES (?, ?, 'put', ?, ?, ?, ?, ?)")
+    start = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    for i, (deposit_id, mutation_uuid, member, amount) in enumerate(work, start=1):
+        number = conn.execute("INSERT INTO code_counters (prefix, next) VALUES ('STR', 2) ON CONFLICT (prefix)"
+                              " DO UPDATE SET next = next + 1 RETURNING next - 1").fetchone()[0]
+        row = (deposit_id, f"STR-2611-{number:06d}", member, "sukarela", "offline", amount, 1, "unverified", 101, now,
+               None, None, None, None, "", None, now, None, None, None)
+        conn.execute(deposit_sql, row)
+        conn.execute(change_sql, ("deposit", deposit_id, '{"id":"%s","amount":%d}' % (deposit_id, amount), "scoped",
+                                  member, 1, 101))
+        seq = conn.execute(change_sql, ("mutation", mutation_uuid, '{"status":"applied"}', "private", None, None,
+                                        101)).lastrowid
+        conn.execute("INSERT INTO mutations (uuid, client_id, mutation_id, user_id, name, status, visible_at,"
+                     " received_at) VALUES (?, 'bench', ?, 101, 'deposit.create', 'applied', ?, ?)",
+                     (mutation_uuid, i, seq, now))
+    conn.execute("UPDATE clients SET last_mutation_id = ? WHERE client_id = 'bench'", (n,))
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return n / elapsed
+
+
 def run_client(
     base: Path, template: Path, n: int, *, batch_size: int = 200, synchronous: str = "FULL", profile: bool = False,
     tag: str = "push",
@@ -143,6 +195,9 @@ def main(n: int = 10_000, profile: bool = False, extras: bool = True) -> dict[st
         report.figure("push: sync_once() (push + pull back), FULL", rate, raw, "mut/s", goal_ratio=0.1, primary=True)
         report.figure("  push phase only (until the pull starts)", n / ours["push_phase_seconds"], raw, "mut/s")
         report.note("raw sqlite3 executemany, one transaction, FULL (rows/s)", round(raw))
+        floor = write_set_floor(base, n)
+        report.figure("reference: our write set in raw SQL (no goal)", floor, raw, "mut/s")
+        report.note("ours as a share of our own write set in raw SQL", round(rate / floor, 3))
         report.note("sync_once seconds", round(ours["sync_seconds"], 3))
         report.note("changes pulled back in the same sync_once", ours["pulled"])
         report.note("client queue() rate, one durable transaction per item (items/s)", round(n / ours["queue_seconds"]))

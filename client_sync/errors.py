@@ -15,12 +15,19 @@
     │   └── AttachmentRejected    413/415/422 on an attachment upload
     └── NotConfigured             no server address or no logged-in user on this device
 
+    InvalidMutation (ValueError)  ``queue`` refused an op locally; nothing was queued
+    └── RuleViolation             the server's own rules, run on the device, refuse it (``code``,
+                                  ``message``, every ``failed`` check); nothing was queued
+
 Nothing here ever means "the outbox was dropped": the outbox survives every one of them.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from server.domain.loans import RuleCheck
 
 __all__ = [
     "SyncError",
@@ -36,6 +43,7 @@ __all__ = [
     "AttachmentRejected",
     "NotConfigured",
     "InvalidMutation",
+    "RuleViolation",
     "UPDATE_REQUIRED_MESSAGE",
 ]
 
@@ -117,3 +125,28 @@ class NotConfigured(SyncError):
 
 class InvalidMutation(ValueError):
     """``queue`` refused a mutation locally (it does not match the protocol); nothing was queued."""
+
+
+class RuleViolation(InvalidMutation):
+    """The cooperative's rules (``server.domain``, run on the device against the replica) refuse this.
+
+    ``code``/``message`` are the first failure, exactly as the server would reject the mutation;
+    ``failed`` holds every failed check (for a loan application: each failed rule of
+    ``check_application``, in the order the UI lists them). Nothing was queued.
+    """
+
+    def __init__(
+        self, code: str, message: str, failed: tuple[RuleCheck, ...] = (), detail: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.failed = failed
+        self.detail = detail
+
+    @property
+    def codes(self) -> list[str]:
+        return [c.code for c in self.failed] or [self.code]
+
+    def __repr__(self) -> str:
+        return f"RuleViolation(code={self.code!r}, codes={self.codes!r}, message={self.message!r})"

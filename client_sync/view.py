@@ -24,7 +24,16 @@ from server.protocol import (
     WithdrawalVerify,
 )
 
-from .models import BalanceView, CashInHand, DepositView, MemberView, QueuedItem, WithdrawalView
+from .models import (
+    BalanceView,
+    CashInHand,
+    DeductionChangeView,
+    DepositView,
+    LoanView,
+    MemberView,
+    QueuedItem,
+    WithdrawalView,
+)
 
 __all__ = [
     "PENDING",
@@ -76,7 +85,7 @@ def _pending_actions(items: Sequence[QueuedItem], kinds: tuple[type, ...], field
     return actions
 
 
-_V = TypeVar("_V", DepositView, WithdrawalView)
+_V = TypeVar("_V", DepositView, WithdrawalView, LoanView, DeductionChangeView)
 
 
 def _transaction_views(
@@ -84,14 +93,19 @@ def _transaction_views(
     rows: Iterable[dict[str, Any]],
     items: Sequence[QueuedItem],
     create_op: type,
+    cancel_op: type,
     id_field: str,
     actions: dict[str, str],
     member_id: int | None,
     status: str | None,
 ) -> list[_V]:
-    """Newest first: pending local creations, then the replica's rows (marked if an action is pending)."""
+    """Newest first: pending local creations, then the replica's rows (marked if an action is pending).
+
+    Shared by deposits, withdrawals, loans and deduction changes: ``create_op`` makes the local rows,
+    a pending ``cancel_op`` on a row marks it ``cancelling``.
+    """
     create_name = create_op.__struct_config__.tag  # type: ignore[attr-defined]
-    cancel_name = create_name.replace(".create", ".cancel")
+    cancel_name = cancel_op.__struct_config__.tag  # type: ignore[attr-defined]
     server: list[_V] = []
     known: set[str] = set()
     for r in rows:
@@ -131,7 +145,8 @@ def deposit_views(
 ) -> list[DepositView]:
     """Deposits newest first: pending local ones, then the replica's (marked if an action is pending)."""
     actions = _pending_actions(items, _DEPOSIT_ACTIONS, "deposit_id")
-    return _transaction_views(DepositView, rows, items, DepositCreate, "deposit_id", actions, member_id, status)
+    return _transaction_views(DepositView, rows, items, DepositCreate, DepositCancel, "deposit_id", actions,
+                              member_id, status)
 
 
 def withdrawal_views(
@@ -143,7 +158,8 @@ def withdrawal_views(
 ) -> list[WithdrawalView]:
     """Withdrawals newest first, built like ``deposit_views``."""
     actions = _pending_actions(items, _WITHDRAWAL_ACTIONS, "withdrawal_id")
-    return _transaction_views(WithdrawalView, rows, items, WithdrawalCreate, "withdrawal_id", actions, member_id, status)
+    return _transaction_views(WithdrawalView, rows, items, WithdrawalCreate, WithdrawalCancel, "withdrawal_id",
+                              actions, member_id, status)
 
 
 def balance_views(

@@ -1,6 +1,6 @@
 """A demo cooperative: two locations, three savings types, bank accounts, 20 members and a badan,
 three officers (two sharing a location), a board member and an admin, with opening balances posted
-through the ledger.
+through the ledger; three loan products and a payroll profile (plafon, deductions) per member.
 """
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ import datetime as dt
 import uuid
 
 from server.auth.passwords import Passwords
+from server.domain.loans import LoanProduct, PayrollProfile
 from server.domain.models import BankAccount, Deposit, Member, Posting
 from server.domain.savings import DEFAULT_SAVINGS_TYPES
 from server.storage import accounts, savings
+from server.storage import loans as loan_store
 from server.storage.database import Connection, Database
 
 __all__ = ["DEMO_PASSWORD", "load_demo"]
@@ -32,6 +34,15 @@ STAFF = [
     (103, "petugas3", "Bambang Irawan", "petugas", [2]),
     (104, "pengurus1", "Ir. Hadi Susanto", "pengurus", []),
     (105, "admin", "Admin Koperasi", "admin", []),
+]
+
+
+PRODUCTS = [
+    LoanProduct(1, "Pinjaman Umum", ("Pendidikan", "Renovasi rumah", "Kesehatan", "Modal usaha"), "efektif", 1200,
+                1_000_000, 100_000_000, 3, 60, admin_fee_bp=100, rounding_multiple=100),
+    LoanProduct(2, "Pinjaman Barang", ("Elektronik", "Kendaraan", "Perabot"), "flat", 1200, 500_000, 20_000_000, 3, 24,
+                rounding_mode="up", rounding_multiple=1000),
+    LoanProduct(3, "Pinjaman Darurat", ("Darurat keluarga", "Kesehatan"), "anuitas", 900, 500_000, 10_000_000, 1, 12),
 ]
 
 
@@ -73,6 +84,14 @@ def load_demo(db: Database, passwords: Passwords) -> bool:
             _opening(conn, member, "pokok", 100_000, now)
             _opening(conn, member, "wajib", 50_000 * (6 + i % 7), now)
             _opening(conn, member, "sukarela", 500_000 + 125_000 * i, now)
+        for product in PRODUCTS:
+            loan_store.save_product(conn, product)
+        for i in range(1, len(NAMES) + 1):
+            profile = PayrollProfile(
+                member_id=i, plafon=2_500_000 + 250_000 * (i % 8), birth_date=dt.date(1976 + i, i % 12 + 1, 10),
+                category="karyawan", voluntary_deduction=100_000 * (i % 3), mandatory_savings=50_000,
+            )
+            loan_store.save_profile(conn, profile, 105, now)
         badan = Member(21, "B0001", "Paguyuban Karyawan Konimex", "badan", 1)
         savings.insert_member(conn, badan, now.date().isoformat())
         _opening(conn, badan, "sukarela", 2_500_000, now)

@@ -15,6 +15,7 @@ from server.settings import Settings
 
 from .controllers.attachments import AttachmentController
 from .controllers.auth import AdminController, AuthController
+from .controllers.loans import LoanAdminController, LoanController, PayrollController
 from .controllers.reads import ReadController
 from .controllers.sync import SyncController
 from .errors import exception_handlers
@@ -51,7 +52,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         services.watermark.note(force=True)
         services.db.close()
 
-    handlers: list = [health, AuthController, AdminController, SyncController, AttachmentController, ReadController]
+    handlers: list = [
+        health, AuthController, AdminController, SyncController, AttachmentController, ReadController, LoanController,
+        LoanAdminController, PayrollController,
+    ]
     if PWA_DIR.is_dir() and any(PWA_DIR.iterdir()):
         handlers.append(create_static_files_router(
             path="/", directories=[PWA_DIR], html_mode=True, include_in_schema=False, opt={"exclude_from_auth": True}

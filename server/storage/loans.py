@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from server.domain.loans import DeductionChange, Loan, LoanProduct, PayrollProfile
+from server.domain.payroll import PayrollLine
 from server.domain.schedule import Installment, Schedule
 
 from .database import Connection
@@ -36,7 +37,10 @@ __all__ = [
     "save_change",
     "pending_changes",
     "save_payroll_line",
-    "payroll_lines",
+    "record_payroll_result",
+    "payroll_month",
+    "payroll_members",
+    "apply_change",
 ]
 
 
@@ -259,21 +263,45 @@ def pending_changes(conn: sqlite3.Connection, member_id: int) -> list[DeductionC
 # --- payroll ----------------------------------------------------------------------------------
 
 
-def save_payroll_line(conn: Connection, line: Any, status: str = "exported", now: str | None = None) -> bool:
-    """Record an exported line (idempotent) or its result; returns False if the result was already in."""
-    if status == "exported":
-        conn.execute(
-            "INSERT INTO payroll_lines (line_id, month, member_id, kind, reference, amount) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (line_id) DO NOTHING",
-            (line.line_id, line.month, line.member_id, line.kind, line.reference, line.amount),
-        )
-        return True
-    cur = conn.execute(
-        "UPDATE payroll_lines SET status = ?, imported_at = ? WHERE line_id = ? AND status = 'exported'",
-        (status, now, line.line_id),
+def save_payroll_line(conn: Connection, line: PayrollLine) -> None:
+    """Record an exported line; exporting the month again refreshes lines no result has touched."""
+    conn.execute(
+        "INSERT INTO payroll_lines (line_id, month, member_id, kind, reference, amount, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (line_id) DO UPDATE SET amount = excluded.amount, data = excluded.data"
+        " WHERE payroll_lines.status = 'exported'",
+        (line.line_id, line.month, line.member_id, line.kind, line.reference, line.amount,
+         msgspec.json.encode(line).decode()),
     )
-    return cur.rowcount == 1
 
 
-def payroll_lines(conn: sqlite3.Connection, month: str) -> list[sqlite3.Row]:
-    return conn.execute("SELECT * FROM payroll_lines WHERE month = ? ORDER BY line_id", (month,)).fetchall()
+def record_payroll_result(conn: Connection, line_id: str, paid: bool, now: dt.datetime) -> None:
+    conn.execute(
+        "UPDATE payroll_lines SET status = ?, imported_at = ? WHERE line_id = ?",
+        ("paid" if paid else "unpaid", now.isoformat(), line_id),
+    )
+
+
+def payroll_month(conn: sqlite3.Connection, month: str) -> tuple[dict[str, PayrollLine], dict[str, bool]]:
+    """The month's exported lines, and the results already recorded (line id -> paid)."""
+    lines: dict[str, PayrollLine] = {}
+    recorded: dict[str, bool] = {}
+    for row in conn.execute("SELECT line_id, status, data FROM payroll_lines WHERE month = ? ORDER BY rowid", (month,)):
+        lines[row["line_id"]] = msgspec.json.decode(row["data"], type=PayrollLine)
+        if row["status"] != "exported":
+            recorded[row["line_id"]] = row["status"] == "paid"
+    return lines, recorded
+
+
+def apply_change(conn: Connection, change: DeductionChange, now: dt.datetime) -> None:
+    """A deduction change reaches its payroll month: it becomes the profile's voluntary deduction."""
+    profile = load_profile(conn, change.member_id)
+    save_profile(conn, msgspec.structs.replace(profile, voluntary_deduction=change.new_amount), change.created_by, now)
+    save_change(conn, change, "applied", now)
+
+
+def payroll_members(conn: sqlite3.Connection) -> list[int]:
+    rows = conn.execute(
+        "SELECT p.member_id FROM payroll_profiles p JOIN members m ON m.id = p.member_id WHERE m.active = 1"
+        " ORDER BY m.number"
+    )
+    return [int(r[0]) for r in rows]

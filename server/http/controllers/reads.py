@@ -9,16 +9,20 @@ from litestar import Controller, Request, get
 from litestar.params import FromQuery, FromPath
 from msgspec import Struct
 
+import msgspec
+
+from server.domain import loans
 from server.domain.models import DEPOSIT_STATUS_LABELS
 from server.domain.savings import SavingsCard, savings_card
 from server.domain.terbilang import terbilang
 from server.errors import Forbidden, NotFound, RequestError
+from server.storage import loans as loan_store
 from server.storage import reads, savings
 from server.storage.accounts import UserRecord
 
 from ..security import roles
 
-__all__ = ["ReadController"]
+__all__ = ["ReadController", "member_for"]
 
 _ELEVATED = {"pengurus", "admin"}
 
@@ -36,6 +40,8 @@ class Dashboard(Struct):
     total_savings: int
     plafon_angsuran: int | None = None
     sisa_plafon: int | None = None
+    plafon_parts: dict[str, int] | None = None
+    """plafon - active_installments - voluntary_deduction = remaining (docs/LOANS.md)."""
     active_loans: list[dict[str, Any]] = []
 
 
@@ -46,7 +52,7 @@ class CashInHand(Struct):
     items: list[dict[str, Any]]
 
 
-def _member_for(conn: Any, user: UserRecord, member_id: int | None) -> dict[str, Any]:
+def member_for(conn: Any, user: UserRecord, member_id: int | None) -> dict[str, Any]:
     """The member the caller asks about, if they may see them (members: only themselves)."""
     target = member_id if member_id is not None else user.member_id
     if target is None:
@@ -63,6 +69,27 @@ def _member_for(conn: Any, user: UserRecord, member_id: int | None) -> dict[str,
         raise Forbidden("not_owner", "Anda tidak berhak melihat data anggota ini.")
     return {"id": member.id, "number": member.number, "name": member.name, "kind": member.kind,
             "location_id": member.location_id}
+
+
+def _with_loans(conn: Any, dashboard: Dashboard) -> Dashboard:
+    """Plafon angsuran, sisa plafon with its parts, and the active loans with their next installment."""
+    member_id = dashboard.member["id"]
+    profile = loan_store.load_profile(conn, member_id)
+    if profile.plafon is not None:
+        parts = loans.sisa_plafon(profile, loan_store.active_installments(conn, member_id))
+        dashboard.plafon_angsuran, dashboard.sisa_plafon = parts.plafon, parts.remaining
+        dashboard.plafon_parts = msgspec.to_builtins(parts)
+    for loan in loan_store.member_loans(conn, member_id, ("active",)):
+        unpaid = [(inst, paid) for inst, paid in loan_store.schedule_paid(conn, loan.id) if paid < inst.amount]
+        nxt = unpaid[0] if unpaid else None
+        dashboard.active_loans.append({
+            "id": loan.id, "code": loan.code, "product_id": loan.product_id, "amount": loan.amount,
+            "tenor": loan.tenor, "outstanding": loan.outstanding, "monthly_installment": loan.monthly_installment,
+            "next_due_date": nxt[0].due_date.isoformat() if nxt else None,
+            "next_amount_due": nxt[0].amount - nxt[1] if nxt else 0,
+            "installments_paid": sum(1 for inst, paid in loan_store.schedule_paid(conn, loan.id) if paid >= inst.amount),
+        })
+    return dashboard
 
 
 def _page(page: int, page_size: int) -> None:
@@ -89,11 +116,12 @@ class ReadController(Controller):
         user = request.user
 
         def read(conn: Any) -> Dashboard:
-            member = _member_for(conn, user, member_id)
+            member = member_for(conn, user, member_id)
             lines = reads.balances(conn, member["id"])
             for line in lines:
                 line["available"] = line["balance"] - line["held"]
-            return Dashboard(member=member, balances=lines, total_savings=sum(x["balance"] for x in lines))
+            dashboard = Dashboard(member=member, balances=lines, total_savings=sum(x["balance"] for x in lines))
+            return _with_loans(conn, dashboard)
 
         return await request.app.state.services.db.read(read)
 
@@ -165,7 +193,7 @@ class ReadController(Controller):
         user = request.user
 
         def read(conn: Any) -> SavingsCard:
-            member = _member_for(conn, user, member_id)
+            member = member_for(conn, user, member_id)
             if savings.load_savings_type(conn, savings_type) is None:
                 raise NotFound("savings_type_not_found", f"Jenis simpanan '{savings_type}' tidak dikenal.")
             opening = reads.opening_balance(conn, member["id"], savings_type, period_start)

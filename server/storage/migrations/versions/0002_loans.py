@@ -63,7 +63,7 @@ STATEMENTS = [
         line_id TEXT PRIMARY KEY, month TEXT NOT NULL, member_id INTEGER NOT NULL REFERENCES members(id),
         kind TEXT NOT NULL, reference TEXT NOT NULL, amount INTEGER NOT NULL CHECK (amount > 0),
         status TEXT NOT NULL DEFAULT 'exported' CHECK (status IN ('exported', 'paid', 'unpaid')),
-        imported_at TEXT)""",
+        imported_at TEXT, data TEXT NOT NULL)""",
     """CREATE INDEX payroll_lines_month ON payroll_lines(month)""",
 ]
 

@@ -1,0 +1,226 @@
+"""Loans for the seed's screens (Pengajuan Pinjaman, Detail Pinjaman, Pengajuan Perubahan Setoran),
+the admin's loan products and payroll profiles, and the monthly payroll run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
+from msgspec import Struct
+
+from server.auth.service import utcnow
+from server.domain import loans
+from server.domain.models import COOP_TZ
+from server.errors import InvalidInput, InvalidState, NotFound, RequestError
+from server.operations.payroll_run import ImportReport, export_month, import_month
+from server.storage import loans as store
+from server.storage.database import Connection
+from server.sync.loan_handlers import evaluate_application
+
+from ..security import actor_of, roles
+from ..strict import strict_body
+from .reads import member_for
+
+__all__ = ["LoanController", "LoanAdminController", "PayrollController"]
+
+_ELEVATED = {"pengurus", "admin"}
+
+
+class Simulation(Struct):
+    """Simulasi Pinjaman: the schedule and every rule, passed or not (the member sees all of them)."""
+
+    schedule: loans.Schedule
+    checks: list[loans.RuleCheck]
+    plafon: loans.PlafonBreakdown | None
+    admin_fee: int
+
+
+class LoanDetail(Struct):
+    loan: loans.Loan
+    status_label: str
+    product_name: str
+    installments: list[dict[str, Any]]
+    repayments: list[dict[str, Any]]
+
+
+class PayrollProfileInput(Struct, forbid_unknown_fields=True):
+    plafon: int | None = None
+    birth_date: dt.date | None = None
+    category: str = "karyawan"
+    voluntary_deduction: int = 0
+    mandatory_savings: int = 0
+
+
+def _scope(conn: Any, user: Any, loan: loans.Loan) -> None:
+    allowed = (
+        user.role in _ELEVATED or loan.member_id == user.member_id or loan.created_by == user.id
+        or (user.role == "petugas" and loan.location_id in user.location_ids)
+    )
+    if not allowed:
+        raise NotFound("loan_not_found", "Pinjaman tidak ditemukan.")
+
+
+class LoanController(Controller):
+    path = "/api"
+    tags = ["loans"]
+
+    @get("/loan-products")
+    async def products(self, request: Request) -> list[loans.LoanProduct]:
+        """Jenis pinjaman: every product with its rates, limits and rounding."""
+        return await request.app.state.services.db.read(store.products)
+
+    @get("/loans/simulate")
+    async def simulate(
+        self, request: Request, product_id: FromQuery[int], amount: FromQuery[int], tenor: FromQuery[int],
+        purpose: FromQuery[str] = "", start_date: FromQuery[dt.date | None] = None,
+        member_id: FromQuery[int | None] = None,
+    ) -> Simulation:
+        """Langkah 2: the schedule of an amount and tenor, with the application rules for the member."""
+        user, settings = request.user, request.app.state.services.settings.loan_settings
+        start = start_date or dt.datetime.now(COOP_TZ).date()
+
+        def read(conn: Any) -> Simulation:
+            product = store.load_product(conn, product_id)
+            if product is None:
+                raise NotFound("product_not_found", f"Jenis pinjaman {product_id} tidak ditemukan.")
+            member = member_for(conn, user, member_id)
+            try:
+                schedule, checks, breakdown = evaluate_application(
+                    conn, member["id"], product, purpose or (product.purposes[0] if product.purposes else "-"),
+                    amount, tenor, start, settings,
+                )
+            except InvalidState as no_plafon:  # plafon not set: still show the schedule
+                schedule = loans.simulate(product, amount, tenor, start)
+                checks = [loans.RuleCheck(no_plafon.code, False, no_plafon.message)]
+                breakdown = None
+            return Simulation(schedule, checks, breakdown, loans.admin_fee(product, amount))
+
+        return await request.app.state.services.db.read(read)
+
+    @get("/loans")
+    async def list_loans(
+        self, request: Request, member_id: FromQuery[int | None] = None, status: FromQuery[list[str] | None] = None
+    ) -> list[dict[str, Any]]:
+        """Riwayat pinjaman of a member (members: their own)."""
+        user = request.user
+
+        def read(conn: Any) -> list[dict[str, Any]]:
+            member = member_for(conn, user, member_id)
+            return [
+                {**_builtins(loan), "status_label": loans.LOAN_STATUS_LABELS[loan.status]}
+                for loan in store.member_loans(conn, member["id"], tuple(status or ()))
+            ]
+
+        return await request.app.state.services.db.read(read)
+
+    @get("/loans/{loan_id:str}")
+    async def detail(self, request: Request, loan_id: FromPath[str]) -> LoanDetail:
+        """Detail Pinjaman / Lihat Angsuran: the schedule with what is paid of each installment."""
+        user = request.user
+
+        def read(conn: Any) -> LoanDetail:
+            loan = store.load_loan(conn, loan_id)
+            if loan is None:
+                raise NotFound("loan_not_found", "Pinjaman tidak ditemukan.")
+            _scope(conn, user, loan)
+            product = store.load_product(conn, loan.product_id)
+            installments = [
+                {**_builtins(inst), "paid": paid, "is_paid": paid >= inst.amount}
+                for inst, paid in store.schedule_paid(conn, loan.id)
+            ]
+            repayments = [dict(r) for r in conn.execute(
+                "SELECT id, amount, principal, interest, source, created_at FROM loan_repayments WHERE loan_id = ?"
+                " ORDER BY created_at", (loan.id,))]
+            return LoanDetail(loan, loans.LOAN_STATUS_LABELS[loan.status], product.name if product else "",
+                              installments, repayments)
+
+        return await request.app.state.services.db.read(read)
+
+    @get("/deduction-changes")
+    async def deduction_changes(self, request: Request, member_id: FromQuery[int | None] = None) -> list[dict[str, Any]]:
+        """Pengajuan Perubahan Setoran: history, newest first."""
+        user = request.user
+
+        def read(conn: Any) -> list[dict[str, Any]]:
+            member = member_for(conn, user, member_id)
+            rows = conn.execute(
+                "SELECT * FROM deduction_changes WHERE member_id = ? ORDER BY created_at DESC", (member["id"],)
+            )
+            return [dict(r) for r in rows]
+
+        return await request.app.state.services.db.read(read)
+
+
+def _builtins(value: Any) -> dict[str, Any]:
+    return msgspec.to_builtins(value)  # type: ignore[no-any-return]
+
+
+class LoanAdminController(Controller):
+    path = "/api/admin"
+    tags = ["admin"]
+    guards = [roles("admin")]
+
+    @put("/loan-products/{product_id:int}")
+    async def save_product(
+        self, request: Request, product_id: FromPath[int], data: JSONBody[loans.LoanProduct]
+    ) -> loans.LoanProduct:
+        """Create or change a loan product (submitted loans keep the terms they applied with)."""
+        product = loans.validate_product(await strict_body(request, loans.LoanProduct))
+        if product.id != product_id:
+            raise RequestError("id_mismatch", "Id produk di alamat dan isi tidak sama.")
+        await request.app.state.services.db.write(lambda c: store.save_product(c, product))
+        return product
+
+    @put("/members/{member_id:int}/payroll-profile")
+    async def save_profile(
+        self, request: Request, member_id: FromPath[int], data: JSONBody[PayrollProfileInput]
+    ) -> loans.PayrollProfile:
+        """Plafon angsuran (kept with its history), birth date, category and payroll deductions."""
+        given = await strict_body(request, PayrollProfileInput)
+        profile = loans.PayrollProfile(member_id, **{f: getattr(given, f) for f in given.__struct_fields__})
+        for name in ("plafon", "voluntary_deduction", "mandatory_savings"):
+            if (getattr(profile, name) or 0) < 0:
+                raise InvalidInput("amount_negative", "Nominal tidak boleh negatif.", {"field": name})
+        user_id, now = request.user.id, utcnow()
+
+        def write(conn: Connection) -> loans.PayrollProfile:
+            if conn.execute("SELECT 1 FROM members WHERE id = ?", (member_id,)).fetchone() is None:
+                raise NotFound("member_not_found", "Anggota tidak ditemukan.")
+            store.save_profile(conn, profile, user_id, now)
+            return profile
+
+        return await request.app.state.services.db.write(write)
+
+    @get("/members/{member_id:int}/plafon-history", guards=[roles("admin", "pengurus")])
+    async def plafon_history(self, request: Request, member_id: FromPath[int]) -> list[dict[str, Any]]:
+        rows = await request.app.state.services.db.read(lambda c: [dict(r) for r in c.execute(
+            "SELECT plafon, set_by, set_at FROM plafon_history WHERE member_id = ? ORDER BY id", (member_id,))])
+        return rows
+
+
+class PayrollController(Controller):
+    path = "/api/payroll"
+    tags = ["payroll"]
+    guards = [roles("pengurus", "admin")]
+
+    @post("/{month:str}/export", status_code=200)
+    async def export(self, request: Request, month: FromPath[str]) -> Response[str]:
+        """The month's deductions for HR as CSV (exporting again gives the same line ids)."""
+        actor, now = actor_of(request.user), utcnow()
+        text = await request.app.state.services.db.write(lambda c: export_month(c, month, actor, now))
+        return Response(text, media_type="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="potong-gaji-{month}.csv"'})
+
+    @post("/{month:str}/import", status_code=200)
+    async def import_results(self, request: Request, month: FromPath[str]) -> ImportReport:
+        """HR's result file (the export plus a ``status`` column: lunas/gagal); the raw CSV is the body."""
+        body = await request.body()
+        try:
+            text = body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise RequestError("not_utf8", "Berkas hasil harus teks UTF-8 (CSV).") from None
+        actor, now = actor_of(request.user), utcnow()
+        return await request.app.state.services.db.write(lambda c: import_month(c, month, text, actor, now))
