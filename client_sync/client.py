@@ -516,10 +516,9 @@ class SyncClient:
         if profile is None:
             return []
         rows = self._member_rows("deduction_change", member_id) if member_id is not None else self._rows("deduction_change")
-        return loans.deduction_change_views(
-            rows, self.store.overlay_items(profile.client_id),
-            self.payroll_profile(member_id) if member_id is not None else None, member_id=member_id, status=status,
-        )
+        return loans.deduction_change_views(rows, self.store.overlay_items(profile.client_id),
+                                            loans.profiles_by_member(self._rows("payroll_profile")),
+                                            member_id=member_id, status=status)
 
     def status(self) -> SyncStatus:
         profile = self.profile

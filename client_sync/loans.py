@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -71,6 +71,7 @@ __all__ = [
     "product_list",
     "find_product",
     "payroll_profile",
+    "profiles_by_member",
     "plafon_installments",
     "savings_accounts",
     "plafon",
@@ -132,6 +133,10 @@ def find_product(products: Sequence[LoanProduct], ref: str | int) -> LoanProduct
 
 def payroll_profile(row: dict[str, Any] | None) -> PayrollProfile | None:
     return None if row is None else msgspec.convert(row, PayrollProfile, strict=False)
+
+
+def profiles_by_member(rows: Iterable[dict[str, Any]]) -> dict[int, PayrollProfile]:
+    return {int(r["member_id"]): msgspec.convert(r, PayrollProfile, strict=False) for r in rows}
 
 
 def plafon_installments(loan_rows: Iterable[dict[str, Any]], member_id: int) -> list[int]:
@@ -361,21 +366,24 @@ def check_repayment(
 def deduction_change_views(
     rows: Iterable[dict[str, Any]],
     items: Sequence[QueuedItem],
-    profile: PayrollProfile | None,
+    profiles: Mapping[int, PayrollProfile],
     *,
     member_id: int | None = None,
     status: str | None = None,
     today: dt.date | None = None,
 ) -> list[DeductionChangeView]:
-    """Changes newest first; a pending one shows the deduction it replaces and the month it should start."""
+    """Changes newest first; a pending one shows the deduction it replaces and the month it should start
+    (the month after today: the server fixes both when the request reaches it)."""
     actions = _pending_actions(items, (DeductionChangeCancel,), "change_id")
     views = _transaction_views(DeductionChangeView, rows, items, DeductionChangeCreate, DeductionChangeCancel,
                                "change_id", actions, member_id, status)
     month = next_payroll_month(today or today_wib())
-    return [
-        msgspec.structs.replace(
-            v, effective_month=month,
-            current_amount=profile.voluntary_deduction if profile and profile.member_id == v.member_id else 0,
-        ) if v.status == PENDING else v
-        for v in views
-    ]
+    out = []
+    for v in views:
+        if v.status == PENDING:
+            profile = profiles.get(v.member_id)
+            v = msgspec.structs.replace(
+                v, effective_month=month, current_amount=profile.voluntary_deduction if profile else 0
+            )
+        out.append(v)
+    return out
