@@ -9,8 +9,8 @@ argon2 verification).
 
 Baseline: copying the same rows between two SQLite files with ``executemany``: ``SELECT`` the rows of
 location 1's scope from a copy of the seeded server database and insert them, all columns, into a new
-file holding a table made from the source ``changes`` table's own DDL (same key and indexes; WAL,
-``synchronous=FULL``), in one transaction. Second line: the same copy into the device replica's own
+file holding a table like the source ``changes`` table (same columns, integer ``seq`` key, an index on
+the row identity ``(entity, entity_id)``; WAL, ``synchronous=FULL``), in one transaction. Second line: the same copy into the device replica's own
 ``rows`` table (``client_sync/schema.py``), i.e. the floor the replica's schema allows. Extras: a plain
 rowid table without index; the server at ``synchronous=NORMAL``.
 """
@@ -83,14 +83,21 @@ def _replica_ddl() -> str:
     return next(s for s in MIGRATIONS[0] if "CREATE TABLE rows" in s)
 
 
+# The change log's columns as the server's first migration made them, with the row identity a replica
+# needs (entity, entity_id) indexed; written out here so the baseline does not move when the server's
+# schema does.
+SOURCE_DDL = (
+    "CREATE TABLE changes (seq INTEGER PRIMARY KEY, entity TEXT NOT NULL, entity_id TEXT NOT NULL, op TEXT NOT NULL,"
+    " data TEXT, audience TEXT NOT NULL, scope_member INTEGER, scope_location INTEGER, scope_user INTEGER)"
+)
 SCOPE_WHERE = "audience = 'all' OR scope_user = 101 OR (audience = 'scoped' AND scope_location IN (1))"
 
 
 def copy_baseline(source_db: Path, base: Path, target: str = "source") -> tuple[float, int]:
     """Rows/s of SELECT from one SQLite file + executemany into another, in one transaction.
 
-    ``target``: ``source`` = a table made from the source ``changes`` table's own DDL (read from
-    ``sqlite_master``: same columns, key and indexes), all columns copied; ``replica`` = the device
+    ``target``: ``source`` = a table with the source ``changes`` table's columns, integer ``seq`` key and
+    an index on the row identity (``SOURCE_DDL``), all columns copied; ``replica`` = the device
     replica's ``rows`` table (client_sync/schema.py, as the client fills it); ``plain`` = a rowid table
     without any index.
     """
@@ -104,9 +111,9 @@ def copy_baseline(source_db: Path, base: Path, target: str = "source") -> tuple[
     src = sqlite3.connect(src_copy)
     client_id = uuid.uuid4().hex
     if target == "source":
-        for (ddl,) in src.execute("SELECT sql FROM sqlite_master WHERE tbl_name = 'changes' AND sql IS NOT NULL"):
-            out.execute(ddl)
-        cols = [r[1] for r in src.execute("PRAGMA table_info(changes)")]
+        out.execute(SOURCE_DDL)
+        out.execute("CREATE INDEX changes_entity ON changes (entity, entity_id)")
+        cols = ["seq", "entity", "entity_id", "op", "data", "audience", "scope_member", "scope_location", "scope_user"]
         select = f"SELECT {','.join(cols)} FROM changes WHERE {SCOPE_WHERE} ORDER BY seq"
         insert = f"INSERT INTO changes ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
         params: tuple[Any, ...] = ()

@@ -2,12 +2,15 @@
 
 Ours: petugas1 (officer of location 1) logs in and pulls once, then queues N ``deposit.create``
 (kind ``offline``, members 1-12 in turn, location 1) while offline, i.e. before any sync. We time
-``SyncClient.sync_once()``, which pushes the outbox in batches (``batch_size``, default 200) and then
-pulls the feed until caught up, and check that all N are applied on the server.
+``SyncClient.sync_once()`` with the library's defaults, which pushes the outbox in batches
+(``batch_size``) and then pulls the feed until caught up, and check that all N are applied on the
+server (and none left pending on the device). Extra lines: the server at ``synchronous=NORMAL``, and
+the other client batch size (200 or 1000, the server's maximum).
 
 Baseline: raw ``sqlite3`` inserting N similar rows into the server's own ``deposits`` table (same
 columns, indexes, constraints, foreign keys; WAL, ``synchronous=FULL``) with ``executemany`` in one
-transaction.
+transaction. A reference line (no goal) runs the rows one ``deposit.create`` really writes (deposit,
+two change-log rows, processed mutation, code counter) in raw SQL with a minimal Python loop.
 """
 
 from __future__ import annotations
@@ -126,7 +129,7 @@ def write_set_floor(base: Path, n: int) -> float:
 
 
 def run_client(
-    base: Path, template: Path, n: int, *, batch_size: int = 200, synchronous: str = "FULL", profile: bool = False,
+    base: Path, template: Path, n: int, *, batch_size: int | None = None, synchronous: str = "FULL", profile: bool = False,
     tag: str = "push",
 ) -> dict[str, Any]:
     """Queue ``n`` deposits offline on a fresh device, then time ``sync_once``. Returns timings."""
@@ -137,7 +140,9 @@ def run_client(
     data = copy_template(template, base / f"server-{tag}")
     server = start_server(data, LUMBUNG_SQLITE_SYNCHRONOUS=synchronous)
     try:
-        client = SyncClient(base / f"device-{tag}.sqlite3", server.url, device_name="bench", batch_size=batch_size)
+        options = {} if batch_size is None else {"batch_size": batch_size}  # default: the library's own
+        client = SyncClient(base / f"device-{tag}.sqlite3", server.url, device_name="bench", **options)
+        used_batch = client.batch_size
         client.login("petugas1", DEMO_PASSWORD)
         first = client.sync_once()  # the officer's device holds its location's members before going offline
         assert not first.errors, first.errors
@@ -181,7 +186,7 @@ def run_client(
     assert stored == n, stored
     return {
         "sync_seconds": sync_seconds, "queue_seconds": queue_seconds, "push_phase_seconds": push_seconds,
-        "pulled": summary.pulled, "timers": timers.as_dict(),
+        "pulled": summary.pulled, "timers": timers.as_dict(), "batch_size": used_batch,
     }
 
 
@@ -198,6 +203,7 @@ def main(n: int = 10_000, profile: bool = False, extras: bool = True) -> dict[st
         floor = write_set_floor(base, n)
         report.figure("reference: our write set in raw SQL (no goal)", floor, raw, "mut/s")
         report.note("ours as a share of our own write set in raw SQL", round(rate / floor, 3))
+        report.note("client batch_size (SyncClient default)", ours["batch_size"])
         report.note("sync_once seconds", round(ours["sync_seconds"], 3))
         report.note("changes pulled back in the same sync_once", ours["pulled"])
         report.note("client queue() rate, one durable transaction per item (items/s)", round(n / ours["queue_seconds"]))
@@ -206,9 +212,12 @@ def main(n: int = 10_000, profile: bool = False, extras: bool = True) -> dict[st
             normal_raw = raw_baseline(base, n, "NORMAL")
             normal = run_client(base, template, n, synchronous="NORMAL", tag="push-normal")
             report.figure("extra: server synchronous=NORMAL", n / normal["sync_seconds"], normal_raw, "mut/s")
-            big = run_client(base, template, n, batch_size=1000, tag="push-batch1000")
-            report.figure("extra: client batch_size=1000 (server max), FULL", n / big["sync_seconds"], raw, "mut/s")
-            report.note("batch_size=1000 breakdown (seconds)", big["timers"])
+            for size in (200, 1000):
+                if size == ours["batch_size"]:
+                    continue
+                other = run_client(base, template, n, batch_size=size, tag=f"push-batch{size}")
+                report.figure(f"extra: client batch_size={size}, FULL", n / other["sync_seconds"], raw, "mut/s")
+                report.note(f"batch_size={size} breakdown (seconds)", other["timers"])
     return report.save()
 
 

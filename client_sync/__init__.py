@@ -12,7 +12,11 @@ The public surface is re-exported here; everything else is an implementation det
     client.deposits(member_id=1)                       # server state + pending, offline
     summary = client.sync_once()                       # when online
 
-It imports nothing of the server except ``server.protocol``.
+    member.simulate_loan(1, 9_000_000, 12)             # loans, offline: the server's own rules
+    member.apply_loan(3, 1, "Pendidikan", 5_000_000, 12)   # RuleViolation, or queued
+
+It imports of the server only ``server.protocol`` and the pure domain modules (``server.domain.loans``,
+``schedule``, ``models``, ``server.errors``), never storage, HTTP or the sync engine.
 """
 
 from .amounts import AmountError, format_rupiah, parse_amount
@@ -28,6 +32,7 @@ from .errors import (
     NotConfigured,
     ProtocolMismatch,
     Rejected,
+    RuleViolation,
     ServerBusy,
     SyncError,
     TransportError,
@@ -36,10 +41,15 @@ from .loop import SyncLoop, backoff_delay
 from .models import (
     BalanceView,
     CashInHand,
+    DeductionChangeView,
     DepositView,
     ErrorInfo,
+    InstallmentView,
+    LoanDetail,
+    LoanView,
     MemberView,
     QueuedItem,
+    RepaymentView,
     SyncStatus,
     SyncSummary,
     WithdrawalView,
@@ -64,6 +74,11 @@ __all__ = [
     "WithdrawalView",
     "BalanceView",
     "CashInHand",
+    "LoanView",
+    "LoanDetail",
+    "InstallmentView",
+    "RepaymentView",
+    "DeductionChangeView",
     "SyncError",
     "TransportError",
     "ServerBusy",
@@ -77,4 +92,5 @@ __all__ = [
     "AttachmentRejected",
     "NotConfigured",
     "InvalidMutation",
+    "RuleViolation",
 ]

@@ -1,6 +1,7 @@
 """``lumbung-officer``: the field officer's command-line tool, in Bahasa Indonesia.
 
-Everything but ``login`` and ``sync`` works offline from the device database; ``setor`` only queues.
+Everything but ``login`` and ``sync`` works offline from the device database; ``setor`` and
+``angsuran`` only queue; ``simulasi`` computes the schedule on the device with the server's own rules.
 Exit codes: 0 done, 1 failed (not logged in, server unreachable, member unknown), 2 bad input.
 """
 
@@ -15,11 +16,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
+from server.domain.loans import admin_fee, percent
+from server.domain.schedule import Schedule
 from server.protocol import (
+    DeductionChangeCancel,
+    DeductionChangeCreate,
     DepositCancel,
     DepositCreate,
     DepositReject,
     DepositVerify,
+    LoanApply,
+    LoanApprove,
+    LoanCancel,
+    LoanDisburse,
+    LoanReject,
+    LoanRepay,
     WithdrawalCancel,
     WithdrawalCreate,
     WithdrawalReject,
@@ -28,8 +39,15 @@ from server.protocol import (
 
 from .amounts import AmountError, format_rupiah, parse_amount
 from .client import SyncClient
-from .errors import UPDATE_REQUIRED_MESSAGE, InvalidCredentials, InvalidMutation, ProtocolMismatch, SyncError
-from .models import MemberView, QueuedItem, SyncSummary
+from .errors import (
+    UPDATE_REQUIRED_MESSAGE,
+    InvalidCredentials,
+    InvalidMutation,
+    ProtocolMismatch,
+    RuleViolation,
+    SyncError,
+)
+from .models import LoanView, MemberView, QueuedItem, SyncSummary
 
 __all__ = ["main", "build_parser", "DB_NAME", "default_data_dir"]
 
@@ -73,6 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--catatan", default="", help="catatan")
     p.add_argument("--lokasi", type=int, default=None, help="id lokasi (bawaan: lokasi anggota/petugas)")
 
+    p = sub.add_parser("angsuran", help="catat angsuran pinjaman tunai (offline; dikirim saat sync)")
+    p.add_argument("pinjaman", metavar="KODE_ATAU_ID", help="kode pinjaman (mis. PJM-2610-000001) atau id")
+    p.add_argument("jumlah", metavar="JUMLAH", help="rupiah bulat, mis. 840000 atau 840.000")
+
+    p = sub.add_parser("simulasi", help="simulasi jadwal angsuran pinjaman (offline)")
+    p.add_argument("produk", metavar="PRODUK", help="id atau nama produk pinjaman")
+    p.add_argument("jumlah", metavar="JUMLAH", help="jumlah pinjaman, mis. 9.000.000")
+    p.add_argument("tenor", metavar="TENOR", type=int, help="jangka waktu dalam bulan")
+    p.add_argument("--mulai", default=None, metavar="YYYY-MM-DD", help="tanggal pencairan (bawaan: hari ini)")
+
     sub.add_parser("tertunda", help="daftar transaksi yang belum terkonfirmasi")
     sub.add_parser("kas", help="kas di tangan (setoran tunai belum diverifikasi)")
     sub.add_parser("sync", help="kirim transaksi tertunda dan tarik perubahan")
@@ -97,9 +125,10 @@ def _member_label(members: dict[int, MemberView], member_id: int) -> str:
     return f"{m.number} {m.name}" if m else f"anggota #{member_id}"
 
 
-def describe(item: QueuedItem, members: dict[int, MemberView]) -> str:
+def describe(item: QueuedItem, members: dict[int, MemberView], loan_codes: dict[str, str] | None = None) -> str:
     """One line for an outbox item, as an officer would say it."""
     op = item.op
+    codes = loan_codes or {}
     if isinstance(op, DepositCreate):
         kind = "tunai" if op.kind == "offline" else "mandiri"
         who = _member_label(members, op.member_id)
@@ -107,12 +136,25 @@ def describe(item: QueuedItem, members: dict[int, MemberView]) -> str:
     if isinstance(op, WithdrawalCreate):
         who = _member_label(members, op.member_id)
         return f"penarikan {format_rupiah(op.amount)} simpanan {op.savings_type} — {who}"
+    if isinstance(op, LoanApply):
+        who = _member_label(members, op.member_id)
+        return f"pengajuan pinjaman {format_rupiah(op.amount)} {op.tenor} bulan — {who}"
+    if isinstance(op, LoanRepay):
+        return f"angsuran tunai {format_rupiah(op.amount)} pinjaman {codes.get(op.loan_id) or op.loan_id[:8]}"
+    if isinstance(op, DeductionChangeCreate):
+        who = _member_label(members, op.member_id)
+        return f"perubahan setoran {op.savings_type} potong gaji menjadi {format_rupiah(op.new_amount)} — {who}"
     labels = {
         DepositCancel: "batalkan setoran", DepositVerify: "verifikasi setoran", DepositReject: "tolak setoran",
         WithdrawalCancel: "batalkan penarikan", WithdrawalVerify: "verifikasi penarikan",
-        WithdrawalReject: "tolak penarikan",
+        WithdrawalReject: "tolak penarikan", LoanCancel: "batalkan pinjaman", LoanApprove: "setujui pinjaman",
+        LoanReject: "tolak pinjaman", LoanDisburse: "pencairan pinjaman",
+        DeductionChangeCancel: "batalkan perubahan setoran",
     }
-    target = getattr(op, "deposit_id", None) or getattr(op, "withdrawal_id", "")
+    loan_id = getattr(op, "loan_id", None)
+    if loan_id is not None:
+        return f"{labels.get(type(op), item.name)} {codes.get(loan_id) or loan_id[:8]}"
+    target = getattr(op, "deposit_id", None) or getattr(op, "withdrawal_id", None) or getattr(op, "change_id", "")
     return f"{labels.get(type(op), item.name)} {str(target)[:8]}"
 
 
@@ -140,6 +182,29 @@ class _Out:
 
 def _members_by_id(client: SyncClient) -> dict[int, MemberView]:
     return {m.id: m for m in client.members()}
+
+
+def _loan_codes(client: SyncClient) -> dict[str, str]:
+    return {v.id: v.code for v in client.loans() if v.code}
+
+
+def _date(day: dt.date) -> str:
+    return day.strftime("%d-%m-%Y")
+
+
+def _number(amount: int) -> str:
+    """1250000 -> "1.250.000" (table cells; the header says the unit)."""
+    return f"{amount:,}".replace(",", ".")
+
+
+def _loan_line(v: LoanView) -> str:
+    name = v.code or "(belum tersinkron)"
+    text = f"Pinjaman {name} {v.product_name}: {v.status_label}, {format_rupiah(v.amount)} {v.tenor} bulan"
+    if v.status == "active":
+        text += f", sisa pokok {format_rupiah(v.outstanding)}, angsuran {format_rupiah(v.monthly_installment)}/bulan"
+    if v.pending_repayments:
+        text += f" (angsuran tertunda {format_rupiah(v.pending_repayments)})"
+    return text
 
 
 def _need_login(client: SyncClient, io: _Out) -> bool:
@@ -243,6 +308,9 @@ def cmd_anggota(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
                 extra.append(f"setoran menunggu verifikasi {format_rupiah(b.pending_deposits)}")
             tail = f" ({'; '.join(extra)})" if extra else ""
             io.say(f"  {b.name}: {format_rupiah(b.balance)}{tail}")
+        for loan in client.loans(members[0].id):
+            if loan.status not in ("rejected", "cancelled", "paid_off"):
+                io.say(f"  {_loan_line(loan)}")
     return EXIT_OK
 
 
@@ -295,6 +363,119 @@ def cmd_setor(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     return EXIT_OK
 
 
+def cmd_angsuran(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
+    try:
+        amount = parse_amount(args.jumlah)
+    except AmountError as exc:
+        io.fail(str(exc))
+        return EXIT_USAGE
+    if not _need_login(client, io):
+        return EXIT_FAIL
+    user = client.user
+    assert user is not None
+    if user.role != "petugas":
+        io.fail("Angsuran tunai hanya dapat dicatat oleh petugas.")
+        return EXIT_FAIL
+    try:
+        item = client.repay_loan(args.pinjaman, amount)
+    except RuleViolation as exc:
+        if exc.code == "loan_not_found":
+            io.fail(f"Pinjaman '{args.pinjaman}' tidak ditemukan di data lokal. Lihat pinjaman anggota dengan "
+                    "'lumbung-officer anggota NOMOR' atau jalankan 'lumbung-officer sync' saat online.")
+            return EXIT_FAIL
+        io.fail(exc.message)
+        return EXIT_USAGE if exc.code in ("repayment_exceeds_due", "amount_not_positive") else EXIT_FAIL
+    except InvalidMutation as exc:
+        io.fail(str(exc))
+        return EXIT_USAGE
+    detail = client.loan_detail(item.op.loan_id)  # type: ignore[union-attr]
+    assert detail is not None
+    loan = detail.loan
+    member = client.member(loan.member_id)
+    who = f"{member.number} {member.name}" if member else f"anggota #{loan.member_id}"
+    io.say(f"Angsuran #{item.id} dicatat — TERTUNDA: {format_rupiah(amount)} untuk pinjaman {loan.code} ({who}).")
+    upcoming = detail.next_installment
+    if upcoming is None:
+        io.say("Setelah pembayaran ini pinjaman LUNAS.")
+    else:
+        io.say(f"Sisa tagihan: {format_rupiah(detail.total_due)}; angsuran berikutnya ke-{upcoming.number}, "
+               f"jatuh tempo {_date(upcoming.due_date)}, kurang {format_rupiah(upcoming.due)}.")
+    io.say("Akan dikirim saat sinkronisasi: lumbung-officer sync")
+    return EXIT_OK
+
+
+_ROUNDING = {"half_up": "terdekat", "up": "ke atas", "down": "ke bawah"}
+
+
+def schedule_table(schedule: Schedule) -> list[str]:
+    """The schedule as the officer shows it to a member (amounts in rupiah)."""
+    head = (f"{'Angsuran ke':>11}  {'Jatuh tempo':<11}  {'Pokok':>13}  {'Bunga':>13}  {'Angsuran':>13}"
+            f"  {'Sisa pinjaman':>13}")
+    lines = [head, "-" * len(head)]
+    for i in schedule.installments:
+        lines.append(f"{i.number:>11}  {_date(i.due_date):<11}  {_number(i.principal):>13}  {_number(i.interest):>13}"
+                     f"  {_number(i.amount):>13}  {_number(i.remaining):>13}")
+    lines.append("-" * len(head))
+    lines.append(f"{'Jumlah':<24}  {_number(schedule.total_principal):>13}  {_number(schedule.total_interest):>13}"
+                 f"  {_number(schedule.total_amount):>13}")
+    return lines
+
+
+def cmd_simulasi(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
+    try:
+        amount = parse_amount(args.jumlah)
+    except AmountError as exc:
+        io.fail(str(exc))
+        return EXIT_USAGE
+    if args.tenor < 1:
+        io.fail("Jangka waktu harus minimal 1 bulan.")
+        return EXIT_USAGE
+    try:
+        start = dt.date.fromisoformat(args.mulai) if args.mulai else None
+    except ValueError:
+        io.fail(f"Tanggal tidak dikenali: {args.mulai!r}. Tulis YYYY-MM-DD, contoh: 2026-01-15.")
+        return EXIT_USAGE
+    if not _need_login(client, io):
+        return EXIT_FAIL
+    product = client.loan_product(args.produk)
+    if product is None:
+        products = client.loan_products()
+        if not products:
+            io.fail("Belum ada data produk pinjaman di perangkat ini; jalankan 'lumbung-officer sync' saat online.")
+        else:
+            io.fail(f"Produk '{args.produk}' tidak ditemukan. Produk yang ada:")
+            for p in products:
+                io.fail(f"  {p.id:>3}  {p.name}" + ("" if p.active else " (tidak tersedia)"))
+        return EXIT_FAIL
+    try:
+        schedule = client.simulate_loan(product.id, amount, args.tenor, start)
+    except RuleViolation as exc:
+        io.fail(exc.message)
+        return EXIT_USAGE
+    rounding = f"pembulatan {_ROUNDING.get(product.rounding_mode, product.rounding_mode)} ke " \
+               f"{format_rupiah(product.rounding_multiple)}"
+    io.say(f"Simulasi Pinjaman — {product.name} (bunga {product.method} {percent(product.annual_rate_bp)} per tahun, "
+           f"{rounding})")
+    io.say(f"Jumlah pinjaman {format_rupiah(amount)}, jangka waktu {args.tenor} bulan, "
+           f"tanggal pencairan {_date(schedule.start_date)}. Angka dalam rupiah.")
+    io.say()
+    for line in schedule_table(schedule):
+        io.say(line)
+    io.say()
+    io.say(f"Angsuran terbesar per bulan: {format_rupiah(schedule.max_installment)}")
+    fee = admin_fee(product, amount)
+    if fee:
+        io.say(f"Biaya administrasi: {format_rupiah(fee)} (diterima bersih {format_rupiah(amount - fee)})")
+    if not product.active:
+        io.say("Catatan: produk ini sudah tidak tersedia untuk pengajuan baru.")
+    if not product.min_amount <= amount <= product.max_amount:
+        io.say(f"Catatan: jumlah di luar batas produk ({format_rupiah(product.min_amount)} – "
+               f"{format_rupiah(product.max_amount)}).")
+    if not product.min_tenor <= args.tenor <= product.max_tenor:
+        io.say(f"Catatan: jangka waktu di luar batas produk ({product.min_tenor} – {product.max_tenor} bulan).")
+    return EXIT_OK
+
+
 def cmd_tertunda(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     if not _need_login(client, io):
         return EXIT_FAIL
@@ -302,10 +483,10 @@ def cmd_tertunda(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     if not items:
         io.say("Tidak ada transaksi tertunda.")
     else:
-        members = _members_by_id(client)
+        members, codes = _members_by_id(client), _loan_codes(client)
         io.say(f"{len(items)} transaksi tertunda:")
         for item in items:
-            io.say(f"  #{item.id} {describe(item, members)} [{_state_label(item)}]")
+            io.say(f"  #{item.id} {describe(item, members, codes)} [{_state_label(item)}]")
     rejected = client.status().rejected
     if rejected:
         io.say(f"{rejected} transaksi ditolak server; lihat alasannya dengan 'lumbung-officer status'.")
@@ -346,16 +527,17 @@ def cmd_status(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     if status.other_users_pending:
         io.say(f"{status.other_users_pending} transaksi pengguna lain di perangkat ini menunggu pengguna itu masuk.")
     if status.rejected:
-        members = _members_by_id(client)
+        members, codes = _members_by_id(client), _loan_codes(client)
         io.say("Transaksi ditolak:")
         for item in client.rejected(limit=20):
-            io.say(f"  #{item.id} {describe(item, members)} — {item.message or '-'} [{item.code or '-'}]")
+            io.say(f"  #{item.id} {describe(item, members, codes)} — {item.message or '-'} [{item.code or '-'}]")
     return EXIT_OK
 
 
 COMMANDS = {
     "login": cmd_login, "logout": cmd_logout, "anggota": cmd_anggota, "setor": cmd_setor,
-    "tertunda": cmd_tertunda, "kas": cmd_kas, "sync": cmd_sync, "status": cmd_status,
+    "angsuran": cmd_angsuran, "simulasi": cmd_simulasi, "tertunda": cmd_tertunda, "kas": cmd_kas,
+    "sync": cmd_sync, "status": cmd_status,
 }
 
 

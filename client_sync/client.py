@@ -375,7 +375,8 @@ class SyncClient:
         product = self.loan_product(ref)
         if product is None:
             raise RuleViolation(
-                "product_not_found", f"Produk pinjaman {ref} tidak ada di data lokal; jalankan sinkronisasi saat online."
+                "product_not_found",
+                f"Produk pinjaman {ref} tidak ada di data lokal; jalankan sinkronisasi saat online.",
             )
         return product
 
@@ -389,7 +390,9 @@ class SyncClient:
         """Plafon - installments of approved/active loans - voluntary deduction; ``RuleViolation("plafon_not_set")``."""
         return loans.plafon(member_id, self.payroll_profile(member_id), self._member_rows("loan", member_id))
 
-    def simulate_loan(self, product_id: str | int, amount: int, tenor: int, start_date: dt.date | None = None) -> Schedule:
+    def simulate_loan(
+        self, product_id: str | int, amount: int, tenor: int, start_date: dt.date | None = None
+    ) -> Schedule:
         """*Simulasi Pinjaman* offline: the schedule the server would fix (product limits are not checked here)."""
         product = self._require_product(product_id)
         with loans.domain_rules():
@@ -401,7 +404,8 @@ class SyncClient:
     ) -> loans.Evaluation:
         return loans.evaluate_application(
             product=product, member_id=member_id, profile=self.payroll_profile(member_id),
-            loan_rows=self._member_rows("loan", member_id), account_rows=self._member_rows("savings_account", member_id),
+            loan_rows=self._member_rows("loan", member_id),
+            account_rows=self._member_rows("savings_account", member_id),
             purpose=purpose, amount=amount, tenor=tenor, start_date=start_date, settings=settings or self.loan_settings,
         )
 
@@ -432,8 +436,6 @@ class SyncClient:
             raise RuleViolation("not_owner", "Anda hanya dapat mengajukan pinjaman untuk diri sendiri.")
         product = self._require_product(product_id)
         member = next((m for m in view.member_views(self._rows("member")) if m.id == member_id), None)
-        if member is not None and not member.active:
-            raise RuleViolation("member_inactive", f"Anggota {member.name} sudah tidak aktif.")
         if location_id is None:
             locations = [member.location_id] if member is not None else profile.user.location_ids
             if len(locations) != 1:
@@ -478,7 +480,8 @@ class SyncClient:
             return None
         cid = profile.client_id
         return loans.loan_detail(
-            found, self.store.replica_row(cid, "loan", found.id), self.store.replica_row(cid, "loan_schedule", found.id),
+            found, self.store.replica_row(cid, "loan", found.id),
+            self.store.replica_row(cid, "loan_schedule", found.id),
             self.store.replica_where(cid, "loan_repayment", "loan_id", found.id), self.store.overlay_items(cid),
         )
 
@@ -490,10 +493,11 @@ class SyncClient:
         row = self.store.replica_row(profile.client_id, "loan", found.id) if found else None
         if row is None:
             raise RuleViolation("loan_not_found", f"Pinjaman {ref} tidak ada di data lokal; jalankan sinkronisasi.")
-        loans.check_repayment(loans.actor_for(profile.user), row,
-                              self.store.replica_row(profile.client_id, "loan_schedule", str(row["id"])),
-                              self.store.overlay_items(profile.client_id), amount)
-        return self.queue(LoanRepay(repayment_id=repayment_id or self.new_id(), loan_id=str(row["id"]), amount=amount))
+        cid, loan_id = profile.client_id, str(row["id"])
+        loans.check_repayment(loans.actor_for(profile.user), row, self.store.replica_row(cid, "loan_schedule", loan_id),
+                              self.store.replica_where(cid, "loan_repayment", "loan_id", loan_id),
+                              self.store.overlay_items(cid), amount)
+        return self.queue(LoanRepay(repayment_id=repayment_id or self.new_id(), loan_id=loan_id, amount=amount))
 
     def request_deduction_change(self, member_id: int, new_amount: int, *, change_id: str | None = None) -> QueuedItem:
         """*Pengajuan Perubahan Setoran*: the member's new voluntary payroll deduction, checked against sisa plafon."""
@@ -515,7 +519,8 @@ class SyncClient:
         profile = self.profile
         if profile is None:
             return []
-        rows = self._member_rows("deduction_change", member_id) if member_id is not None else self._rows("deduction_change")
+        rows = (self._member_rows("deduction_change", member_id) if member_id is not None
+                else self._rows("deduction_change"))
         return loans.deduction_change_views(rows, self.store.overlay_items(profile.client_id),
                                             loans.profiles_by_member(self._rows("payroll_profile")),
                                             member_id=member_id, status=status)

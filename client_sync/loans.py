@@ -107,7 +107,8 @@ def domain_rules(failed: Sequence[RuleCheck] = ()) -> Iterator[None]:
     try:
         yield
     except DomainError as exc:
-        checks = tuple(failed) if exc.code in APPLICATION_RULES and failed else (RuleCheck(exc.code, False, exc.message),)
+        rule_failure = exc.code in APPLICATION_RULES and bool(failed)
+        checks = tuple(failed) if rule_failure else (RuleCheck(exc.code, False, exc.message),)
         raise RuleViolation(exc.code, exc.message, checks, exc.detail) from exc
 
 
@@ -184,13 +185,13 @@ def evaluate_application(
 ) -> Evaluation:
     """``check_application`` with the inputs the server would load, taken from the replica.
 
-    Raises ``RuleViolation`` only when no rule list can be made: no schedule (``schedule_infeasible``,
-    ``amount_not_positive``, …) or no plafon (``plafon_not_set``).
+    Raises ``RuleViolation`` only when no rule list can be made: no plafon (``plafon_not_set``) or no
+    schedule (``schedule_infeasible``, ``amount_not_positive``, …), in that order like the server.
     """
     profile = profile or PayrollProfile(member_id)
-    with domain_rules():
-        schedule = simulate(product, amount, tenor, start_date)
+    with domain_rules():  # the server's order: plafon_not_set before schedule_infeasible
         breakdown = sisa_plafon(profile, plafon_installments(loan_rows, member_id))
+        schedule = simulate(product, amount, tenor, start_date)
         checks = check_application(
             product=product, purpose=purpose, amount=amount, tenor=tenor, schedule=schedule, breakdown=breakdown,
             savings_balance=counted_savings_balance(savings_accounts(account_rows, member_id), settings),
@@ -211,16 +212,24 @@ def _simulated(view: LoanView, product: LoanProduct | None) -> LoanView:
     except DomainError:
         return view
     return msgspec.structs.replace(
-        view, monthly_installment=schedule.max_installment, terms=schedule.terms, admin_fee=admin_fee(product, view.amount)
+        view, monthly_installment=schedule.max_installment, terms=schedule.terms,
+        admin_fee=admin_fee(product, view.amount),
     )
 
 
-def pending_repayments(items: Sequence[QueuedItem]) -> dict[str, list[QueuedItem]]:
-    """Loan id -> the cash repayments queued here and not yet pulled back, in outbox order."""
-    out: dict[str, list[QueuedItem]] = {}
+def pending_repayments(
+    items: Sequence[QueuedItem], known: Iterable[str] = ()
+) -> dict[str, list[tuple[QueuedItem, LoanRepay]]]:
+    """Loan id -> the cash repayments queued here and not yet pulled back, in outbox order.
+
+    ``known``: repayment ids the replica already holds; those are left out even before their item is
+    settled, so a page that brought the repayment (and the schedule's ``paid``) never counts it twice.
+    """
+    seen = set(known)
+    out: dict[str, list[tuple[QueuedItem, LoanRepay]]] = {}
     for item in items:
-        if isinstance(item.op, LoanRepay):
-            out.setdefault(item.op.loan_id, []).append(item)
+        if isinstance(item.op, LoanRepay) and item.op.repayment_id not in seen:
+            out.setdefault(item.op.loan_id, []).append((item, item.op))
     return out
 
 
@@ -240,7 +249,7 @@ def loan_views(
     out = []
     for v in views:
         v = _simulated(v, by_id.get(v.product_id))
-        owed = sum(i.op.amount for i in repaying.get(v.id, ()))  # type: ignore[union-attr]
+        owed = sum(op.amount for _, op in repaying.get(v.id, ()))
         out.append(msgspec.structs.replace(v, product_name=by_id[v.product_id].name if v.product_id in by_id else "",
                                            pending_repayments=owed))
     return out
@@ -308,29 +317,28 @@ def loan_detail(
     rows = _schedule_rows(schedule_row)
     projected = not rows
     extra: dict[int, int] = {}
-    queued = pending_repayments(items).get(view.id, [])
+    repayment_rows = [r for r in repayment_rows if r.get("loan_id") == view.id]
+    queued = pending_repayments(items, (str(r["id"]) for r in repayment_rows)).get(view.id, [])
     if projected:
         if view.terms is not None:
             with contextlib.suppress(ValueError):  # ScheduleError: terms that make no schedule
                 start = view.requested_disbursement_date or today_wib()
                 rows = [(inst, 0) for inst in build_schedule(view.terms, start).installments]
     elif loan_row is not None and (loan := _as_loan(loan_row)) is not None:
-        _, extra = pending_allocation(loan, rows, [i.op.amount for i in queued])  # type: ignore[union-attr]
+        _, extra = pending_allocation(loan, rows, [op.amount for _, op in queued])
     installments = [
         InstallmentView(inst.number, inst.due_date, inst.principal, inst.interest, inst.amount, inst.remaining, paid,
                         extra.get(inst.number, 0))
         for inst, paid in rows
     ]
     server = sorted(
-        (msgspec.convert({**r, "pending": False}, RepaymentView, strict=False) for r in repayment_rows
-         if r.get("loan_id") == view.id),
+        (msgspec.convert({**r, "pending": False}, RepaymentView, strict=False) for r in repayment_rows),
         key=lambda r: (r.created_at or "", r.id), reverse=True,
     )
-    known = {r.id for r in server}
     local = [
-        RepaymentView(id=i.op.repayment_id, loan_id=view.id, amount=i.op.amount, member_id=view.member_id,  # type: ignore[union-attr]
-                      source="tunai", created_at=i.queued_at, pending=True, mutation_id=i.id)
-        for i in reversed(queued) if i.op.repayment_id not in known  # type: ignore[union-attr]
+        RepaymentView(id=op.repayment_id, loan_id=view.id, amount=op.amount, member_id=view.member_id,
+                      source="tunai", created_at=item.queued_at, pending=True, mutation_id=item.id)
+        for item, op in reversed(queued)
     ]
     return LoanDetail(loan=view, installments=installments, projected=projected, repayments=local + server)
 
@@ -339,6 +347,7 @@ def check_repayment(
     actor: Actor,
     loan_row: dict[str, Any],
     schedule_row: dict[str, Any] | None,
+    repayment_rows: Iterable[dict[str, Any]],
     items: Sequence[QueuedItem],
     amount: int,
 ) -> None:
@@ -354,7 +363,8 @@ def check_repayment(
         raise RuleViolation(
             "schedule_unknown", f"Jadwal angsuran pinjaman {loan.code} belum ada di perangkat; jalankan sinkronisasi."
         )
-    queued = [i.op.amount for i in pending_repayments(items).get(loan.id, [])]  # type: ignore[union-attr]
+    known = (str(r["id"]) for r in repayment_rows)
+    queued = [op.amount for _, op in pending_repayments(items, known).get(loan.id, [])]
     after_queued, extra = pending_allocation(loan, rows, queued)
     with domain_rules():  # apply_repayment checks the status first: loan_not_active, then repayment_exceeds_due
         apply_repayment(after_queued, [(inst, paid + extra[inst.number]) for inst, paid in rows], amount)
