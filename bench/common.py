@@ -159,7 +159,13 @@ def demo_template(base: Path) -> Path:
 
 
 def start_server(data_dir: Path, **env: str) -> ProcessServer:
-    return ProcessServer(data_dir, **{**DEPLOYMENT_ENV, **env}).start()
+    """The server as its own process; one retry if start-up fails (reported, with the log's last line)."""
+    try:
+        return ProcessServer(data_dir, **{**DEPLOYMENT_ENV, **env}).start()
+    except RuntimeError as exc:
+        last = str(exc).strip().splitlines()[-1:] or [""]
+        print(f"  ! server failed to start, retrying once: {last[0][:200]}")
+        return ProcessServer(data_dir, **{**DEPLOYMENT_ENV, **env}).start()
 
 
 def free_port() -> int:

@@ -51,6 +51,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     retirement_ages: str = "karyawan:56,pns:58,dosen:65"
     """Member category -> retirement age; Indonesian norms move over time, so this is a setting."""
 
+    def __post_init__(self) -> None:
+        self.loan_settings  # noqa: B018 - a malformed LUMBUNG_RETIREMENT_AGES fails at start-up, not per request
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
         env = os.environ if environ is None else environ
@@ -80,6 +83,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         ages = {}
         for pair in self.retirement_ages.split(","):
             category, _, age = pair.partition(":")
+            if not category.strip() or not age.strip().isdigit():
+                raise ValueError(f"LUMBUNG_RETIREMENT_AGES: expected 'category:age,…', got {pair!r}")
             ages[category.strip()] = int(age)
         return LoanSettings(self.loan_min_savings_bp, self.loan_counted_savings, ages)
 

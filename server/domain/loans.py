@@ -488,6 +488,7 @@ def apply_loan(
     checks: list[RuleCheck],
     schedule: Schedule,
     now: dt.datetime,
+    today: dt.date | None = None,
 ) -> Loan:
     """A member applies for a loan for themselves; the loan is *Diajukan* if every rule passed.
 
@@ -512,7 +513,9 @@ def apply_loan(
             raise InvalidInput(
                 "missing_field", "Pencairan transfer wajib mengisi bank, nomor rekening dan atas nama.", {"fields": missing}
             )
-    if requested_disbursement_date < now.astimezone(COOP_TZ).date():
+    # ``today`` is the day the member applied (the device's, bounded by the caller), so an application
+    # queued offline for "today" is not refused because it reached the server a day later
+    if requested_disbursement_date < (today or now.astimezone(COOP_TZ).date()):
         raise InvalidInput("disbursement_date_in_past", "Tanggal permintaan pencairan tidak boleh sebelum hari ini.")
     return Loan(
         id=loan_id,

@@ -12,10 +12,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
 from server.settings import Settings
+from server.storage import loans as loan_store
 
 from .controllers.attachments import AttachmentController
 from .controllers.auth import AdminController, AuthController
-from .controllers.loans import LoanAdminController, LoanController, PayrollController
+from .controllers.loans import LoanAdminController, LoanController, PayrollController, PlafonController
 from .controllers.reads import ReadController
 from .controllers.sync import SyncController
 from .errors import exception_handlers
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         services.pokes.bind(asyncio.get_running_loop())
         services.db.start()
         new_epoch = await services.db.write(services.watermark.check)
+        loan_settings = settings.loan_settings
+        await services.db.write(lambda c: loan_store.publish_loan_settings(c, loan_settings))
         if new_epoch:
             log.warning("database went back in time (replaced by hand?): new epoch %s", new_epoch)
         services.watermark.note(force=True)
@@ -54,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     handlers: list = [
         health, AuthController, AdminController, SyncController, AttachmentController, ReadController, LoanController,
-        LoanAdminController, PayrollController,
+        LoanAdminController, PlafonController, PayrollController,
     ]
     if PWA_DIR.is_dir() and any(PWA_DIR.iterdir()):
         handlers.append(create_static_files_router(

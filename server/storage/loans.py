@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from server.domain.loans import DeductionChange, Loan, LoanProduct, PayrollProfile
+from server.domain.loans import DeductionChange, Loan, LoanProduct, LoanSettings, PayrollProfile
 from server.domain.payroll import PayrollLine
 from server.domain.schedule import Installment, Schedule
 
@@ -20,6 +20,7 @@ from .savings import load_member
 
 __all__ = [
     "save_product",
+    "publish_loan_settings",
     "load_product",
     "products",
     "load_profile",
@@ -86,6 +87,18 @@ def load_product(conn: sqlite3.Connection, product_id: int) -> LoanProduct | Non
 
 def products(conn: sqlite3.Connection) -> list[LoanProduct]:
     return [p for p in map(_product, conn.execute("SELECT * FROM loan_products ORDER BY id")) if p is not None]
+
+
+def publish_loan_settings(conn: Connection, settings: LoanSettings) -> bool:
+    """Put the cooperative's loan settings in the feed (once per change), so devices check as the server does."""
+    encoded = msgspec.json.encode(settings).decode()
+    row = conn.execute("SELECT value FROM meta WHERE key = 'loan_settings'").fetchone()
+    if row is not None and row[0] == encoded:
+        return False
+    conn.execute("INSERT INTO meta (key, value) VALUES ('loan_settings', ?) ON CONFLICT (key) DO UPDATE SET value = ?",
+                 (encoded, encoded))
+    record_change(conn, "loan_settings", "current", settings, PUBLIC)
+    return True
 
 
 # --- payroll profiles -------------------------------------------------------------------------
@@ -217,7 +230,8 @@ def insert_repayment(
         (repayment_id, loan.id, amount, principal, interest, source, reference, created_by, now.isoformat()),
     )
     data = {"id": repayment_id, "loan_id": loan.id, "member_id": loan.member_id, "amount": amount,
-            "principal": principal, "interest": interest, "source": source, "created_at": now.isoformat()}
+            "principal": principal, "interest": interest, "source": source, "created_by": created_by,
+            "created_at": now.isoformat()}
     record_change(conn, "loan_repayment", repayment_id, data, _loan_scope(loan))
 
 

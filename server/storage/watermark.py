@@ -15,12 +15,16 @@ import threading
 import time
 from pathlib import Path
 
+import logging
+
 import msgspec
 
 from .database import Connection, Database
 from .feed import epoch, max_seq
 
 __all__ = ["Watermark"]
+
+log = logging.getLogger(__name__)
 
 
 class _Mark(msgspec.Struct):
@@ -54,14 +58,14 @@ class Watermark:
     def note(self, force: bool = False) -> None:
         """Record the current epoch and head (throttled unless ``force``)."""
         now = time.monotonic()
-        with self._lock:
+        with self._lock:  # one writer at a time: the writer thread and start-up/shutdown both call this
             if not force and now - self._written_at < self.interval:
                 return
             self._written_at = now
-        try:
-            mark = self.db.read_sync(lambda c: _Mark(epoch(c), max_seq(c)))
-        except sqlite3.Error:
-            return
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_bytes(msgspec.json.encode(mark))
-        os.replace(tmp, self.path)
+            try:
+                mark = self.db.read_sync(lambda c: _Mark(epoch(c), max_seq(c)))
+                tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+                tmp.write_bytes(msgspec.json.encode(mark))
+                os.replace(tmp, self.path)
+            except (sqlite3.Error, OSError):
+                log.warning("could not write the feed watermark", exc_info=True)

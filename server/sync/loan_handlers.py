@@ -14,7 +14,8 @@ import msgspec
 from server.domain import loans
 from server.domain.loans import Loan, RepaymentResult
 from server.domain.models import Posting
-from server.domain.rules import rupiah
+from server.domain.models import COOP_TZ
+from server.domain.rules import check_active, rupiah
 from server.errors import Forbidden, InvalidInput, InvalidState, NotFound
 from server.protocol import (
     DeductionChangeCancel,
@@ -78,7 +79,7 @@ def _apply(conn: Connection, op: LoanApply, ctx: Context) -> None:
         raise InvalidState("duplicate_id", "Pengajuan pinjaman dengan id ini sudah ada.")
     if ctx.actor.member_id != op.member_id:
         raise Forbidden("not_owner", "Anda hanya dapat mengajukan pinjaman untuk diri sendiri.")
-    require_member(conn, op.member_id, ctx)
+    check_active(require_member(conn, op.member_id, ctx))
     require_location(conn, op.location_id, ctx)
     product = _product(conn, op.product_id)
     schedule, checks, _ = evaluate_application(
@@ -89,9 +90,22 @@ def _apply(conn: Connection, op: LoanApply, ctx: Context) -> None:
         product=product, purpose=op.purpose, amount=op.amount, tenor=op.tenor,
         requested_disbursement_date=op.requested_disbursement_date, location_id=op.location_id,
         disbursement_method=op.disbursement_method, bank_name=op.bank_name, account_number=op.account_number,
-        account_holder=op.account_holder, checks=checks, schedule=schedule, now=ctx.now,
+        account_holder=op.account_holder, checks=checks, schedule=schedule, now=ctx.now, today=_application_day(ctx),
     )
     store.insert_loan(conn, loan)
+
+
+OFFLINE_GRACE = dt.timedelta(days=7)
+
+
+def _application_day(ctx: Context) -> dt.date:
+    """The day the member applied: the device's date when it is plausible (not in the future, at most
+    a week old), else the server's. The server's clock still orders and stamps everything."""
+    now = ctx.now
+    device = ctx.device_time
+    if device is not None and device.tzinfo is not None and now - OFFLINE_GRACE <= device <= now:
+        return device.astimezone(COOP_TZ).date()
+    return now.astimezone(COOP_TZ).date()
 
 
 def _approve(conn: Connection, op: LoanApprove, ctx: Context) -> None:
@@ -154,7 +168,7 @@ def _repay(conn: Connection, op: LoanRepay, ctx: Context) -> None:
 def _change_deduction(conn: Connection, op: DeductionChangeCreate, ctx: Context) -> None:
     if store.load_change(conn, op.change_id) is not None:
         raise InvalidState("duplicate_id", "Pengajuan perubahan dengan id ini sudah ada.")
-    require_member(conn, op.member_id, ctx)
+    check_active(require_member(conn, op.member_id, ctx))
     st = require_savings_type(conn, op.savings_type, ctx)
     if not st.withdrawable:
         raise InvalidInput("not_voluntary_savings", "Perubahan setoran potong gaji hanya untuk simpanan sukarela.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.protocol.protocol_helpers import cash_deposit, head, query, replica
+from tests.protocol.protocol_helpers import PUBLIC_ENTITIES, cash_deposit, head, query, replica
 from tests.support.api import login
 
 
@@ -19,8 +19,10 @@ def _scope_seqs_for_petugas1(path) -> set[int]:
     ledger_member = {str(r[0]): r[1] for r in query(path, "SELECT seq, member_id FROM ledger")}
     visible: set[int] = set()
     for seq, entity, entity_id, _data in rows:
-        if entity in ("location", "savings_type", "bank_account"):
+        if entity in PUBLIC_ENTITIES:
             ok = True
+        elif entity == "payroll_profile":
+            ok = member_location[int(entity_id)] == 1
         elif entity == "mutation":
             ok = mutation_owner[entity_id] == 101
         elif entity == "member":

@@ -33,7 +33,7 @@ class Facts:
         self.changes = [tuple(r) for r in query(path, "SELECT seq, entity, entity_id FROM changes ORDER BY seq")]
 
     def member_of(self, entity: str, entity_id: str) -> int:
-        if entity == "member":
+        if entity in ("member", "payroll_profile"):
             return int(entity_id)
         if entity == "savings_account":
             return int(entity_id.split(":")[0])

@@ -15,6 +15,7 @@ from server.auth.service import utcnow
 from server.domain import loans
 from server.domain.models import COOP_TZ
 from server.errors import InvalidInput, InvalidState, NotFound, RequestError
+from server.protocol import MAX_AMOUNT
 from server.operations.payroll_run import ImportReport, export_month, import_month
 from server.storage import loans as store
 from server.storage.database import Connection
@@ -24,7 +25,7 @@ from ..security import actor_of, roles
 from ..strict import strict_body
 from .reads import member_for
 
-__all__ = ["LoanController", "LoanAdminController", "PayrollController"]
+__all__ = ["LoanController", "LoanAdminController", "PlafonController", "PayrollController"]
 
 _ELEVATED = {"pengurus", "admin"}
 
@@ -81,6 +82,8 @@ class LoanController(Controller):
         """Langkah 2: the schedule of an amount and tenor, with the application rules for the member."""
         user, settings = request.user, request.app.state.services.settings.loan_settings
         start = start_date or dt.datetime.now(COOP_TZ).date()
+        if not (0 < amount <= MAX_AMOUNT and 0 < tenor <= 600):
+            raise InvalidInput("terms_out_of_range", "Jumlah atau jangka waktu di luar batas yang dapat dihitung.")
 
         def read(conn: Any) -> Simulation:
             product = store.load_product(conn, product_id)
@@ -171,7 +174,14 @@ class LoanAdminController(Controller):
         product = loans.validate_product(await strict_body(request, loans.LoanProduct))
         if product.id != product_id:
             raise RequestError("id_mismatch", "Id produk di alamat dan isi tidak sama.")
-        await request.app.state.services.db.write(lambda c: store.save_product(c, product))
+
+        def write(conn: Connection) -> None:
+            taken = conn.execute("SELECT 1 FROM loan_products WHERE name = ? AND id != ?", (product.name, product.id))
+            if taken.fetchone():
+                raise InvalidState("product_name_taken", f"Nama produk '{product.name}' sudah dipakai produk lain.")
+            store.save_product(conn, product)
+
+        await request.app.state.services.db.write(write)
         return product
 
     @put("/members/{member_id:int}/payroll-profile")
@@ -194,11 +204,18 @@ class LoanAdminController(Controller):
 
         return await request.app.state.services.db.write(write)
 
-    @get("/members/{member_id:int}/plafon-history", guards=[roles("admin", "pengurus")])
+
+
+class PlafonController(Controller):
+    path = "/api/members"
+    tags = ["loans"]
+    guards = [roles("admin", "pengurus")]
+
+    @get("/{member_id:int}/plafon-history")
     async def plafon_history(self, request: Request, member_id: FromPath[int]) -> list[dict[str, Any]]:
-        rows = await request.app.state.services.db.read(lambda c: [dict(r) for r in c.execute(
+        """Every plafon angsuran a member has had, who set it and when."""
+        return await request.app.state.services.db.read(lambda c: [dict(r) for r in c.execute(
             "SELECT plafon, set_by, set_at FROM plafon_history WHERE member_id = ? ORDER BY id", (member_id,))])
-        return rows
 
 
 class PayrollController(Controller):
