@@ -106,7 +106,7 @@ class SyncClient:
         device_name: str | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         protocol_version: int = PROTOCOL_VERSION,
-        batch_size: int = 200,
+        batch_size: int = 1000,
         page_limit: int = 1000,
         http: httpx.Client | None = None,
         loan_settings: LoanSettings | None = None,

@@ -52,22 +52,28 @@ class ReplicaStore(Database):
         """
         outcome = PageOutcome(changes=len(page.changes))
         now = now or utcnow_iso()
+        upsert = (
+            "INSERT INTO rows (client_id, entity, id, seq, data) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (client_id, entity, id) DO UPDATE SET seq = excluded.seq, data = excluded.data"
+        )
         with self.atomic() as conn:
+            puts: list[tuple[str, str, str, int, str]] = []
             for change in page.changes:
                 if change.op == "delete":
+                    if puts:  # keep the page's order: earlier puts land before this delete
+                        conn.executemany(upsert, puts)
+                        puts = []
                     conn.execute(
                         "DELETE FROM rows WHERE client_id = ? AND entity = ? AND id = ?",
                         (client_id, change.entity, change.id),
                     )
                     continue
                 raw = bytes(change.data)
-                conn.execute(
-                    "INSERT INTO rows (client_id, entity, id, seq, data) VALUES (?, ?, ?, ?, ?)"
-                    " ON CONFLICT (client_id, entity, id) DO UPDATE SET seq = excluded.seq, data = excluded.data",
-                    (client_id, change.entity, change.id, change.seq, raw.decode()),
-                )
+                puts.append((client_id, change.entity, change.id, change.seq, raw.decode()))
                 if change.entity == "mutation":
                     self._settle_from_feed(conn, client_id, change.seq, raw, outcome)
+            if puts:
+                conn.executemany(upsert, puts)
             conn.execute(
                 "UPDATE profiles SET cursor = ?, position = ?, server_last_mutation_id = ? WHERE client_id = ?",
                 (page.cursor, page.position, page.last_mutation_id, client_id),

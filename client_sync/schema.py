@@ -67,5 +67,18 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (mutation_uuid, sha256)
         )""",
     ],
+    [  # 2: replica rows in a rowid table (JSON payloads are too large for a WITHOUT ROWID b-tree)
+        """CREATE TABLE rows_v2 (
+            client_id TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            UNIQUE (client_id, entity, id)
+        )""",
+        "INSERT INTO rows_v2 (client_id, entity, id, seq, data) SELECT client_id, entity, id, seq, data FROM rows",
+        "DROP TABLE rows",
+        "ALTER TABLE rows_v2 RENAME TO rows",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -25,9 +25,12 @@ class AccessClaims(Struct, frozen=True):
 
 
 class TokenSigner:
+    CACHE_SIZE = 10_000
+
     def __init__(self, key: str, ttl_seconds: int) -> None:
         self._key = key
         self.ttl = ttl_seconds
+        self._verified: dict[str, AccessClaims] = {}
 
     def issue(self, user_id: int, session_id: str, now: float | None = None) -> str:
         issued = int(now if now is not None else time.time())
@@ -35,6 +38,19 @@ class TokenSigner:
         return jwt.encode(claims, self._key, algorithm="HS256")
 
     def verify(self, token: str) -> AccessClaims:
+        """The token's claims; a token already verified is looked up, not decoded again (its expiry still is
+        checked). The session behind it is checked by the caller on every request."""
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._decode(token)
+            if len(self._verified) >= self.CACHE_SIZE:
+                self._verified.clear()
+            self._verified[token] = claims
+        elif claims.expires_at <= time.time():
+            raise AuthError("token_expired", "Sesi telah berakhir, perbarui token.")
+        return claims
+
+    def _decode(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(token, self._key, algorithms=["HS256"], options={"require": ["exp", "sub", "sid"]})
         except jwt.ExpiredSignatureError:

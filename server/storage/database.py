@@ -68,6 +68,9 @@ class Database:
         conn.execute(f"PRAGMA synchronous={self.synchronous}")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
+        # savepoints (one per task, one per mutation) keep their undo pages in the temp store: in memory,
+        # not a temp file written page by page
+        conn.execute("PRAGMA temp_store=MEMORY")
         return conn  # type: ignore[return-value]
 
     def _reader(self) -> sqlite3.Connection:
@@ -155,8 +158,19 @@ class Database:
         conn.touched = set()
         try:
             conn.execute("BEGIN IMMEDIATE")
+            alone = len(batch) == 1  # a group of one needs no savepoint: its failure rolls back the transaction
             for fn, future in batch:
                 if not future.set_running_or_notify_cancel():
+                    continue
+                if alone:
+                    try:
+                        result = fn(conn)
+                    except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
+                        conn.execute("ROLLBACK")
+                        conn.touched = set()
+                        future.set_exception(exc)
+                        return
+                    outcomes.append((future, result, None))
                     continue
                 conn.execute("SAVEPOINT task")
                 try:

@@ -20,6 +20,7 @@ __all__ = [
     "record_change",
     "epoch",
     "min_seq",
+    "feed_state",
     "max_seq",
     "changes_after",
     "client_owner",
@@ -85,6 +86,17 @@ def max_seq(conn: sqlite3.Connection) -> int:
     return int(row[0] or 0)
 
 
+def feed_state(conn: sqlite3.Connection, client_id: str) -> tuple[int | None, int, str, int, int]:
+    """(client owner, client counter, epoch, head, floor) in one statement: what every pull starts from."""
+    owner, counter, epoch_, head, floor = conn.execute(
+        "SELECT (SELECT user_id FROM clients WHERE client_id = :c),"
+        " (SELECT last_mutation_id FROM clients WHERE client_id = :c), (SELECT value FROM meta WHERE key = 'epoch'),"
+        " (SELECT MAX(seq) FROM changes), (SELECT value FROM meta WHERE key = 'min_seq')",
+        {"c": client_id},
+    ).fetchone()
+    return owner, int(counter or 0), str(epoch_), int(head or 0), int(floor)
+
+
 def changes_after(
     conn: sqlite3.Connection, after: int, limit: int, *, user_id: int, elevated: bool,
     member_id: int | None, location_ids: list[int],
@@ -120,8 +132,8 @@ def compact(conn: Connection, below: int) -> int:
     """
     below = min(below, max_seq(conn) + 1)
     cur = conn.execute(
-        "DELETE FROM changes WHERE seq < :below AND EXISTS (SELECT 1 FROM changes later"
-        " WHERE later.entity = changes.entity AND later.entity_id = changes.entity_id AND later.seq > changes.seq)",
+        "DELETE FROM changes WHERE seq < :below AND seq NOT IN"
+        " (SELECT MAX(seq) FROM changes GROUP BY entity, entity_id)",
         {"below": below},
     )
     conn.execute("UPDATE meta SET value = ? WHERE key = 'min_seq' AND CAST(value AS INTEGER) < ?", (str(below), below))

@@ -61,11 +61,7 @@ def pull(conn: sqlite3.Connection, user: UserRecord, client_id: str, cursor: str
     """One page of changes, read in one snapshot so position and rows agree."""
     conn.execute("BEGIN")
     try:
-        owner = feed.client_owner(conn, client_id)
-        if owner is not None and owner != user.id:
-            raise AccessDenied("client_not_owned", "Perangkat ini terdaftar untuk pengguna lain.")
-        counter = feed.client_counter(conn, client_id)
-        epoch, head, floor = feed.epoch(conn), feed.max_seq(conn), feed.min_seq(conn)
+        counter, epoch, head, floor = _state(conn, user, client_id)
         problem, position = _cursor_problem(cursor, epoch, user.scope_gen, head, floor)
         if problem:
             return _reset(problem, counter)
@@ -81,4 +77,33 @@ def pull(conn: sqlite3.Connection, user: UserRecord, client_id: str, cursor: str
     return PullResponse(
         cursor=f"{epoch}-{user.scope_gen}-{floor}-{new_position}", position=new_position, has_more=has_more,
         last_mutation_id=counter, changes=msgspec.Raw(page),  # type: ignore[arg-type]
+    )
+
+
+_EMPTY = msgspec.Raw(b"[]")
+
+
+def _state(conn: sqlite3.Connection, user: UserRecord, client_id: str) -> tuple[int, str, int, int]:
+    """(client counter, epoch, head, floor) in one statement; refuses a client id of another user."""
+    owner, counter, epoch, head, floor = feed.feed_state(conn, client_id)
+    if owner is not None and owner != user.id:
+        raise AccessDenied("client_not_owned", "Perangkat ini terdaftar untuk pengguna lain.")
+    return counter, epoch, head, floor
+
+
+def pull_if_idle(conn: sqlite3.Connection, user: UserRecord, client_id: str, cursor: str) -> PullResponse | None:
+    """The answer to a pull when nothing is new after the cursor (or a reset); else None.
+
+    Cheap enough for the event loop (one indexed read, no page to build), so an idle client costs no hop
+    to a worker thread; ``pull`` builds real pages on a worker.
+    """
+    counter, epoch, head, floor = _state(conn, user, client_id)
+    problem, position = _cursor_problem(cursor, epoch, user.scope_gen, head, floor)
+    if problem:
+        return _reset(problem, counter)
+    if position < head:
+        return None
+    return PullResponse(
+        cursor=f"{epoch}-{user.scope_gen}-{floor}-{head}", position=head, has_more=False, last_mutation_id=counter,
+        changes=_EMPTY,  # type: ignore[arg-type]
     )

@@ -12,7 +12,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from server.auth.service import utcnow
 from server.errors import RequestError, Retryable
 from server.protocol import PullResponse, PushRequest, PushResponse
-from server.sync.pull import pull
+from server.sync.pull import pull, pull_if_idle
 from server.sync.push import process_push
 
 from ..security import actor_of
@@ -47,8 +47,11 @@ class SyncController(Controller):
         size = settings.pull_page_default if limit is None else limit
         if size < 1 or size > settings.pull_page_max:
             raise RequestError("invalid_limit", f"limit harus antara 1 dan {settings.pull_page_max}.")
-        user = request.user
-        return await request.app.state.services.db.read(lambda c: pull(c, user, client_id, cursor, size))
+        user, db = request.user, request.app.state.services.db
+        idle = db.read_sync(lambda c: pull_if_idle(c, user, client_id, cursor))
+        if idle is not None:
+            return idle
+        return await db.read(lambda c: pull(c, user, client_id, cursor, size))
 
     @get("/events")
     async def events(self, request: Request) -> ServerSentEvent:
