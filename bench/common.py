@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.support.servers import ProcessServer, copy_template, make_demo_template  # noqa: E402
+from tests.support.servers import ProcessServer, make_demo_template  # noqa: E402
 
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"

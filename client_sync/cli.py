@@ -19,6 +19,7 @@ from typing import NoReturn, TextIO
 from server.domain.loans import admin_fee, percent
 from server.domain.schedule import Schedule
 from server.protocol import (
+    UserInfo,
     DeductionChangeCancel,
     DeductionChangeCreate,
     DepositCancel,
@@ -314,7 +315,8 @@ def cmd_anggota(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     return EXIT_OK
 
 
-def cmd_setor(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
+def _officer_cash(client: SyncClient, args: argparse.Namespace, io: _Out, what: str) -> tuple[int, UserInfo] | int:
+    """The amount typed and the logged-in officer, or the exit code that explains why not."""
     try:
         amount = parse_amount(args.jumlah)
     except AmountError as exc:
@@ -325,8 +327,16 @@ def cmd_setor(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     user = client.user
     assert user is not None
     if user.role != "petugas":
-        io.fail("Setoran tunai hanya dapat dicatat oleh petugas.")
+        io.fail(f"{what} tunai hanya dapat dicatat oleh petugas.")
         return EXIT_FAIL
+    return amount, user
+
+
+def cmd_setor(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
+    checked = _officer_cash(client, args, io, "Setoran")
+    if isinstance(checked, int):
+        return checked
+    amount, user = checked
     member = client.member(args.anggota)
     if member is None:
         io.fail(
@@ -364,18 +374,10 @@ def cmd_setor(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
 
 
 def cmd_angsuran(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
-    try:
-        amount = parse_amount(args.jumlah)
-    except AmountError as exc:
-        io.fail(str(exc))
-        return EXIT_USAGE
-    if not _need_login(client, io):
-        return EXIT_FAIL
-    user = client.user
-    assert user is not None
-    if user.role != "petugas":
-        io.fail("Angsuran tunai hanya dapat dicatat oleh petugas.")
-        return EXIT_FAIL
+    checked = _officer_cash(client, args, io, "Angsuran")
+    if isinstance(checked, int):
+        return checked
+    amount, _user = checked
     try:
         item = client.repay_loan(args.pinjaman, amount)
     except RuleViolation as exc:

@@ -8,7 +8,7 @@ objects. Every request carries the protocol version header (DESIGN rule 11).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import msgspec
@@ -17,14 +17,12 @@ from server.protocol import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     AttachmentInfo,
-    Change,
     ErrorBody,
     LoginRequest,
     PullResponse,
     PushRequest,
     PushResponse,
     RefreshRequest,
-    Reset,
     TokenResponse,
     encode,
 )

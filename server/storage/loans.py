@@ -153,7 +153,7 @@ def insert_loan(conn: Connection, loan: Loan) -> None:
 
 def update_loan(conn: Connection, loan: Loan) -> None:
     fields = [f for f in _LOAN_FIELDS if f != "id"]
-    values = dict(zip(_LOAN_FIELDS, _loan_values(loan)))
+    values = dict(zip(_LOAN_FIELDS, _loan_values(loan), strict=True))
     conn.execute(
         f"UPDATE loans SET {','.join(f'{f} = ?' for f in fields)} WHERE id = ?", [values[f] for f in fields] + [loan.id]
     )

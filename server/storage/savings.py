@@ -50,10 +50,6 @@ def _to(row: sqlite3.Row | None, cls: type[S]) -> S | None:
     return None if row is None else msgspec.convert(dict(row), cls, strict=False)
 
 
-def _iso(value: dt.datetime | dt.date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 # --- reference data ---------------------------------------------------------------------------
 
 
@@ -156,7 +152,7 @@ def _insert(conn: Connection, table: str, entity: str, record: Any, fields: tupl
 
 def _update(conn: Connection, table: str, entity: str, record: Any, fields: tuple[str, ...]) -> None:
     assignments = ",".join(f"{name} = ?" for name in fields if name != "id")
-    values = [v for name, v in zip(fields, _row_values(record, fields)) if name != "id"]
+    values = [v for name, v in zip(fields, _row_values(record, fields), strict=True) if name != "id"]
     conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*values, record.id])
     record_change(conn, entity, record.id, record, _tx_scope(record))
 
