@@ -19,7 +19,6 @@ __all__ = [
     "PUBLIC",
     "record_change",
     "epoch",
-    "min_seq",
     "feed_state",
     "max_seq",
     "changes_after",
@@ -75,10 +74,6 @@ def _meta(conn: sqlite3.Connection, key: str) -> str:
 
 def epoch(conn: sqlite3.Connection) -> str:
     return _meta(conn, "epoch")
-
-
-def min_seq(conn: sqlite3.Connection) -> int:
-    return int(_meta(conn, "min_seq"))
 
 
 def max_seq(conn: sqlite3.Connection) -> int:

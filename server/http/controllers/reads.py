@@ -80,14 +80,15 @@ def _with_loans(conn: Any, dashboard: Dashboard) -> Dashboard:
         dashboard.plafon_angsuran, dashboard.sisa_plafon = parts.plafon, parts.remaining
         dashboard.plafon_parts = msgspec.to_builtins(parts)
     for loan in loan_store.member_loans(conn, member_id, ("active",)):
-        unpaid = [(inst, paid) for inst, paid in loan_store.schedule_paid(conn, loan.id) if paid < inst.amount]
+        schedule = loan_store.schedule_paid(conn, loan.id)
+        unpaid = [(inst, paid) for inst, paid in schedule if paid < inst.amount]
         nxt = unpaid[0] if unpaid else None
         dashboard.active_loans.append({
             "id": loan.id, "code": loan.code, "product_id": loan.product_id, "amount": loan.amount,
             "tenor": loan.tenor, "outstanding": loan.outstanding, "monthly_installment": loan.monthly_installment,
             "next_due_date": nxt[0].due_date.isoformat() if nxt else None,
             "next_amount_due": nxt[0].amount - nxt[1] if nxt else 0,
-            "installments_paid": sum(1 for inst, paid in loan_store.schedule_paid(conn, loan.id) if paid >= inst.amount),
+            "installments_paid": len(schedule) - len(unpaid),
         })
     return dashboard
 
