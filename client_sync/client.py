@@ -388,7 +388,10 @@ class SyncClient:
 
     def sisa_plafon(self, member_id: int) -> PlafonBreakdown:
         """Plafon - installments of approved/active loans - voluntary deduction; ``RuleViolation("plafon_not_set")``."""
-        return loans.plafon(member_id, self.payroll_profile(member_id), self._member_rows("loan", member_id))
+        return loans.plafon(
+            member_id, self.payroll_profile(member_id), self._member_rows("loan", member_id),
+            self._member_rows("deduction_change", member_id),
+        )
 
     def simulate_loan(
         self, product_id: str | int, amount: int, tenor: int, start_date: dt.date | None = None
@@ -407,6 +410,7 @@ class SyncClient:
             loan_rows=self._member_rows("loan", member_id),
             account_rows=self._member_rows("savings_account", member_id),
             purpose=purpose, amount=amount, tenor=tenor, start_date=start_date, settings=settings or self.loan_settings,
+            change_rows=self._member_rows("deduction_change", member_id),
         )
 
     def check_loan(
@@ -504,10 +508,13 @@ class SyncClient:
         profile = self._require_profile()
         assert profile.user is not None
         change_id = change_id or self.new_id()
-        with loans.domain_rules():
+        base = self.payroll_profile(member_id) or PayrollProfile(member_id)
+        history = loans.deduction_history(self._member_rows("deduction_change", member_id), member_id)
+        in_effect = rules.deduction_for_month(base, history, loans.today_wib().strftime("%Y-%m"))
+        with loans.domain_rules():  # as the server: the deduction in effect this month is what gets replaced
             rules.request_deduction_change(
                 change_id=change_id, actor=loans.actor_for(profile.user),
-                profile=self.payroll_profile(member_id) or PayrollProfile(member_id),
+                profile=msgspec.structs.replace(base, voluntary_deduction=in_effect),
                 active_monthly_installments=loans.plafon_installments(self._member_rows("loan", member_id), member_id),
                 new_amount=new_amount, now=dt.datetime.now(COOP_TZ),
             )

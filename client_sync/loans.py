@@ -28,6 +28,7 @@ import msgspec
 
 from server.domain.loans import (
     APPLICATION_RULES,
+    DeductionChange,
     Loan,
     LoanProduct,
     LoanSettings,
@@ -42,7 +43,7 @@ from server.domain.loans import (
     next_payroll_month,
     retirement_date,
     simulate,
-    sisa_plafon,
+    plafon_now,
 )
 from server.domain.models import COOP_TZ, Actor, SavingsAccount
 from server.domain.schedule import Installment, Schedule, build_schedule
@@ -152,10 +153,24 @@ def savings_accounts(rows: Iterable[dict[str, Any]], member_id: int) -> list[Sav
     return [msgspec.convert(r, SavingsAccount, strict=False) for r in rows if int(r["member_id"]) == member_id]
 
 
-def plafon(member_id: int, profile: PayrollProfile | None, loan_rows: Iterable[dict[str, Any]]) -> PlafonBreakdown:
-    """Sisa plafon from the replica; ``RuleViolation("plafon_not_set")`` when the member has none."""
+def deduction_history(rows: Iterable[dict[str, Any]], member_id: int) -> list[DeductionChange]:
+    """The member's deduction changes the server counts (submitted or applied, not cancelled)."""
+    return [
+        msgspec.convert(r, DeductionChange, strict=False) for r in rows
+        if int(r["member_id"]) == member_id and r.get("status") in ("submitted", "applied")
+    ]
+
+
+def plafon(
+    member_id: int, profile: PayrollProfile | None, loan_rows: Iterable[dict[str, Any]],
+    change_rows: Iterable[dict[str, Any]] = (),
+) -> PlafonBreakdown:
+    """Sisa plafon from the replica, counted as the server counts it (``loans.plafon_now``);
+    ``RuleViolation("plafon_not_set")`` when the member has none."""
+    month = today_wib().strftime("%Y-%m")
     with domain_rules():
-        return sisa_plafon(profile or PayrollProfile(member_id), plafon_installments(loan_rows, member_id))
+        return plafon_now(profile or PayrollProfile(member_id), deduction_history(change_rows, member_id), month,
+                          plafon_installments(loan_rows, member_id))
 
 
 class Evaluation(msgspec.Struct, frozen=True):
@@ -182,6 +197,7 @@ def evaluate_application(
     tenor: int,
     start_date: dt.date,
     settings: LoanSettings,
+    change_rows: Iterable[dict[str, Any]] = (),
 ) -> Evaluation:
     """``check_application`` with the inputs the server would load, taken from the replica.
 
@@ -189,8 +205,8 @@ def evaluate_application(
     schedule (``schedule_infeasible``, ``amount_not_positive``, …), in that order like the server.
     """
     profile = profile or PayrollProfile(member_id)
-    with domain_rules():  # the server's order: plafon_not_set before schedule_infeasible
-        breakdown = sisa_plafon(profile, plafon_installments(loan_rows, member_id))
+    breakdown = plafon(member_id, profile, loan_rows, change_rows)  # the server's order: plafon_not_set first
+    with domain_rules():
         schedule = simulate(product, amount, tenor, start_date)
         checks = check_application(
             product=product, purpose=purpose, amount=amount, tenor=tenor, schedule=schedule, breakdown=breakdown,

@@ -16,6 +16,7 @@ these functions and write back what they return.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from fractions import Fraction
 from typing import Literal
@@ -297,6 +298,8 @@ def _build(terms: ScheduleTerms, start_date: dt.date) -> Schedule:
     try:
         return build_schedule(terms, start_date)
     except ScheduleError as exc:
+        if exc.code == "date_out_of_range":
+            raise InvalidInput("date_out_of_range", "Tanggal di luar rentang yang dapat dihitung.") from exc
         if exc.code == "schedule_infeasible":
             raise InvalidInput(
                 "schedule_infeasible",
@@ -347,10 +350,11 @@ def retirement_date(profile: PayrollProfile, settings: LoanSettings) -> dt.date 
         return None
     born = profile.birth_date
     year = born.year + age
-    try:
-        return born.replace(year=year)
-    except ValueError:  # born on 29 February, retiring in a common year
-        return dt.date(year, 2, 28)
+    if year > 9999:
+        return None
+    if born.month == 2 and born.day == 29 and not calendar.isleap(year):
+        return dt.date(year, 2, 28)  # born on 29 February, retiring in a common year
+    return born.replace(year=year)
 
 
 def sisa_plafon(
@@ -517,6 +521,10 @@ def apply_loan(
     # queued offline for "today" is not refused because it reached the server a day later
     if requested_disbursement_date < (today or now.astimezone(COOP_TZ).date()):
         raise InvalidInput("disbursement_date_in_past", "Tanggal permintaan pencairan tidak boleh sebelum hari ini.")
+    if requested_disbursement_date > now.astimezone(COOP_TZ).date() + dt.timedelta(days=366):
+        raise InvalidInput(
+            "disbursement_date_too_far", "Tanggal permintaan pencairan paling lambat satu tahun dari hari ini."
+        )
     return Loan(
         id=loan_id,
         code=code,
@@ -751,8 +759,29 @@ def request_deduction_change(
     )
 
 
+def plafon_now(
+    profile: PayrollProfile, changes: list[DeductionChange], month: str, active_monthly_installments: list[int]
+) -> PlafonBreakdown:
+    """Sisa plafon as every check counts it in ``month``: the voluntary deduction is the highest of the
+    one in effect and any already requested for a later month, so a pending change and a loan
+    approval can never together overrun the plafon."""
+    later = [c.new_amount for c in changes if c.member_id == profile.member_id and c.effective_month > month]
+    voluntary = max([deduction_for_month(profile, changes, month), *later])
+    return sisa_plafon(profile, active_monthly_installments, replace_voluntary_with=voluntary)
+
+
+def current_month(now: dt.datetime) -> str:
+    day = now.astimezone(COOP_TZ).date()
+    return f"{day.year:04d}-{day.month:02d}"
+
+
 def deduction_for_month(profile: PayrollProfile, changes: list[DeductionChange], month: str) -> int:
-    """The voluntary deduction payroll takes in ``month``: the latest change effective by then, else the profile's."""
+    """The voluntary deduction payroll takes in ``month``: the latest change effective by then, else the profile's.
+
+    ``changes`` are the member's changes not cancelled (submitted or already applied); the profile's
+    own amount is the one set before any of them, so re-exporting an earlier month gives that
+    month's amount, never a later one.
+    """
     effective = [c for c in changes if c.member_id == profile.member_id and c.effective_month <= month]
     if not effective:
         return profile.voluntary_deduction

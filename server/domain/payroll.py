@@ -51,7 +51,7 @@ RESULT_COLUMNS = EXPORT_COLUMNS + ("status",)
 _REQUIRED_RESULT_COLUMNS = ("line_id", "no_anggota", "jumlah", "status")
 _PAID = {"lunas": True, "1": True, "gagal": False, "0": False}
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_DIGITS = re.compile(r"^\d+$")
+_DIGITS = re.compile(r"^[0-9]{1,15}$")
 
 
 class MemberLike(Protocol):
@@ -232,7 +232,14 @@ def parse_result_csv(
     problems: list[ImportProblem] = []
     seen: dict[str, list[int]] = {}
     line_number = reader.line_num
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as broken:  # e.g. a field over the csv module's limit: the rest is unreadable
+            problems.append(ImportProblem(line_number + 1, "malformed_file", f"Berkas tidak dapat dibaca: {broken}."))
+            break
         start, line_number = line_number + 1, reader.line_num
         if not any(cell.strip() for cell in record):
             continue

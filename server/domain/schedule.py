@@ -56,6 +56,8 @@ RoundingMode = Literal["half_up", "up", "down"]
 INTEREST_METHODS: tuple[str, ...] = ("flat", "efektif", "anuitas")
 ROUNDING_MODES: tuple[str, ...] = ("half_up", "up", "down")
 MAX_TENOR = 600
+MAX_YEAR = 9000
+"""No schedule runs past this year (dates beyond 9999 do not exist in Python)."""
 """Longest schedule we compute (50 years): a bound on work, far beyond any product."""
 
 _BP_PER_MONTH = 12 * 10_000  # annual basis points -> monthly fraction
@@ -186,6 +188,8 @@ def build_schedule(terms: ScheduleTerms, start_date: dt.date) -> Schedule:
     for the exact rule; amounts do not depend on dates.
     """
     _validate(terms)
+    if start_date.year + (start_date.month + terms.tenor) // 12 > MAX_YEAR:
+        raise ScheduleError("date_out_of_range", f"the schedule would end after the year {MAX_YEAR}")
     p, n = terms.principal, terms.tenor
     rate = monthly_rate(terms.annual_rate_bp)
     mode, multiple = terms.rounding_mode, terms.rounding_multiple

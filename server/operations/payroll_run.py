@@ -25,7 +25,7 @@ from server.domain.payroll import (
     reconcile,
     savings_posting,
 )
-from server.errors import DomainError, Forbidden
+from server.errors import DomainError, Forbidden, InvalidInput
 from server.storage import loans as store
 from server.storage import savings
 from server.storage.database import Connection
@@ -47,19 +47,26 @@ def _require_board(actor: Actor) -> None:
         raise Forbidden("board_only", "Hanya pengurus atau admin yang menjalankan potong gaji.")
 
 
+def _month_after(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:])
+    return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
+
+
 def export_month(conn: Connection, month: str, actor: Actor, now: dt.datetime) -> str:
     """The month's deduction file for HR (CSV); the lines are recorded for the import."""
     _require_board(actor)
     check_month(month)
+    if month > _month_after(rules.current_month(now)):
+        raise InvalidInput("month_too_far", "Potong gaji hanya dapat dibuat untuk bulan ini atau bulan depan.")
     profiles, dues = [], []
     for member_id in store.payroll_members(conn):
         member = savings.load_member(conn, member_id)
         assert member is not None
         profile = store.load_profile(conn, member_id)
-        pending = store.pending_changes(conn, member_id)
-        effective = rules.deduction_for_month(profile, pending, month)
+        changes = store.deduction_changes(conn, member_id)
+        effective = rules.deduction_for_month(profile, changes, month)
         profiles.append((msgspec.structs.replace(profile, voluntary_deduction=effective), member))
-        for change in pending:
+        for change in store.deduction_changes(conn, member_id, ("submitted",)):
             if change.effective_month <= month:
                 store.apply_change(conn, change, now)
         for loan in store.member_loans(conn, member_id, ("active",)):

@@ -62,7 +62,8 @@ def assign_locations(conn: Connection, user_id: int, location_ids: list[int]) ->
     """Replace an officer's locations; bumping ``scope_gen`` makes their devices rebuild their replica."""
     conn.execute("DELETE FROM officer_locations WHERE user_id = ?", (user_id,))
     conn.executemany(
-        "INSERT INTO officer_locations (user_id, location_id) VALUES (?, ?)", [(user_id, loc) for loc in location_ids]
+        "INSERT INTO officer_locations (user_id, location_id) VALUES (?, ?)",
+        [(user_id, loc) for loc in sorted(set(location_ids))],
     )
     conn.execute("UPDATE users SET scope_gen = scope_gen + 1 WHERE id = ?", (user_id,))
     conn.touched.add(("user", user_id))  # poke their connected devices: pull, get the reset, rebuild

@@ -10,7 +10,16 @@ from typing import Any
 
 import msgspec
 
-from server.domain.loans import DeductionChange, Loan, LoanProduct, LoanSettings, PayrollProfile
+from server.domain.loans import (
+    DeductionChange,
+    Loan,
+    LoanProduct,
+    LoanSettings,
+    PayrollProfile,
+    PlafonBreakdown,
+    current_month,
+    plafon_now,
+)
 from server.domain.payroll import PayrollLine
 from server.domain.schedule import Installment, Schedule
 
@@ -36,7 +45,8 @@ __all__ = [
     "member_loans",
     "load_change",
     "save_change",
-    "pending_changes",
+    "deduction_changes",
+    "plafon",
     "save_payroll_line",
     "record_payroll_result",
     "payroll_month",
@@ -267,9 +277,12 @@ def save_change(conn: Connection, change: DeductionChange, status: str, now: dt.
     record_change(conn, "deduction_change", change.id, {**msgspec.to_builtins(change), "status": status}, scope)
 
 
-def pending_changes(conn: sqlite3.Connection, member_id: int) -> list[DeductionChange]:
+def deduction_changes(conn: sqlite3.Connection, member_id: int, statuses: tuple[str, ...] = ("submitted", "applied")) -> list[DeductionChange]:
+    """A member's deduction changes (by default those not cancelled), oldest first."""
     rows = conn.execute(
-        "SELECT * FROM deduction_changes WHERE member_id = ? AND status = 'submitted' ORDER BY created_at", (member_id,)
+        f"SELECT * FROM deduction_changes WHERE member_id = ? AND status IN ({','.join('?' for _ in statuses)})"
+        " ORDER BY effective_month, created_at",
+        (member_id, *statuses),
     ).fetchall()
     return [msgspec.convert(dict(r), DeductionChange, strict=False) for r in rows]
 
@@ -307,10 +320,17 @@ def payroll_month(conn: sqlite3.Connection, month: str) -> tuple[dict[str, Payro
 
 
 def apply_change(conn: Connection, change: DeductionChange, now: dt.datetime) -> None:
-    """A deduction change reaches its payroll month: it becomes the profile's voluntary deduction."""
-    profile = load_profile(conn, change.member_id)
-    save_profile(conn, msgspec.structs.replace(profile, voluntary_deduction=change.new_amount), change.created_by, now)
+    """A deduction change went into its month's payroll file. The profile keeps the amount set before
+    any change; the amount for a month is always worked out from the history (loans.deduction_for_month)."""
     save_change(conn, change, "applied", now)
+
+
+def plafon(conn: sqlite3.Connection, member_id: int, now: dt.datetime, exclude_loan: str | None = None) -> PlafonBreakdown:
+    """The member's sisa plafon now, as every check and the dashboard count it (loans.plafon_now)."""
+    return plafon_now(
+        load_profile(conn, member_id), deduction_changes(conn, member_id), current_month(now),
+        active_installments(conn, member_id, exclude_loan),
+    )
 
 
 def payroll_members(conn: sqlite3.Connection) -> list[int]:

@@ -59,11 +59,11 @@ def _product(conn: sqlite3.Connection, product_id: int) -> loans.LoanProduct:
 
 def evaluate_application(
     conn: sqlite3.Connection, member_id: int, product: loans.LoanProduct, purpose: str, amount: int, tenor: int,
-    start: dt.date, settings: loans.LoanSettings,
+    start: dt.date, settings: loans.LoanSettings, now: dt.datetime,
 ) -> tuple[loans.Schedule, list[loans.RuleCheck], loans.PlafonBreakdown]:
     """The simulation and every rule for an application, from what the server holds now."""
     profile = store.load_profile(conn, member_id)
-    breakdown = loans.sisa_plafon(profile, store.active_installments(conn, member_id))
+    breakdown = store.plafon(conn, member_id, now)
     schedule = loans.simulate(product, amount, tenor, start)
     accounts = [savings.load_account(conn, member_id, code) for code in settings.counted_savings]
     checks = loans.check_application(
@@ -83,7 +83,8 @@ def _apply(conn: Connection, op: LoanApply, ctx: Context) -> None:
     require_location(conn, op.location_id, ctx)
     product = _product(conn, op.product_id)
     schedule, checks, _ = evaluate_application(
-        conn, op.member_id, product, op.purpose, op.amount, op.tenor, op.requested_disbursement_date, ctx.loan_settings
+        conn, op.member_id, product, op.purpose, op.amount, op.tenor, op.requested_disbursement_date, ctx.loan_settings,
+        ctx.now,
     )
     loan = loans.apply_loan(
         loan_id=op.loan_id, code=savings.next_code(conn, "PJM", ctx.now), actor=ctx.actor, member_id=op.member_id,
@@ -111,9 +112,7 @@ def _application_day(ctx: Context) -> dt.date:
 def _approve(conn: Connection, op: LoanApprove, ctx: Context) -> None:
     loan = loans.approve_loan(_loan(conn, op.loan_id), ctx.actor, ctx.now)
     # the plafon is checked again: other loans may have been approved since the member applied
-    breakdown = loans.sisa_plafon(
-        store.load_profile(conn, loan.member_id), store.active_installments(conn, loan.member_id, exclude_loan=loan.id)
-    )
+    breakdown = store.plafon(conn, loan.member_id, ctx.now, exclude_loan=loan.id)
     if loan.monthly_installment > breakdown.remaining:
         raise InvalidState(
             "installment_over_plafon",
@@ -172,7 +171,9 @@ def _change_deduction(conn: Connection, op: DeductionChangeCreate, ctx: Context)
     st = require_savings_type(conn, op.savings_type, ctx)
     if not st.withdrawable:
         raise InvalidInput("not_voluntary_savings", "Perubahan setoran potong gaji hanya untuk simpanan sukarela.")
-    profile = store.load_profile(conn, op.member_id)
+    base = store.load_profile(conn, op.member_id)
+    in_effect = loans.deduction_for_month(base, store.deduction_changes(conn, op.member_id), loans.current_month(ctx.now))
+    profile = msgspec.structs.replace(base, voluntary_deduction=in_effect)  # the current deduction is replaced
     change = loans.request_deduction_change(
         change_id=op.change_id, actor=ctx.actor, profile=profile,
         active_monthly_installments=store.active_installments(conn, op.member_id), new_amount=op.new_amount,

@@ -28,3 +28,27 @@ def test_backup_then_restore_brings_back_the_data_under_a_new_epoch(tmp_path: Pa
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT id FROM locations ORDER BY id").fetchall() == [(1,)]
     assert _epoch(db) != original_epoch
+
+
+def test_failed_restore_leaves_the_live_database_untouched(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    db = data / "lumbung.sqlite3"
+    upgrade(db)
+    keeper = sqlite3.connect(db)  # keeps the WAL alive, as a server killed with kill -9 would
+    keeper.execute("INSERT INTO locations (id, name) VALUES (1, 'Kantor Pusat')")
+    keeper.commit()
+    try:
+        try:
+            main(["--data-dir", str(data), "restore", str(tmp_path / "no-such-backup.sqlite3")])
+        except FileNotFoundError:
+            pass
+        not_lumbung = tmp_path / "other.sqlite3"
+        sqlite3.connect(not_lumbung).execute("CREATE TABLE t (x)").connection.close()
+        try:
+            main(["--data-dir", str(data), "restore", str(not_lumbung)])
+        except sqlite3.OperationalError:
+            pass
+    finally:
+        keeper.close()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT name FROM locations").fetchall() == [("Kantor Pusat",)]

@@ -93,7 +93,7 @@ class LoanController(Controller):
             try:
                 schedule, checks, breakdown = evaluate_application(
                     conn, member["id"], product, purpose or (product.purposes[0] if product.purposes else "-"),
-                    amount, tenor, start, settings,
+                    amount, tenor, start, settings, utcnow(),
                 )
             except InvalidState as no_plafon:  # plafon not set: still show the schedule
                 schedule = loans.simulate(product, amount, tenor, start)
@@ -194,6 +194,9 @@ class LoanAdminController(Controller):
         for name in ("plafon", "voluntary_deduction", "mandatory_savings"):
             if (getattr(profile, name) or 0) < 0:
                 raise InvalidInput("amount_negative", "Nominal tidak boleh negatif.", {"field": name})
+        today = dt.datetime.now(COOP_TZ).date()
+        if profile.birth_date is not None and not dt.date(1900, 1, 1) <= profile.birth_date < today:
+            raise InvalidInput("birth_date_invalid", "Tanggal lahir harus setelah 1900 dan sebelum hari ini.")
         user_id, now = request.user.id, utcnow()
 
         def write(conn: Connection) -> loans.PayrollProfile:

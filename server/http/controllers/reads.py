@@ -11,11 +11,11 @@ from msgspec import Struct
 
 import msgspec
 
-from server.domain import loans
 from server.domain.models import DEPOSIT_STATUS_LABELS
 from server.domain.savings import SavingsCard, savings_card
 from server.domain.terbilang import terbilang
 from server.errors import Forbidden, NotFound, RequestError
+from server.auth.service import utcnow
 from server.storage import loans as loan_store
 from server.storage import reads, savings
 from server.storage.accounts import UserRecord
@@ -74,9 +74,8 @@ def member_for(conn: Any, user: UserRecord, member_id: int | None) -> dict[str, 
 def _with_loans(conn: Any, dashboard: Dashboard) -> Dashboard:
     """Plafon angsuran, sisa plafon with its parts, and the active loans with their next installment."""
     member_id = dashboard.member["id"]
-    profile = loan_store.load_profile(conn, member_id)
-    if profile.plafon is not None:
-        parts = loans.sisa_plafon(profile, loan_store.active_installments(conn, member_id))
+    if loan_store.load_profile(conn, member_id).plafon is not None:
+        parts = loan_store.plafon(conn, member_id, utcnow())
         dashboard.plafon_angsuran, dashboard.sisa_plafon = parts.plafon, parts.remaining
         dashboard.plafon_parts = msgspec.to_builtins(parts)
     for loan in loan_store.member_loans(conn, member_id, ("active",)):
