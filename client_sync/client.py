@@ -94,8 +94,8 @@ class SyncClient:
     """Local-first access to the cooperative for one device.
 
     ``db_path`` is the device database (created if missing); ``base_url`` the server, remembered in the
-    database so later runs may omit it. ``loan_settings``: the cooperative's loan settings the device
-    checks applications with (the server does not publish them; the defaults are the server's).
+    database so later runs may omit it. ``loan_settings``: overrides the cooperative's loan settings,
+    which otherwise come from the server's feed (entity ``loan_settings``).
     """
 
     def __init__(
@@ -112,7 +112,7 @@ class SyncClient:
         loan_settings: LoanSettings | None = None,
     ) -> None:
         self.db_path = str(db_path)
-        self.loan_settings = loan_settings or LoanSettings()
+        self._loan_settings_override = loan_settings
         self.store = Store(db_path)
         if base_url:
             self.store.set_meta(_SERVER, base_url.rstrip("/"))
@@ -385,6 +385,16 @@ class SyncClient:
         profile = self.profile
         row = self.store.replica_row(profile.client_id, "payroll_profile", str(member_id)) if profile else None
         return loans.payroll_profile(row)
+
+    @property
+    def loan_settings(self) -> LoanSettings:
+        """The cooperative's loan settings: as given to the constructor, else as the server published
+        them (feed entity ``loan_settings``), else the defaults."""
+        if self._loan_settings_override is not None:
+            return self._loan_settings_override
+        profile = self.profile
+        row = self.store.replica_row(profile.client_id, "loan_settings", "current") if profile else None
+        return msgspec.convert(row, LoanSettings) if row else LoanSettings()
 
     def sisa_plafon(self, member_id: int) -> PlafonBreakdown:
         """Plafon - installments of approved/active loans - voluntary deduction; ``RuleViolation("plafon_not_set")``."""

@@ -625,3 +625,15 @@ def test_board_approves_officer_disburses_and_takes_cash_all_queued_offline(fres
     assert after.total_due == pending.total_due and officer.pending() == []
     for client in (member, board, officer):
         client.close()
+
+
+def test_device_uses_the_loan_settings_the_server_publishes(tmp_path, live_server) -> None:
+    """The server publishes its loan settings (retirement ages, savings share) in the feed."""
+    from client_sync import SyncClient
+    from server.domain.loans import LoanSettings
+
+    device = SyncClient(tmp_path / "settings.db", live_server.url)
+    device.login("anggota11", "rahasia123")
+    assert device.sync_once().ok
+    assert device.loan_settings == live_server.settings.loan_settings
+    assert SyncClient(tmp_path / "other.db", live_server.url, loan_settings=LoanSettings(min_savings_bp=5)).loan_settings.min_savings_bp == 5
