@@ -33,6 +33,12 @@ def _stored_result(row: sqlite3.Row, number: int) -> MutationResult:
     )
 
 
+def _uuid_conflict(m: Mutation) -> MutationResult:
+    return MutationResult(
+        m.id, m.uuid, "rejected", "uuid_conflict", "Id transaksi ini sudah dipakai pengguna lain; transaksi tidak diproses."
+    )
+
+
 def _check_ownership(conn: Connection, actor: Actor, client_id: str, mutations: list[Mutation], now: dt.datetime) -> None:
     owner = feed.client_owner(conn, client_id)
     if owner is None:  # e.g. a database restored from before this device logged in
@@ -60,7 +66,9 @@ def process_push(
     for m in mutations:
         if m.id <= last:
             stored = feed.mutation_by_number(conn, client_id, m.id) or feed.mutation_by_uuid(conn, m.uuid)
-            if stored is None or stored["uuid"] != m.uuid:
+            if stored is not None and stored["user_id"] != actor.user_id:
+                results.append(_uuid_conflict(m))
+            elif stored is None or stored["uuid"] != m.uuid:
                 results.append(MutationResult(
                     m.id, m.uuid, "rejected", "mutation_id_reused",
                     "Nomor transaksi ini sudah dipakai transaksi lain; transaksi tidak diproses.",
@@ -77,7 +85,8 @@ def process_push(
         duplicate = feed.mutation_by_uuid(conn, m.uuid)
         if duplicate is not None:  # sent before under another client id (a reinstalled device)
             last = m.id
-            results.append(_stored_result(duplicate, m.id))
+            mine = duplicate["user_id"] == actor.user_id  # never answer with another user's result
+            results.append(_stored_result(duplicate, m.id) if mine else _uuid_conflict(m))
             continue
         status, code, message = "applied", None, None
         conn.execute("SAVEPOINT mutation")

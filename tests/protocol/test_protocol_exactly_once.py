@@ -188,3 +188,20 @@ def test_the_same_push_sent_concurrently_applies_once(live_server):
     assert answers[0]["results"][0]["status"] == "applied"
     assert len(query(live_server.db_path, "SELECT 1 FROM deposits WHERE id = ?", deposit.deposit_id)) == 1
     assert len(query(live_server.db_path, "SELECT 1 FROM mutations WHERE client_id = ?", officer.client_id)) == 1
+
+
+def test_another_users_mutation_uuid_is_refused_not_answered_with_their_result(live_server):
+    """A uuid already used by another user never returns that user's stored result."""
+    from server.protocol import DepositCreate
+    import uuid as uuidlib
+
+    officer, member = login(live_server.url, "petugas1"), login(live_server.url, "anggota07")
+    shared = str(uuidlib.uuid4())
+    op = DepositCreate(deposit_id=str(uuidlib.uuid4()), member_id=3, savings_type="sukarela", kind="offline",
+                       amount=12_345, location_id=1)
+    assert officer.push(officer.mutation(op, mutation_uuid=shared)).json()["results"][0]["status"] == "applied"
+    copy = member.push(member.mutation(op, mutation_uuid=shared)).json()
+    assert (copy["results"][0]["status"], copy["results"][0]["code"]) == ("rejected", "uuid_conflict")
+    assert copy["last_mutation_id"] == 1  # the member's queue moves on
+    again = member.push(member.mutation(op, number=1, mutation_uuid=shared)).json()
+    assert again["results"][0]["code"] == "uuid_conflict"
