@@ -18,6 +18,7 @@ __all__ = [
     "session_by_refresh",
     "revoke_session",
     "revoke_user_sessions",
+    "deactivate_member_users",
 ]
 
 
@@ -100,6 +101,16 @@ def session_by_refresh(conn: sqlite3.Connection, refresh_hash: str) -> sqlite3.R
 
 def revoke_session(conn: Connection, session_id: str, now: str) -> None:
     conn.execute("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now, session_id))
+
+
+def deactivate_member_users(conn: Connection, member_id: int, now: str) -> list[int]:
+    """The member's own logins stop working: inactive, every session revoked, their devices poked."""
+    users = [int(r[0]) for r in conn.execute("SELECT id FROM users WHERE member_id = ?", (member_id,))]
+    for user_id in users:
+        conn.execute("UPDATE users SET active = 0, scope_gen = scope_gen + 1 WHERE id = ?", (user_id,))
+        revoke_user_sessions(conn, user_id, now)
+        conn.touched.add(("user", user_id))
+    return users
 
 
 def revoke_user_sessions(conn: Connection, user_id: int, now: str) -> int:

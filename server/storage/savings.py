@@ -41,6 +41,7 @@ __all__ = [
     "insert_savings_type",
     "insert_bank_account",
     "insert_member",
+    "deactivate_member",
 ]
 
 S = TypeVar("S")
@@ -97,6 +98,14 @@ def insert_member(conn: Connection, member: Member, joined_at: str) -> None:
         (member.id, member.number, member.name, member.kind, member.location_id, member.active, joined_at),
     )
     record_change(conn, "member", member.id, member, _member_scope(member))
+
+
+def deactivate_member(conn: Connection, member: Member) -> Member:
+    """A member leaves: the row stays (history, ledger), marked inactive, and the change is published."""
+    conn.execute("UPDATE members SET active = 0 WHERE id = ?", (member.id,))
+    left = msgspec.structs.replace(member, active=False)
+    record_change(conn, "member", member.id, left, _member_scope(left))
+    return left
 
 
 def load_member(conn: sqlite3.Connection, member_id: int) -> Member | None:

@@ -214,3 +214,20 @@ def test_no_one_else_can_move_officers(live_server):
         assert_error(session.http.post("/api/admin/officers/101/locations", json={"location_ids": [2]}),
                      403, "role_not_allowed")
     assert [r[0] for r in query(live_server.db_path, "SELECT location_id FROM officer_locations WHERE user_id = 101")] == [1]
+
+
+def test_member_who_leaves_loses_access_and_can_no_longer_be_credited(fresh_server):
+    """DESIGN rule 6, a member leaves: their logins end at once, officers see the member inactive, and
+    new transactions for them are refused with a reason."""
+    member, admin, officer = (login(fresh_server.url, u) for u in ("anggota06", "admin", "petugas1"))
+    officer_cursor = pull_to_head(officer)[1]["cursor"]
+    left = admin.http.post("/api/admin/members/6/deactivate")
+    assert left.status_code == 200 and left.json()["users_deactivated"] == [6]
+    assert_error(member.get("/api/dashboard"), 401, "session_revoked")
+    again = member.http.post("/api/auth/login", json={"username": "anggota06", "password": "rahasia123",
+                                                       "client_id": member.client_id})
+    assert_error(again, 401, "invalid_credentials")
+    changes, _ = pull_to_head(officer, cursor=officer_cursor)
+    assert [(c["entity"], c["id"], c["data"]["active"]) for c in changes if c["entity"] == "member"] == [("member", "6", False)]
+    refused = officer.push_ops(cash_deposit(6, 50_000, 1))[0]
+    assert (refused["status"], refused["code"]) == ("rejected", "member_inactive")

@@ -64,6 +64,22 @@ class AdminController(Controller):
         count = await request.app.state.services.db.write(lambda c: accounts.revoke_user_sessions(c, user_id, now))
         return RevokeResult(revoked=count)
 
+    @post("/members/{member_id:int}/deactivate", status_code=200)
+    async def deactivate_member(self, request: Request, member_id: FromPath[int]) -> dict[str, object]:
+        """A member leaves the cooperative: the member is kept (history, ledger) but inactive, new
+        transactions for them are refused (``member_inactive``), and their own logins and sessions end."""
+        now = utcnow().isoformat()
+
+        def write(conn: Connection) -> dict[str, object]:
+            member = savings.load_member(conn, member_id)
+            if member is None:
+                raise NotFound("member_not_found", "Anggota tidak ditemukan.")
+            savings.deactivate_member(conn, member)
+            return {"member_id": member_id, "active": False,
+                    "users_deactivated": accounts.deactivate_member_users(conn, member_id, now)}
+
+        return await request.app.state.services.db.write(write)
+
     @post("/officers/{user_id:int}/locations", status_code=200)
     async def set_officer_locations(self, request: Request, user_id: FromPath[int], data: JSONBody[LocationsRequest]) -> UserInfo:
         """Move an officer; their devices are told to rebuild their replica (scope changed)."""
