@@ -41,12 +41,11 @@ DEPOSIT_COLUMNS = (
 )
 
 
-def raw_baseline(base: Path, n: int, synchronous: str = "FULL") -> float:
-    """Rows/s of raw executemany into the real ``deposits`` table, one transaction."""
+def _reference_db(path: Path, synchronous: str) -> sqlite3.Connection:
+    """A migrated database with the reference rows a deposit needs (location, type, members, officer)."""
     from server.storage.migrate import upgrade
 
-    path = base / f"raw-{synchronous.lower()}.sqlite3"
-    upgrade(path)  # the server's own schema: the deposits table with its indexes and constraints
+    upgrade(path)
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
@@ -59,6 +58,13 @@ def raw_baseline(base: Path, n: int, synchronous: str = "FULL") -> float:
                      " '2026-01-01')", (m, f"A{m:04d}", f"Anggota {m}"))
     conn.execute("INSERT INTO users (id, username, name, password_hash, role) VALUES (101, 'petugas1', 'x', 'x', 'petugas')")
     conn.execute("COMMIT")
+    return conn
+
+
+def raw_baseline(base: Path, n: int, synchronous: str = "FULL") -> float:
+    """Rows/s of raw executemany into the real ``deposits`` table, one transaction."""
+    # the server's own schema: the deposits table with its indexes and constraints
+    conn = _reference_db(base / f"raw-{synchronous.lower()}.sqlite3", synchronous)
     now = dt.datetime.now(dt.timezone.utc)
     rows = [
         (str(uuid.uuid4()), f"STR-2611-{i + 1:06d}", MEMBERS[i % len(MEMBERS)], "sukarela", "offline", 10_000 + i, 1,
@@ -84,23 +90,8 @@ def write_set_floor(base: Path, n: int) -> float:
     savepoints, no domain code, no HTTP. Not a goal's baseline: it shows how much of our time the write
     set itself costs.
     """
-    from server.storage.migrate import upgrade
-
-    path = base / "write-set.sqlite3"
-    upgrade(path)
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("BEGIN")
-    conn.execute("INSERT INTO locations (id, name) VALUES (1, 'Kantor Pusat')")
-    conn.execute("INSERT INTO savings_types (code, name, withdrawable) VALUES ('sukarela', 'Simpanan Sukarela', 1)")
-    for m in MEMBERS:
-        conn.execute("INSERT INTO members (id, number, name, kind, location_id, joined_at) VALUES (?, ?, ?, 'anggota', 1,"
-                     " '2026-01-01')", (m, f"A{m:04d}", f"Anggota {m}"))
-    conn.execute("INSERT INTO users (id, username, name, password_hash, role) VALUES (101, 'petugas1', 'x', 'x', 'petugas')")
+    conn = _reference_db(base / "write-set.sqlite3", "FULL")
     conn.execute("INSERT INTO clients (client_id, user_id, created_at) VALUES ('bench', 101, '2026-01-01')")
-    conn.execute("COMMIT")
     now = dt.datetime.now(dt.timezone.utc).isoformat()
     work = [(str(uuid.uuid4()), str(uuid.uuid4()), MEMBERS[i % len(MEMBERS)], 10_000 + i) for i in range(n)]
     deposit_sql = f"INSERT INTO deposits ({','.join(DEPOSIT_COLUMNS)}) VALUES ({','.join('?' * len(DEPOSIT_COLUMNS))})"
