@@ -53,7 +53,7 @@ def _opening(conn: Connection, member: Member, savings_type: str, amount: int, n
     deposit = Deposit(
         id=str(uuid.uuid4()), code=savings.next_code(conn, "STR", now), member_id=member.id, savings_type=savings_type,
         kind="offline", amount=amount, location_id=member.location_id, status="verified", created_by=105,
-        created_at=now, note="Saldo awal", decided_by=105, decided_at=now,
+        created_at=now, note="Saldo awal", decided_by=105, decided_role="admin", decided_at=now,
     )
     savings.insert_deposit(conn, deposit)
     savings.post(conn, Posting(member.id, savings_type, amount, "deposit", deposit.id, deposit.code), now)
