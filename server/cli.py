@@ -138,9 +138,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     os.umask(0o077)  # whatever the server creates (database, WAL, attachments) is the owner's alone
     _migrate_only(settings)
     if args.demo:
-        loaded = _load_demo(settings)
-        print("Koperasi demo dimuat." if loaded else "Data demo sudah ada.",
-              "Lihat akun demo: lumbung-server demo --logins", flush=True)
+        if _load_demo(settings):
+            _print_logins(True, False)
+        else:
+            print("Data demo sudah ada. Lihat akun demo lagi: lumbung-server demo --logins")
+        sys.stdout.flush()
     server = uvicorn.Server(uvicorn_config(create_app(settings), settings))
     server.run()
     return EXIT_OK if server.started else EXIT_FAIL

@@ -129,3 +129,31 @@ def test_server_cli_commands_are_one_table_each_with_help() -> None:
     assert set(COMMANDS) >= {"migrate", "demo", "serve", "verify-ledger", "backup", "restore", "compact"}
     help_text = build_parser().format_help()
     assert all(name in help_text for name in COMMANDS)
+
+
+def test_readme_documents_every_command_the_protocol_header_and_the_officer_folder() -> None:
+    from client_sync.cli import DIR_VARIABLE
+    from client_sync.cli import build_parser as officer_parser
+    from server.cli import COMMANDS
+
+    readme = (ROOT / "README.md").read_text()
+    assert all(f"lumbung-server {name}" in readme for name in COMMANDS)
+    officer_sub = next(a for a in officer_parser()._actions if a.dest == "command")
+    assert all(f"lumbung-officer {name}" in readme or f"lumbung-officer --server URL {name}" in readme
+               or f"login" == name for name in officer_sub.choices), "an officer command is undocumented"
+    assert "X-Lumbung-Protocol: 1" in readme and "demo --logins" in readme and DIR_VARIABLE in readme
+    assert "Ctrl+C" in readme and "lumbung.sqlite3" in readme
+
+
+def test_the_readme_curl_login_works_against_a_served_demo(live_server) -> None:
+    import httpx
+
+    body = {"username": "anggota01", "password": DEMO_PASSWORD, "client_id": "curl-percobaan-1"}
+    refused = httpx.post(f"{live_server.url}/api/auth/login", json=body, timeout=10)
+    assert refused.status_code == 426 and refused.json()["code"] == "protocol_version_unsupported"
+    answer = httpx.post(f"{live_server.url}/api/auth/login", json=body, headers={"X-Lumbung-Protocol": "1"}, timeout=10)
+    assert answer.status_code == 200
+    token = answer.json()["access_token"]
+    dashboard = httpx.get(f"{live_server.url}/api/dashboard", timeout=10,
+                          headers={"X-Lumbung-Protocol": "1", "Authorization": f"Bearer {token}"})
+    assert dashboard.status_code == 200 and dashboard.json()["member"]["number"] == "A0001"
