@@ -58,11 +58,8 @@ class WriterUnavailable(Retryable):
     """
 
     def __init__(self, path: str, reason: BaseException | str) -> None:
-        super().__init__(
-            "database_unavailable",
-            "Basis data server tidak dapat dibuka; hubungi pengelola server.",
-            {"path": path, "reason": str(reason)},
-        )
+        # no detail: a client must not learn the server's file paths; the operator reads str(self)
+        super().__init__("database_unavailable", "Basis data server tidak dapat dibuka; hubungi pengelola server.")
         self.path = path
         self.reason = reason
 

@@ -93,3 +93,19 @@ def test_a_write_waits_at_most_the_write_timeout_and_a_withdrawn_task_never_runs
     db.write_sync(lambda c: c.execute("INSERT INTO t VALUES (1)"), timeout=5)  # the writer carries on
     assert ran == []  # the withdrawn task was skipped, never applied behind its caller's back
     db.close()
+
+
+def test_a_server_whose_writer_is_closed_answers_503_at_once_instead_of_hanging(fresh_server) -> None:
+    import httpx
+
+    from server.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+
+    fresh_server.app.state.services.db.close()  # as during shutdown
+    started = time.monotonic()
+    answer = httpx.post(
+        f"{fresh_server.url}/api/auth/login", headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)}, timeout=10,
+        json={"username": "petugas1", "password": "rahasia123", "client_id": "closed-writer-1"},
+    )
+    assert answer.status_code == 503 and answer.json()["code"] == "database_closed"
+    assert answer.json().get("detail") is None  # no server paths reach a client
+    assert time.monotonic() - started < 5
