@@ -133,7 +133,8 @@ def demo_loaded(db_path: str | Path) -> bool:
 def demo_logins() -> list[dict[str, Any]]:
     """Every demo login as data: username, role, name, locations and the printed description."""
     logins: list[dict[str, Any]] = [
-        {"username": u, "role": r, "name": n, "location_ids": list(locs), "member_id": None} for _, u, n, r, locs in STAFF
+        {"username": u, "role": r, "name": n, "location_ids": list(locs), "member_id": None}
+        for _, u, n, r, locs in STAFF
     ]
     logins += [
         {"username": f"anggota{i:02d}", "role": "anggota", "name": n, "location_ids": [], "member_id": i}
