@@ -133,13 +133,17 @@ class Database:
             self.path, isolation_level=None, check_same_thread=False, timeout=30, factory=Connection
         )
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={self.synchronous}")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=30000")
-        # savepoints (one per task, one per mutation) keep their undo pages in the temp store: in memory,
-        # not a temp file written page by page
-        conn.execute("PRAGMA temp_store=MEMORY")
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")  # the first read of the file: a corrupt one fails here
+            conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            # savepoints (one per task, one per mutation) keep their undo pages in the temp store: in memory,
+            # not a temp file written page by page
+            conn.execute("PRAGMA temp_store=MEMORY")
+        except BaseException:
+            conn.close()
+            raise
         return conn  # type: ignore[return-value]
 
     def _reader(self) -> sqlite3.Connection:
@@ -162,8 +166,8 @@ class Database:
     def _start_locked(self) -> None:
         if self._closed:
             raise DatabaseClosed(self.path)
-        if self._failure is not None:
-            raise self._failure
+        if self._failure is not None:  # a fresh exception each time, with the first failure's reason
+            raise WriterUnavailable(self.path, self._failure.reason)
         if self._writer is not None:
             return
         try:
