@@ -3,6 +3,11 @@
 Everything but ``login`` and ``sync`` works offline from the device database; ``setor`` and
 ``angsuran`` only queue; ``simulasi`` computes the schedule on the device with the server's own rules.
 Exit codes: 0 done, 1 failed (not logged in, server unreachable, member unknown), 2 bad input.
+
+``anggota``, ``tertunda``, ``kas`` and ``status`` take ``--json``: one JSON document on stdout with
+stable keys (amounts in whole rupiah), for scripts. The device database lives in ``--data-dir``, else
+``LUMBUNG_OFFICER_DIR``, else ``~/.lumbung`` (never the server's ``LUMBUNG_DATA_DIR``: an officer
+running both on one laptop must not mix them).
 """
 
 from __future__ import annotations
@@ -10,11 +15,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
+
+import msgspec
 
 from server.domain.loans import admin_fee, percent
 from server.domain.schedule import Schedule
@@ -50,15 +58,17 @@ from .errors import (
 )
 from .models import LoanView, MemberView, QueuedItem, SyncSummary
 
-__all__ = ["main", "build_parser", "DB_NAME", "default_data_dir"]
+__all__ = ["main", "build_parser", "DB_NAME", "DIR_VARIABLE", "default_data_dir"]
 
 DB_NAME = "petugas.sqlite3"
+DIR_VARIABLE = "LUMBUNG_OFFICER_DIR"
 SAVINGS_TYPES = ("sukarela", "wajib", "pokok")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 def default_data_dir() -> Path:
-    return Path(os.environ.get("LUMBUNG_DATA_DIR") or Path.home() / ".lumbung")
+    """``LUMBUNG_OFFICER_DIR`` or ``~/.lumbung``: the device's own folder, apart from any server's data."""
+    return Path(os.environ.get(DIR_VARIABLE) or Path.home() / ".lumbung")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lumbung-officer", description="Alat petugas Lumbung: catat setoran di lapangan, kirim saat online."
     )
-    parser.add_argument("--data-dir", type=Path, default=None, help="folder data lokal (bawaan: ~/.lumbung)")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help=f"folder data lokal (bawaan: {DIR_VARIABLE} atau ~/.lumbung)"
+    )
     parser.add_argument("--server", default=None, help="alamat server, mis. http://127.0.0.1:8000 (diingat)")
     sub = parser.add_subparsers(dest="command", metavar="PERINTAH", parser_class=_Parser)
     sub.required = True
@@ -84,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("anggota", help="cari anggota di data lokal (offline)")
     p.add_argument("cari", metavar="CARI", nargs="?", default=None, help="sebagian nama atau nomor anggota")
+    _json_flag(p)
 
     p = sub.add_parser("setor", help="catat setoran tunai (offline; dikirim saat sync)")
     p.add_argument("anggota", metavar="NOMOR_ATAU_ID")
@@ -102,11 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tenor", metavar="TENOR", type=int, help="jangka waktu dalam bulan")
     p.add_argument("--mulai", default=None, metavar="YYYY-MM-DD", help="tanggal pencairan (bawaan: hari ini)")
 
-    sub.add_parser("tertunda", help="daftar transaksi yang belum terkonfirmasi")
-    sub.add_parser("kas", help="kas di tangan (setoran tunai belum diverifikasi)")
+    _json_flag(sub.add_parser("tertunda", help="daftar transaksi yang belum terkonfirmasi"))
+    _json_flag(sub.add_parser("kas", help="kas di tangan (setoran tunai belum diverifikasi)"))
     sub.add_parser("sync", help="kirim transaksi tertunda dan tarik perubahan")
-    sub.add_parser("status", help="status sinkronisasi")
+    _json_flag(sub.add_parser("status", help="status sinkronisasi"))
     return parser
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="cetak satu dokumen JSON (untuk skrip)")
 
 
 # --- presentation -----------------------------------------------------------------------------
@@ -176,6 +193,19 @@ class _Out:
 
     def fail(self, text: str) -> None:
         print(text, file=self.err, flush=True)
+
+    def json(self, value: Any) -> None:
+        """One JSON document: structs as their fields, dates as ISO text, keys sorted."""
+        print(json.dumps(msgspec.to_builtins(value), ensure_ascii=False, indent=2, sort_keys=True), file=self.out,
+              flush=True)
+
+
+def _item_json(item: QueuedItem, members: dict[int, MemberView], codes: dict[str, str]) -> dict[str, Any]:
+    """An outbox item for scripts: its fields, the mutation's arguments and the line a person reads."""
+    fields = msgspec.to_builtins(item)
+    fields["description"] = describe(item, members, codes)
+    fields["state_label"] = _state_label(item)
+    return fields
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -290,6 +320,11 @@ def cmd_anggota(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     if not _need_login(client, io):
         return EXIT_FAIL
     members = client.members(args.cari)
+    if args.json:
+        io.json({"query": args.cari, "members": [
+            {**msgspec.to_builtins(m), "balances": client.balances(m.id), "loans": client.loans(m.id)} for m in members
+        ]})
+        return EXIT_OK
     if not members:
         if not client.members():
             io.say("Belum ada data anggota di perangkat ini; jalankan 'lumbung-officer sync' saat online.")
@@ -482,6 +517,10 @@ def cmd_tertunda(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     if not _need_login(client, io):
         return EXIT_FAIL
     items = client.pending()
+    if args.json:
+        members, codes = _members_by_id(client), _loan_codes(client)
+        io.json({"pending": [_item_json(i, members, codes) for i in items], "rejected": client.status().rejected})
+        return EXIT_OK
     if not items:
         io.say("Tidak ada transaksi tertunda.")
     else:
@@ -499,6 +538,9 @@ def cmd_kas(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     if not _need_login(client, io):
         return EXIT_FAIL
     cash = client.cash_in_hand()
+    if args.json:
+        io.json(cash)
+        return EXIT_OK
     io.say(f"Kas di tangan: {format_rupiah(cash.total)} dari {cash.count} setoran tunai belum diverifikasi.")
     if cash.unsynced_count:
         io.say(f"  termasuk {cash.unsynced_count} setoran belum tersinkron ({format_rupiah(cash.unsynced_total)}).")
@@ -513,6 +555,12 @@ def cmd_sync(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
 
 def cmd_status(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     status = client.status()
+    if args.json:
+        members, codes = _members_by_id(client), _loan_codes(client)
+        rejected = client.rejected(limit=20) if status.rejected else []
+        io.json({**msgspec.to_builtins(status), "device_name": client.device_name,
+                 "rejected_items": [_item_json(i, members, codes) for i in rejected]})
+        return EXIT_OK
     user = status.user
     io.say(f"Pengguna        : {f'{user.name} ({user.username}, {user.role})' if user else 'belum masuk'}")
     io.say(f"Server          : {status.server_url or '-'}")

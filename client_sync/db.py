@@ -4,7 +4,8 @@
   a caller was told is saved.
 * Explicit transactions (``isolation_level=None``) through ``atomic()``: the outermost level is
   ``BEGIN IMMEDIATE`` (two processes never deadlock upgrading a read lock), inner levels are
-  savepoints, in the manner of sqlite-utils/Django. One re-entrant lock serialises threads.
+  savepoints, in the manner of sqlite-utils/Django. One re-entrant lock serialises threads. A
+  COMMIT that fails is rolled back, so the connection is never left inside a broken transaction.
 """
 
 from __future__ import annotations
@@ -61,14 +62,24 @@ class Database:
             except BaseException:
                 self._depth -= 1
                 if depth == 0:
-                    conn.execute("ROLLBACK")
+                    if conn.in_transaction:  # SQLite may have rolled back already (e.g. after SQLITE_FULL)
+                        conn.execute("ROLLBACK")
                 else:
                     conn.execute(f"ROLLBACK TO {name}")
                     conn.execute(f"RELEASE {name}")
                 raise
-            else:
-                self._depth -= 1
-                conn.execute("COMMIT" if depth == 0 else f"RELEASE {name}")
+            self._depth -= 1
+            if depth:
+                conn.execute(f"RELEASE {name}")
+                return
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                # a failed COMMIT (a deferred foreign key, a full disk) leaves the transaction open; without
+                # this ROLLBACK every later BEGIN on the connection would fail (as sqlite-utils' atomic() does)
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     def _query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

@@ -6,7 +6,10 @@ through the ledger; three loan products and a payroll profile (plafon, deduction
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import uuid
+from pathlib import Path
+from typing import Any
 
 from server.auth.passwords import Passwords
 from server.domain.loans import LoanProduct, PayrollProfile
@@ -16,7 +19,7 @@ from server.storage import accounts, savings
 from server.storage import loans as loan_store
 from server.storage.database import Connection, Database
 
-__all__ = ["DEMO_PASSWORD", "load_demo"]
+__all__ = ["DEMO_PASSWORD", "load_demo", "demo_loaded", "demo_accounts", "demo_logins"]
 
 DEMO_PASSWORD = "rahasia123"
 
@@ -50,18 +53,28 @@ def _opening(conn: Connection, member: Member, savings_type: str, amount: int, n
     deposit = Deposit(
         id=str(uuid.uuid4()), code=savings.next_code(conn, "STR", now), member_id=member.id, savings_type=savings_type,
         kind="offline", amount=amount, location_id=member.location_id, status="verified", created_by=105,
-        created_at=now, note="Saldo awal", decided_by=105, decided_at=now,
+        created_at=now, note="Saldo awal", decided_by=105, decided_role="admin", decided_at=now,
     )
     savings.insert_deposit(conn, deposit)
     savings.post(conn, Posting(member.id, savings_type, amount, "deposit", deposit.id, deposit.code), now)
 
 
+def _has_members(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM members LIMIT 1").fetchone() is not None
+
+
 def load_demo(db: Database, passwords: Passwords) -> bool:
-    """Load the demo cooperative once; returns False if the database already has members."""
+    """Load the demo cooperative once; returns False if the database already has members.
+
+    The check comes before hashing: 25 argon2 hashes take seconds, and ``serve --demo`` on a loaded
+    database must start at once (and never touch the stored hashes).
+    """
+    if db.read_sync(_has_members):
+        return False
     hashes = {}
 
     def write(conn: Connection) -> bool:
-        if conn.execute("SELECT 1 FROM members LIMIT 1").fetchone():
+        if _has_members(conn):  # loaded meanwhile by another process
             return False
         now = dt.datetime.now(dt.timezone.utc)
         for loc_id, name, address in LOCATIONS:
@@ -101,6 +114,36 @@ def load_demo(db: Database, passwords: Passwords) -> bool:
     for username in usernames:
         hashes[username] = passwords.hash(DEMO_PASSWORD)
     return db.write_sync(write)
+
+
+def demo_loaded(db_path: str | Path) -> bool:
+    """True if the database holds the demo's logins (read-only look, for ``demo --logins``)."""
+    usernames = [s[1] for s in STAFF] + [f"anggota{i:02d}" for i in range(1, len(NAMES) + 1)]
+    conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+    try:
+        marks = ",".join("?" for _ in usernames)
+        found = conn.execute(f"SELECT count(*) FROM users WHERE username IN ({marks})", usernames).fetchone()[0]
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+    return int(found) == len(usernames)
+
+
+def demo_logins() -> list[dict[str, Any]]:
+    """Every demo login as data: username, role, name, locations and the printed description."""
+    logins: list[dict[str, Any]] = [
+        {"username": u, "role": r, "name": n, "location_ids": list(locs), "member_id": None}
+        for _, u, n, r, locs in STAFF
+    ]
+    logins += [
+        {"username": f"anggota{i:02d}", "role": "anggota", "name": n, "location_ids": [], "member_id": i}
+        for i, n in enumerate(NAMES, start=1)
+    ]
+    descriptions = dict(demo_accounts())
+    for login in logins:
+        login["description"] = descriptions[login["username"]]
+    return logins
 
 
 def demo_accounts() -> list[tuple[str, str]]:

@@ -12,7 +12,10 @@ import msgspec
 from server.domain.loans import LoanSettings
 from server.domain.models import Limits
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "MIN_SECRET_KEY_BYTES"]
+
+MIN_SECRET_KEY_BYTES = 32
+"""HS256 keys shorter than the hash's output (32 bytes) are guessable offline from one token."""
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,6 +44,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pull_page_default: int = 1000
     pull_page_max: int = 5000
     sse_keepalive_seconds: float = 15.0
+    write_timeout_seconds: float = 60.0
+    """Longest wait for one database write (queue included); then 503 ``busy``, never a hung request."""
+    header_read_timeout_seconds: float = 10.0
+    """A request's line and headers must arrive within this; a slow or silent client is disconnected."""
+    keep_alive_timeout_seconds: float = 5.0
+    """An idle keep-alive connection is closed after this."""
     min_deposit: int = 1_000
     max_deposit: int = 100_000_000
     min_withdrawal: int = 10_000
@@ -53,6 +62,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         self.loan_settings  # noqa: B018 - a malformed LUMBUNG_RETIREMENT_AGES fails at start-up, not per request
+        if self.secret_key and len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+            raise ValueError(
+                f"LUMBUNG_SECRET_KEY is {len(self.secret_key.encode())} bytes; it must be at least"
+                f" {MIN_SECRET_KEY_BYTES} (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -87,6 +101,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 raise ValueError(f"LUMBUNG_RETIREMENT_AGES: expected 'category:age,…', got {pair!r}")
             ages[category.strip()] = int(age)
         return LoanSettings(self.loan_min_savings_bp, self.loan_counted_savings, ages)
+
+    def prepare_data_dir(self) -> None:
+        """Create the data and attachments folders owner-only (0700): they hold members' money and proofs."""
+        for folder in (Path(self.data_dir), self.database_path.parent, self.attachments_dir):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for folder in {Path(self.data_dir), self.attachments_dir}:
+            folder.chmod(0o700)
 
     def signing_key(self) -> str:
         """The token signing key, generated on first use and kept beside the database."""

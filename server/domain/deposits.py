@@ -12,7 +12,7 @@ import msgspec
 from server.errors import Forbidden, InvalidInput
 
 from .models import COOP_TZ, Actor, BankAccount, Deposit, Limits, Member, Posting, SavingsType
-from .rules import check_active, check_amount, check_not_own, check_officer_of, check_unverified
+from .rules import check_active, check_amount, check_may_decide, check_officer_of, check_unverified
 
 __all__ = ["create_deposit", "cancel_deposit", "verify_deposit", "reject_deposit", "cash_in_hand"]
 
@@ -105,28 +105,31 @@ def cancel_deposit(deposit: Deposit, actor: Actor, now: dt.datetime) -> Deposit:
     if not (_is_owner(actor, deposit) or actor.serves(deposit.location_id)):
         raise Forbidden("not_owner", "Hanya pemilik setoran atau petugas lokasinya yang dapat membatalkan.")
     check_unverified(deposit.status, deposit.code, "dibatalkan")
-    return msgspec.structs.replace(deposit, status="cancelled", decided_by=actor.user_id, decided_at=now)
+    return msgspec.structs.replace(
+        deposit, status="cancelled", decided_by=actor.user_id, decided_role=actor.role, decided_at=now
+    )
 
 
 def verify_deposit(deposit: Deposit, actor: Actor, now: dt.datetime) -> tuple[Deposit, Posting]:
     """Verify: the deposit enters the member's savings balance through a ledger posting."""
-    check_officer_of(actor, deposit.location_id, "memverifikasi setoran")
-    check_not_own(actor, deposit.created_by, deposit.member_id)
+    check_may_decide(actor, deposit.location_id, deposit.created_by, deposit.member_id, "memverifikasi setoran")
     check_unverified(deposit.status, deposit.code, "diverifikasi")
-    verified = msgspec.structs.replace(deposit, status="verified", decided_by=actor.user_id, decided_at=now)
+    verified = msgspec.structs.replace(
+        deposit, status="verified", decided_by=actor.user_id, decided_role=actor.role, decided_at=now
+    )
     posting = Posting(deposit.member_id, deposit.savings_type, deposit.amount, "deposit", deposit.id, deposit.code)
     return verified, posting
 
 
 def reject_deposit(deposit: Deposit, actor: Actor, reason: str, now: dt.datetime) -> Deposit:
     """Reject with a reason the member sees; nothing is posted."""
-    check_officer_of(actor, deposit.location_id, "menolak setoran")
-    check_not_own(actor, deposit.created_by, deposit.member_id)
+    check_may_decide(actor, deposit.location_id, deposit.created_by, deposit.member_id, "menolak setoran")
     check_unverified(deposit.status, deposit.code, "ditolak")
     if not reason.strip():
         raise InvalidInput("reason_required", "Alasan penolakan wajib diisi.")
     return msgspec.structs.replace(
-        deposit, status="rejected", decided_by=actor.user_id, decided_at=now, reason=reason.strip()
+        deposit, status="rejected", decided_by=actor.user_id, decided_role=actor.role, decided_at=now,
+        reason=reason.strip(),
     )
 
 

@@ -126,6 +126,8 @@ class Deposit(Struct, frozen=True):
     decided_by: int | None = None
     decided_at: dt.datetime | None = None
     reason: str | None = None
+    decided_role: Role | None = None
+    """The role the decider acted in: ``petugas``, or ``pengurus`` when the board verified or rejected."""
 
 
 class Withdrawal(Struct, frozen=True):
@@ -147,6 +149,8 @@ class Withdrawal(Struct, frozen=True):
     decided_by: int | None = None
     decided_at: dt.datetime | None = None
     reason: str | None = None
+    decided_role: Role | None = None
+    """As ``Deposit.decided_role``."""
 
 
 class Posting(Struct, frozen=True):

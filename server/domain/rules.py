@@ -1,12 +1,23 @@
-"""Checks shared by deposits and withdrawals: amounts, ownership, the four-eyes rule."""
+"""Checks shared by deposits and withdrawals: amounts, ownership, the four-eyes rule.
+
+Four eyes (maker ≠ checker): a deposit or withdrawal is verified or rejected by someone other than
+its maker and its beneficiary. The checker is an officer of its location, or, as the fallback for a
+location with a single officer, a board member (pengurus); admins keep the system, not the cash.
+"""
 
 from __future__ import annotations
 
 from server.errors import Forbidden, InvalidInput, InvalidState
 
-from .models import Actor, Member
+from .models import Actor, Member, Role
 
-__all__ = ["check_amount", "check_active", "check_officer_of", "check_not_own", "check_unverified", "rupiah"]
+__all__ = [
+    "check_amount", "check_active", "check_officer_of", "check_not_own", "check_may_decide", "may_decide",
+    "check_unverified", "rupiah", "BOARD",
+]
+
+BOARD: Role = "pengurus"
+"""The role that may verify and reject any location's transactions (never its own)."""
 
 
 def rupiah(amount: int) -> str:
@@ -42,7 +53,23 @@ def check_officer_of(actor: Actor, location_id: int, action: str) -> None:
 def check_not_own(actor: Actor, created_by: int, member_id: int) -> None:
     """Four eyes: nobody verifies or rejects a transaction they made or that credits themselves."""
     if actor.user_id == created_by or (actor.member_id is not None and actor.member_id == member_id):
-        raise Forbidden("own_transaction", "Petugas tidak boleh memverifikasi transaksinya sendiri.")
+        raise Forbidden("own_transaction", "Anda tidak boleh memverifikasi atau menolak transaksi Anda sendiri.")
+
+
+def may_decide(actor: Actor, location_id: int, created_by: int, member_id: int) -> bool:
+    """True if ``actor`` may verify or reject this transaction (the same rule as ``check_may_decide``)."""
+    own = actor.user_id == created_by or (actor.member_id is not None and actor.member_id == member_id)
+    return not own and (actor.serves(location_id) or actor.role == BOARD)
+
+
+def check_may_decide(actor: Actor, location_id: int, created_by: int, member_id: int, action: str) -> None:
+    """Who verifies or rejects: an officer of the location or a pengurus (board fallback), never the maker.
+
+    Refused with ``not_officer_of_location`` (anyone else) or ``own_transaction`` (maker or beneficiary).
+    """
+    if not (actor.serves(location_id) or actor.role == BOARD):
+        raise Forbidden("not_officer_of_location", f"Hanya petugas lokasi ini atau pengurus yang dapat {action}.")
+    check_not_own(actor, created_by, member_id)
 
 
 def check_unverified(status: str, code: str, action: str) -> None:

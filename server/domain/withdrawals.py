@@ -12,7 +12,7 @@ import msgspec
 from server.errors import Forbidden, InvalidInput, InvalidState
 
 from .models import Actor, Limits, Member, Posting, SavingsAccount, SavingsType, Withdrawal
-from .rules import check_active, check_amount, check_not_own, check_officer_of, check_unverified, rupiah
+from .rules import check_active, check_amount, check_may_decide, check_unverified, rupiah
 
 __all__ = ["create_withdrawal", "cancel_withdrawal", "verify_withdrawal", "reject_withdrawal"]
 
@@ -94,7 +94,9 @@ def cancel_withdrawal(
     if not (owner or actor.serves(withdrawal.location_id)):
         raise Forbidden("not_owner", "Hanya pemilik penarikan atau petugas lokasinya yang dapat membatalkan.")
     check_unverified(withdrawal.status, withdrawal.code, "dibatalkan")
-    cancelled = msgspec.structs.replace(withdrawal, status="cancelled", decided_by=actor.user_id, decided_at=now)
+    cancelled = msgspec.structs.replace(
+        withdrawal, status="cancelled", decided_by=actor.user_id, decided_role=actor.role, decided_at=now
+    )
     return cancelled, _release(account, withdrawal)
 
 
@@ -102,12 +104,15 @@ def verify_withdrawal(
     withdrawal: Withdrawal, account: SavingsAccount, actor: Actor, now: dt.datetime
 ) -> tuple[Withdrawal, SavingsAccount, Posting]:
     """Verify after paying out: the hold becomes a debit posted to the ledger."""
-    check_officer_of(actor, withdrawal.location_id, "memverifikasi penarikan")
-    check_not_own(actor, withdrawal.created_by, withdrawal.member_id)
+    check_may_decide(
+        actor, withdrawal.location_id, withdrawal.created_by, withdrawal.member_id, "memverifikasi penarikan"
+    )
     check_unverified(withdrawal.status, withdrawal.code, "diverifikasi")
     if account.balance < withdrawal.amount:  # a hold makes this unreachable; kept as the last guard
         raise InvalidState("insufficient_balance", "Saldo tidak mencukupi untuk penarikan ini.")
-    verified = msgspec.structs.replace(withdrawal, status="verified", decided_by=actor.user_id, decided_at=now)
+    verified = msgspec.structs.replace(
+        withdrawal, status="verified", decided_by=actor.user_id, decided_role=actor.role, decided_at=now
+    )
     posting = Posting(
         withdrawal.member_id, withdrawal.savings_type, -withdrawal.amount, "withdrawal", withdrawal.id, withdrawal.code
     )
@@ -117,12 +122,12 @@ def verify_withdrawal(
 def reject_withdrawal(
     withdrawal: Withdrawal, account: SavingsAccount, actor: Actor, reason: str, now: dt.datetime
 ) -> tuple[Withdrawal, SavingsAccount]:
-    check_officer_of(actor, withdrawal.location_id, "menolak penarikan")
-    check_not_own(actor, withdrawal.created_by, withdrawal.member_id)
+    check_may_decide(actor, withdrawal.location_id, withdrawal.created_by, withdrawal.member_id, "menolak penarikan")
     check_unverified(withdrawal.status, withdrawal.code, "ditolak")
     if not reason.strip():
         raise InvalidInput("reason_required", "Alasan penolakan wajib diisi.")
     rejected = msgspec.structs.replace(
-        withdrawal, status="rejected", decided_by=actor.user_id, decided_at=now, reason=reason.strip()
+        withdrawal, status="rejected", decided_by=actor.user_id, decided_role=actor.role, decided_at=now,
+        reason=reason.strip(),
     )
     return rejected, _release(account, withdrawal)

@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     async def startup(app: Litestar) -> None:
         services.pokes.bind(asyncio.get_running_loop())
+        settings.prepare_data_dir()
         services.db.start()
         new_epoch = await services.db.write(services.watermark.check)
         loan_settings = settings.loan_settings

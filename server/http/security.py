@@ -15,9 +15,11 @@ from server.errors import AccessDenied, AuthError, VersionUnsupported
 from server.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 from server.storage.accounts import UserRecord
 
-__all__ = ["AuthMiddleware", "check_protocol_version", "roles", "actor_of", "PUBLIC_API"]
+__all__ = ["AuthMiddleware", "check_protocol_version", "roles", "actor_of", "PUBLIC_API", "EVENTS_PATH"]
 
 PUBLIC_API = ("/api/auth/login", "/api/auth/refresh")
+EVENTS_PATH = "/api/sync/events"
+"""The one path that accepts ``?access_token=`` (a browser's EventSource cannot send headers)."""
 
 
 def check_protocol_version(connection: ASGIConnection) -> None:
@@ -43,8 +45,8 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            # EventSource cannot send headers: the events stream may pass the token as a query parameter
-            token = connection.query_params.get("access_token", "") if connection.url.path.endswith("/events") else ""
+            # EventSource cannot send headers: the events stream, and only it, may pass the token in the query
+            token = connection.query_params.get("access_token", "") if connection.scope["path"] == EVENTS_PATH else ""
             if not token:
                 raise AuthError("token_missing", "Silakan masuk terlebih dahulu.")
         user, session_id = connection.app.state.services.auth.authenticate(token)

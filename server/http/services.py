@@ -24,7 +24,9 @@ class Services(Struct):
 
 
 def build_services(settings: Settings) -> Services:
-    db = Database(settings.database_path, synchronous=settings.sqlite_synchronous)
+    db = Database(
+        settings.database_path, synchronous=settings.sqlite_synchronous, write_timeout=settings.write_timeout_seconds
+    )
     passwords = Passwords(settings.argon2_memory_kib, settings.argon2_time_cost)
     signer = TokenSigner(settings.signing_key(), settings.access_token_ttl)
     pokes = Pokes()

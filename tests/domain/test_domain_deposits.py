@@ -320,7 +320,10 @@ def test_officer_who_recorded_a_deposit_may_cancel_it_while_unverified():
     assert cancelled.status == "cancelled"
     assert cancelled.decided_by == 10
     assert cancelled.decided_at == LATER
-    assert msgspec.structs.replace(cancelled, status="unverified", decided_by=None, decided_at=None) == deposit
+    assert cancelled.decided_role == "petugas"
+    assert msgspec.structs.replace(
+        cancelled, status="unverified", decided_by=None, decided_at=None, decided_role=None
+    ) == deposit
 
 
 def test_member_credited_by_a_deposit_may_cancel_it_even_though_an_officer_recorded_it():
@@ -395,9 +398,9 @@ def test_officer_may_verify_a_members_mandiri_deposit():
 
 
 @pytest.mark.parametrize(
-    "actor", [OFFICER_IN_BANTUL, PENGURUS, BUDI_ACTOR], ids=["officer-elsewhere", "pengurus", "member"]
+    "actor", [OFFICER_IN_BANTUL, Actor(user_id=40, role="admin"), BUDI_ACTOR], ids=["officer-elsewhere", "admin", "member"]
 )
-def test_deposit_can_only_be_verified_by_an_officer_of_its_location(actor):
+def test_deposit_can_only_be_verified_by_an_officer_of_its_location_or_the_board(actor):
     with pytest.raises(Forbidden) as caught:
         verify_deposit(mandiri_deposit(), actor, LATER)
 

@@ -350,9 +350,9 @@ def test_after_verification_and_posting_the_member_has_the_rest_available():
 
 
 @pytest.mark.parametrize(
-    "actor", [OFFICER_IN_BANTUL, PENGURUS, BUDI_ACTOR], ids=["officer-elsewhere", "pengurus", "member"]
+    "actor", [OFFICER_IN_BANTUL, Actor(user_id=40, role="admin"), BUDI_ACTOR], ids=["officer-elsewhere", "admin", "member"]
 )
-def test_withdrawal_can_only_be_verified_by_an_officer_of_its_location(actor):
+def test_withdrawal_can_only_be_verified_by_an_officer_of_its_location_or_the_board(actor):
     withdrawal, account = request()
 
     with pytest.raises(Forbidden) as caught:

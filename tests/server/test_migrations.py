@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 
 from server.storage.migrate import MIGRATIONS, alembic_config, upgrade
 
-HEAD = "0003"
+HEAD = ScriptDirectory.from_config(alembic_config(":memory:")).get_current_head()  # the one head of the chain
 BROKEN_REVISION = '''
 from alembic import op
 
