@@ -61,7 +61,7 @@ def load_demo(db: Database, passwords: Passwords) -> bool:
     hashes = {}
 
     def write(conn: Connection) -> bool:
-        if conn.execute("SELECT 1 FROM members LIMIT 1").fetchone():
+        if savings.has_members(conn):
             return False
         now = dt.datetime.now(dt.timezone.utc)
         for loc_id, name, address in LOCATIONS:
