@@ -32,7 +32,7 @@ from server.protocol import (
 )
 from server.storage import attachments
 from server.storage import savings as store
-from server.storage.interface import Tx
+from server.storage.interface import ReadTx, Tx
 
 from .context import Context, require_location, require_member, require_savings_type
 from .loan_handlers import LOAN_HANDLERS
@@ -43,28 +43,29 @@ Handler = Callable[[Tx, Any, Context], None]
 """``handler(tx, op, ctx)``: apply one mutation or raise ``DomainError`` (refuse) / ``Retryable`` (later)."""
 
 
-def _deposit(conn: Tx, deposit_id: str) -> Deposit:
+def _deposit(conn: ReadTx, deposit_id: str) -> Deposit:
     deposit = store.load_deposit(conn, deposit_id)
     if deposit is None:
         raise NotFound("deposit_not_found", "Setoran tidak ditemukan.")
     return deposit
 
 
-def _withdrawal(conn: Tx, withdrawal_id: str) -> Withdrawal:
+def _withdrawal(conn: ReadTx, withdrawal_id: str) -> Withdrawal:
     withdrawal = store.load_withdrawal(conn, withdrawal_id)
     if withdrawal is None:
         raise NotFound("withdrawal_not_found", "Penarikan tidak ditemukan.")
     return withdrawal
 
 
-def _attachment_of_actor(conn: Tx, sha256: str, ctx: Context) -> None:
+def _attachment_of_actor(conn: ReadTx, sha256: str, ctx: Context) -> None:
     """The named proof must be on the server (else: upload first) and uploaded by this user."""
     owner = attachments.ownership(conn, sha256, ctx.actor.user_id)
     if owner == "missing":
         raise Retryable("attachment_missing", "Unggah bukti setoran terlebih dahulu.", {"sha256": sha256})
     if owner == "foreign":
         raise Forbidden(
-            "attachment_not_yours", "Bukti setoran ini tidak Anda unggah; unggah bukti Anda sendiri.", {"sha256": sha256}
+            "attachment_not_yours", "Bukti setoran ini tidak Anda unggah; unggah bukti Anda sendiri.",
+            {"sha256": sha256},
         )
 
 
@@ -123,7 +124,8 @@ def _create_withdrawal(conn: Tx, op: WithdrawalCreate, ctx: Context) -> None:
 
 def _cancel_withdrawal(conn: Tx, op: WithdrawalCancel, ctx: Context) -> None:
     w = _withdrawal(conn, op.withdrawal_id)
-    w, account = withdrawals.cancel_withdrawal(w, store.load_account(conn, w.member_id, w.savings_type), ctx.actor, ctx.now)
+    account = store.load_account(conn, w.member_id, w.savings_type)
+    w, account = withdrawals.cancel_withdrawal(w, account, ctx.actor, ctx.now)
     store.update_withdrawal(conn, w)
     store.save_account(conn, account)
 
@@ -178,6 +180,7 @@ def apply(conn: Tx, op: MutationOp, ctx: Context) -> None:
     if handler is None:  # unreachable for a decoded op (checked above); a refusal, never a silent "applied"
         name = getattr(getattr(type(op), "__struct_config__", None), "tag", type(op).__name__)
         raise InvalidInput(
-            "mutation_unsupported", "Server tidak mengenal jenis transaksi ini; transaksi tidak diproses.", {"name": name}
+            "mutation_unsupported", "Server tidak mengenal jenis transaksi ini; transaksi tidak diproses.",
+            {"name": name},
         )
     handler(conn, op, ctx)

@@ -14,8 +14,7 @@ import msgspec
 
 from server.domain import loans
 from server.domain.loans import Loan, RepaymentResult
-from server.domain.models import Posting
-from server.domain.models import COOP_TZ
+from server.domain.models import COOP_TZ, Posting
 from server.domain.rules import check_active, rupiah
 from server.errors import Forbidden, InvalidInput, InvalidState, NotFound
 from server.protocol import (
@@ -30,7 +29,7 @@ from server.protocol import (
 )
 from server.storage import loans as store
 from server.storage import savings
-from server.storage.interface import Tx
+from server.storage.interface import ReadTx, Tx
 
 from .context import Context, require_location, require_member, require_savings_type
 
@@ -41,14 +40,14 @@ def loan_account(loan: Loan) -> str:
     return f"pinjaman:{loan.id}"
 
 
-def _loan(conn: Tx, loan_id: str) -> Loan:
+def _loan(conn: ReadTx, loan_id: str) -> Loan:
     loan = store.load_loan(conn, loan_id)
     if loan is None:
         raise NotFound("loan_not_found", "Pinjaman tidak ditemukan.")
     return loan
 
 
-def _product(conn: Tx, product_id: int) -> loans.LoanProduct:
+def _product(conn: ReadTx, product_id: int) -> loans.LoanProduct:
     product = store.load_product(conn, product_id)
     if product is None:
         raise NotFound("product_not_found", f"Jenis pinjaman {product_id} tidak ditemukan.")
@@ -56,7 +55,7 @@ def _product(conn: Tx, product_id: int) -> loans.LoanProduct:
 
 
 def evaluate_application(
-    conn: Tx, member_id: int, product: loans.LoanProduct, purpose: str, amount: int, tenor: int,
+    conn: ReadTx, member_id: int, product: loans.LoanProduct, purpose: str, amount: int, tenor: int,
     start: dt.date, settings: loans.LoanSettings, now: dt.datetime,
 ) -> tuple[loans.Schedule, list[loans.RuleCheck], loans.PlafonBreakdown]:
     """The simulation and every rule for an application, from what the server holds now."""

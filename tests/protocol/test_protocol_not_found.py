@@ -15,8 +15,8 @@ TODAY = dt.datetime.now(COOP_TZ).date()
 UNKNOWN_MEMBER = 9_999
 CARD = "/api/savings-card?savings_type=sukarela&period_start=2020-01-01&period_end=2099-12-31&member_id={m}"
 SIMULATE = "/api/loans/simulate?product_id=1&amount=3000000&tenor=6&member_id={m}"
-MEMBER_PATHS = ["/api/dashboard?member_id={m}", CARD, "/api/loans?member_id={m}", "/api/deduction-changes?member_id={m}",
-                SIMULATE]
+MEMBER_PATHS = ["/api/dashboard?member_id={m}", CARD, "/api/loans?member_id={m}",
+                "/api/deduction-changes?member_id={m}", SIMULATE]
 
 
 def _member_14_records(url: str, path) -> dict[str, str]:

@@ -43,8 +43,9 @@ def _sql_sees(r: Reach, row: Owners) -> bool:
 def _sql_sees_change(r: Reach, audience: str, row: Owners) -> bool:
     where, params = change_condition(r)
     with sqlite3.connect(":memory:") as conn:
-        conn.execute("CREATE TABLE changes (audience TEXT, scope_member INTEGER, scope_location INTEGER, scope_user INTEGER)")
-        conn.execute("INSERT INTO changes VALUES (?, ?, ?, ?)", (audience, row.member_id, row.location_id, row.created_by))
+        conn.execute("CREATE TABLE changes (audience, scope_member, scope_location, scope_user)")
+        conn.execute("INSERT INTO changes VALUES (?, ?, ?, ?)",
+                     (audience, row.member_id, row.location_id, row.created_by))
         return conn.execute(f"SELECT COUNT(*) FROM changes WHERE {where}", params).fetchone()[0] == 1
 
 

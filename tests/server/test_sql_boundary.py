@@ -83,4 +83,5 @@ def test_the_check_sees_each_way_of_reaching_the_database(snippet: str) -> None:
 
 
 def test_the_check_leaves_plain_words_alone() -> None:
-    assert violations('"""Select a member; update the dashboard."""\nx = "lumbung.sqlite3"\nsql = "member_id = ?"') == []
+    source = '"""Select a member; update the dashboard."""\nx = "lumbung.sqlite3"\nsql = "member_id = ?"'
+    assert violations(source) == []

@@ -16,8 +16,8 @@ from server.auth.service import utcnow
 from server.domain import loans
 from server.domain.models import COOP_TZ
 from server.errors import InvalidInput, InvalidState, NotFound, RequestError
-from server.protocol import MAX_AMOUNT
 from server.operations.payroll_run import ImportReport, export_month, import_month
+from server.protocol import MAX_AMOUNT
 from server.storage import loans as store
 from server.storage import savings
 from server.storage.interface import ReadTx, Tx

@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, get
-from litestar.params import FromQuery, FromPath
+from litestar.params import FromPath, FromQuery
 from msgspec import Struct
 
-import msgspec
-
 from server.access import Owners, Reach, may_see, reach_of
+from server.auth.service import utcnow
 from server.domain.models import DEPOSIT_STATUS_LABELS
 from server.domain.savings import SavingsCard, savings_card
 from server.domain.terbilang import terbilang
 from server.errors import NotFound, RequestError
-from server.auth.service import utcnow
 from server.storage import loans as loan_store
 from server.storage import reads, savings
 from server.storage.interface import ReadTx
