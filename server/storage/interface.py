@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from .database import Connection
 
@@ -68,3 +68,9 @@ class Storage(Protocol):
 
     def on_commit(self, listener: CommitListener) -> None:
         """Call ``listener`` after each commit that touched the feed (pokes, the watermark)."""
+
+
+if TYPE_CHECKING:  # the type checker holds the SQLite database to the protocol
+    from .database import Database
+
+    _sqlite_is_a_storage: Storage = Database(":memory:")
