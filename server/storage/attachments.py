@@ -18,9 +18,7 @@ from .reads import transaction_condition
 __all__ = ["record_upload", "ownership", "readable_type"]
 
 
-def record_upload(
-    conn: Connection, *, sha256: str, size: int, content_type: str, user_id: int, now: str
-) -> bool:
+def record_upload(conn: Connection, sha256: str, size: int, content_type: str, *, user_id: int, now: str) -> bool:
     """Record that ``user_id`` uploaded this file; True if the file itself is new to the server."""
     created = conn.execute(
         "INSERT INTO attachments (sha256, size, content_type, uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?)"

@@ -278,7 +278,8 @@ def repayments(conn: sqlite3.Connection, loan_id: str) -> list[dict[str, Any]]:
 
 
 def interest_paid(conn: sqlite3.Connection, loan_id: str) -> int:
-    """Interest paid on a loan so far: the balance of its ``bunga:`` ledger account."""
+    """Interest paid on a loan so far, repayments of the current transaction included: the balance of
+    its ``bunga:`` ledger account."""
     row = conn.execute("SELECT COALESCE(SUM(interest), 0) FROM loan_repayments WHERE loan_id = ?", (loan_id,)).fetchone()
     return int(row[0])
 

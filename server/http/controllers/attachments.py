@@ -80,7 +80,7 @@ class AttachmentController(Controller):
         user_id, now = request.user.id, utcnow().isoformat()
 
         def record(conn: Connection) -> bool:
-            return store.record_upload(conn, sha256=sha256, size=len(data), content_type=content_type, user_id=user_id, now=now)
+            return store.record_upload(conn, sha256, len(data), content_type, user_id=user_id, now=now)
 
         created = await request.app.state.services.db.write(record)
         return Response(AttachmentInfo(sha256, len(data), content_type), status_code=201 if created else 200)
