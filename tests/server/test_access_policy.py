@@ -20,8 +20,12 @@ from server.access import (
     may_see,
     may_see_change,
     reach,
+    reach_of,
+    reach_of_actor,
     wants_poke,
 )
+from server.domain.models import Actor
+from server.storage.accounts import UserRecord
 
 ROLES = ("anggota", "petugas", "pengurus", "admin")
 ids = st.one_of(st.none(), st.integers(1, 4))
@@ -111,3 +115,13 @@ def test_every_combination_of_small_reaches_and_rows_agrees() -> None:
         for m, loc, c in itertools.product(small, small, small):
             row = Owners(m, loc, c)
             assert may_see(r, row) == _sql_sees(r, row), (r, row)
+
+
+def test_a_user_record_and_an_actor_have_the_same_reach() -> None:
+    record = UserRecord(id=5, username="anggota05", name="E", role="anggota", member_id=5, active=True, scope_gen=0,
+                        location_ids=(2,))
+    actor = Actor(5, "anggota", 5, frozenset({2}))
+    assert reach_of(record) == reach_of_actor(actor) == Reach(5, False, 5, frozenset())
+    officer = UserRecord(id=101, username="p", name="P", role="petugas", member_id=None, active=True, scope_gen=0,
+                         location_ids=(1, 2))
+    assert reach_of(officer).location_ids == frozenset({1, 2})
