@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -247,23 +246,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args, settings)
     except Exception as exc:  # noqa: BLE001 - one clear line for the operator instead of a traceback
-        if not _is_storage_failure(exc):
+        from server.storage.database import is_storage_failure
+
+        if not is_storage_failure(exc):
             raise
         print(f"lumbung-server: basis data tidak dapat dibuka: {exc}", file=sys.stderr)
         return EXIT_FAIL
-
-
-def _is_storage_failure(exc: BaseException) -> bool:
-    """Errors that mean "the data folder or database file is unusable", not a bug."""
-    from server.storage.database import WriterUnavailable
-
-    if isinstance(exc, (WriterUnavailable, sqlite3.Error, OSError)):
-        return True
-    try:
-        from sqlalchemy.exc import DBAPIError
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(exc, DBAPIError)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ through the ledger; three loan products and a payroll profile (plafon, deduction
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
@@ -59,22 +58,18 @@ def _opening(conn: Connection, member: Member, savings_type: str, amount: int, n
     savings.post(conn, Posting(member.id, savings_type, amount, "deposit", deposit.id, deposit.code), now)
 
 
-def _has_members(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT 1 FROM members LIMIT 1").fetchone() is not None
-
-
 def load_demo(db: Database, passwords: Passwords) -> bool:
     """Load the demo cooperative once; returns False if the database already has members.
 
     The check comes before hashing: 25 argon2 hashes take seconds, and ``serve --demo`` on a loaded
     database must start at once (and never touch the stored hashes).
     """
-    if db.read_sync(_has_members):
+    if db.read_sync(savings.has_members):
         return False
     hashes = {}
 
     def write(conn: Connection) -> bool:
-        if _has_members(conn):  # loaded meanwhile by another process
+        if savings.has_members(conn):
             return False
         now = dt.datetime.now(dt.timezone.utc)
         for loc_id, name, address in LOCATIONS:
@@ -119,15 +114,7 @@ def load_demo(db: Database, passwords: Passwords) -> bool:
 def demo_loaded(db_path: str | Path) -> bool:
     """True if the database holds the demo's logins (read-only look, for ``demo --logins``)."""
     usernames = [s[1] for s in STAFF] + [f"anggota{i:02d}" for i in range(1, len(NAMES) + 1)]
-    conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
-    try:
-        marks = ",".join("?" for _ in usernames)
-        found = conn.execute(f"SELECT count(*) FROM users WHERE username IN ({marks})", usernames).fetchone()[0]
-    except sqlite3.Error:
-        return False
-    finally:
-        conn.close()
-    return int(found) == len(usernames)
+    return accounts.all_users_exist(db_path, usernames)
 
 
 def demo_logins() -> list[dict[str, Any]]:

@@ -11,6 +11,9 @@ from msgspec import Struct
 __all__ = [
     "COOP_TZ",
     "Role",
+    "OFFICER",
+    "SEES_ALL",
+    "ELEVATED",
     "Actor",
     "SavingsType",
     "Member",
@@ -29,7 +32,10 @@ COOP_TZ = ZoneInfo("Asia/Jakarta")
 
 Role = Literal["anggota", "petugas", "pengurus", "admin"]
 OFFICER: Role = "petugas"
-ELEVATED: frozenset[str] = frozenset({"pengurus", "admin"})
+"""The role that serves locations: only an officer's locations widen what they see (``server/access.py``)."""
+SEES_ALL: frozenset[str] = frozenset({"pengurus", "admin"})
+"""The roles that see every member's rows (the board and the administrator)."""
+ELEVATED = SEES_ALL
 
 TxStatus = Literal["unverified", "verified", "cancelled", "rejected"]
 

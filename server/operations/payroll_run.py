@@ -28,7 +28,8 @@ from server.domain.payroll import (
 from server.errors import DomainError, Forbidden, InvalidInput
 from server.storage import loans as store
 from server.storage import savings
-from server.storage.database import Connection
+from server.storage.interface import Tx
+from server.storage.transactions import savepoint
 from server.sync.loan_handlers import post_repayment
 
 __all__ = ["ImportReport", "export_month", "import_month"]
@@ -52,7 +53,7 @@ def _month_after(month: str) -> str:
     return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
 
 
-def export_month(conn: Connection, month: str, actor: Actor, now: dt.datetime) -> str:
+def export_month(conn: Tx, month: str, actor: Actor, now: dt.datetime) -> str:
     """The month's deduction file for HR (CSV); the lines are recorded for the import."""
     _require_board(actor)
     check_month(month)
@@ -77,7 +78,7 @@ def export_month(conn: Connection, month: str, actor: Actor, now: dt.datetime) -
     return export_csv(lines)
 
 
-def import_month(conn: Connection, month: str, text: str, actor: Actor, now: dt.datetime) -> ImportReport:
+def import_month(conn: Tx, month: str, text: str, actor: Actor, now: dt.datetime) -> ImportReport:
     """Post HR's results; each line in its own savepoint, so one bad line posts nothing of itself."""
     _require_board(actor)
     check_month(month)
@@ -87,24 +88,22 @@ def import_month(conn: Connection, month: str, text: str, actor: Actor, now: dt.
     problems += refused
     posted = unpaid = 0
     for result, line in changes:
-        conn.execute("SAVEPOINT payroll_line")
         try:
-            if result.paid and line.kind == "angsuran":
-                loan = store.load_loan(conn, line.loan_id or "")
-                if loan is None:
-                    raise DomainError("loan_not_found", "Pinjaman untuk baris ini tidak ditemukan.")
-                rules.check_repayment_actor(loan, actor, "potong_gaji")
-                post_repayment(conn, loan, line.amount, repayment_id=f"pg:{line.line_id}", source="potong_gaji",
-                               reference=line.line_id, created_by=actor.user_id, now=now)
-            elif result.paid:
-                savings.post(conn, savings_posting(line), now)
-            store.record_payroll_result(conn, line.line_id, result.paid, now)
-        except DomainError as refusal:
-            conn.execute("ROLLBACK TO payroll_line")
+            with savepoint(conn, "payroll_line"):
+                if result.paid and line.kind == "angsuran":
+                    loan = store.load_loan(conn, line.loan_id or "")
+                    if loan is None:
+                        raise DomainError("loan_not_found", "Pinjaman untuk baris ini tidak ditemukan.")
+                    rules.check_repayment_actor(loan, actor, "potong_gaji")
+                    post_repayment(conn, loan, line.amount, repayment_id=f"pg:{line.line_id}", source="potong_gaji",
+                                   reference=line.line_id, created_by=actor.user_id, now=now)
+                elif result.paid:
+                    savings.post(conn, savings_posting(line), now)
+                store.record_payroll_result(conn, line.line_id, result.paid, now)
+        except DomainError as refusal:  # the line's savepoint is undone: nothing of it is posted
             problems.append(ImportProblem(result.line_number, refusal.code, refusal.message))
         else:
             posted += result.paid
             unpaid += not result.paid
-        conn.execute("RELEASE payroll_line")
     problems.sort(key=lambda p: p.line_number)
     return ImportReport(month, posted, unpaid, len(accepted) - len(changes), problems)

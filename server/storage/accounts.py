@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from msgspec import Struct
 
@@ -117,3 +118,16 @@ def revoke_user_sessions(conn: Connection, user_id: int, now: str) -> int:
     return conn.execute(
         "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", (now, user_id)
     ).rowcount
+
+
+def all_users_exist(db_path: str | Path, usernames: list[str]) -> bool:
+    """True if every username exists, read from the file without taking part in any write (read-only)."""
+    conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+    try:
+        marks = ",".join("?" for _ in usernames)
+        found = conn.execute(f"SELECT count(*) FROM users WHERE username IN ({marks})", usernames).fetchone()[0]
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+    return int(found) == len(usernames)

@@ -31,7 +31,7 @@ import anyio.to_thread
 
 from server.errors import Retryable
 
-__all__ = ["Connection", "Database", "WriterUnavailable", "DatabaseClosed", "WriteTimeout", "make_private"]
+__all__ = ["Connection", "Database", "WriterUnavailable", "DatabaseClosed", "WriteTimeout", "make_private", "is_storage_failure"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -346,3 +346,12 @@ class Database:
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await anyio.to_thread.run_sync(self.read_sync, fn)
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """Errors that mean "the data folder or database file is unusable", not a bug (for the CLI's message)."""
+    if isinstance(exc, (WriterUnavailable, sqlite3.Error, OSError)):
+        return True
+    from sqlalchemy.exc import DBAPIError  # alembic's driver layer, raised by migrations
+
+    return isinstance(exc, DBAPIError)

@@ -12,6 +12,8 @@ from typing import Any
 import msgspec
 from msgspec import Struct
 
+from server.access import Reach, change_condition
+
 from .database import Connection
 
 __all__ = [
@@ -92,30 +94,19 @@ def feed_state(conn: sqlite3.Connection, client_id: str) -> tuple[int | None, in
     return owner, int(counter or 0), str(epoch_), int(head or 0), int(floor)
 
 
-def changes_after(
-    conn: sqlite3.Connection, after: int, limit: int, *, user_id: int, elevated: bool,
-    member_id: int | None, location_ids: list[int],
-) -> tuple[bytes, int, int]:
-    """A page of changes after ``after`` that this caller may read, oldest first.
+def changes_after(conn: sqlite3.Connection, after: int, limit: int, reach: Reach) -> tuple[bytes, int, int]:
+    """A page of changes after ``after`` that this caller may read (``access.change_condition``), oldest first.
 
     Returns ``(json_array, count, last_seq)``. SQLite assembles the JSON array itself (its JSON
     functions run in C), so a page of thousands of rows costs the server almost no Python.
     """
-    clauses = ["audience = 'all'", "scope_user = :user"]
-    if elevated:
-        clauses.append("audience = 'scoped'")
-    else:
-        if member_id is not None:
-            clauses.append("(audience = 'scoped' AND scope_member = :member)")
-        if location_ids:
-            marks = ",".join(str(int(loc)) for loc in location_ids)
-            clauses.append(f"(audience = 'scoped' AND scope_location IN ({marks}))")
+    visible, params = change_condition(reach)
     sql = (
         "SELECT json_group_array(json_object('seq', seq, 'entity', entity, 'id', entity_id, 'op', op,"
         " 'data', json(data))), COUNT(*), MAX(seq) FROM (SELECT seq, entity, entity_id, op, data FROM changes"
-        " WHERE seq > :after AND (" + " OR ".join(clauses) + ") ORDER BY seq LIMIT :limit)"
+        f" WHERE seq > ? AND {visible} ORDER BY seq LIMIT ?)"
     )
-    row = conn.execute(sql, {"after": after, "limit": limit, "user": user_id, "member": member_id}).fetchone()
+    row = conn.execute(sql, [after, *params, limit]).fetchone()
     return str(row[0]).encode(), int(row[1]), int(row[2] or 0)
 
 

@@ -41,6 +41,12 @@ __all__ = [
     "schedule_paid",
     "mark_paid",
     "insert_repayment",
+    "repayment_exists",
+    "repayments",
+    "interest_paid",
+    "product_name_taken",
+    "plafon_history",
+    "member_deduction_changes",
     "active_installments",
     "member_loans",
     "load_change",
@@ -95,6 +101,12 @@ def load_product(conn: sqlite3.Connection, product_id: int) -> LoanProduct | Non
     return _product(conn.execute("SELECT * FROM loan_products WHERE id = ?", (product_id,)).fetchone())
 
 
+def product_name_taken(conn: sqlite3.Connection, name: str, product_id: int) -> bool:
+    """True if another product already has this name."""
+    row = conn.execute("SELECT 1 FROM loan_products WHERE name = ? AND id != ?", (name, product_id)).fetchone()
+    return row is not None
+
+
 def products(conn: sqlite3.Connection) -> list[LoanProduct]:
     return [p for p in map(_product, conn.execute("SELECT * FROM loan_products ORDER BY id")) if p is not None]
 
@@ -142,6 +154,12 @@ def save_profile(conn: Connection, profile: PayrollProfile, set_by: int, now: dt
 # --- loans and schedules ----------------------------------------------------------------------
 
 _LOAN_FIELDS = tuple(Loan.__struct_fields__)
+
+
+def plafon_history(conn: sqlite3.Connection, member_id: int) -> list[dict[str, Any]]:
+    """Every plafon angsuran a member has had, who set it and when, oldest first."""
+    rows = conn.execute("SELECT plafon, set_by, set_at FROM plafon_history WHERE member_id = ? ORDER BY id", (member_id,))
+    return [dict(r) for r in rows]
 
 
 def _loan_scope(loan: Loan) -> Scope:
@@ -245,6 +263,27 @@ def insert_repayment(
     record_change(conn, "loan_repayment", repayment_id, data, _loan_scope(loan))
 
 
+def repayment_exists(conn: sqlite3.Connection, repayment_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM loan_repayments WHERE id = ?", (repayment_id,)).fetchone() is not None
+
+
+def repayments(conn: sqlite3.Connection, loan_id: str) -> list[dict[str, Any]]:
+    """A loan's repayments, oldest first, as Detail Pinjaman lists them."""
+    rows = conn.execute(
+        "SELECT id, amount, principal, interest, source, created_at FROM loan_repayments WHERE loan_id = ?"
+        " ORDER BY created_at",
+        (loan_id,),
+    )
+    return [dict(r) for r in rows]
+
+
+def interest_paid(conn: sqlite3.Connection, loan_id: str) -> int:
+    """Interest paid on a loan so far, repayments of the current transaction included: the balance of
+    its ``bunga:`` ledger account."""
+    row = conn.execute("SELECT COALESCE(SUM(interest), 0) FROM loan_repayments WHERE loan_id = ?", (loan_id,)).fetchone()
+    return int(row[0])
+
+
 def active_installments(conn: sqlite3.Connection, member_id: int, exclude_loan: str | None = None) -> list[int]:
     """The monthly installment of each loan that counts against the plafon (approved or running)."""
     rows = conn.execute(
@@ -285,6 +324,12 @@ def deduction_changes(conn: sqlite3.Connection, member_id: int, statuses: tuple[
         (member_id, *statuses),
     ).fetchall()
     return [msgspec.convert(dict(r), DeductionChange, strict=False) for r in rows]
+
+
+def member_deduction_changes(conn: sqlite3.Connection, member_id: int) -> list[dict[str, Any]]:
+    """Every deduction change of a member as stored (any status), newest first."""
+    rows = conn.execute("SELECT * FROM deduction_changes WHERE member_id = ? ORDER BY created_at DESC", (member_id,))
+    return [dict(r) for r in rows]
 
 
 # --- payroll ----------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """SQL of the read API: history with search and filters, dashboard balances, savings card, slips.
 
-Every query takes the caller's scope clause, so a member only ever reads their own rows and an
-officer their locations'.
+Every query of someone's rows takes the caller's ``Reach`` and filters by the access policy's SQL
+condition (``server/access.py``), so a member only ever reads their own rows and an officer their
+locations'.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from typing import Any
 
 from msgspec import Struct
 
+from server.access import Reach, condition
 from server.domain.models import COOP_TZ
 
-from .accounts import UserRecord
+__all__ = [
+    "HistoryFilter", "transaction_condition", "history", "slip", "balances", "members", "movements", "opening_balance",
+    "cash_in_hand",
+]
 
-__all__ = ["HistoryFilter", "scope_clause", "history", "balances", "members", "movements", "opening_balance", "cash_in_hand"]
-
-_ELEVATED = {"pengurus", "admin"}
 _WIB = f"+{int(dt.datetime.now(COOP_TZ).utcoffset().total_seconds() // 3600)} hours"  # type: ignore[union-attr]
 """Timestamps are stored in UTC; dates a user filters by are the cooperative's calendar (WIB, no DST)."""
 
@@ -36,24 +38,15 @@ class HistoryFilter(Struct, frozen=True, kw_only=True):
     page_size: int = 20
 
 
-def scope_clause(user: UserRecord, alias: str = "") -> tuple[str, list[Any]]:
-    """SQL restricting transaction rows to what the user may see."""
-    p = f"{alias}." if alias else ""
-    if user.role in _ELEVATED:
-        return "1 = 1", []
-    parts, params = [f"{p}created_by = ?"], [user.id]
-    if user.member_id is not None:
-        parts.append(f"{p}member_id = ?")
-        params.append(user.member_id)
-    if user.location_ids:
-        parts.append(f"{p}location_id IN ({','.join(str(int(x)) for x in user.location_ids)})")
-    return "(" + " OR ".join(parts) + ")", params
+def transaction_condition(reach: Reach, alias: str) -> tuple[str, list[Any]]:
+    """The policy's condition over a deposit or withdrawal table (``alias``)."""
+    return condition(reach, member=f"{alias}.member_id", location=f"{alias}.location_id", creator=f"{alias}.created_by")
 
 
-def history(conn: sqlite3.Connection, table: str, user: UserRecord, f: HistoryFilter) -> tuple[list[dict[str, Any]], int]:
+def history(conn: sqlite3.Connection, table: str, reach: Reach, f: HistoryFilter) -> tuple[list[dict[str, Any]], int]:
     """Deposits or withdrawals, newest first, filtered and paged; returns (rows, total)."""
     assert table in ("deposits", "withdrawals")
-    where, params = scope_clause(user, "t")
+    where, params = transaction_condition(reach, "t")
     clauses = [where]
     if f.q:
         clauses.append("t.code LIKE ?")
@@ -99,11 +92,24 @@ def balances(conn: sqlite3.Connection, member_id: int) -> list[dict[str, Any]]:
     return [{**dict(r), "withdrawable": bool(r["withdrawable"])} for r in rows]
 
 
-def members(conn: sqlite3.Connection, user: UserRecord, q: str | None, limit: int = 50) -> list[dict[str, Any]]:
-    params: list[Any] = []
-    clauses = ["1 = 1"]
-    if user.role not in _ELEVATED:
-        clauses.append(f"location_id IN ({','.join(str(int(x)) for x in user.location_ids) or 'NULL'})")
+def slip(conn: sqlite3.Connection, deposit_id: str, reach: Reach) -> dict[str, Any] | None:
+    """A deposit with the names a printed slip shows, or None if it is unknown or not the caller's to see."""
+    where, params = transaction_condition(reach, "d")
+    row = conn.execute(
+        "SELECT d.*, m.name AS member_name, m.number AS member_number, l.name AS location_name,"
+        " st.name AS savings_type_name, b.bank AS bank, b.number AS bank_number, v.name AS decided_by_name"
+        " FROM deposits d JOIN members m ON m.id = d.member_id JOIN locations l ON l.id = d.location_id"
+        " JOIN savings_types st ON st.code = d.savings_type LEFT JOIN bank_accounts b ON b.id = d.bank_account_id"
+        f" LEFT JOIN users v ON v.id = d.decided_by WHERE d.id = ? AND {where}",
+        [deposit_id, *params],
+    ).fetchone()
+    return None if row is None else dict(row)
+
+
+def members(conn: sqlite3.Connection, reach: Reach, q: str | None, limit: int = 50) -> list[dict[str, Any]]:
+    """Members the caller may see (an officer: their locations' members), searchable by name or number."""
+    where, params = condition(reach, member="id", location="location_id")
+    clauses = [where]
     if q:
         clauses.append("(name LIKE ? OR number LIKE ?)")
         params += [f"%{q}%", f"%{q}%"]

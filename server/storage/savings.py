@@ -41,6 +41,7 @@ __all__ = [
     "insert_savings_type",
     "insert_bank_account",
     "insert_member",
+    "has_members",
     "deactivate_member",
 ]
 
@@ -106,6 +107,11 @@ def deactivate_member(conn: Connection, member: Member) -> Member:
     left = msgspec.structs.replace(member, active=False)
     record_change(conn, "member", member.id, left, _member_scope(left))
     return left
+
+
+def has_members(conn: sqlite3.Connection) -> bool:
+    """True once any member exists (the demo loads only into an empty cooperative)."""
+    return conn.execute("SELECT 1 FROM members LIMIT 1").fetchone() is not None
 
 
 def load_member(conn: sqlite3.Connection, member_id: int) -> Member | None:

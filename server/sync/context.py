@@ -4,7 +4,6 @@ and reference data read once per push batch."""
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -14,6 +13,7 @@ from server.domain.loans import LoanSettings
 from server.domain.models import Actor, Limits, Member, SavingsType
 from server.errors import NotFound
 from server.storage import savings as store
+from server.storage.interface import ReadTx
 
 __all__ = ["Context", "cached", "require_member", "require_savings_type", "require_location"]
 
@@ -36,21 +36,21 @@ def cached(ctx: Context, key: tuple[str, object], load: Callable[[], T]) -> T:
     return ctx.cache[key]  # type: ignore[return-value]
 
 
-def require_member(conn: sqlite3.Connection, member_id: int, ctx: Context) -> Member:
+def require_member(conn: ReadTx, member_id: int, ctx: Context) -> Member:
     member = cached(ctx, ("member", member_id), lambda: store.load_member(conn, member_id))
     if member is None:
         raise NotFound("member_not_found", f"Anggota {member_id} tidak ditemukan.")
     return member
 
 
-def require_savings_type(conn: sqlite3.Connection, code: str, ctx: Context) -> SavingsType:
+def require_savings_type(conn: ReadTx, code: str, ctx: Context) -> SavingsType:
     st = cached(ctx, ("savings_type", code), lambda: store.load_savings_type(conn, code))
     if st is None:
         raise NotFound("savings_type_not_found", f"Jenis simpanan '{code}' tidak dikenal.")
     return st
 
 
-def require_location(conn: sqlite3.Connection, location_id: int, ctx: Context) -> int:
+def require_location(conn: ReadTx, location_id: int, ctx: Context) -> int:
     if not cached(ctx, ("location", location_id), lambda: store.location_exists(conn, location_id)):
         raise NotFound("location_not_found", f"Lokasi {location_id} tidak ditemukan.")
     return location_id

@@ -1,16 +1,24 @@
-"""One handler per mutation: load what the rule needs, call the domain, store what it returns.
+"""The one dispatch table from mutation type to handler, and the savings handlers.
 
-Handlers run inside the push's write transaction (a savepoint per mutation), so a domain refusal
-rolls back everything the mutation touched.
+Each handler loads what the rule needs, calls the domain and stores what it returns. Handlers run
+inside the push's write transaction (a savepoint per mutation), so a domain refusal rolls back
+everything the mutation touched.
+
+``HANDLERS`` covers every member of the protocol's ``MutationOp`` union, checked when this module is
+imported (a mutation added to the protocol without a handler stops the server from starting) and by
+``tests/server/test_dispatch.py``. ``apply`` has a default all the same: a type without a handler is
+refused (``mutation_unsupported``), never recorded ``applied`` with no effect.
 """
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, get_args
 
 from server.domain import deposits, withdrawals
 from server.domain.models import Deposit, Withdrawal
-from server.errors import InvalidState, NotFound, Retryable
+from server.errors import Forbidden, InvalidInput, InvalidState, NotFound, Retryable
 from server.protocol import (
     DepositCancel,
     DepositCreate,
@@ -22,35 +30,46 @@ from server.protocol import (
     WithdrawalReject,
     WithdrawalVerify,
 )
+from server.storage import attachments
 from server.storage import savings as store
-from server.storage.database import Connection
+from server.storage.interface import ReadTx, Tx
 
 from .context import Context, require_location, require_member, require_savings_type
-from .loan_handlers import LOAN_OPS, apply_loan_op
+from .loan_handlers import LOAN_HANDLERS
 
-__all__ = ["apply"]
+__all__ = ["Handler", "HANDLERS", "apply"]
+
+Handler = Callable[[Tx, Any, Context], None]
+"""``handler(tx, op, ctx)``: apply one mutation or raise ``DomainError`` (refuse) / ``Retryable`` (later)."""
 
 
-def _deposit(conn: sqlite3.Connection, deposit_id: str) -> Deposit:
+def _deposit(conn: ReadTx, deposit_id: str) -> Deposit:
     deposit = store.load_deposit(conn, deposit_id)
     if deposit is None:
         raise NotFound("deposit_not_found", "Setoran tidak ditemukan.")
     return deposit
 
 
-def _withdrawal(conn: sqlite3.Connection, withdrawal_id: str) -> Withdrawal:
+def _withdrawal(conn: ReadTx, withdrawal_id: str) -> Withdrawal:
     withdrawal = store.load_withdrawal(conn, withdrawal_id)
     if withdrawal is None:
         raise NotFound("withdrawal_not_found", "Penarikan tidak ditemukan.")
     return withdrawal
 
 
-def _attachment_present(conn: sqlite3.Connection, sha256: str) -> None:
-    if conn.execute("SELECT 1 FROM attachments WHERE sha256 = ?", (sha256,)).fetchone() is None:
+def _attachment_of_actor(conn: ReadTx, sha256: str, ctx: Context) -> None:
+    """The named proof must be on the server (else: upload first) and uploaded by this user."""
+    owner = attachments.ownership(conn, sha256, ctx.actor.user_id)
+    if owner == "missing":
         raise Retryable("attachment_missing", "Unggah bukti setoran terlebih dahulu.", {"sha256": sha256})
+    if owner == "foreign":
+        raise Forbidden(
+            "attachment_not_yours", "Bukti setoran ini tidak Anda unggah; unggah bukti Anda sendiri.",
+            {"sha256": sha256},
+        )
 
 
-def _create_deposit(conn: Connection, op: DepositCreate, ctx: Context) -> None:
+def _create_deposit(conn: Tx, op: DepositCreate, ctx: Context) -> None:
     if store.load_deposit(conn, op.deposit_id) is not None:
         raise InvalidState("duplicate_id", "Setoran dengan id ini sudah ada.")
     member = require_member(conn, op.member_id, ctx)
@@ -62,7 +81,7 @@ def _create_deposit(conn: Connection, op: DepositCreate, ctx: Context) -> None:
         if bank_account is None:
             raise NotFound("bank_account_not_found", "Rekening koperasi tidak ditemukan.")
     if op.attachment:
-        _attachment_present(conn, op.attachment)
+        _attachment_of_actor(conn, op.attachment, ctx)
     deposit = deposits.create_deposit(
         deposit_id=op.deposit_id, code=store.next_code(conn, "STR", ctx.now), actor=ctx.actor, member=member,
         savings_type=savings_type, kind=op.kind, amount=op.amount, location_id=op.location_id, limits=ctx.limits,
@@ -72,7 +91,22 @@ def _create_deposit(conn: Connection, op: DepositCreate, ctx: Context) -> None:
     store.insert_deposit(conn, deposit)
 
 
-def _create_withdrawal(conn: Connection, op: WithdrawalCreate, ctx: Context) -> None:
+def _cancel_deposit(conn: Tx, op: DepositCancel, ctx: Context) -> None:
+    store.update_deposit(conn, deposits.cancel_deposit(_deposit(conn, op.deposit_id), ctx.actor, ctx.now))
+
+
+def _verify_deposit(conn: Tx, op: DepositVerify, ctx: Context) -> None:
+    deposit, posting = deposits.verify_deposit(_deposit(conn, op.deposit_id), ctx.actor, ctx.now)
+    store.update_deposit(conn, deposit)
+    store.post(conn, posting, ctx.now)
+
+
+def _reject_deposit(conn: Tx, op: DepositReject, ctx: Context) -> None:
+    deposit = deposits.reject_deposit(_deposit(conn, op.deposit_id), ctx.actor, op.reason, ctx.now)
+    store.update_deposit(conn, deposit)
+
+
+def _create_withdrawal(conn: Tx, op: WithdrawalCreate, ctx: Context) -> None:
     if store.load_withdrawal(conn, op.withdrawal_id) is not None:
         raise InvalidState("duplicate_id", "Penarikan dengan id ini sudah ada.")
     member = require_member(conn, op.member_id, ctx)
@@ -88,39 +122,65 @@ def _create_withdrawal(conn: Connection, op: WithdrawalCreate, ctx: Context) -> 
     store.save_account(conn, account)
 
 
-def apply(conn: Connection, op: MutationOp, ctx: Context) -> None:
+def _cancel_withdrawal(conn: Tx, op: WithdrawalCancel, ctx: Context) -> None:
+    w = _withdrawal(conn, op.withdrawal_id)
+    account = store.load_account(conn, w.member_id, w.savings_type)
+    w, account = withdrawals.cancel_withdrawal(w, account, ctx.actor, ctx.now)
+    store.update_withdrawal(conn, w)
+    store.save_account(conn, account)
+
+
+def _verify_withdrawal(conn: Tx, op: WithdrawalVerify, ctx: Context) -> None:
+    w = _withdrawal(conn, op.withdrawal_id)
+    account = store.load_account(conn, w.member_id, w.savings_type)
+    w, account, posting = withdrawals.verify_withdrawal(w, account, ctx.actor, ctx.now)
+    store.update_withdrawal(conn, w)
+    store.post(conn, posting, ctx.now, account=account)
+
+
+def _reject_withdrawal(conn: Tx, op: WithdrawalReject, ctx: Context) -> None:
+    w = _withdrawal(conn, op.withdrawal_id)
+    account = store.load_account(conn, w.member_id, w.savings_type)
+    w, account = withdrawals.reject_withdrawal(w, account, ctx.actor, op.reason, ctx.now)
+    store.update_withdrawal(conn, w)
+    store.save_account(conn, account)
+
+
+SAVINGS_HANDLERS: Mapping[type, Handler] = {
+    DepositCreate: _create_deposit,
+    DepositCancel: _cancel_deposit,
+    DepositVerify: _verify_deposit,
+    DepositReject: _reject_deposit,
+    WithdrawalCreate: _create_withdrawal,
+    WithdrawalCancel: _cancel_withdrawal,
+    WithdrawalVerify: _verify_withdrawal,
+    WithdrawalReject: _reject_withdrawal,
+}
+
+HANDLERS: Mapping[type, Handler] = MappingProxyType({**SAVINGS_HANDLERS, **LOAN_HANDLERS})
+"""Every mutation type of the protocol -> its handler."""
+
+
+def _check_exhaustive() -> None:
+    union = set(get_args(MutationOp))
+    missing, extra = union - set(HANDLERS), set(HANDLERS) - union
+    if missing or extra or len(SAVINGS_HANDLERS) + len(LOAN_HANDLERS) != len(HANDLERS):
+        raise RuntimeError(
+            f"mutation dispatch out of step with the protocol: no handler for {sorted(t.__name__ for t in missing)},"
+            f" handler for non-protocol types {sorted(t.__name__ for t in extra)}, or a type handled twice"
+        )
+
+
+_check_exhaustive()
+
+
+def apply(conn: Tx, op: MutationOp, ctx: Context) -> None:
     """Run one mutation's rules and effects; raises DomainError to refuse, Retryable to defer."""
-    actor, now = ctx.actor, ctx.now
-    if isinstance(op, LOAN_OPS):
-        apply_loan_op(conn, op, ctx)
-        return
-    match op:
-        case DepositCreate():
-            _create_deposit(conn, op, ctx)
-        case DepositCancel():
-            store.update_deposit(conn, deposits.cancel_deposit(_deposit(conn, op.deposit_id), actor, now))
-        case DepositVerify():
-            deposit, posting = deposits.verify_deposit(_deposit(conn, op.deposit_id), actor, now)
-            store.update_deposit(conn, deposit)
-            store.post(conn, posting, now)
-        case DepositReject():
-            store.update_deposit(conn, deposits.reject_deposit(_deposit(conn, op.deposit_id), actor, op.reason, now))
-        case WithdrawalCreate():
-            _create_withdrawal(conn, op, ctx)
-        case WithdrawalCancel():
-            w = _withdrawal(conn, op.withdrawal_id)
-            w, account = withdrawals.cancel_withdrawal(w, store.load_account(conn, w.member_id, w.savings_type), actor, now)
-            store.update_withdrawal(conn, w)
-            store.save_account(conn, account)
-        case WithdrawalVerify():
-            w = _withdrawal(conn, op.withdrawal_id)
-            account = store.load_account(conn, w.member_id, w.savings_type)
-            w, account, posting = withdrawals.verify_withdrawal(w, account, actor, now)
-            store.update_withdrawal(conn, w)
-            store.post(conn, posting, now, account=account)
-        case WithdrawalReject():
-            w = _withdrawal(conn, op.withdrawal_id)
-            account = store.load_account(conn, w.member_id, w.savings_type)
-            w, account = withdrawals.reject_withdrawal(w, account, actor, op.reason, now)
-            store.update_withdrawal(conn, w)
-            store.save_account(conn, account)
+    handler = HANDLERS.get(type(op))
+    if handler is None:  # unreachable for a decoded op (checked above); a refusal, never a silent "applied"
+        name = getattr(getattr(type(op), "__struct_config__", None), "tag", type(op).__name__)
+        raise InvalidInput(
+            "mutation_unsupported", "Server tidak mengenal jenis transaksi ini; transaksi tidak diproses.",
+            {"name": name},
+        )
+    handler(conn, op, ctx)

@@ -7,14 +7,14 @@ the account ``pinjaman:<loan id>``, interest paid goes to ``bunga:<loan id>``.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import msgspec
 
 from server.domain import loans
 from server.domain.loans import Loan, RepaymentResult
-from server.domain.models import Posting
-from server.domain.models import COOP_TZ
+from server.domain.models import COOP_TZ, Posting
 from server.domain.rules import check_active, rupiah
 from server.errors import Forbidden, InvalidInput, InvalidState, NotFound
 from server.protocol import (
@@ -29,28 +29,25 @@ from server.protocol import (
 )
 from server.storage import loans as store
 from server.storage import savings
-from server.storage.database import Connection
+from server.storage.interface import ReadTx, Tx
 
 from .context import Context, require_location, require_member, require_savings_type
 
-__all__ = ["LOAN_OPS", "apply_loan_op", "post_repayment", "loan_account", "evaluate_application"]
-
-LOAN_OPS = (LoanApply, LoanCancel, LoanApprove, LoanReject, LoanDisburse, LoanRepay, DeductionChangeCreate,
-            DeductionChangeCancel)
+__all__ = ["LOAN_HANDLERS", "post_repayment", "loan_account", "evaluate_application"]
 
 
 def loan_account(loan: Loan) -> str:
     return f"pinjaman:{loan.id}"
 
 
-def _loan(conn: sqlite3.Connection, loan_id: str) -> Loan:
+def _loan(conn: ReadTx, loan_id: str) -> Loan:
     loan = store.load_loan(conn, loan_id)
     if loan is None:
         raise NotFound("loan_not_found", "Pinjaman tidak ditemukan.")
     return loan
 
 
-def _product(conn: sqlite3.Connection, product_id: int) -> loans.LoanProduct:
+def _product(conn: ReadTx, product_id: int) -> loans.LoanProduct:
     product = store.load_product(conn, product_id)
     if product is None:
         raise NotFound("product_not_found", f"Jenis pinjaman {product_id} tidak ditemukan.")
@@ -58,7 +55,7 @@ def _product(conn: sqlite3.Connection, product_id: int) -> loans.LoanProduct:
 
 
 def evaluate_application(
-    conn: sqlite3.Connection, member_id: int, product: loans.LoanProduct, purpose: str, amount: int, tenor: int,
+    conn: ReadTx, member_id: int, product: loans.LoanProduct, purpose: str, amount: int, tenor: int,
     start: dt.date, settings: loans.LoanSettings, now: dt.datetime,
 ) -> tuple[loans.Schedule, list[loans.RuleCheck], loans.PlafonBreakdown]:
     """The simulation and every rule for an application, from what the server holds now."""
@@ -74,7 +71,7 @@ def evaluate_application(
     return schedule, checks, breakdown
 
 
-def _apply(conn: Connection, op: LoanApply, ctx: Context) -> None:
+def _apply(conn: Tx, op: LoanApply, ctx: Context) -> None:
     if store.load_loan(conn, op.loan_id) is not None:
         raise InvalidState("duplicate_id", "Pengajuan pinjaman dengan id ini sudah ada.")
     if ctx.actor.member_id != op.member_id:
@@ -109,7 +106,7 @@ def _application_day(ctx: Context) -> dt.date:
     return now.astimezone(COOP_TZ).date()
 
 
-def _approve(conn: Connection, op: LoanApprove, ctx: Context) -> None:
+def _approve(conn: Tx, op: LoanApprove, ctx: Context) -> None:
     loan = loans.approve_loan(_loan(conn, op.loan_id), ctx.actor, ctx.now)
     # the plafon is checked again: other loans may have been approved since the member applied
     breakdown = store.plafon(conn, loan.member_id, ctx.now, exclude_loan=loan.id)
@@ -122,7 +119,7 @@ def _approve(conn: Connection, op: LoanApprove, ctx: Context) -> None:
     store.update_loan(conn, loan)
 
 
-def _disburse(conn: Connection, op: LoanDisburse, ctx: Context) -> None:
+def _disburse(conn: Tx, op: LoanDisburse, ctx: Context) -> None:
     loan = _loan(conn, op.loan_id)
     loan, schedule = loans.disburse_loan(loan, ctx.actor, _product(conn, loan.product_id), op.disbursement_date, ctx.now)
     store.update_loan(conn, loan)
@@ -132,7 +129,7 @@ def _disburse(conn: Connection, op: LoanDisburse, ctx: Context) -> None:
 
 
 def post_repayment(
-    conn: Connection, loan: Loan, amount: int, *, repayment_id: str, source: str, reference: str | None,
+    conn: Tx, loan: Loan, amount: int, *, repayment_id: str, source: str, reference: str | None,
     created_by: int, now: dt.datetime,
 ) -> RepaymentResult:
     """Allocate a repayment to the oldest unpaid installments and post it to the ledger."""
@@ -148,15 +145,12 @@ def post_repayment(
         savings.append_ledger(conn, posting, result.outstanding, now)
     if result.interest:
         interest = Posting(loan.member_id, f"bunga:{loan.id}", result.interest, "loan_interest", repayment_id, loan.code)
-        paid_before = conn.execute(
-            "SELECT COALESCE(SUM(interest), 0) FROM loan_repayments WHERE loan_id = ?", (loan.id,)
-        ).fetchone()[0]
-        savings.append_ledger(conn, interest, int(paid_before), now)
+        savings.append_ledger(conn, interest, store.interest_paid(conn, loan.id), now)
     return result
 
 
-def _repay(conn: Connection, op: LoanRepay, ctx: Context) -> None:
-    if conn.execute("SELECT 1 FROM loan_repayments WHERE id = ?", (op.repayment_id,)).fetchone():
+def _repay(conn: Tx, op: LoanRepay, ctx: Context) -> None:
+    if store.repayment_exists(conn, op.repayment_id):
         raise InvalidState("duplicate_id", "Pembayaran dengan id ini sudah ada.")
     loan = _loan(conn, op.loan_id)
     loans.check_repayment_actor(loan, ctx.actor, "tunai")
@@ -164,7 +158,7 @@ def _repay(conn: Connection, op: LoanRepay, ctx: Context) -> None:
                    created_by=ctx.actor.user_id, now=ctx.now)
 
 
-def _change_deduction(conn: Connection, op: DeductionChangeCreate, ctx: Context) -> None:
+def _change_deduction(conn: Tx, op: DeductionChangeCreate, ctx: Context) -> None:
     if store.load_change(conn, op.change_id) is not None:
         raise InvalidState("duplicate_id", "Pengajuan perubahan dengan id ini sudah ada.")
     check_active(require_member(conn, op.member_id, ctx))
@@ -182,7 +176,7 @@ def _change_deduction(conn: Connection, op: DeductionChangeCreate, ctx: Context)
     store.save_change(conn, msgspec.structs.replace(change, savings_type=st.code), "submitted", ctx.now)
 
 
-def _cancel_deduction_change(conn: Connection, op: DeductionChangeCancel, ctx: Context) -> None:
+def _cancel_deduction_change(conn: Tx, op: DeductionChangeCancel, ctx: Context) -> None:
     found = store.load_change(conn, op.change_id)
     if found is None:
         raise NotFound("deduction_change_not_found", "Pengajuan perubahan setoran tidak ditemukan.")
@@ -194,24 +188,22 @@ def _cancel_deduction_change(conn: Connection, op: DeductionChangeCancel, ctx: C
     store.save_change(conn, change, "cancelled", ctx.now)
 
 
-def apply_loan_op(conn: Connection, op: object, ctx: Context) -> None:
-    actor, now = ctx.actor, ctx.now
-    match op:
-        case LoanApply():
-            _apply(conn, op, ctx)
-        case LoanCancel():
-            store.update_loan(conn, loans.cancel_loan(_loan(conn, op.loan_id), actor, now))
-        case LoanApprove():
-            _approve(conn, op, ctx)
-        case LoanReject():
-            store.update_loan(conn, loans.reject_loan(_loan(conn, op.loan_id), actor, op.reason, now))
-        case LoanDisburse():
-            _disburse(conn, op, ctx)
-        case LoanRepay():
-            _repay(conn, op, ctx)
-        case DeductionChangeCreate():
-            _change_deduction(conn, op, ctx)
-        case DeductionChangeCancel():
-            _cancel_deduction_change(conn, op, ctx)
-        case _:
-            raise TypeError(f"not a loan mutation: {op!r}")
+def _cancel(conn: Tx, op: LoanCancel, ctx: Context) -> None:
+    store.update_loan(conn, loans.cancel_loan(_loan(conn, op.loan_id), ctx.actor, ctx.now))
+
+
+def _reject(conn: Tx, op: LoanReject, ctx: Context) -> None:
+    store.update_loan(conn, loans.reject_loan(_loan(conn, op.loan_id), ctx.actor, op.reason, ctx.now))
+
+
+LOAN_HANDLERS: Mapping[type, Callable[[Tx, Any, Context], None]] = {
+    LoanApply: _apply,
+    LoanCancel: _cancel,
+    LoanApprove: _approve,
+    LoanReject: _reject,
+    LoanDisburse: _disburse,
+    LoanRepay: _repay,
+    DeductionChangeCreate: _change_deduction,
+    DeductionChangeCancel: _cancel_deduction_change,
+}
+"""The loan and deduction-change part of ``handlers.HANDLERS``."""

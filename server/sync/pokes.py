@@ -8,30 +8,31 @@ from __future__ import annotations
 
 import asyncio
 
+from server.access import Reach, reach_of, wants_poke
 from server.storage.accounts import UserRecord
 
 __all__ = ["Pokes", "Subscriber"]
 
-_ELEVATED = {"pengurus", "admin"}
-
 
 class Subscriber:
+    """One open event stream; ``user`` is refreshed before every event, so rights follow changes."""
+
     def __init__(self, user: UserRecord) -> None:
-        self.user = user
         self.queue: asyncio.Queue[None] = asyncio.Queue(maxsize=1)
+        self.user = user
+
+    @property
+    def user(self) -> UserRecord:
+        return self._user
+
+    @user.setter
+    def user(self, user: UserRecord) -> None:
+        self._user = user
+        self.reach: Reach = reach_of(user)
 
     def wants(self, scopes: set[tuple[str, int | None]]) -> bool:
-        u = self.user
-        for kind, value in scopes:
-            if kind == "all" or (kind == "user" and value == u.id):
-                return True
-            if kind in ("member", "location") and u.role in _ELEVATED:
-                return True
-            if kind == "member" and value == u.member_id:
-                return True
-            if kind == "location" and value in u.location_ids:
-                return True
-        return False
+        """The access policy decides: a poke only for a commit that touched what this user may pull."""
+        return wants_poke(self.reach, scopes)
 
 
 class Pokes:

@@ -9,19 +9,20 @@ Each answers a ``reset``: the client drops its replica (never its outbox) and pu
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import msgspec
 
+from server.access import reach_of
 from server.errors import AccessDenied
 from server.protocol import PullResponse, Reset
 from server.storage import feed
 from server.storage.accounts import UserRecord
+from server.storage.interface import ReadTx
+from server.storage.transactions import snapshot
 
 __all__ = ["pull"]
 
 _CURSOR = re.compile(r"^([0-9a-f]{1,32})-(\d{1,15})-(\d{1,15})-(\d{1,15})$")
-_ELEVATED = {"pengurus", "admin"}
 
 _RESET_MESSAGES = {
     "cursor_invalid": "Penanda sinkronisasi tidak dikenali; data lokal dimuat ulang.",
@@ -57,20 +58,14 @@ def _cursor_problem(cursor: str, epoch: str, scope_gen: int, head: int, floor: i
     return None, position
 
 
-def pull(conn: sqlite3.Connection, user: UserRecord, client_id: str, cursor: str, limit: int) -> PullResponse:
+def pull(conn: ReadTx, user: UserRecord, client_id: str, cursor: str, limit: int) -> PullResponse:
     """One page of changes, read in one snapshot so position and rows agree."""
-    conn.execute("BEGIN")
-    try:
+    with snapshot(conn):
         counter, epoch, head, floor = _state(conn, user, client_id)
         problem, position = _cursor_problem(cursor, epoch, user.scope_gen, head, floor)
         if problem:
             return _reset(problem, counter)
-        page, count, last_seq = feed.changes_after(
-            conn, position, limit, user_id=user.id, elevated=user.role in _ELEVATED, member_id=user.member_id,
-            location_ids=list(user.location_ids),
-        )
-    finally:
-        conn.execute("COMMIT")
+        page, count, last_seq = feed.changes_after(conn, position, limit, reach_of(user))
     has_more = count == limit
     new_position = last_seq if has_more else head
     # ``changes`` travels as the JSON array SQLite built: the same shape as list[Change], never re-parsed
@@ -83,7 +78,7 @@ def pull(conn: sqlite3.Connection, user: UserRecord, client_id: str, cursor: str
 _EMPTY = msgspec.Raw(b"[]")
 
 
-def _state(conn: sqlite3.Connection, user: UserRecord, client_id: str) -> tuple[int, str, int, int]:
+def _state(conn: ReadTx, user: UserRecord, client_id: str) -> tuple[int, str, int, int]:
     """(client counter, epoch, head, floor) in one statement; refuses a client id of another user."""
     owner, counter, epoch, head, floor = feed.feed_state(conn, client_id)
     if owner is not None and owner != user.id:
@@ -91,7 +86,7 @@ def _state(conn: sqlite3.Connection, user: UserRecord, client_id: str) -> tuple[
     return counter, epoch, head, floor
 
 
-def pull_if_idle(conn: sqlite3.Connection, user: UserRecord, client_id: str, cursor: str) -> PullResponse | None:
+def pull_if_idle(conn: ReadTx, user: UserRecord, client_id: str, cursor: str) -> PullResponse | None:
     """The answer to a pull when nothing is new after the cursor (or a reset); else None.
 
     Cheap enough for the event loop (one indexed read, no page to build), so an idle client costs no hop

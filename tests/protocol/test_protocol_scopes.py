@@ -131,9 +131,9 @@ def test_every_role_pulls_exactly_its_scope(fresh_server):
 def test_anggota_read_api_shows_only_their_own_records(live_server):
     path = live_server.db_path
     member = login(live_server.url, "anggota03")
-    assert_error(member.get("/api/dashboard", member_id=4), 403, "not_owner")
+    assert_error(member.get("/api/dashboard", member_id=4), 404, "member_not_found")
     assert_error(member.get("/api/savings-card", savings_type="sukarela", period_start="2020-01-01",
-                            period_end="2099-12-31", member_id=4), 403, "not_owner")
+                            period_end="2099-12-31", member_id=4), 404, "member_not_found")
     own = member.get("/api/dashboard")
     assert own.status_code == 200 and own.json()["member"]["id"] == 3
     assert member.get("/api/dashboard", member_id=3).status_code == 200
@@ -161,7 +161,7 @@ def test_anggota_read_api_shows_only_their_own_records(live_server):
 
 def test_officer_read_api_is_limited_to_their_location(live_server):
     officer = login(live_server.url, "petugas1")
-    assert_error(officer.get("/api/dashboard", member_id=14), 403, "not_owner")
+    assert_error(officer.get("/api/dashboard", member_id=14), 404, "member_not_found")
     assert officer.get("/api/dashboard", member_id=5).status_code == 200
     members = officer.get("/api/members").json()
     assert members and {m["location_id"] for m in members} == {1}

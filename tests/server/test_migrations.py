@@ -86,3 +86,21 @@ def test_ledger_is_append_only_at_the_database_level(tmp_path: Path) -> None:
             conn.execute("UPDATE ledger SET amount = 6 WHERE seq = 1")
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             conn.execute("DELETE FROM ledger WHERE seq = 1")
+
+
+def test_attachment_owner_migration_makes_each_existing_files_uploader_its_owner(tmp_path: Path) -> None:
+    db = tmp_path / "lumbung.sqlite3"
+    upgrade(db, "0003")
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO users (id, username, name, password_hash, role) VALUES (7, 'u', 'U', 'x', 'anggota')")
+        conn.execute(
+            "INSERT INTO attachments (sha256, size, content_type, uploaded_by, uploaded_at)"
+            " VALUES ('ab', 3, 'image/png', 7, '2026-01-01T00:00:00+00:00')"
+        )
+    upgrade(db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT sha256, user_id FROM attachment_uploads").fetchall() == [("ab", 7)]
+        indexes = {r[1] for r in conn.execute("PRAGMA index_list(deposits)")}
+        assert "deposits_attachment" in indexes
+    command.downgrade(alembic_config(db), "0003")
+    assert "attachment_uploads" not in _tables(db)

@@ -13,15 +13,16 @@ from pathlib import Path
 from litestar.params import FromPath
 from litestar import Controller, Request, Response, get, put
 
+from server.access import reach_of
 from server.auth.service import utcnow
 from server.errors import InvalidInput, NotFound, TooLarge, UnsupportedType
 from server.protocol import AttachmentInfo
+from server.storage import attachments as store
 from server.storage.database import Connection
 
 __all__ = ["AttachmentController"]
 
 _MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "application/pdf": (b"%PDF-",)}
-_ELEVATED = {"pengurus", "admin"}
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -79,35 +80,19 @@ class AttachmentController(Controller):
         user_id, now = request.user.id, utcnow().isoformat()
 
         def record(conn: Connection) -> bool:
-            cur = conn.execute(
-                "INSERT INTO attachments (sha256, size, content_type, uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (sha256) DO NOTHING",
-                (sha256, len(data), content_type, user_id, now),
-            )
-            return cur.rowcount == 1
+            return store.record_upload(conn, sha256, len(data), content_type, user_id=user_id, now=now)
 
         created = await request.app.state.services.db.write(record)
         return Response(AttachmentInfo(sha256, len(data), content_type), status_code=201 if created else 200)
 
     @get("/{sha256:str}")
     async def download(self, request: Request, sha256: FromPath[str]) -> Response[bytes]:
-        """The file, to its uploader and to whoever may see a transaction that names it."""
-        user = request.user
+        """The file, to its uploaders and to whoever the access policy lets see a deposit naming it.
 
-        def allowed(conn: Connection) -> str | None:
-            row = conn.execute("SELECT content_type, uploaded_by FROM attachments WHERE sha256 = ?", (sha256,)).fetchone()
-            if row is None:
-                return None
-            if row["uploaded_by"] == user.id or user.role in _ELEVATED:
-                return str(row["content_type"])
-            locs = ",".join(str(int(x)) for x in user.location_ids) or "NULL"
-            seen = conn.execute(
-                f"SELECT 1 FROM deposits WHERE attachment = ? AND (member_id = ? OR created_by = ? OR location_id IN ({locs}))",
-                (sha256, user.member_id, user.id),
-            ).fetchone()
-            return str(row["content_type"]) if seen else None
-
-        content_type = await request.app.state.services.db.read(allowed)
+        Anyone else gets the answer of a file that does not exist (404), so a hash reveals nothing.
+        """
+        reach = reach_of(request.user)
+        content_type = await request.app.state.services.db.read(lambda c: store.readable_type(c, sha256, reach))
         if content_type is None:
             raise NotFound("attachment_not_found", "Berkas tidak ditemukan.")
         path = _path(request.app.state.services.settings.attachments_dir, sha256)

@@ -11,23 +11,23 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Struct
 
+from server.access import Owners, Reach, may_see, reach_of
 from server.auth.service import utcnow
 from server.domain import loans
 from server.domain.models import COOP_TZ
 from server.errors import InvalidInput, InvalidState, NotFound, RequestError
-from server.protocol import MAX_AMOUNT
 from server.operations.payroll_run import ImportReport, export_month, import_month
+from server.protocol import MAX_AMOUNT
 from server.storage import loans as store
-from server.storage.database import Connection
+from server.storage import savings
+from server.storage.interface import ReadTx, Tx
 from server.sync.loan_handlers import evaluate_application
 
 from ..security import actor_of, roles
 from ..strict import strict_body
-from .reads import member_for
+from .reads import member_for, member_not_found
 
 __all__ = ["LoanController", "LoanAdminController", "PlafonController", "PayrollController"]
-
-_ELEVATED = {"pengurus", "admin"}
 
 
 class Simulation(Struct):
@@ -55,13 +55,12 @@ class PayrollProfileInput(Struct, forbid_unknown_fields=True):
     mandatory_savings: int = 0
 
 
-def _scope(conn: Any, user: Any, loan: loans.Loan) -> None:
-    allowed = (
-        user.role in _ELEVATED or loan.member_id == user.member_id or loan.created_by == user.id
-        or (user.role == "petugas" and loan.location_id in user.location_ids)
-    )
-    if not allowed:
+def _visible_loan(conn: ReadTx, reach: Reach, loan_id: str) -> loans.Loan:
+    """The loan if the access policy lets the caller see it; another's loan is answered like an unknown one."""
+    loan = store.load_loan(conn, loan_id)
+    if loan is None or not may_see(reach, Owners(loan.member_id, loan.location_id, loan.created_by)):
         raise NotFound("loan_not_found", "Pinjaman tidak ditemukan.")
+    return loan
 
 
 class LoanController(Controller):
@@ -80,16 +79,16 @@ class LoanController(Controller):
         member_id: FromQuery[int | None] = None,
     ) -> Simulation:
         """Langkah 2: the schedule of an amount and tenor, with the application rules for the member."""
-        user, settings = request.user, request.app.state.services.settings.loan_settings
+        reach, settings = reach_of(request.user), request.app.state.services.settings.loan_settings
         start = start_date or dt.datetime.now(COOP_TZ).date()
         if not (0 < amount <= MAX_AMOUNT and 0 < tenor <= 600):
             raise InvalidInput("terms_out_of_range", "Jumlah atau jangka waktu di luar batas yang dapat dihitung.")
 
-        def read(conn: Any) -> Simulation:
+        def read(conn: ReadTx) -> Simulation:
             product = store.load_product(conn, product_id)
             if product is None:
                 raise NotFound("product_not_found", f"Jenis pinjaman {product_id} tidak ditemukan.")
-            member = member_for(conn, user, member_id)
+            member = member_for(conn, reach, member_id)
             try:
                 schedule, checks, breakdown = evaluate_application(
                     conn, member["id"], product, purpose or (product.purposes[0] if product.purposes else "-"),
@@ -108,10 +107,10 @@ class LoanController(Controller):
         self, request: Request, member_id: FromQuery[int | None] = None, status: FromQuery[list[str] | None] = None
     ) -> list[dict[str, Any]]:
         """Riwayat pinjaman of a member (members: their own)."""
-        user = request.user
+        reach = reach_of(request.user)
 
-        def read(conn: Any) -> list[dict[str, Any]]:
-            member = member_for(conn, user, member_id)
+        def read(conn: ReadTx) -> list[dict[str, Any]]:
+            member = member_for(conn, reach, member_id)
             return [
                 {**_builtins(loan), "status_label": loans.LOAN_STATUS_LABELS[loan.status]}
                 for loan in store.member_loans(conn, member["id"], tuple(status or ()))
@@ -122,37 +121,27 @@ class LoanController(Controller):
     @get("/loans/{loan_id:str}")
     async def detail(self, request: Request, loan_id: FromPath[str]) -> LoanDetail:
         """Detail Pinjaman / Lihat Angsuran: the schedule with what is paid of each installment."""
-        user = request.user
+        reach = reach_of(request.user)
 
-        def read(conn: Any) -> LoanDetail:
-            loan = store.load_loan(conn, loan_id)
-            if loan is None:
-                raise NotFound("loan_not_found", "Pinjaman tidak ditemukan.")
-            _scope(conn, user, loan)
+        def read(conn: ReadTx) -> LoanDetail:
+            loan = _visible_loan(conn, reach, loan_id)
             product = store.load_product(conn, loan.product_id)
             installments = [
                 {**_builtins(inst), "paid": paid, "is_paid": paid >= inst.amount}
                 for inst, paid in store.schedule_paid(conn, loan.id)
             ]
-            repayments = [dict(r) for r in conn.execute(
-                "SELECT id, amount, principal, interest, source, created_at FROM loan_repayments WHERE loan_id = ?"
-                " ORDER BY created_at", (loan.id,))]
             return LoanDetail(loan, loans.LOAN_STATUS_LABELS[loan.status], product.name if product else "",
-                              installments, repayments)
+                              installments, store.repayments(conn, loan.id))
 
         return await request.app.state.services.db.read(read)
 
     @get("/deduction-changes")
     async def deduction_changes(self, request: Request, member_id: FromQuery[int | None] = None) -> list[dict[str, Any]]:
         """Pengajuan Perubahan Setoran: history, newest first."""
-        user = request.user
+        reach = reach_of(request.user)
 
-        def read(conn: Any) -> list[dict[str, Any]]:
-            member = member_for(conn, user, member_id)
-            rows = conn.execute(
-                "SELECT * FROM deduction_changes WHERE member_id = ? ORDER BY created_at DESC", (member["id"],)
-            )
-            return [dict(r) for r in rows]
+        def read(conn: ReadTx) -> list[dict[str, Any]]:
+            return store.member_deduction_changes(conn, member_for(conn, reach, member_id)["id"])
 
         return await request.app.state.services.db.read(read)
 
@@ -175,9 +164,8 @@ class LoanAdminController(Controller):
         if product.id != product_id:
             raise RequestError("id_mismatch", "Id produk di alamat dan isi tidak sama.")
 
-        def write(conn: Connection) -> None:
-            taken = conn.execute("SELECT 1 FROM loan_products WHERE name = ? AND id != ?", (product.name, product.id))
-            if taken.fetchone():
+        def write(conn: Tx) -> None:
+            if store.product_name_taken(conn, product.name, product.id):
                 raise InvalidState("product_name_taken", f"Nama produk '{product.name}' sudah dipakai produk lain.")
             store.save_product(conn, product)
 
@@ -199,9 +187,9 @@ class LoanAdminController(Controller):
             raise InvalidInput("birth_date_invalid", "Tanggal lahir harus setelah 1900 dan sebelum hari ini.")
         user_id, now = request.user.id, utcnow()
 
-        def write(conn: Connection) -> loans.PayrollProfile:
-            if conn.execute("SELECT 1 FROM members WHERE id = ?", (member_id,)).fetchone() is None:
-                raise NotFound("member_not_found", "Anggota tidak ditemukan.")
+        def write(conn: Tx) -> loans.PayrollProfile:
+            if savings.load_member(conn, member_id) is None:
+                raise member_not_found()
             store.save_profile(conn, profile, user_id, now)
             return profile
 
@@ -217,8 +205,7 @@ class PlafonController(Controller):
     @get("/{member_id:int}/plafon-history")
     async def plafon_history(self, request: Request, member_id: FromPath[int]) -> list[dict[str, Any]]:
         """Every plafon angsuran a member has had, who set it and when."""
-        return await request.app.state.services.db.read(lambda c: [dict(r) for r in c.execute(
-            "SELECT plafon, set_by, set_at FROM plafon_history WHERE member_id = ? ORDER BY id", (member_id,))])
+        return await request.app.state.services.db.read(lambda c: store.plafon_history(c, member_id))
 
 
 class PayrollController(Controller):

@@ -5,26 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, get
-from litestar.params import FromQuery, FromPath
+from litestar.params import FromPath, FromQuery
 from msgspec import Struct
 
-import msgspec
-
+from server.access import Owners, Reach, may_see, reach_of
+from server.auth.service import utcnow
 from server.domain.models import DEPOSIT_STATUS_LABELS
 from server.domain.savings import SavingsCard, savings_card
 from server.domain.terbilang import terbilang
-from server.errors import Forbidden, NotFound, RequestError
-from server.auth.service import utcnow
+from server.errors import NotFound, RequestError
 from server.storage import loans as loan_store
 from server.storage import reads, savings
-from server.storage.accounts import UserRecord
+from server.storage.interface import ReadTx
 
 from ..security import roles
 
-__all__ = ["ReadController", "member_for"]
-
-_ELEVATED = {"pengurus", "admin"}
+__all__ = ["ReadController", "member_for", "member_not_found"]
 
 
 class Page(Struct):
@@ -52,26 +50,28 @@ class CashInHand(Struct):
     items: list[dict[str, Any]]
 
 
-def member_for(conn: Any, user: UserRecord, member_id: int | None) -> dict[str, Any]:
-    """The member the caller asks about, if they may see them (members: only themselves)."""
-    target = member_id if member_id is not None else user.member_id
+def member_not_found() -> NotFound:
+    """One answer for "no such member" and "not yours to see"."""
+    return NotFound("member_not_found", "Anggota tidak ditemukan.")
+
+
+def member_for(conn: ReadTx, reach: Reach, member_id: int | None) -> dict[str, Any]:
+    """The member the caller asks about (default: themselves), if the access policy lets them see them.
+
+    Another member's id is answered exactly like an unknown one (404), so the answer never tells
+    whether the id exists.
+    """
+    target = member_id if member_id is not None else reach.member_id
     if target is None:
         raise RequestError("member_id_required", "Pilih anggota terlebih dahulu.")
     member = savings.load_member(conn, target)
-    if member is None:
-        raise NotFound("member_not_found", "Anggota tidak ditemukan.")
-    allowed = (
-        user.role in _ELEVATED
-        or target == user.member_id
-        or (user.role == "petugas" and member.location_id in user.location_ids)
-    )
-    if not allowed:
-        raise Forbidden("not_owner", "Anda tidak berhak melihat data anggota ini.")
+    if member is None or not may_see(reach, Owners(member_id=member.id, location_id=member.location_id)):
+        raise member_not_found()
     return {"id": member.id, "number": member.number, "name": member.name, "kind": member.kind,
             "location_id": member.location_id}
 
 
-def _with_loans(conn: Any, dashboard: Dashboard) -> Dashboard:
+def _with_loans(conn: ReadTx, dashboard: Dashboard) -> Dashboard:
     """Plafon angsuran, sisa plafon with its parts, and the active loans with their next installment."""
     member_id = dashboard.member["id"]
     if loan_store.load_profile(conn, member_id).plafon is not None:
@@ -113,10 +113,10 @@ class ReadController(Controller):
     @get("/dashboard")
     async def dashboard(self, request: Request, member_id: FromQuery[int | None] = None) -> Dashboard:
         """Dashboard Anggota: balance of each savings type; plafon fields arrive with the loans module."""
-        user = request.user
+        reach = reach_of(request.user)
 
-        def read(conn: Any) -> Dashboard:
-            member = member_for(conn, user, member_id)
+        def read(conn: ReadTx) -> Dashboard:
+            member = member_for(conn, reach, member_id)
             lines = reads.balances(conn, member["id"])
             for line in lines:
                 line["available"] = line["balance"] - line["held"]
@@ -128,8 +128,8 @@ class ReadController(Controller):
     async def _history(self, request: Request, table: str, f: reads.HistoryFilter) -> Page:
         _page(f.page, f.page_size)
         _check_dates(f.date_from, f.date_to)
-        user = request.user
-        rows, total = await request.app.state.services.db.read(lambda c: reads.history(c, table, user, f))
+        reach = reach_of(request.user)
+        rows, total = await request.app.state.services.db.read(lambda c: reads.history(c, table, reach, f))
         for row in rows:
             row["status_label"] = DEPOSIT_STATUS_LABELS[row["status"]]
         return Page(rows, total, f.page, f.page_size)
@@ -159,21 +159,12 @@ class ReadController(Controller):
     @get("/deposits/{deposit_id:str}/slip")
     async def slip(self, request: Request, deposit_id: FromPath[str]) -> dict[str, Any]:
         """Data for Cetak Slip: the deposit with names, amount in words and verification."""
-        user = request.user
+        reach = reach_of(request.user)
 
-        def read(conn: Any) -> dict[str, Any]:
-            where, params = reads.scope_clause(user, "d")
-            row = conn.execute(
-                "SELECT d.*, m.name AS member_name, m.number AS member_number, l.name AS location_name,"
-                " st.name AS savings_type_name, b.bank AS bank, b.number AS bank_number, v.name AS decided_by_name"
-                " FROM deposits d JOIN members m ON m.id = d.member_id JOIN locations l ON l.id = d.location_id"
-                " JOIN savings_types st ON st.code = d.savings_type LEFT JOIN bank_accounts b ON b.id = d.bank_account_id"
-                f" LEFT JOIN users v ON v.id = d.decided_by WHERE d.id = ? AND {where}",
-                [deposit_id, *params],
-            ).fetchone()
-            if row is None:
+        def read(conn: ReadTx) -> dict[str, Any]:
+            slip = reads.slip(conn, deposit_id, reach)
+            if slip is None:  # unknown, or not the caller's to see: the same answer
                 raise NotFound("deposit_not_found", "Setoran tidak ditemukan.")
-            slip = dict(row)
             slip["status_label"] = DEPOSIT_STATUS_LABELS[slip["status"]]
             slip["amount_words"] = terbilang(slip["amount"])
             slip["kind_label"] = "Offline (melalui petugas)" if slip["kind"] == "offline" else "Mandiri (transfer)"
@@ -190,10 +181,10 @@ class ReadController(Controller):
         _check_dates(period_start, period_end)
         if period_start > period_end:
             raise RequestError("invalid_period", "Awal periode harus sebelum akhir periode.")
-        user = request.user
+        reach = reach_of(request.user)
 
-        def read(conn: Any) -> SavingsCard:
-            member = member_for(conn, user, member_id)
+        def read(conn: ReadTx) -> SavingsCard:
+            member = member_for(conn, reach, member_id)
             if savings.load_savings_type(conn, savings_type) is None:
                 raise NotFound("savings_type_not_found", f"Jenis simpanan '{savings_type}' tidak dikenal.")
             opening = reads.opening_balance(conn, member["id"], savings_type, period_start)
@@ -205,8 +196,8 @@ class ReadController(Controller):
     @get("/members", guards=[roles("petugas", "pengurus", "admin")])
     async def members(self, request: Request, q: FromQuery[str | None] = None) -> list[dict[str, Any]]:
         """Members the caller may serve (an officer: their locations), searchable by name or number."""
-        user = request.user
-        return await request.app.state.services.db.read(lambda c: reads.members(c, user, q))
+        reach = reach_of(request.user)
+        return await request.app.state.services.db.read(lambda c: reads.members(c, reach, q))
 
     @get("/cash-in-hand", guards=[roles("petugas")])
     async def cash_in_hand(self, request: Request) -> CashInHand:
