@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from server.protocol import PROTOCOL_HEADER
 from tests.support.api import login
+from tests.support.servers import ThreadServer, copy_template
 
 HEADERS = {PROTOCOL_HEADER: "1", "content-type": "application/json"}
 
@@ -85,8 +86,18 @@ def _assert_deliberate(response: httpx.Response) -> None:
 
 
 @pytest.fixture(scope="module")
-def fuzz_client(live_server):
-    with httpx.Client(base_url=live_server.url, headers=HEADERS, timeout=30) as client:
+def fuzz_server(demo_template, tmp_path_factory):
+    """Its own server: the fuzz's failed logins would otherwise lock 127.0.0.1 out of the shared one."""
+    server = ThreadServer(copy_template(demo_template, tmp_path_factory.mktemp("fuzz")),
+                          login_address_failures=100_000, login_free_failures=100_000, login_lockout_failures=100_000)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def fuzz_client(fuzz_server):
+    with httpx.Client(base_url=fuzz_server.url, headers=HEADERS, timeout=30) as client:
         yield client
 
 
@@ -116,8 +127,8 @@ MUTATION = st.fixed_dictionaries({}, optional={
 
 
 @pytest.fixture(scope="module")
-def pusher(live_server):
-    officer = login(live_server.url, "petugas1")
+def pusher(fuzz_server):
+    officer = login(fuzz_server.url, "petugas1")
     yield officer
     officer.close()
 
