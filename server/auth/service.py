@@ -76,12 +76,14 @@ class AuthService:
 
     # --- password checks, throttled ---------------------------------------------------------------
 
-    async def _refuse_if_throttled(self, keys: list[str]) -> None:
+    async def _refuse_if_throttled(self, keys: list[str]) -> dict[str, accounts.AttemptRow]:
+        """The keys' counts; a key that must still wait is refused here, before any hashing."""
         now = time.time()
         rows = await self.db.read(lambda c: accounts.login_attempts(c, keys))
         wait = wait_seconds(list(rows.values()), now)
         if wait:
             raise TooManyAttempts("too_many_attempts", TOO_MANY.format(seconds=wait), wait)
+        return rows
 
     async def _record_failure(self, keys: list[str]) -> None:
         now = time.time()
@@ -101,7 +103,7 @@ class AuthService:
         """The user whose password this is; a wrong one is counted and answered 401, a throttled
         key 429 before any hashing, a full gate 503."""
         keys = [account_key(username), address_key(address)]
-        await self._refuse_if_throttled(keys)
+        counted = await self._refuse_if_throttled(keys)
         user = await self.db.read(lambda c: accounts.user_by_username(c, username))
         stored = user.password_hash if user is not None else self._dummy_hash
         ok = await self.limits.gate.run(self._verify_unless_throttled, keys, stored, password)
@@ -110,7 +112,8 @@ class AuthService:
             raise AuthError("invalid_credentials", "Nama pengguna atau kata sandi salah.")
         if not user.active:
             raise AuthError("invalid_credentials", "Nama pengguna atau kata sandi salah.")
-        await self.db.write(lambda c: accounts.clear_login_attempts(c, keys[:1]))
+        if keys[0] in counted:  # a success forgives the account's failures (not the address's)
+            await self.db.write(lambda c: accounts.clear_login_attempts(c, keys[:1]))
         return user
 
     def _verify_unless_throttled(self, keys: list[str], stored: str, password: str) -> bool:
