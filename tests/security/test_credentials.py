@@ -17,10 +17,9 @@ import httpx
 import pytest
 
 from server.protocol import PROTOCOL_HEADER
-from server.settings import Settings
 from server.storage.migrate import upgrade
 from tests.support.api import DEMO_PASSWORD, login
-from tests.support.servers import ROOT, TEST_SETTINGS, ThreadServer, copy_template, free_port
+from tests.support.servers import ROOT, ThreadServer, copy_template, free_port
 
 HEADERS = {PROTOCOL_HEADER: "1"}
 GOOD = "Sawah-Hijau-2026"
@@ -190,4 +189,3 @@ def test_the_migration_marks_every_existing_user_as_a_demo_account(tmp_path: Pat
     upgrade(db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT demo, password_changed_at FROM users").fetchall() == [(1, None)]
-    assert Settings(data_dir=str(tmp_path), **TEST_SETTINGS).database_path == db  # type: ignore[arg-type]
