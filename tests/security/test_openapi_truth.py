@@ -11,6 +11,7 @@ import re
 import uuid
 
 import httpx
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
@@ -58,7 +59,8 @@ def test_the_docs_page_loads_only_from_its_own_origin(live_server) -> None:
     assert httpx.get(f"{live_server.url}/schema/assets/LICENSE").text.startswith("The MIT License")
 
 
-def test_schemathesis_finds_no_undeclared_status_no_bad_body_and_no_5xx(server_with) -> None:
+@pytest.mark.parametrize("username", ["admin", "petugas1"])
+def test_schemathesis_finds_no_undeclared_status_no_bad_body_and_no_5xx(server_with, username: str) -> None:
     calls: list[int] = []
     # generated logins fail by the hundred from 127.0.0.1: keep the address limit out of the way
     server = server_with(login_address_failures=100_000, login_lockout_failures=100_000, login_free_failures=100_000)
@@ -71,7 +73,7 @@ def test_schemathesis_finds_no_undeclared_status_no_bad_body_and_no_5xx(server_w
             continue
         ran += 1
         token = httpx.post(f"{server.url}/api/auth/login", headers={PROTOCOL_HEADER: "1"}, json={
-            "username": "admin", "password": DEMO_PASSWORD, "client_id": uuid.uuid4().hex}).json()["access_token"]
+            "username": username, "password": DEMO_PASSWORD, "client_id": uuid.uuid4().hex}).json()["access_token"]
         headers = {PROTOCOL_HEADER: "1", "Authorization": f"Bearer {token}"}
 
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
