@@ -271,8 +271,11 @@ def _serve_check(args: argparse.Namespace, settings: Settings) -> int | None:
     db = _db(settings)
     try:
         demo = db.read_sync(accounts.demo_accounts_with_shared_password)
+        admin = db.read_sync(lambda c: accounts.active_admin_exists(c, include_demo=True))
     finally:
         db.close()
+    if not admin:
+        print("Peringatan: belum ada admin; buat dengan `lumbung-server create-admin`.", file=sys.stderr)
     if not demo:
         return None
     shown = ", ".join(demo[:5]) + (f" dan {len(demo) - 5} lainnya" if len(demo) > 5 else "")
