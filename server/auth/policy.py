@@ -20,8 +20,8 @@ MAX_PASSWORD_LENGTH = 200
 
 @functools.cache
 def common_passwords() -> frozenset[str]:
-    """The shipped lists (server/auth/data/README.md), lower-cased."""
-    data = resources.files("server.auth") / "data"
+    """The shipped lists (server/auth/lists/README.md), lower-cased."""
+    data = resources.files("server.auth") / "lists"
     words = gzip.decompress((data / "common-passwords.txt.gz").read_bytes()).decode().splitlines()
     words += (data / "common-passwords-id.txt").read_text(encoding="utf-8").splitlines()
     return frozenset(w.strip().casefold() for w in words if w.strip())
