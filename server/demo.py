@@ -79,7 +79,10 @@ def load_demo(db: Database, passwords: Passwords) -> bool:
         savings.insert_bank_account(conn, BankAccount(1, "Bank Mandiri", "1380012345678", "Koperasi Karyawan Sejahtera"))
         savings.insert_bank_account(conn, BankAccount(2, "BRI", "002101000123567", "Koperasi Karyawan Sejahtera"))
         for staff_id, username, name, role, locs in STAFF:
-            accounts.insert_user(conn, user_id=staff_id, username=username, name=name, password_hash=hashes[username], role=role)
+            accounts.insert_user(
+                conn, user_id=staff_id, username=username, name=name, password_hash=hashes[username], role=role,
+                demo=True,
+            )
             if locs:
                 accounts.assign_locations(conn, staff_id, locs)
         for i, name in enumerate(NAMES, start=1):
@@ -87,7 +90,8 @@ def load_demo(db: Database, passwords: Passwords) -> bool:
             savings.insert_member(conn, member, now.date().isoformat())
             username = f"anggota{i:02d}"
             accounts.insert_user(
-                conn, user_id=i, username=username, name=name, password_hash=hashes[username], role="anggota", member_id=i
+                conn, user_id=i, username=username, name=name, password_hash=hashes[username], role="anggota", member_id=i,
+                demo=True,
             )
             _opening(conn, member, "pokok", 100_000, now)
             _opening(conn, member, "wajib", 50_000 * (6 + i % 7), now)

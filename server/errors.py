@@ -17,7 +17,8 @@ The tree (HTTP status in brackets; the one mapping lives in ``server/http/errors
     ├── VersionUnsupported   [426]  protocol version the server cannot serve
     ├── TooLarge             [413]  attachment over the size limit
     ├── UnsupportedType      [415]  attachment of a type we do not accept
-    └── Retryable            [503]  temporary: try again later, nothing was done
+    ├── TooManyAttempts      [429]  too many failed logins: wait ``retry_after`` seconds (``Retry-After``)
+    └── Retryable            [503]  temporary: try again later, nothing was done (``Retry-After`` when known)
 
 Messages are Bahasa Indonesia because they reach members and officers as they are.
 """
@@ -42,6 +43,7 @@ __all__ = [
     "TooLarge",
     "UnsupportedType",
     "Retryable",
+    "TooManyAttempts",
 ]
 
 
@@ -110,4 +112,16 @@ class UnsupportedType(LumbungError):
 
 
 class Retryable(LumbungError):
-    pass
+    def __init__(
+        self, code: str, message: str, detail: dict[str, Any] | None = None, *, retry_after: int | None = None
+    ) -> None:
+        super().__init__(code, message, detail)
+        self.retry_after = retry_after
+
+
+class TooManyAttempts(LumbungError):
+    """Login refused before any password check: the account or the address is throttled or locked."""
+
+    def __init__(self, code: str, message: str, retry_after: int, detail: dict[str, Any] | None = None) -> None:
+        super().__init__(code, message, {"retry_after": retry_after, **(detail or {})})
+        self.retry_after = retry_after

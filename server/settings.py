@@ -60,6 +60,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     retirement_ages: str = "karyawan:56,pns:58,dosen:65"
     """Member category -> retirement age; Indonesian norms move over time, so this is a setting."""
 
+    # --- login throttling, password checks and credentials (issue 7.1, 7.2) ---
+    login_free_failures: int = 3
+    """Failed logins of one account allowed before each further one imposes a wait."""
+    login_delay_seconds: int = 2
+    """The first wait; it doubles with every further failure, up to ``login_delay_max_seconds``."""
+    login_delay_max_seconds: int = 120
+    login_lockout_failures: int = 10
+    """Consecutive failures that lock an account for ``login_lockout_seconds`` (an admin can lift it)."""
+    login_lockout_seconds: int = 900
+    login_address_failures: int = 50
+    """Failures from one client address within the window before the address is locked too (an office
+    behind one NAT shares an address, so this is well above the per-account limit)."""
+    login_window_seconds: int = 900
+    """A failure older than this no longer counts (unless the key is still locked)."""
+    password_checks_concurrent: int = 2
+    """Password checks (argon2, ~64 MiB each) running at once; bounds memory and CPU."""
+    password_checks_waiting: int = 16
+    """Checks allowed to wait for a slot; beyond this a login is answered 503 ``busy`` at once."""
+    password_min_length: int = 10
+    allow_demo_accounts: bool = False
+    """``serve`` without ``--demo`` refuses to start while demo accounts still have the shared password."""
+
     def __post_init__(self) -> None:
         self.loan_settings  # noqa: B018 - a malformed LUMBUNG_RETIREMENT_AGES fails at start-up, not per request
         if self.secret_key and len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:

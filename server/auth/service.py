@@ -1,25 +1,31 @@
-"""Login, refresh and logout: the use cases behind ``/api/auth``.
+"""Login, refresh, logout and password changes: the use cases behind ``/api/auth``.
 
-Password checks (argon2, deliberately slow) run on a worker thread, never on the single writer.
+Password checks (argon2, deliberately slow and memory-hard) run on worker threads through a bounded
+gate (``gate.py``), never on the single writer. Failed checks are counted per account and per
+client address (``throttle.py``); a throttled key is refused before any hashing, so a flood costs
+the server a database read per request, not 64 MiB.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 
-import anyio.to_thread
-
-from server.errors import AccessDenied, AuthError
+from server.errors import AccessDenied, AuthError, InvalidInput, TooManyAttempts
 from server.protocol import LoginRequest, RefreshRequest, TokenResponse, UserInfo
+from server.settings import Settings
 from server.storage import accounts, feed
 from server.storage.accounts import UserRecord
 from server.storage.database import Connection, Database
 
+from .gate import PasswordGate
 from .passwords import Passwords
+from .policy import check_password
+from .throttle import ThrottlePolicy, account_key, address_key, after_failure, wait_seconds
 from .tokens import TokenSigner, hash_refresh_token, new_refresh_token
 
-__all__ = ["AuthService", "user_info", "utcnow"]
+__all__ = ["AuthService", "LoginLimits", "user_info", "utcnow"]
 
 
 def utcnow() -> dt.datetime:
@@ -33,21 +39,106 @@ def user_info(user: UserRecord) -> UserInfo:
     )
 
 
+class LoginLimits:
+    """The throttling policies and the password rules, from the settings."""
+
+    def __init__(self, account: ThrottlePolicy, address: ThrottlePolicy, gate: PasswordGate, min_length: int) -> None:
+        self.account = account
+        self.address = address
+        self.gate = gate
+        self.min_length = min_length
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> "LoginLimits":
+        account = ThrottlePolicy(s.login_free_failures, s.login_delay_seconds, s.login_delay_max_seconds,
+                                 s.login_lockout_failures, s.login_lockout_seconds, s.login_window_seconds)
+        # an address gets no small waits (an office behind one NAT shares it), only the lockout
+        address = ThrottlePolicy(s.login_address_failures, 0, 0, s.login_address_failures,
+                                 s.login_lockout_seconds, s.login_window_seconds)
+        gate = PasswordGate(s.password_checks_concurrent, s.password_checks_waiting)
+        return cls(account, address, gate, s.password_min_length)
+
+
+TOO_MANY = "Terlalu banyak percobaan masuk yang gagal; coba lagi dalam {seconds} detik."
+
+
 class AuthService:
-    def __init__(self, db: Database, passwords: Passwords, signer: TokenSigner, refresh_ttl: int) -> None:
+    def __init__(
+        self, db: Database, passwords: Passwords, signer: TokenSigner, refresh_ttl: int, limits: LoginLimits
+    ) -> None:
         self.db = db
         self.passwords = passwords
         self.signer = signer
         self.refresh_ttl = refresh_ttl
+        self.limits = limits
         # checked when the username is unknown, with the same cost, so timing reveals no usernames
         self._dummy_hash = passwords.hash(secrets.token_hex(16))
 
-    async def login(self, request: LoginRequest) -> TokenResponse:
-        user = await self.db.read(lambda c: accounts.user_by_username(c, request.username))
+    # --- password checks, throttled ---------------------------------------------------------------
+
+    async def _refuse_if_throttled(self, keys: list[str]) -> dict[str, accounts.AttemptRow]:
+        """The keys' counts; a key that must still wait is refused here, before any hashing."""
+        now = time.time()
+        rows = await self.db.read(lambda c: accounts.login_attempts(c, keys))
+        wait = wait_seconds(list(rows.values()), now)
+        if wait:
+            raise TooManyAttempts("too_many_attempts", TOO_MANY.format(seconds=wait), wait)
+        return rows
+
+    async def _record_failure(self, keys: list[str]) -> None:
+        now = time.time()
+        account, address = self.limits.account, self.limits.address
+
+        def write(conn: Connection) -> None:
+            previous = accounts.login_attempts(conn, keys)
+            for key in keys:
+                policy = address if key.startswith("addr:") else account
+                accounts.save_login_attempt(
+                    conn, after_failure(previous.get(key), key, now, policy), forget_before=now - policy.window_seconds
+                )
+
+        await self.db.write(write)
+
+    async def _check_password(self, username: str, password: str, address: str) -> UserRecord:
+        """The user whose password this is; a wrong one is counted and answered 401, a throttled
+        key 429 before any hashing, a full gate 503."""
+        keys = [account_key(username), address_key(address)]
+        counted = await self._refuse_if_throttled(keys)
+        user = await self.db.read(lambda c: accounts.user_by_username(c, username))
         stored = user.password_hash if user is not None else self._dummy_hash
-        ok = await anyio.to_thread.run_sync(self.passwords.verify, stored, request.password)
-        if user is None or not ok or not user.active:
+        ok = await self.limits.gate.run(self._verify_unless_throttled, keys, stored, password)
+        if user is None or not ok:
+            await self._record_failure(keys)
             raise AuthError("invalid_credentials", "Nama pengguna atau kata sandi salah.")
+        if not user.active:
+            raise AuthError("invalid_credentials", "Nama pengguna atau kata sandi salah.")
+        if keys[0] in counted:  # a success forgives the account's failures (not the address's)
+            await self.db.write(lambda c: accounts.clear_login_attempts(c, keys[:1]))
+        return user
+
+    def _verify_unless_throttled(self, keys: list[str], stored: str, password: str) -> bool:
+        """On the worker, once a slot is ours: failures counted while this check waited still stop it."""
+        rows = self.db.read_sync(lambda c: accounts.login_attempts(c, keys))
+        wait = wait_seconds(list(rows.values()), time.time())
+        if wait:
+            raise TooManyAttempts("too_many_attempts", TOO_MANY.format(seconds=wait), wait)
+        return self.passwords.verify(stored, password)
+
+    async def hash_password(self, password: str, username: str = "") -> str:
+        """A new password that passes the policy, hashed through the gate."""
+        check_password(password, min_length=self.limits.min_length, username=username)
+        return await self.limits.gate.run(self.passwords.hash, password)
+
+    # --- use cases --------------------------------------------------------------------------------
+
+    async def login(self, request: LoginRequest, address: str = "") -> TokenResponse:
+        user = await self._check_password(request.username, request.password, address)
+        if user.password_change_required:
+            raise AccessDenied(
+                "password_change_required",
+                "Kata sandi Anda harus diganti sebelum masuk (POST /api/auth/password).",
+                {"change_password": "/api/auth/password"},
+            )
         refresh = new_refresh_token()
         session_id = secrets.token_hex(16)
         now = utcnow()
@@ -67,6 +158,17 @@ class AuthService:
 
         await self.db.write(write)
         return TokenResponse(self.signer.issue(user.id, session_id), refresh, self.signer.ttl, user_info(user))
+
+    async def change_password(self, username: str, current: str, new: str, address: str = "") -> UserRecord:
+        """One's own password, proven by the current one (also the way out of ``password_change_required``).
+        Every session of the user ends: their devices log in again with the new password."""
+        user = await self._check_password(username, current, address)
+        if new == current:
+            raise InvalidInput("password_unchanged", "Kata sandi baru harus berbeda dari yang lama.")
+        new_hash = await self.hash_password(new, user.username)
+        now = utcnow().isoformat()
+        await self.db.write(lambda c: accounts.set_password(c, user.id, new_hash, change_required=False, now=now))
+        return user
 
     async def refresh(self, request: RefreshRequest) -> TokenResponse:
         now = utcnow().isoformat()

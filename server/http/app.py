@@ -8,7 +8,6 @@ from pathlib import Path
 
 from litestar import Litestar, Request, get
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
 from server.settings import Settings
@@ -20,6 +19,8 @@ from .controllers.loans import LoanAdminController, LoanController, PayrollContr
 from .controllers.reads import ReadController
 from .controllers.sync import SyncController
 from .errors import exception_handlers
+from .limits import bound_query
+from .openapi import assets_router, openapi_config
 from .security import PUBLIC_API, AuthMiddleware
 from .services import build_services
 
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     handlers: list = [
         health, AuthController, AdminController, SyncController, AttachmentController, ReadController, LoanController,
-        LoanAdminController, PlafonController, PayrollController,
+        LoanAdminController, PlafonController, PayrollController, assets_router(),
     ]
     if PWA_DIR.is_dir() and any(PWA_DIR.iterdir()):
         handlers.append(create_static_files_router(
@@ -67,11 +68,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     exclude = [f"^{p}$" for p in PUBLIC_API] + ["^/schema", "^/api/health$"]
     app = Litestar(
         route_handlers=handlers,
-        middleware=[DefineMiddleware(AuthMiddleware, exclude=exclude)],
+        # OPTIONS is authenticated like every other method: guards need a user (else a 500)
+        middleware=[bound_query, DefineMiddleware(AuthMiddleware, exclude=exclude, exclude_http_methods=[])],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         on_startup=[startup],
         on_shutdown=[shutdown],
-        openapi_config=OpenAPIConfig(title="Lumbung API", version="1", path="/schema"),
+        openapi_config=openapi_config(),
         request_max_body_size=settings.max_request_bytes,
         debug=False,
     )

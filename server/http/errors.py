@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 
 from litestar import Request, Response
@@ -20,6 +21,7 @@ from server.errors import (
     RequestError,
     Retryable,
     TooLarge,
+    TooManyAttempts,
     UnsupportedType,
     VersionUnsupported,
 )
@@ -42,17 +44,24 @@ STATUS_BY_ERROR: list[tuple[type[LumbungError], int]] = [
     (VersionUnsupported, 426),
     (TooLarge, 413),
     (UnsupportedType, 415),
+    (TooManyAttempts, 429),
     (Retryable, 503),
 ]
 
 
-def _body(status: int, code: str, message: str, detail: dict | None = None) -> Response[ErrorBody]:
-    return Response(ErrorBody(code=code, message=message, detail=detail), status_code=status)
+def _body(
+    status: int, code: str, message: str, detail: dict | None = None, retry_after: int | None = None
+) -> Response[ErrorBody]:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return Response(ErrorBody(code=code, message=message, detail=detail), status_code=status, headers=headers)
 
 
 def _lumbung(_: Request, exc: LumbungError) -> Response[ErrorBody]:
     status = next((s for cls, s in STATUS_BY_ERROR if isinstance(exc, cls)), 400)
-    return _body(status, exc.code, exc.message, exc.detail)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is None and status in (429, 503):
+        retry_after = 1  # every "try again later" says when
+    return _body(status, exc.code, exc.message, exc.detail, retry_after)
 
 
 def _validation(_: Request, exc: ValidationException) -> Response[ErrorBody]:
@@ -76,6 +85,16 @@ def _overflow(_: Request, exc: OverflowError) -> Response[ErrorBody]:
     return _body(422, "number_out_of_range", "Angka terlalu besar.")
 
 
+def _too_deep(_: Request, exc: RecursionError) -> Response[ErrorBody]:
+    """JSON nested about a thousand levels deep exhausts the decoder's recursion: refuse the body."""
+    return _body(400, "body_too_deep", "Isi permintaan bersarang terlalu dalam.")
+
+
+def _csv(_: Request, exc: csv.Error) -> Response[ErrorBody]:
+    """A CSV upload the csv module cannot read (a field over its size limit, a stray NUL …)."""
+    return _body(422, "csv_malformed", "Berkas CSV tidak dapat dibaca.", {"error": str(exc)[:200]})
+
+
 def _unexpected(_: Request, exc: Exception) -> Response[ErrorBody]:
     log.exception("unexpected error", exc_info=exc)
     return _body(500, "internal_error", "Terjadi kesalahan di server; tidak ada perubahan yang tersimpan.")
@@ -86,5 +105,7 @@ exception_handlers = {
     ValidationException: _validation,
     HTTPException: _http,
     OverflowError: _overflow,
+    RecursionError: _too_deep,
+    csv.Error: _csv,
     Exception: _unexpected,
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from msgspec import Struct
 
 from server.auth.passwords import Passwords
-from server.auth.service import AuthService
+from server.auth.service import AuthService, LoginLimits
 from server.auth.tokens import TokenSigner
 from server.settings import Settings
 from server.storage.database import Database
@@ -33,4 +33,5 @@ def build_services(settings: Settings) -> Services:
     watermark = Watermark(settings.database_path.with_name("feed-watermark.json"), db)
     db.on_commit(pokes.publish_threadsafe)
     db.on_commit(lambda _scopes: watermark.note())
-    return Services(settings, db, AuthService(db, passwords, signer, settings.refresh_token_ttl), pokes, watermark)
+    auth = AuthService(db, passwords, signer, settings.refresh_token_ttl, LoginLimits.from_settings(settings))
+    return Services(settings, db, auth, pokes, watermark)

@@ -1,4 +1,4 @@
-"""SQL of user accounts, officer locations and login sessions."""
+"""SQL of user accounts, officer locations, login sessions and login throttling state."""
 
 from __future__ import annotations
 
@@ -20,6 +20,16 @@ __all__ = [
     "revoke_session",
     "revoke_user_sessions",
     "deactivate_member_users",
+    "user_by_id",
+    "set_password",
+    "demo_accounts_with_shared_password",
+    "active_admin_exists",
+    "next_user_id",
+    "AttemptRow",
+    "login_attempts",
+    "save_login_attempt",
+    "clear_login_attempts",
+    "blocked_login_attempts",
 ]
 
 
@@ -33,6 +43,8 @@ class UserRecord(Struct, frozen=True):
     scope_gen: int
     location_ids: tuple[int, ...]
     password_hash: str = ""
+    demo: bool = False
+    password_change_required: bool = False
 
 
 def _locations(conn: sqlite3.Connection, user_id: int) -> tuple[int, ...]:
@@ -46,18 +58,54 @@ def _record(conn: sqlite3.Connection, row: sqlite3.Row | None) -> UserRecord | N
     return UserRecord(
         id=row["id"], username=row["username"], name=row["name"], role=row["role"], member_id=row["member_id"],
         active=bool(row["active"]), scope_gen=row["scope_gen"], location_ids=_locations(conn, row["id"]),
-        password_hash=row["password_hash"],
+        password_hash=row["password_hash"], demo=bool(row["demo"]),
+        password_change_required=bool(row["password_change_required"]),
     )
 
 
 def insert_user(
     conn: Connection, *, user_id: int, username: str, name: str, password_hash: str, role: str,
-    member_id: int | None = None,
+    member_id: int | None = None, demo: bool = False, change_required: bool = False, now: str | None = None,
 ) -> None:
+    """A new login. ``now`` is when its password was set (None only for demo accounts' shared one)."""
     conn.execute(
-        "INSERT INTO users (id, username, name, password_hash, role, member_id) VALUES (?, ?, ?, ?, ?, ?)",
-        (user_id, username, name, password_hash, role, member_id),
+        "INSERT INTO users (id, username, name, password_hash, role, member_id, demo, password_change_required,"
+        " password_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (user_id, username, name, password_hash, role, member_id, int(demo), int(change_required), now),
     )
+
+
+def next_user_id(conn: sqlite3.Connection) -> int:
+    """Ids above the demo's numbering (members 1-99, staff 101-199), so a later demo never collides."""
+    return int(conn.execute("SELECT max(coalesce(max(id), 0) + 1, 1000) FROM users").fetchone()[0])
+
+
+def user_by_id(conn: sqlite3.Connection, user_id: int) -> UserRecord | None:
+    return _record(conn, conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone())
+
+
+def set_password(conn: Connection, user_id: int, password_hash: str, *, change_required: bool, now: str) -> bool:
+    """Store a new password hash; the user's sessions end (a reset means the old holder is out)."""
+    updated = conn.execute(
+        "UPDATE users SET password_hash = ?, password_change_required = ?, password_changed_at = ? WHERE id = ?",
+        (password_hash, int(change_required), now, user_id),
+    ).rowcount
+    if updated:
+        revoke_user_sessions(conn, user_id, now)
+    return bool(updated)
+
+
+def demo_accounts_with_shared_password(conn: sqlite3.Connection) -> list[str]:
+    """Active demo accounts whose password is still the one the demo loader set (never changed)."""
+    rows = conn.execute(
+        "SELECT username FROM users WHERE demo = 1 AND active = 1 AND password_changed_at IS NULL ORDER BY username"
+    )
+    return [str(r[0]) for r in rows]
+
+
+def active_admin_exists(conn: sqlite3.Connection, *, include_demo: bool = False) -> bool:
+    sql = "SELECT 1 FROM users WHERE role = 'admin' AND active = 1" + ("" if include_demo else " AND demo = 0")
+    return conn.execute(sql + " LIMIT 1").fetchone() is not None
 
 
 def assign_locations(conn: Connection, user_id: int, location_ids: list[int]) -> None:
@@ -131,3 +179,54 @@ def all_users_exist(db_path: str | Path, usernames: list[str]) -> bool:
     finally:
         conn.close()
     return int(found) == len(usernames)
+
+
+# --- login throttling --------------------------------------------------------------------------
+
+
+class AttemptRow(Struct, frozen=True):
+    """Failed logins counted under one key (an account or a client address)."""
+
+    key: str
+    failures: int
+    first_failure_at: float
+    last_failure_at: float
+    blocked_until: float
+
+
+def login_attempts(conn: sqlite3.Connection, keys: list[str]) -> dict[str, AttemptRow]:
+    marks = ",".join("?" * len(keys))
+    rows = conn.execute(
+        f"SELECT key, failures, first_failure_at, last_failure_at, blocked_until FROM login_attempts WHERE key IN ({marks})",
+        keys,
+    )
+    return {r[0]: AttemptRow(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+
+
+def save_login_attempt(conn: Connection, row: AttemptRow, *, forget_before: float) -> None:
+    """Record a key's new count; keys idle since ``forget_before`` and not blocked are dropped (the table
+    stays small however many usernames an attacker tries)."""
+    conn.execute(
+        "INSERT INTO login_attempts (key, failures, first_failure_at, last_failure_at, blocked_until)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,"
+        " first_failure_at = excluded.first_failure_at, last_failure_at = excluded.last_failure_at,"
+        " blocked_until = excluded.blocked_until",
+        (row.key, row.failures, row.first_failure_at, row.last_failure_at, row.blocked_until),
+    )
+    conn.execute(
+        "DELETE FROM login_attempts WHERE last_failure_at < ? AND blocked_until < ?", (forget_before, row.last_failure_at)
+    )
+
+
+def clear_login_attempts(conn: Connection, keys: list[str]) -> int:
+    marks = ",".join("?" * len(keys))
+    return conn.execute(f"DELETE FROM login_attempts WHERE key IN ({marks})", keys).rowcount
+
+
+def blocked_login_attempts(conn: sqlite3.Connection, now: float) -> list[AttemptRow]:
+    rows = conn.execute(
+        "SELECT key, failures, first_failure_at, last_failure_at, blocked_until FROM login_attempts"
+        " WHERE blocked_until > ? ORDER BY key",
+        (now,),
+    )
+    return [AttemptRow(r[0], r[1], r[2], r[3], r[4]) for r in rows]

@@ -18,13 +18,15 @@ from server.errors import (
     ProtocolError,
     RequestError,
     Retryable,
+    TooManyAttempts,
     TooLarge,
     UnsupportedType,
     VersionUnsupported,
 )
 
 DOMAIN_ERRORS = [InvalidInput, NotFound, Forbidden, InvalidState]
-OTHER_ERRORS = [AuthError, AccessDenied, RequestError, InvalidRequest, ProtocolError, VersionUnsupported, TooLarge, UnsupportedType, Retryable]
+OTHER_ERRORS = [AuthError, AccessDenied, RequestError, InvalidRequest, ProtocolError, VersionUnsupported, TooLarge, UnsupportedType,
+                TooManyAttempts, Retryable]
 
 
 @pytest.mark.parametrize("cls", DOMAIN_ERRORS)

@@ -19,10 +19,8 @@ SERVER = ROOT / "server"
 STORAGE = SERVER / "storage"
 
 ALLOWED = {
-    # owned by the push-path helper, who moves its savepoints and driver errors behind storage
+    # the push loop's savepoints and driver errors move behind storage (storage/batch.py) next
     "server/sync/push.py": "savepoints and sqlite3 error types of the push loop",
-    # owned by the security helper: one user lookup in the officer-locations endpoint
-    "server/http/controllers/auth.py": "one SELECT in set_officer_locations",
 }
 DRIVERS = {"sqlite3", "sqlalchemy", "psycopg", "psycopg2", "asyncpg", "apsw"}
 RUNNERS = {"execute", "executemany", "executescript"}

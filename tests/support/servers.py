@@ -100,6 +100,7 @@ class ProcessServer:
             **os.environ,
             "LUMBUNG_ARGON2_MEMORY_KIB": "8192",
             "LUMBUNG_ARGON2_TIME_COST": "1",
+            "LUMBUNG_ALLOW_DEMO_ACCOUNTS": "1",  # the demo template's accounts
             "PYTHONPATH": str(ROOT),
             **env,
         }

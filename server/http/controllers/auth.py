@@ -1,13 +1,20 @@
-"""``/api/auth`` and the admin's session and location management."""
+"""``/api/auth`` (login, refresh, logout, password change) and the admin's users, sessions, lockouts
+and officer locations. The SQL lives in ``server/storage/accounts.py``, the rules in ``server/auth/``."""
 
 from __future__ import annotations
 
-from litestar.params import FromPath, JSONBody
-from litestar import Controller, Request, get, post
-from msgspec import Struct
+import datetime as dt
+import time
+from typing import Annotated
 
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, JSONBody
+from msgspec import Meta, Struct
+
+from server.auth import users
 from server.auth.service import user_info, utcnow
-from server.errors import NotFound
+from server.auth.throttle import account_key, address_key, wait_seconds
+from server.errors import InvalidInput, NotFound
 from server.protocol import LoginRequest, RefreshRequest, TokenResponse, UserInfo
 from server.storage import accounts, savings
 from server.storage.database import Connection
@@ -15,7 +22,24 @@ from server.storage.database import Connection
 from ..security import check_protocol_version, roles
 from ..strict import strict_body
 
-__all__ = ["AuthController", "AdminController"]
+__all__ = ["AuthController", "AdminController", "client_address"]
+
+
+def client_address(request: Request) -> str:
+    """The peer's address, the key of per-address throttling (behind a reverse proxy: the proxy's)."""
+    return request.client.host if request.client else ""
+
+
+class PasswordChange(Struct, forbid_unknown_fields=True):
+    username: Annotated[str, Meta(min_length=1, max_length=100)]
+    current_password: Annotated[str, Meta(min_length=1, max_length=200)]
+    new_password: Annotated[str, Meta(max_length=200)]
+
+
+class PasswordChanged(Struct):
+    user_id: int
+    sessions_ended: bool = True
+    """Every session of the user ended: log in again with the new password."""
 
 
 class AuthController(Controller):
@@ -24,9 +48,24 @@ class AuthController(Controller):
 
     @post("/login", status_code=200, exclude_from_auth=True)
     async def login(self, request: Request, data: JSONBody[LoginRequest]) -> TokenResponse:
-        """Log in with username and password on a device (``client_id``); returns tokens."""
+        """Log in with username and password on a device (``client_id``); returns tokens.
+
+        Failed attempts are throttled per account and per address (429 ``too_many_attempts`` with
+        ``Retry-After``); a user whose password was reset gets 403 ``password_change_required``."""
         check_protocol_version(request)
-        return await request.app.state.services.auth.login(await strict_body(request, LoginRequest))
+        body = await strict_body(request, LoginRequest)
+        return await request.app.state.services.auth.login(body, client_address(request))
+
+    @post("/password", status_code=200, exclude_from_auth=True)
+    async def change_password(self, request: Request, data: JSONBody[PasswordChange]) -> PasswordChanged:
+        """Change one's own password, proven by the current one; also the way out of
+        ``password_change_required``. Throttled like login."""
+        check_protocol_version(request)
+        body = await strict_body(request, PasswordChange)
+        user = await request.app.state.services.auth.change_password(
+            body.username, body.current_password, body.new_password, client_address(request)
+        )
+        return PasswordChanged(user_id=user.id)
 
     @post("/refresh", status_code=200, exclude_from_auth=True)
     async def refresh(self, request: Request, data: JSONBody[RefreshRequest]) -> TokenResponse:
@@ -52,10 +91,80 @@ class LocationsRequest(Struct, forbid_unknown_fields=True):
     location_ids: list[int]
 
 
+class PasswordReset(Struct, forbid_unknown_fields=True):
+    password: str
+
+
+class ResetResult(Struct):
+    user_id: int
+    password_change_required: bool
+
+
+class Lockout(Struct):
+    key: str
+    """``user:<username>`` or ``addr:<client address>``."""
+    failures: int
+    blocked_until: str
+    retry_after: int
+
+
+class LockoutClear(Struct, forbid_unknown_fields=True):
+    username: str | None = None
+    address: str | None = None
+
+
+class ClearResult(Struct):
+    cleared: int
+
+
 class AdminController(Controller):
     path = "/api/admin"
     tags = ["admin"]
     guards = [roles("admin")]
+
+    @post("/users", status_code=201)
+    async def create_user(self, request: Request, data: JSONBody[users.NewUser]) -> UserInfo:
+        """A new login; its user must change the password the admin chose at their first login."""
+        spec = await strict_body(request, users.NewUser)
+        users.check_new_user(spec)
+        password_hash = await request.app.state.services.auth.hash_password(spec.password, spec.username)
+        now = utcnow().isoformat()
+        record = await request.app.state.services.db.write(
+            lambda c: users.create_user(c, spec, password_hash, now, change_required=True)
+        )
+        return user_info(record)
+
+    @post("/users/{user_id:int}/reset-password", status_code=200)
+    async def reset_password(self, request: Request, user_id: FromPath[int], data: JSONBody[PasswordReset]) -> ResetResult:
+        """A forgotten password: a new one the user must change at next login; sessions end, lockout lifted."""
+        body = await strict_body(request, PasswordReset)
+        user = await request.app.state.services.db.read(lambda c: accounts.user_by_id(c, user_id))
+        if user is None:
+            raise NotFound("user_not_found", "Pengguna tidak ditemukan.")
+        password_hash = await request.app.state.services.auth.hash_password(body.password, user.username)
+        now = utcnow().isoformat()
+        record = await request.app.state.services.db.write(lambda c: users.reset_password(c, user_id, password_hash, now))
+        return ResetResult(user_id=record.id, password_change_required=record.password_change_required)
+
+    @get("/login-lockouts")
+    async def lockouts(self, request: Request) -> list[Lockout]:
+        """Accounts and addresses that may not try to log in right now, and for how long."""
+        now = time.time()
+        rows = await request.app.state.services.db.read(lambda c: accounts.blocked_login_attempts(c, now))
+        return [
+            Lockout(r.key, r.failures, dt.datetime.fromtimestamp(r.blocked_until, dt.timezone.utc).isoformat(),
+                    wait_seconds([r], now))
+            for r in rows
+        ]
+
+    @post("/login-lockouts/clear", status_code=200)
+    async def clear_lockout(self, request: Request, data: JSONBody[LockoutClear]) -> ClearResult:
+        """Lift the throttling of an account (by username) and/or a client address."""
+        body = await strict_body(request, LockoutClear)
+        keys = ([account_key(body.username)] if body.username else []) + ([address_key(body.address)] if body.address else [])
+        if not keys:
+            raise InvalidInput("lockout_target_required", "Sebutkan nama pengguna atau alamat yang dibuka.")
+        return ClearResult(await request.app.state.services.db.write(lambda c: accounts.clear_login_attempts(c, keys)))
 
     @post("/users/{user_id:int}/revoke-sessions", status_code=200)
     async def revoke_sessions(self, request: Request, user_id: FromPath[int]) -> RevokeResult:
@@ -87,14 +196,14 @@ class AdminController(Controller):
         data = await strict_body(request, LocationsRequest)
 
         def write(conn: Connection) -> accounts.UserRecord:
-            user = conn.execute("SELECT username, role FROM users WHERE id = ?", (user_id,)).fetchone()
-            if user is None or user["role"] != "petugas":
+            user = accounts.user_by_id(conn, user_id)
+            if user is None or user.role != "petugas":
                 raise NotFound("officer_not_found", "Petugas tidak ditemukan.")
             for loc in data.location_ids:
                 if not savings.location_exists(conn, loc):
                     raise NotFound("location_not_found", f"Lokasi {loc} tidak ditemukan.")
             accounts.assign_locations(conn, user_id, data.location_ids)
-            record = accounts.user_by_username(conn, user["username"])
+            record = accounts.user_by_id(conn, user_id)
             assert record is not None
             return record
 

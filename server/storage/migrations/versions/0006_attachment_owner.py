@@ -5,13 +5,13 @@ A file is stored once by its hash, so ``attachments.uploaded_by`` holds only the
 ``attachment_uploads`` holds each of them. Existing files get their first uploader as owner.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 """
 
 from alembic import op
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
