@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from server.commands import push as push_commands
 from server.settings import Settings
 
 __all__ = ["main"]
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("source")
     compact = sub.add_parser("compact", help="drop superseded feed changes below a position")
     compact.add_argument("below", type=int)
+    push_commands.add_parsers(sub)
     args = parser.parse_args(argv)
     overrides: dict[str, object] = {}
     if args.data_dir:
@@ -108,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "port", None):
         overrides["port"] = args.port
     settings = Settings.from_env(**overrides)
+    if (handled := push_commands.dispatch(args, settings)) is not None:
+        return handled
     if args.command == "migrate":
         _migrate(settings)
     elif args.command == "demo":

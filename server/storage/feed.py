@@ -13,6 +13,7 @@ import msgspec
 from msgspec import Struct
 
 from .database import Connection
+from .push_outbox import derive as derive_notice
 
 __all__ = [
     "Scope",
@@ -55,6 +56,7 @@ def record_change(conn: Connection, entity: str, entity_id: str | int, data: Any
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (entity, str(entity_id), op, payload, scope.audience, scope.member, scope.location, scope.user),
     )
+    derive_notice(conn, entity, data, scope.user)  # Web Push outbox, same transaction (storage/push_outbox.py)
     if scope.audience == "all":
         conn.touched.add(("all", None))
     else:
