@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta, Struct
 
 from server.auth.service import utcnow
-from server.errors import AccessDenied, InvalidInput, InvalidState, NotFound, TooLarge
+from server.errors import AccessDenied, InvalidInput, InvalidState, NotFound
 from server.notify.events import KINDS
 from server.notify.service import PushService
 from server.notify.subscriptions import MAX_BODY, SubscriptionRequest, check_subscription
@@ -59,11 +59,6 @@ def _push(request: Request) -> PushService:
     return request.app.state.push
 
 
-async def _small_body(request: Request) -> None:
-    if len(await request.body()) > MAX_BODY:
-        raise TooLarge("request_too_large", f"Isi permintaan terlalu besar (maksimal {MAX_BODY} byte).")
-
-
 class PushController(Controller):
     path = "/api/push"
     tags = ["push"]
@@ -82,12 +77,11 @@ class PushController(Controller):
         key = _push(request).keys.current()
         return SubscriptionList(key.public_key, key.key_id, [Subscription(**r) for r in rows])
 
-    @post("/subscriptions", status_code=201)
+    @post("/subscriptions", status_code=201, request_max_body_size=MAX_BODY)
     async def subscribe(self, request: Request, data: JSONBody[SubscriptionRequest]) -> Response[Subscription]:
         """Register this device's push subscription (201 new, 200 renewed). It is tied to the caller, to
         the session and to the device's sync client id, and ends with them."""
         push = _push(request)
-        await _small_body(request)
         body = await strict_body(request, SubscriptionRequest)
         if not push.enabled:
             raise InvalidState("push_disabled", "Notifikasi push tidak diaktifkan di server ini.")
@@ -133,10 +127,9 @@ class PushController(Controller):
         user: UserRecord = request.user
         return Preferences(await request.app.state.services.db.read(lambda c: store.preferences(c, user.id)))
 
-    @put("/preferences")
+    @put("/preferences", request_max_body_size=MAX_BODY)
     async def set_preferences(self, request: Request, data: JSONBody[PreferencesUpdate]) -> Preferences:
         """Turn kinds of notice on or off; kinds not named keep their setting. Published to the feed."""
-        await _small_body(request)
         body = await strict_body(request, PreferencesUpdate)
         unknown = sorted(set(body.kinds) - set(KINDS))
         if unknown:
