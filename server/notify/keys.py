@@ -30,6 +30,8 @@ class VapidKey(Struct, frozen=True):
     """Uncompressed P-256 point, URL-safe base64 without padding: what ``pushManager.subscribe`` takes."""
     key_id: str
     """A short fingerprint of the public key; subscriptions remember the key they were made with."""
+    pem: bytes
+    """The private key (PKCS#8 PEM), for the push worker process."""
 
 
 def _write_private(path: Path, pem: bytes) -> None:
@@ -49,7 +51,7 @@ def _write_private(path: Path, pem: bytes) -> None:
 def _describe(vapid: Vapid02) -> VapidKey:
     raw = vapid.public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
     public = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-    return VapidKey(vapid=vapid, public_key=public, key_id=hashlib.sha256(raw).hexdigest()[:16])
+    return VapidKey(vapid=vapid, public_key=public, key_id=hashlib.sha256(raw).hexdigest()[:16], pem=vapid.private_pem())
 
 
 class KeyStore:

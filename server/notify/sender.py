@@ -3,23 +3,19 @@
 One background thread (``push-sender``) wakes when a commit wrote notices (a commit listener) or when
 the next retry falls due. Per round it reads due deliveries on a reader connection, **claims** them
 through the single writer (committed before any request leaves: a crash after that point never
-repeats the send), posts them with pywebpush from a small thread pool, and records every outcome
-through the writer. An officer's verification therefore never waits for a push service, and a
+repeats the send), has the worker process (``worker.py``: pywebpush, a small thread pool, its own GIL) post
+them, and records every outcome through the writer. An officer's verification therefore never waits for a push service, and a
 notice committed before a crash is still pending when the server comes back.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime as dt
 import logging
 import random
 import threading
 import time
 from urllib.parse import urlsplit
-
-import requests
-from pywebpush import WebPushException, webpush
 
 from server.settings import Settings
 from server.storage import push as store
@@ -28,6 +24,7 @@ from server.storage.push_outbox import WAKE
 
 from .keys import KeyStore, VapidKey
 from .policy import decide
+from .worker import WorkerClient
 
 __all__ = ["PushSender"]
 
@@ -54,8 +51,7 @@ class PushSender:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
-        self._local = threading.local()
+        self._worker = WorkerClient(settings.push_concurrency)
         self._held: dict[str, float] = {}
         """Push service origin -> time before which nothing is sent to it (after a 429)."""
         self._rng = random.Random()
@@ -65,9 +61,6 @@ class PushSender:
     def start(self) -> None:
         if self._thread is None:
             self._stop.clear()
-            self._pool = concurrent.futures.ThreadPoolExecutor(
-                max_workers=max(1, self.settings.push_concurrency), thread_name_prefix="push-post"
-            )
             self._thread = threading.Thread(target=self._run, name="push-sender", daemon=True)
             self._thread.start()
 
@@ -77,9 +70,7 @@ class PushSender:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        self._worker.close()
 
     def on_commit(self, scopes: set[tuple[str, int | None]]) -> None:
         """Commit listener (writer thread): wake up only if that commit wrote notices."""
@@ -133,56 +124,35 @@ class PushSender:
             return 0 if doomed else max(0.05, min(held, default=now_ts + 1) - now_ts)
         claimed = set(self.db.write_sync(lambda c: store.claim(c, [(d.notice_id, d.subscription_id) for d in sendable], _now())))
         batch = [d for d in sendable if (d.notice_id, d.subscription_id) in claimed]
-        assert self._pool is not None
-        results = list(self._pool.map(lambda d: self._attempt(d, key), batch))
+        results = self._attempts(batch, key)
         self.db.write_sync(lambda c: store.record_results(c, results, _now()))
         return 0
 
-    # --- one attempt ------------------------------------------------------------------------------
+    # --- one batch of attempts, in the worker process --------------------------------------------
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-        return session
-
-    def _attempt(self, d: store.Due, key: VapidKey) -> store.Result:
+    def _attempts(self, batch: list[store.Due], key: VapidKey) -> list[store.Result]:
         s = self.settings
         started = time.time()
-        age = started - d.created_ts
-        status: int | None = None
-        error: str | None = None
-        retry_after: str | None = None
-        try:
-            response = webpush(
-                {"endpoint": d.endpoint, "keys": {"p256dh": d.p256dh, "auth": d.auth}},
-                data=d.payload,
-                vapid_private_key=key.vapid,
-                vapid_claims={"sub": s.vapid_subject},  # a fresh dict every time: pywebpush writes aud and exp into it
-                content_encoding="aes128gcm",
-                ttl=max(60, int(s.push_ttl_seconds - age)),
-                headers={"Urgency": d.urgency, "Topic": d.topic},
-                timeout=s.push_timeout_seconds,
-                requests_session=self._session(),
-            )
-            status = int(getattr(response, "status_code", 201))
-        except WebPushException as exc:
-            status = exc.status_code
-            retry_after = exc.retry_after
-            error = None if exc.response is None else (getattr(exc.response, "text", "") or "")[:200]
-            if status is None:
-                error = str(exc.message)[:200]
-        except (requests.RequestException, OSError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:200]
-        except Exception as exc:  # noqa: BLE001 - a bad subscription must not stop the others
-            return store.Result(d.notice_id, d.subscription_id, "failed", f"error: {type(exc).__name__}: {exc}"[:200], None)
+        jobs = [{
+            "endpoint": d.endpoint, "p256dh": d.p256dh, "auth": d.auth, "payload": d.payload,
+            "ttl": max(60, int(s.push_ttl_seconds - (started - d.created_ts))), "urgency": d.urgency, "topic": d.topic,
+            "timeout": s.push_timeout_seconds,
+        } for d in batch]
+        answers = self._worker.post(key.pem, s.vapid_subject, jobs)
         now = time.time()
-        outcome = decide(
-            status=status, error=error, retry_after=retry_after, attempt=d.attempts + 1, now=now,
-            deadline=d.created_ts + s.push_give_up_seconds, base=s.push_retry_base_seconds,
-            cap=s.push_retry_max_seconds, rng=self._rng,
-        )
-        if outcome.hold_origin > 0:
-            origin = _origin(d.endpoint)
-            self._held[origin] = max(self._held.get(origin, 0), now + outcome.hold_origin)
-        return store.Result(d.notice_id, d.subscription_id, outcome.action, outcome.reason, status, now + outcome.delay)
+        if answers is None:  # the worker died: any of these may have been sent, so none is repeated
+            return [store.Result(d.notice_id, d.subscription_id, "failed",
+                                 "interrupted: the push worker stopped while sending; not repeated", None) for d in batch]
+        results = []
+        for d, (status, error, retry_after) in zip(batch, answers, strict=True):
+            outcome = decide(
+                status=status, error=error, retry_after=retry_after, attempt=d.attempts + 1, now=now,
+                deadline=d.created_ts + s.push_give_up_seconds, base=s.push_retry_base_seconds,
+                cap=s.push_retry_max_seconds, rng=self._rng,
+            )
+            if outcome.hold_origin > 0:
+                origin = _origin(d.endpoint)
+                self._held[origin] = max(self._held.get(origin, 0), now + outcome.hold_origin)
+            results.append(store.Result(d.notice_id, d.subscription_id, outcome.action, outcome.reason, status,
+                                        now + outcome.delay))
+        return results
