@@ -124,3 +124,28 @@ def test_push_service_down_verification_answers_at_once_and_the_notice_arrives_w
     time.sleep(0.5)
     [message] = receiver.messages(device, public_key(member))
     assert message["payload"]["ref"]["id"] == deposit_id
+
+
+def test_members_own_rejected_mutation_reaches_only_that_member(push_server: ThreadServer, receiver: PushReceiver) -> None:
+    import uuid
+
+    from server.protocol import WithdrawalCreate
+
+    member, other = login(push_server.url, "anggota04"), login(push_server.url, "anggota01")
+    device, other_device = receiver.device("m4"), receiver.device("m1")
+    subscribe(member, device)
+    subscribe(other, other_device)
+    mutation_uuid = str(uuid.uuid4())
+    [result] = member.push(member.mutation(WithdrawalCreate(
+        withdrawal_id=str(uuid.uuid4()), member_id=4, savings_type="sukarela", amount=40_000_000, method="tunai",
+        location_id=1,
+    ), mutation_uuid=mutation_uuid)).json()["results"]
+    assert result["status"] == "rejected"
+    receiver.wait_for(lambda: receiver.hits(device))
+    time.sleep(0.5)
+    [message] = receiver.messages(device, public_key(member))
+    payload = message["payload"]
+    assert payload["kind"] == "mutation.rejected" and payload["title"] == "Transaksi ditolak"
+    assert payload["body"].startswith("Penarikan tidak dapat diproses: ") and payload["ref"]["id"] == mutation_uuid
+    assert payload["ref"]["code"] == result["code"] and payload["url"] == f"/#/riwayat/{mutation_uuid}"
+    assert receiver.hits(other_device) == []
