@@ -68,3 +68,17 @@ def test_retry_policy() -> None:
     assert all(0 <= backoff(n, 2.0, 60.0, rng) <= min(60.0, 2.0 * 2 ** (n - 1)) for n in range(1, 12))
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 0) is not None
     assert parse_retry_after("soon", 0) is None
+
+
+def test_applied_deduction_change_and_installments_are_news_for_their_member() -> None:
+    change = {"id": "c-1", "member_id": 5, "savings_type": "sukarela", "current_amount": 0, "new_amount": 250_000,
+              "effective_month": "2027-01", "status": "applied"}
+    notice = notice_for("deduction_change", change)
+    assert notice is not None and notice.member_id == 5 and notice.kind == "deduction.applied"
+    assert notice.body == "Potongan gaji simpanan sukarela menjadi Rp250.000 per bulan mulai 2027-01"
+    assert notice_for("deduction_change", {**change, "status": "submitted"}) is None
+    repayment = {"id": "pg:9", "loan_id": "l-1", "member_id": 5, "amount": 300_000, "source": "potong_gaji",
+                 "loan_code": "PJM-2612-000003"}
+    paid = notice_for("loan_repayment", repayment)
+    assert paid is not None and paid.dedupe_id == "pg:9" and paid.entity_id == "l-1"
+    assert paid.body == "Angsuran Rp300.000 (potong gaji) untuk pinjaman PJM-2612-000003 telah dicatat"
