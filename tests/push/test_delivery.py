@@ -51,6 +51,12 @@ def test_verified_deposit_reaches_both_devices_of_the_member_once_and_no_other_m
     assert len(topics) == 1
     assert receiver.hits(other_device) == []
     assert [(s, st) for s, st, _a, _r in _deliveries(push_server)] == [(1, "sent"), (2, "sent")]
+    view = login(push_server.url, "admin").get("/api/admin/push/deliveries").json()
+    assert view["totals"]["sent"] == 2 and view["totals"]["pending"] == 0
+    assert [(s["username"], s["sent"], s["failed"], s["pending"]) for s in view["subscriptions"]] == [
+        ("anggota01", 1, 0, 0), ("anggota01", 1, 0, 0), ("anggota02", 0, 0, 0)]
+    assert {d["kind"] for d in view["deliveries"]} == {"deposit.verified"}
+    assert all("body" not in d and "payload" not in d for d in view["deliveries"])
 
 
 def test_member_who_turned_a_kind_off_gets_none_of_it(push_server: ThreadServer, receiver: PushReceiver) -> None:
@@ -149,3 +155,21 @@ def test_members_own_rejected_mutation_reaches_only_that_member(push_server: Thr
     assert payload["body"].startswith("Penarikan tidak dapat diproses: ") and payload["ref"]["id"] == mutation_uuid
     assert payload["ref"]["code"] == result["code"] and payload["url"] == f"/#/riwayat/{mutation_uuid}"
     assert receiver.hits(other_device) == []
+
+
+def test_push_turned_off_refuses_subscriptions_and_sends_nothing(demo_template, tmp_path, receiver: PushReceiver) -> None:
+    from tests.push.conftest import PUSH_SETTINGS
+    from tests.support.servers import copy_template
+
+    server = ThreadServer(copy_template(demo_template, tmp_path / "off"), **{**PUSH_SETTINGS, "push_enabled": False}).start()
+    try:
+        member = login(server.url, "anggota01")
+        assert member.get("/api/push/vapid-public-key").json()["enabled"] is False
+        refused = member.http.post("/api/push/subscriptions", json=receiver.device("off").subscription())
+        assert refused.status_code == 409 and refused.json()["code"] == "push_disabled"
+        officer, checker = login(server.url, "petugas1"), login(server.url, "petugas2")
+        verify(checker, new_deposit(officer, member_id=1))
+        time.sleep(0.5)
+        assert receiver.received == [] and _deliveries(server) == []
+    finally:
+        server.stop()
