@@ -59,6 +59,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     loan_counted_savings: tuple[str, ...] = ("pokok", "wajib", "sukarela")
     retirement_ages: str = "karyawan:56,pns:58,dosen:65"
     """Member category -> retirement age; Indonesian norms move over time, so this is a setting."""
+    push_enabled: bool = True
+    """Send Web Push notices (docs/PUSH.md). Off: nothing is sent; subscribing is refused."""
+    vapid_subject: str = "mailto:admin@koperasi.invalid"
+    """The contact push services see in every VAPID token (``mailto:`` or ``https:``); set your own."""
+    push_ttl_seconds: int = 4 * 86400
+    """How long a push service keeps a notice for a phone that is offline."""
+    push_give_up_seconds: int = 86400
+    """After this long without reaching the push service a notice is given up (and the reason recorded)."""
+    push_retry_base_seconds: float = 2.0
+    push_retry_max_seconds: float = 900.0
+    push_timeout_seconds: float = 10.0
+    push_concurrency: int = 4
+    push_allow_loopback_http: bool = False
+    """Accept ``http://127.0.0.1…`` subscription endpoints (tests, a local receiver); never in production."""
 
     # --- login throttling, password checks and credentials (issue 7.1, 7.2) ---
     login_free_failures: int = 3

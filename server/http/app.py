@@ -10,12 +10,14 @@ from litestar import Litestar, Request, get
 from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 
+from server.notify.service import PushService
 from server.settings import Settings
 from server.storage import loans as loan_store
 
 from .controllers.attachments import AttachmentController
 from .controllers.auth import AdminController, AuthController
 from .controllers.loans import LoanAdminController, LoanController, PayrollController, PlafonController
+from .controllers.push import PushAdminController, PushController
 from .controllers.reads import ReadController
 from .controllers.sync import SyncController
 from .errors import exception_handlers
@@ -41,6 +43,7 @@ async def health(request: Request) -> dict[str, str]:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     services = build_services(settings)
+    push = PushService(services.db, settings)
 
     async def startup(app: Litestar) -> None:
         services.pokes.bind(asyncio.get_running_loop())
@@ -52,14 +55,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if new_epoch:
             log.warning("database went back in time (replaced by hand?): new epoch %s", new_epoch)
         services.watermark.note(force=True)
+        await push.start()
 
     async def shutdown(app: Litestar) -> None:
+        push.stop()
         services.watermark.note(force=True)
         services.db.close()
 
     handlers: list = [
         health, AuthController, AdminController, SyncController, AttachmentController, ReadController, LoanController,
-        LoanAdminController, PlafonController, PayrollController, assets_router(),
+        LoanAdminController, PlafonController, PayrollController, PushController, PushAdminController, assets_router(),
     ]
     if PWA_DIR.is_dir() and any(PWA_DIR.iterdir()):
         handlers.append(create_static_files_router(
@@ -78,4 +83,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     app.state.services = services
+    app.state.push = push
     return app

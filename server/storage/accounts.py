@@ -7,6 +7,7 @@ from pathlib import Path
 
 from msgspec import Struct
 
+from . import push
 from .database import Connection
 
 __all__ = [
@@ -150,6 +151,7 @@ def session_by_refresh(conn: sqlite3.Connection, refresh_hash: str) -> sqlite3.R
 
 def revoke_session(conn: Connection, session_id: str, now: str) -> None:
     conn.execute("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now, session_id))
+    push.remove_for_session(conn, session_id, "logout", now)  # the device's push subscriptions end with it
 
 
 def deactivate_member_users(conn: Connection, member_id: int, now: str) -> list[int]:
@@ -163,6 +165,7 @@ def deactivate_member_users(conn: Connection, member_id: int, now: str) -> list[
 
 
 def revoke_user_sessions(conn: Connection, user_id: int, now: str) -> int:
+    push.remove_for_user(conn, user_id, "sessions_revoked", now)  # also on deactivation: no device notified
     return conn.execute(
         "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", (now, user_id)
     ).rowcount

@@ -15,6 +15,7 @@ from msgspec import Struct
 from server.access import Reach, change_condition
 
 from .database import Connection
+from .push_outbox import derive as derive_notice
 
 __all__ = [
     "Scope",
@@ -57,6 +58,7 @@ def record_change(conn: Connection, entity: str, entity_id: str | int, data: Any
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (entity, str(entity_id), op, payload, scope.audience, scope.member, scope.location, scope.user),
     )
+    derive_notice(conn, entity, data, scope.user)  # Web Push outbox, same transaction (storage/push_outbox.py)
     if scope.audience == "all":
         conn.touched.add(("all", None))
     else:

@@ -4,13 +4,13 @@ The board (pengurus) may now verify and reject cash where a location has a singl
 says so (``decided_role``), not only who. Existing decisions take their decider's current role.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
