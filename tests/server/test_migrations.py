@@ -11,7 +11,7 @@ from alembic import command
 
 from server.storage.migrate import MIGRATIONS, alembic_config, upgrade
 
-HEAD = "0003"
+HEAD = "0004"
 BROKEN_REVISION = '''
 from alembic import op
 
