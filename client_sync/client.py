@@ -349,11 +349,11 @@ class SyncClient(LoanMethods):
         if profile is None:
             return verify_replica([])
         if member_id is None:
-            rows = [self._rows(entity) for entity in ("ledger_entry", "savings_account", "loan")]
+            entries, accounts, loans = (self._rows(e) for e in ("ledger_entry", "savings_account", "loan"))
         else:
-            rows = [self.store.replica_where(profile.client_id, entity, "member_id", member_id)
-                    for entity in ("ledger_entry", "savings_account", "loan")]  # fmt: skip
-        return verify_replica(*rows, member_id=member_id)
+            entries, accounts, loans = (self.store.replica_where(profile.client_id, e, "member_id", member_id)
+                                        for e in ("ledger_entry", "savings_account", "loan"))  # fmt: skip
+        return verify_replica(entries, accounts, loans, member_id=member_id)
 
     def cash_in_hand(self) -> CashInHand:
         """The logged-in officer's cash not yet handed in (unverified + pending offline deposits)."""

@@ -75,8 +75,9 @@ def _entries(rows: Iterable[dict[str, Any]]) -> tuple[list[LedgerEntry], dict[st
         try:
             entries.append(msgspec.convert(row, LedgerEntry))
         except msgspec.ValidationError:
-            key = account_key(row.get("member_id"), row.get("savings_type"))  # type: ignore[arg-type]  # any value names it
-            seq = row.get("seq") if isinstance(row.get("seq"), int) else 0
+            key = f"{row.get('member_id')}:{row.get('savings_type')}"  # as account_key, whatever the values are
+            raw_seq = row.get("seq")
+            seq = raw_seq if isinstance(raw_seq, int) else 0
             malformed[key] = min(malformed.get(key, seq), seq)
     entries.sort(key=lambda e: e.seq)
     return entries, malformed, count

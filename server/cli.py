@@ -54,7 +54,8 @@ def _verify(settings: Settings) -> int:
     if result.ok:
         print(f"Buku besar utuh: {result.entries} entri, rantai hash dan saldo cocok.")
         return 0
-    print(f"Buku besar RUSAK: entri pertama yang salah {result.first_bad_seq}, saldo tidak cocok: {result.mismatched_accounts}")
+    print(f"Buku besar RUSAK: entri pertama yang salah {result.first_bad_seq}, saldo tidak cocok: {result.mismatched_accounts},"
+          f" rantai rekening rusak: {result.broken_accounts}")
     return 1
 
 

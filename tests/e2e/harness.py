@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from client_sync import SyncClient
+from client_sync.sync import Progress
 from server.protocol import DepositCreate, DepositVerify, WithdrawalCreate
 from server.storage.database import Database
 from server.storage.savings import check_ledger
@@ -162,7 +163,7 @@ class BackgroundSync:
     """A device's sync loop on its own thread, while the test (the officer) keeps recording on the same
     device: new items land in the outbox between and during syncs."""
 
-    def __init__(self, client: SyncClient, progress: object, seed: int) -> None:
+    def __init__(self, client: SyncClient, progress: Progress, seed: int) -> None:
         self.client = client
         self._progress = progress
         self._rng = random.Random(seed)
@@ -178,7 +179,7 @@ class BackgroundSync:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                summary = self.client.sync_once(progress=self._progress)  # type: ignore[arg-type]
+                summary = self.client.sync_once(progress=self._progress)
             except BaseException as exc:  # a sync must report errors in its summary, never raise
                 self.failures.append(exc)
                 return

@@ -14,7 +14,8 @@ import msgspec
 import pytest
 from alembic import command
 
-from server.domain.ledger import GENESIS_HASH, LedgerEntry, account_link, verify_accounts
+from server.cli import main as cli_main
+from server.domain.ledger import GENESIS_HASH, LedgerEntry, account_link, entry_hash, verify_accounts
 from server.domain.models import Posting
 from server.storage.database import Database
 from server.storage.migrate import alembic_config, upgrade
@@ -179,3 +180,42 @@ def test_downgrade_is_refused_once_a_current_entry_exists(migrated):
     with pytest.raises(RuntimeError, match="cannot be undone"):
         command.downgrade(alembic_config(path), "0003")
     assert {r[1] for r in _read(path, "PRAGMA table_info(ledger)")} >= {"account_seq", "hash_version"}
+
+
+def _forge_last_entry(path: Path, **changes) -> None:
+    """Rewrite the ledger's newest entry behind the triggers' back and re-hash it, as an insider would:
+    the global chain cannot tell (nothing links to its tip), the account chain can."""
+    with sqlite3.connect(path) as conn:
+        conn.row_factory = sqlite3.Row
+        last = msgspec.convert(dict(conn.execute("SELECT * FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()), LedgerEntry)
+        forged = msgspec.structs.replace(last, **changes)
+        forged = msgspec.structs.replace(forged, hash=entry_hash(forged))
+        conn.execute("DROP TRIGGER ledger_no_update")
+        conn.execute(
+            "UPDATE ledger SET account_seq = ?, account_prev_hash = ?, hash = ? WHERE seq = ?",
+            (forged.account_seq, forged.account_prev_hash, forged.hash, forged.seq),
+        )
+
+
+def test_the_server_check_finds_a_broken_account_chain_the_global_chain_misses(migrated, tmp_path: Path, capsys):
+    path, _ = migrated
+    db = Database(path)
+    db.start()
+    try:
+        now = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
+        db.write_sync(lambda c: append_ledger(c, Posting(2, "sukarela", 1_000, "deposit", "r7", "STR-7"), 26_000, now))
+    finally:
+        db.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE savings_accounts SET balance = 26000 WHERE member_id = 2 AND savings_type = 'sukarela'")
+    _forge_last_entry(path, account_seq=7)
+
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        conn.row_factory = sqlite3.Row
+        check = check_ledger(conn)
+    assert (check.ok, check.first_bad_seq, check.broken_accounts, check.mismatched_accounts) == (
+        False, None, ["2:sukarela"], [],
+    )  # fmt: skip
+
+    assert cli_main(["--data-dir", str(path.parent), "verify-ledger"]) == 1
+    assert "rantai rekening rusak: ['2:sukarela']" in capsys.readouterr().out
