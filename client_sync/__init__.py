@@ -11,12 +11,13 @@ The public surface is re-exported here; everything else is an implementation det
                                       kind="offline", amount=150_000, location_id=1))   # offline
     client.deposits(member_id=1)                       # server state + pending, offline
     summary = client.sync_once()                       # when online
+    client.verify_ledger(member_id=1)                  # the member's ledger chains, from the replica alone
 
     member.simulate_loan(1, 9_000_000, 12)             # loans, offline: the server's own rules
     member.apply_loan(3, 1, "Pendidikan", 5_000_000, 12)   # RuleViolation, or queued
 
 It imports of the server only ``server.protocol`` and the pure domain modules (``server.domain.loans``,
-``schedule``, ``models``, ``server.errors``), never storage, HTTP or the sync engine.
+``schedule``, ``models``, ``ledger``, ``server.errors``), never storage, HTTP or the sync engine.
 """
 
 from .amounts import AmountError, format_rupiah, parse_amount
@@ -37,6 +38,7 @@ from .errors import (
     SyncError,
     TransportError,
 )
+from .ledger import AccountCheck, LedgerVerification
 from .loop import SyncLoop, backoff_delay
 from .models import (
     BalanceView,
@@ -79,6 +81,8 @@ __all__ = [
     "InstallmentView",
     "RepaymentView",
     "DeductionChangeView",
+    "LedgerVerification",
+    "AccountCheck",
     "SyncError",
     "TransportError",
     "ServerBusy",

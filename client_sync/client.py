@@ -34,6 +34,7 @@ from server.protocol import (
 
 from . import view
 from .attachments import LoadedAttachment, load_attachment
+from .ledger import LedgerVerification, verify_replica
 from .loan_methods import LoanMethods
 from .errors import (
     UPDATE_REQUIRED_MESSAGE,
@@ -339,6 +340,20 @@ class SyncClient(LoanMethods):
         accounts = self.store.replica_where(profile.client_id, "savings_account", "member_id", member_id)
         return view.balance_views(member_id, accounts, self.savings_types(), self.deposits(member_id),
                                   self.withdrawals(member_id))
+
+    def verify_ledger(self, member_id: int | None = None) -> LedgerVerification:
+        """Check every ledger account chain this device holds (one member's, if given), offline.
+
+        Meaningful after a complete pull (``sync_once``): see ``client_sync.ledger``."""
+        profile = self.profile
+        if profile is None:
+            return verify_replica([])
+        if member_id is None:
+            entries, accounts, loans = (self._rows(e) for e in ("ledger_entry", "savings_account", "loan"))
+        else:
+            entries, accounts, loans = (self.store.replica_where(profile.client_id, e, "member_id", member_id)
+                                        for e in ("ledger_entry", "savings_account", "loan"))  # fmt: skip
+        return verify_replica(entries, accounts, loans, member_id=member_id)
 
     def cash_in_hand(self) -> CashInHand:
         """The logged-in officer's cash not yet handed in (unverified + pending offline deposits)."""

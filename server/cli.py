@@ -167,7 +167,7 @@ def cmd_verify_ledger(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Buku besar utuh: {result.entries} entri, rantai hash dan saldo cocok.")
     else:
         print(f"Buku besar RUSAK: entri pertama yang salah {result.first_bad_seq}, "
-              f"saldo tidak cocok: {result.mismatched_accounts}")
+              f"saldo tidak cocok: {result.mismatched_accounts}, rantai rekening rusak: {result.broken_accounts}")
     return EXIT_OK if result.ok else EXIT_FAIL
 
 

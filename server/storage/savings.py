@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from server.domain.ledger import GENESIS_HASH, LedgerEntry, entry_hash, verify_chain
+from server.domain.ledger import LedgerEntry, account_link, new_entry, verify_accounts, verify_chain
 from server.domain.models import COOP_TZ, BankAccount, Deposit, Member, Posting, SavingsAccount, SavingsType, Withdrawal
 
 from .database import Connection
@@ -226,23 +226,28 @@ def post(conn: Connection, posting: Posting, now: dt.datetime, account: SavingsA
 
 
 def append_ledger(conn: Connection, posting: Posting, balance_after: int, now: dt.datetime) -> LedgerEntry:
-    """Append one entry to the hash chain and publish it to the member's feed."""
+    """Append one entry to both hash chains (the ledger's and its account's) and publish it to the
+    member's feed. The single writer makes "read the last hashes, append" safe."""
     last = conn.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev_hash = (1, GENESIS_HASH) if last is None else (int(last[0]) + 1, str(last[1]))
-    entry = LedgerEntry(
-        seq=seq, at=now.isoformat(), member_id=posting.member_id, savings_type=posting.savings_type,
-        amount=posting.amount, kind=posting.kind, ref_id=posting.ref_id, ref_code=posting.ref_code,
-        balance_after=balance_after, prev_hash=prev_hash,
-    )
-    entry = msgspec.structs.replace(entry, hash=entry_hash(entry))
-    fields = LedgerEntry.__struct_fields__
-    conn.execute(
-        f"INSERT INTO ledger ({','.join(fields)}) VALUES ({','.join('?' for _ in fields)})",
-        [getattr(entry, f) for f in fields],
-    )
+    account_last = conn.execute(
+        f"SELECT {','.join(_ENTRY_FIELDS)} FROM ledger WHERE member_id = ? AND savings_type = ?"
+        " ORDER BY account_seq DESC LIMIT 1",
+        (posting.member_id, posting.savings_type),
+    ).fetchone()
+    account_previous = None if account_last is None else _to(account_last, LedgerEntry)
+    entry = new_entry(
+        posting, at=now.isoformat(), balance_after=balance_after,
+        previous=None if last is None else (int(last[0]), str(last[1])),
+        account_previous=None if account_previous is None else (account_previous.account_seq, account_link(account_previous)),
+    )  # fmt: skip
+    conn.execute(_INSERT_ENTRY, [getattr(entry, f) for f in _ENTRY_FIELDS])
     location = _member_location(conn, posting.member_id)
-    record_change(conn, "ledger_entry", seq, entry, Scope(member=posting.member_id, location=location))
+    record_change(conn, "ledger_entry", entry.seq, entry, Scope(member=posting.member_id, location=location))
     return entry
+
+
+_ENTRY_FIELDS = LedgerEntry.__struct_fields__
+_INSERT_ENTRY = f"INSERT INTO ledger ({','.join(_ENTRY_FIELDS)}) VALUES ({','.join('?' for _ in _ENTRY_FIELDS)})"
 
 
 def ledger_entries(conn: sqlite3.Connection, member_id: int | None = None) -> list[LedgerEntry]:
@@ -255,14 +260,19 @@ def ledger_entries(conn: sqlite3.Connection, member_id: int | None = None) -> li
 
 
 class LedgerCheck(msgspec.Struct):
+    """``first_bad_seq``: the global chain's first break; ``broken_accounts``: accounts whose own chain
+    fails (``"<member>:<savings type>"``); ``mismatched_accounts``: stored balance differs from the sum."""
+
     ok: bool
     entries: int
     first_bad_seq: int | None
     mismatched_accounts: list[str]
+    broken_accounts: list[str] = msgspec.field(default_factory=list)
 
 
 def check_ledger(conn: sqlite3.Connection) -> LedgerCheck:
-    """Recompute the hash chain and check every balance (savings, loan outstanding) equals its ledger sum."""
+    """Recompute both hash chains (global and per account) and check every balance (savings, loan
+    outstanding) equals its ledger sum."""
     conn.execute("BEGIN")
     try:
         entries = ledger_entries(conn)
@@ -277,4 +287,5 @@ def check_ledger(conn: sqlite3.Connection) -> LedgerCheck:
         conn.execute("COMMIT")
     mismatched = sorted(k for k in set(sums) | set(stored) if sums.get(k, 0) != stored.get(k, 0))
     first_bad = verify_chain(entries)
-    return LedgerCheck(first_bad is None and not mismatched, len(entries), first_bad, mismatched)
+    broken = [v.account for v in verify_accounts(entries) if not v.ok]
+    return LedgerCheck(first_bad is None and not mismatched and not broken, len(entries), first_bad, mismatched, broken)

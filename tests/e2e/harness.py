@@ -4,6 +4,7 @@ must hold after any mix of faults (every mutation ended exactly once, money adds
 from __future__ import annotations
 
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -11,20 +12,23 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from client_sync import SyncClient
+from client_sync.sync import Progress
 from server.protocol import DepositCreate, DepositVerify, WithdrawalCreate
 from server.storage.database import Database
 from server.storage.savings import check_ledger
 
 if TYPE_CHECKING:
+    from tests.support.proxy import FaultProxy
     from tests.support.servers import ProcessServer
 
 __all__ = [
     "PASSWORD", "device", "drain", "cash", "withdraw", "verify", "kill_device_mid_sync", "kill_server_mid_push",
-    "check_invariants",
+    "check_invariants", "FaultSwitcher", "BackgroundSync",
 ]
 
 PASSWORD = "rahasia123"
@@ -113,8 +117,86 @@ def kill_server_mid_push(server: "ProcessServer", client: SyncClient, timeout_s:
     return reached
 
 
+class FaultSwitcher:
+    """Switches the link's faults from inside a sync: hooked in as ``sync_once``'s progress callback,
+    it runs just before a push batch is sent or after a pulled page is applied, so the new fault meets
+    a sync half done. A cut heals itself after a short while (a train passing through a tunnel)."""
+
+    MODES = ("clear", "lossy", "very_lossy", "slow", "break", "cut")
+
+    def __init__(self, proxy: FaultProxy, seed: int, rate: float = 0.35) -> None:
+        self.proxy = proxy
+        self.rate = rate
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self.switches: Counter[str] = Counter()
+        self.enabled = True
+
+    def on_progress(self, stage: str, _count: int) -> None:
+        with self._lock:
+            if not self.enabled or self._rng.random() >= self.rate:
+                return
+            mode = self._rng.choice(self.MODES)
+            heal_after = self._rng.uniform(0.02, 0.25)
+            self.switches[f"{stage}:{mode}"] += 1
+            proxy = self.proxy
+            proxy.drop_rate = {"lossy": 0.3, "very_lossy": 0.7}.get(mode, 0.0)
+            proxy.delay = 0.003 if mode == "slow" else 0.0
+            if mode == "break":
+                proxy.break_connections()  # whatever is in flight now, request or answer, is lost
+            elif mode == "cut":
+                proxy.cut()
+                timer = threading.Timer(heal_after, proxy.restore)
+                timer.daemon = True
+                timer.start()
+            else:
+                proxy.restore()
+
+    def stop(self) -> None:
+        with self._lock:
+            self.enabled = False
+            self.proxy.restore()
+            self.proxy.drop_rate = self.proxy.delay = 0.0
+
+
+class BackgroundSync:
+    """A device's sync loop on its own thread, while the test (the officer) keeps recording on the same
+    device: new items land in the outbox between and during syncs."""
+
+    def __init__(self, client: SyncClient, progress: Progress, seed: int) -> None:
+        self.client = client
+        self._progress = progress
+        self._rng = random.Random(seed)
+        self._stop = threading.Event()
+        self.rounds = 0
+        self.failures: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, name=f"sync-{client.db_path}", daemon=True)
+
+    def start(self) -> BackgroundSync:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                summary = self.client.sync_once(progress=self._progress)
+            except BaseException as exc:  # a sync must report errors in its summary, never raise
+                self.failures.append(exc)
+                return
+            self.rounds += 1
+            self._stop.wait(self._rng.uniform(0.005, 0.03) if summary.ok else self._rng.uniform(0.02, 0.08))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(120)
+        assert not self._thread.is_alive(), "a sync never returned"
+        assert not self.failures, self.failures
+
+
 def check_invariants(db_path: Path, devices: list[SyncClient]) -> dict[str, int]:
-    """Every queued mutation ended exactly once, the user sees how, and the money adds up."""
+    """Every queued mutation ended exactly once, the user sees how, and the money adds up: holds equal
+    the unverified withdrawals, no transaction is posted twice, both ledger chains verify on the
+    server and every device's replica verifies its own accounts' chains."""
     conn = sqlite3.connect(db_path)
     conn.row_factory = sqlite3.Row
     totals = {"applied": 0, "rejected": 0}
@@ -143,6 +225,18 @@ def check_invariants(db_path: Path, devices: list[SyncClient]) -> dict[str, int]
         ).fetchall()
         for row in held:
             assert row["held"] == row["pending"] and row["held"] <= row["balance"], dict(row)
+        twice = conn.execute(
+            "SELECT ref_id, savings_type, COUNT(*) FROM ledger WHERE kind IN ('deposit', 'withdrawal')"
+            " GROUP BY ref_id, savings_type HAVING COUNT(*) > 1"
+        ).fetchall()
+        assert not twice, f"posted twice: {[tuple(r) for r in twice]}"
+        for table in ("deposits", "withdrawals"):  # a verified transaction posts once; no other one posts
+            posted = dict(conn.execute(
+                f"SELECT t.status = 'verified', COUNT(l.seq) FROM {table} t LEFT JOIN ledger l ON l.ref_id = t.id"
+                f" AND l.kind IN ('deposit', 'withdrawal') GROUP BY t.status = 'verified'"
+            ).fetchall())  # fmt: skip
+            verified = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE status = 'verified'").fetchone()[0]
+            assert posted.get(1, 0) == verified and posted.get(0, 0) == 0, (table, posted, verified)
     finally:
         conn.close()
     db = Database(db_path)
@@ -151,4 +245,7 @@ def check_invariants(db_path: Path, devices: list[SyncClient]) -> dict[str, int]
     finally:
         db.close()
     assert ledger.ok, ledger
+    for client in devices:
+        replica = client.verify_ledger()
+        assert replica.ok and replica.entries > 0, (client.db_path, replica.message)
     return totals

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from alembic import command
+from alembic.script import ScriptDirectory
 
 from server.storage.migrate import alembic_config, upgrade
 from tests.support.servers import copy_template
@@ -17,7 +18,9 @@ def test_decided_role_is_backfilled_from_the_deciders_role_and_the_migration_rev
     path = data / "lumbung.sqlite3"
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM deposits WHERE decided_role = 'admin'").fetchone()[0] > 0
-    command.downgrade(alembic_config(path), "0003")
+    config = alembic_config(path)
+    before = ScriptDirectory.from_config(config).get_revision("0008").down_revision  # just below 0008
+    command.downgrade(config, before)
     with sqlite3.connect(path) as conn:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(deposits)")}
         assert "decided_role" not in columns

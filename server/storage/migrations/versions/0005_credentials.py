@@ -9,13 +9,13 @@ attacker cannot reset the count by crashing or waiting for a deploy) and an admi
 the command line reaches the running server.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
