@@ -20,6 +20,7 @@ from .controllers.loans import LoanAdminController, LoanController, PayrollContr
 from .controllers.reads import ReadController
 from .controllers.sync import SyncController
 from .errors import exception_handlers
+from .pwa_headers import PwaHeadersMiddleware
 from .security import PUBLIC_API, AuthMiddleware
 from .services import build_services
 
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     exclude = [f"^{p}$" for p in PUBLIC_API] + ["^/schema", "^/api/health$"]
     app = Litestar(
         route_handlers=handlers,
-        middleware=[DefineMiddleware(AuthMiddleware, exclude=exclude)],
+        middleware=[PwaHeadersMiddleware, DefineMiddleware(AuthMiddleware, exclude=exclude)],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         on_startup=[startup],
         on_shutdown=[shutdown],
