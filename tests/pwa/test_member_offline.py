@@ -20,7 +20,8 @@ def tiny_png() -> bytes:
 
 
 def fill_deposit(page: Page, amount: str) -> None:
-    page.goto("/#/setoran/baru")
+    page.goto("/#/setoran")
+    page.click("#add-deposit")
     page.select_option("#bank_account_id", "1")
     page.fill("#amount", amount)
     page.fill("#sender_bank", "BCA")
