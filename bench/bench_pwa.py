@@ -20,7 +20,7 @@ measured in the same run, as a ratio (bench/README.md, "PWA").
 4. **Weight.** Every file the service worker precaches, gzip -9 each (what a phone downloads once).
    Goal <= 150 KB.
 
-Run: ``.venv/bin/python -m bench.bench_pwa [--quick] [--runs N]`` (about 2-3 minutes on 2 busy cores).
+Run: ``.venv/bin/python -m bench.bench_pwa [--quick] [--runs N] [--profile]`` (about 2-3 minutes on 2 busy cores).
 """
 
 from __future__ import annotations
@@ -165,14 +165,15 @@ BULK_JS = """async () => {
   return { ms, rows: n };
 }"""
 
-PUSH_JS = """async ({ n, members, quietView }) => {
+PUSH_JS = """async ({ n, members }) => {
   const { app } = await import('/js/app-state.js');
   const { profileDb } = await import('/js/sync/db.js');
   const outbox = await import('/js/sync/outbox.js');
   const { validateOp } = await import('/js/domain/mutations.js');
   %s
   const onChange = s.onChange;
-  if (quietView) s.onChange = () => {};  // no view rebuild from IndexedDB after each answered batch
+  let changes = 0;
+  s.onChange = (state) => { changes += 1; onChange(state); };  // each one schedules a view rebuild
   const db = await profileDb(s.clientId);
   const before = new Set((await outbox.allItems(db)).map((i) => i.uuid));
   const q0 = performance.now();
@@ -194,7 +195,7 @@ PUSH_JS = """async ({ n, members, quietView }) => {
   });
   s.onChange = onChange;
   const mine = (await outbox.allItems(db)).filter((i) => !before.has(i.uuid));
-  return { queueMs, pushMs, pullMs, pushHttpMs, pullHttpMs: window.__httpMs - pushHttpMs, queued: mine.length,
+  return { queueMs, pushMs, pullMs, pushHttpMs, changes, pullHttpMs: window.__httpMs - pushHttpMs, queued: mine.length,
            applied: mine.filter((i) => i.state === 'applied').length,
            settled: mine.filter((i) => i.settled).length, error: s.state.lastError };
 }""" % QUIET_SYNCER
@@ -218,6 +219,43 @@ TIMING_JS = """() => {
 }"""
 
 
+class PageProfile:
+    """With ``--profile``: the page's JS CPU profile (DevTools Profiler) around one timed step, summarised
+    by self time per function; "(idle)" is the page waiting (for IndexedDB, which runs in the browser
+    process, or for the network)."""
+
+    def __init__(self, context: Any, page: Any, enabled: bool) -> None:
+        self.cdp = context.new_cdp_session(page) if enabled else None
+        self.summary: list[tuple[str, float]] = []
+
+    def __enter__(self) -> "PageProfile":
+        if self.cdp is not None:
+            self.cdp.send("Profiler.enable")
+            self.cdp.send("Profiler.setSamplingInterval", {"interval": 250})
+            self.cdp.send("Profiler.start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.cdp is None:
+            return
+        profile = self.cdp.send("Profiler.stop")["profile"]
+        names = {}
+        for node in profile["nodes"]:
+            frame = node["callFrame"]
+            where = frame["url"].rsplit("/", 1)[-1]
+            names[node["id"]] = f"{frame['functionName'] or '(anonymous)'} {where}:{frame['lineNumber'] + 1}" if where \
+                else frame["functionName"] or "(anonymous)"
+        own: dict[str, float] = {}
+        for node_id, delta in zip(profile["samples"], profile["timeDeltas"], strict=False):
+            own[names[node_id]] = own.get(names[node_id], 0.0) + delta / 1000
+        total = sum(own.values()) or 1.0
+        self.summary = [(k, round(100 * v / total, 1)) for k, v in sorted(own.items(), key=lambda kv: -kv[1])[:10]]
+
+    def report(self, report: Report, label: str) -> None:
+        if self.summary:
+            report.note(f"page profile, {label} (self time %)", "; ".join(f"{k} {v}" for k, v in self.summary))
+
+
 def launch(playwright: Any, *, persistent: Path | None = None) -> Any:
     options = {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
     context_options = {"viewport": {"width": 360, "height": 800}, "locale": "id-ID", "timezone_id": "Asia/Jakarta",
@@ -228,13 +266,17 @@ def launch(playwright: Any, *, persistent: Path | None = None) -> Any:
     return browser, browser.new_context(**context_options)
 
 
-def officer_benchmarks(report: Report, playwright: Any, url: str, base: Path, *, runs: int, n_push: int) -> dict:
+def officer_benchmarks(report: Report, playwright: Any, url: str, base: Path, *, runs: int, n_push: int,
+                       profile: bool = False) -> dict:
     """2 (fresh pull vs bulk put) and 3 (browser push vs client_sync) as petugas1."""
     browser, context = launch(playwright)
     page = context.new_page()
     try:
         report.note("officer login + first pull, seconds (untimed setup)", round(login(page, url, "petugas1"), 2))
-        pulls = [page.evaluate(PULL_JS) for _ in range(runs)]
+        pulls = [page.evaluate(PULL_JS) for _ in range(runs - 1)]
+        with PageProfile(context, page, profile) as pull_profile:
+            pulls.append(page.evaluate(PULL_JS))
+        pull_profile.report(report, "fresh pull")
         for p in pulls:
             assert p["error"] is None, p
         rows = pulls[0]["rows"]
@@ -247,10 +289,11 @@ def officer_benchmarks(report: Report, playwright: Any, url: str, base: Path, *,
                       extra={"rows": rows, "pull_ms": [round(p["ms"]) for p in pulls],
                              "bulk_ms": [round(b["ms"]) for b in bulks]})
 
-        push = page.evaluate(PUSH_JS, {"n": n_push, "members": OFFICER_MEMBERS, "quietView": False})
+        with PageProfile(context, page, profile) as push_profile:
+            push = page.evaluate(PUSH_JS, {"n": n_push, "members": OFFICER_MEMBERS})
+        push_profile.report(report, "queue + push + pull-back")
         assert push["error"] is None and push["applied"] == n_push and push["settled"] == n_push, push
-        quiet = page.evaluate(PUSH_JS, {"n": n_push, "members": OFFICER_MEMBERS, "quietView": True})
-        assert quiet["error"] is None and quiet["applied"] == n_push and quiet["settled"] == n_push, quiet
+        view = page.evaluate(BUILD_VIEW_JS)
     finally:
         context.close()
         if browser:
@@ -286,9 +329,8 @@ def officer_benchmarks(report: Report, playwright: Any, url: str, base: Path, *,
                          "browser_batch": 500})
     report.figure("  push phase only (browser vs client_sync)", n_push / (push["pushMs"] / 1000), n_push / cs_push,
                   "mutations/s")
-    quiet_seconds = (quiet["pushMs"] + quiet["pullMs"]) / 1000
-    report.figure("  same, without the view rebuild per batch", n_push / quiet_seconds, n_push / cs_seconds,
-                  "mutations/s", extra={"push_ms": round(quiet["pushMs"]), "pull_ms": round(quiet["pullMs"])})
+    report.note("browser push: view refreshes scheduled during push + pull-back / one view build, ms",
+                f"{push['changes']} / {view['ms']:.0f} (replica of {view['rows']} rows)")
     report.note("browser push: waiting for HTTP answers / whole push phase, ms",
                 f"{push['pushHttpMs']:.0f} / {push['pushMs']:.0f}")
     report.note("browser pull-back: waiting for HTTP answers / whole pull phase, ms",
@@ -296,7 +338,7 @@ def officer_benchmarks(report: Report, playwright: Any, url: str, base: Path, *,
     report.note("fresh pull: waiting for HTTP answers / whole pull, ms (median run)",
                 "{:.0f} / {:.0f}".format(*sorted(((p["httpMs"], p["ms"]) for p in pulls), key=lambda x: x[1])[len(pulls) // 2]))
     report.note(f"browser: queueing {n_push} items in IndexedDB (validated, one transaction each), ms", round(push["queueMs"]))
-    return {"pulls": pulls, "bulks": bulks, "push": push, "push_quiet_view": quiet}
+    return {"pulls": pulls, "bulks": bulks, "push": push, "officer_view_build": view}
 
 
 def cold_start(report: Report, playwright: Any, server: Any, base: Path, *, runs: int) -> dict:
@@ -356,7 +398,7 @@ def shell_weight(report: Report) -> dict:
     return {"gzip_bytes": total, "raw_bytes": raw, "per_file": packed}
 
 
-def main(quick: bool = False, runs: int = 5) -> dict[str, Any]:
+def main(quick: bool = False, runs: int = 5, profile: bool = False) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -376,7 +418,7 @@ def main(quick: bool = False, runs: int = 5) -> dict[str, Any]:
         try:
             with sync_playwright() as playwright:
                 out["officer"] = officer_benchmarks(report, playwright, server.url, base, runs=3 if not quick else 1,
-                                                    n_push=n_push)
+                                                    n_push=n_push, profile=profile)
                 out["cold_start"] = cold_start(report, playwright, server, base, runs=runs)
         finally:
             server.stop()
@@ -389,5 +431,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts, to check the harness")
     parser.add_argument("--runs", type=int, default=5, help="cold-start runs (median)")
+    parser.add_argument("--profile", action="store_true", help="the page's JS CPU profile of the last pull and the push")
     args = parser.parse_args()
-    main(quick=args.quick, runs=args.runs)
+    main(quick=args.quick, runs=args.runs, profile=args.profile)
