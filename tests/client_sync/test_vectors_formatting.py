@@ -30,3 +30,15 @@ def test_rupiah_tanggal_and_percent_vectors_match_python() -> None:
         assert tanggal(dt.date.fromisoformat(case["date"])) == case["expected"]
     for case in VECTORS["percent"]:
         assert percent(case["bp"]) == case["expected"]
+
+
+def test_typed_amount_verdicts_match_client_sync() -> None:
+    from client_sync.amounts import AmountError, parse_amount
+
+    assert len(VECTORS["amounts"]) > 15
+    for case in VECTORS["amounts"]:
+        try:
+            value: int | None = parse_amount(case["text"])
+        except AmountError:
+            value = None
+        assert value == case["value"], case

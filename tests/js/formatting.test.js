@@ -71,3 +71,12 @@ test("an instant without a zone is refused (never read in the device's own zone)
   assert.throws(() => parseInstant("2026-11-30T17:05:00"), RangeError);
   assert.equal(parseInstant("2026-11-30T17:05:00.123+07:00").toISOString(), "2026-11-30T10:05:00.123Z");
 });
+
+test("typed amounts: the same verdicts as client_sync's parse_amount", () => {
+  for (const c of v.amounts) {
+    const r = parseAmount(c.text);
+    assert.equal(r.ok ? r.value : null, c.value, JSON.stringify(c.text));
+  }
+  // deliberately more lenient than the officer CLI: "Rp. 5.000" is common Indonesian writing
+  assert.deepEqual(parseAmount("Rp. 5.000"), { ok: true, value: 5000 });
+});
