@@ -200,6 +200,76 @@ PUSH_JS = """async ({ n, members }) => {
            settled: mine.filter((i) => i.settled).length, error: s.state.lastError };
 }""" % QUIET_SYNCER
 
+RULES_PUSH_JS = """async ({ n, members }) => {
+  // An experiment, not the app: the same push and pull-back driven by the pure rules of
+  // domain/outbox_rules.js with batched IndexedDB writes (one getAll per batch from a 'state' index,
+  // the answers written without awaiting between requests), under a fresh client id of the same user.
+  const { app } = await import('/js/app-state.js');
+  const { profileDb, getMeta } = await import('/js/sync/db.js');
+  const { openDB, deleteDB } = await import('/vendor/idb/idb.js');
+  const rules = await import('/js/domain/outbox_rules.js');
+  const { validateOp } = await import('/js/domain/mutations.js');
+  %s
+  const clientId = 'bench-rules-' + Math.random().toString(36).slice(2, 10);
+  const { cursor: startCursor } = await getMeta(await profileDb(s.clientId), ['cursor']);
+  await deleteDB('bench-rules');
+  const db = await openDB('bench-rules', 1, { upgrade(d) {
+    d.createObjectStore('outbox', { keyPath: 'uuid' }).createIndex('state', 'state');
+    d.createObjectStore('replica', { keyPath: ['entity', 'id'] }).createIndex('entity', 'entity');
+    d.createObjectStore('meta');
+  } });
+  let next = 1;
+  const queued = db.transaction('outbox', 'readwrite');
+  for (let i = 0; i < n; i++) {
+    const op = { name: 'deposit.create', deposit_id: crypto.randomUUID(), member_id: members[i %% members.length],
+      savings_type: 'sukarela', kind: 'offline', amount: 10000 + i, location_id: 1, note: 'setoran ' + i };
+    if (!validateOp(op).ok) throw new Error('invalid op');
+    const made = rules.newItem(next, { uuid: crypto.randomUUID(), user_id: s.profile.user.id, op });
+    next = made.nextMutationId;
+    queued.store.put(made.item);
+  }
+  await queued.done;
+  const write = async (updates) => {
+    const tx = db.transaction('outbox', 'readwrite');
+    for (const u of updates) tx.store.put(u);
+    await tx.done;
+  };
+  const t0 = performance.now();
+  for (;;) {
+    const batch = rules.pendingBatch(await db.getAllFromIndex('outbox', 'state', 'pending'), 500);
+    if (!batch.length) break;
+    const response = await s.session.call('POST', '/api/sync/push', { body: { client_id: clientId,
+      mutations: batch.map((i) => ({ id: i.id, uuid: i.uuid, user_id: i.user_id, op: i.op, device_time: i.queued_at })) } });
+    const { updates, outcome } = rules.recordResults(batch, response);
+    await write(updates);
+    if (rules.afterPushAnswer(outcome).action !== 'continue') break;
+  }
+  const t1 = performance.now();
+  let cursor = startCursor ?? '';
+  for (;;) {
+    const page = await s.session.call('GET', '/api/sync/pull', { query: { client_id: clientId, cursor, limit: 1000 } });
+    const items = await db.getAll('outbox');
+    const settled = rules.applyPage(items.filter((i) => !i.settled), page);
+    const tx = db.transaction(['replica', 'outbox', 'meta'], 'readwrite');
+    const replica = tx.objectStore('replica');
+    for (const c of page.changes) {
+      if (c.op === 'delete') replica.delete([c.entity, String(c.id)]);
+      else replica.put({ entity: c.entity, id: String(c.id), seq: c.seq, data: c.data });
+    }
+    for (const u of settled.updates) tx.objectStore('outbox').put(u);
+    tx.objectStore('meta').put(page.cursor, 'cursor');
+    await tx.done;
+    cursor = page.cursor;
+    if (!page.has_more || !page.changes.length) break;
+  }
+  const t2 = performance.now();
+  const all = await db.getAll('outbox');
+  db.close();
+  await deleteDB('bench-rules');
+  return { pushMs: t1 - t0, pullMs: t2 - t1, applied: all.filter((i) => i.state === 'applied').length,
+           settled: all.filter((i) => i.settled).length };
+}""" % QUIET_SYNCER
+
 BUILD_VIEW_JS = """async () => {
   const { app } = await import('/js/app-state.js');
   const { profileDb } = await import('/js/sync/db.js');
@@ -294,6 +364,8 @@ def officer_benchmarks(report: Report, playwright: Any, url: str, base: Path, *,
         push_profile.report(report, "queue + push + pull-back")
         assert push["error"] is None and push["applied"] == n_push and push["settled"] == n_push, push
         view = page.evaluate(BUILD_VIEW_JS)
+        experiment = page.evaluate(RULES_PUSH_JS, {"n": n_push, "members": OFFICER_MEMBERS})
+        assert experiment["applied"] == n_push and experiment["settled"] == n_push, experiment
     finally:
         context.close()
         if browser:
@@ -329,6 +401,9 @@ def officer_benchmarks(report: Report, playwright: Any, url: str, base: Path, *,
                          "browser_batch": 500})
     report.figure("  push phase only (browser vs client_sync)", n_push / (push["pushMs"] / 1000), n_push / cs_push,
                   "mutations/s")
+    experiment_seconds = (experiment["pushMs"] + experiment["pullMs"]) / 1000
+    report.figure("  experiment: outbox_rules.js + batched IndexedDB", n_push / experiment_seconds, n_push / cs_seconds,
+                  "mutations/s", extra={"push_ms": round(experiment["pushMs"]), "pull_ms": round(experiment["pullMs"])})
     report.note("browser push: view refreshes scheduled during push + pull-back / one view build, ms",
                 f"{push['changes']} / {view['ms']:.0f} (replica of {view['rows']} rows)")
     report.note("browser push: waiting for HTTP answers / whole push phase, ms",
@@ -338,7 +413,7 @@ def officer_benchmarks(report: Report, playwright: Any, url: str, base: Path, *,
     report.note("fresh pull: waiting for HTTP answers / whole pull, ms (median run)",
                 "{:.0f} / {:.0f}".format(*sorted(((p["httpMs"], p["ms"]) for p in pulls), key=lambda x: x[1])[len(pulls) // 2]))
     report.note(f"browser: queueing {n_push} items in IndexedDB (validated, one transaction each), ms", round(push["queueMs"]))
-    return {"pulls": pulls, "bulks": bulks, "push": push, "officer_view_build": view}
+    return {"pulls": pulls, "bulks": bulks, "push": push, "officer_view_build": view, "rules_experiment": experiment}
 
 
 def cold_start(report: Report, playwright: Any, server: Any, base: Path, *, runs: int) -> dict:
