@@ -37,9 +37,9 @@ function Application({ loan }) {
     <div class="tx-state"><${SyncState} row=${loan} /></div>
     ${loan.status === 'submitted' && !loan.sync ? html`<div class="decide">
       <button class="primary" type="button" onClick=${() => queue({ name: 'loan.approve', loan_id: loan.id })}>Setujui</button>
-      <label for=${rid}>Alasan penolakan</label><input id=${rid} value=${reason} onInput=${(e) => setReason(e.currentTarget.value)} aria-describedby=${error ? `${rid}-err` : undefined} />
+      <div class="reject-form"><label for=${rid}>Alasan penolakan</label><input id=${rid} value=${reason} onInput=${(e) => setReason(e.currentTarget.value)} aria-describedby=${error ? `${rid}-err` : undefined} />
       ${error ? html`<p class="error" id=${`${rid}-err`} role="alert">${error}</p>` : null}
-      <button type="button" onClick=${reject}>Tolak</button></div>` : null}
+      <button type="button" onClick=${reject}>Tolak</button></div></div>` : null}
   </li>`;
 }
 

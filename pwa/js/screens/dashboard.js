@@ -67,7 +67,7 @@ export function Dashboard() {
     <section class="card">
       <h2>Saldo Simpanan</h2>
       ${d.accounts.length ? html`<ul class="balances">${d.accounts.map((a) => html`<li>
-        <span>Simpanan ${a.name}</span><strong class="balance" data-type=${a.savings_type}>${rupiah(a.balance)}</strong>
+        <span>${a.name}</span><strong class="balance" data-type=${a.savings_type}>${rupiah(a.balance)}</strong>
         ${a.held || a.pending_hold ? html`<small>Ditahan ${rupiah(a.held + (a.pending_hold ?? 0))} · tersedia ${rupiah(a.available)}</small>` : null}
       </li>`)}</ul>` : html`<${Empty}>Belum ada data simpanan. Sinkronkan saat online.<//>`}
       <a class="button" href="#/kartu">Kartu Simpanan</a>
@@ -125,10 +125,10 @@ export function SavingsCard() {
     </form>
     <section class="card">
       <p>Saldo awal <strong>${rupiah(card.opening)}</strong></p>
-      <table class="table" id="savings-card"><caption>Kartu Simpanan ${d.types.get(applied.type)?.name ?? applied.type}, ${tanggal(applied.start)} – ${tanggal(applied.end)}</caption>
+      <div class="table-wrap" tabindex="0" role="region" aria-label="Kartu Simpanan"><table class="table" id="savings-card"><caption>Kartu Simpanan ${d.types.get(applied.type)?.name ?? applied.type}, ${tanggal(applied.start)} – ${tanggal(applied.end)}</caption>
         <thead><tr><th scope="col">Tanggal</th><th scope="col">Kode</th><th scope="col">Debit</th><th scope="col">Kredit</th><th scope="col">Saldo</th></tr></thead>
         <tbody>${card.lines.map((l) => html`<tr><td>${tanggal(dateIn(l.at))}</td><td>${l.ref_code}</td><td>${l.debit ? rupiah(l.debit) : ''}</td><td>${l.credit ? rupiah(l.credit) : ''}</td><td>${rupiah(l.balance)}</td></tr>`)}</tbody>
-      </table>
+      </table></div>
       ${card.lines.length ? null : html`<${Empty}>Tidak ada transaksi pada periode ini.<//>`}
       <p>Saldo akhir <strong id="closing-balance">${rupiah(card.closing)}</strong></p>
     </section>

@@ -29,6 +29,7 @@ export function Filters({ f, setF, kinds, kindLegend, idPrefix }) {
   return html`<form class="filters" onSubmit=${(e) => e.preventDefault()} role="search">
     <div class="field"><label for=${`${idPrefix}-q`}>Pencarian</label>
       <input id=${`${idPrefix}-q`} type="search" placeholder="Kode transaksi" value=${f.q} onInput=${set('q')} /></div>
+    <details class="more-filters"><summary>Filter</summary>
     <fieldset><legend>${kindLegend}</legend>${kinds.map(([v, label]) => html`<label class="check"><input type="checkbox" checked=${f.kinds.includes(v)} onChange=${toggle('kinds', v)} /> ${label}</label>`)}</fieldset>
     <fieldset><legend>Status</legend>${STATUSES.map(([v, label]) => html`<label class="check"><input type="checkbox" checked=${f.statuses.includes(v)} onChange=${toggle('statuses', v)} /> ${label}</label>`)}</fieldset>
     <div class="row2">
@@ -38,6 +39,7 @@ export function Filters({ f, setF, kinds, kindLegend, idPrefix }) {
     <div class="field"><label for=${`${idPrefix}-loc`}>Lokasi</label>
       <select id=${`${idPrefix}-loc`} value=${f.location} onChange=${set('location')}><option value="">Semua lokasi</option>
         ${(app.view?.location ?? []).map((l) => html`<option value=${String(l.id)}>${l.name}</option>`)}</select></div>
+    </details>
   </form>`;
 }
 

@@ -130,6 +130,7 @@ export class Syncer {
   /** Run a round under the profile's Web Lock; calls made while one waits are folded into it. */
   async flush() {
     if (this.stopped || this.state.updateNeeded || this.state.loginNeeded || this.waiting) return;
+    if (!navigator.onLine) { this.state.online = false; this.emit(false); return; } // the 'online' event flushes
     this.waiting = true;
     const run = async () => {
       this.waiting = false;
