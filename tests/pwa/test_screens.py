@@ -28,6 +28,7 @@ def axe_problems(page: Page) -> list[str]:
 
 
 def check(page: Page, shots: Path, name: str, problems: dict[str, list[str]]) -> None:
+    page.evaluate("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
     page.wait_for_timeout(150)
     found = axe_problems(page)
     if found:
