@@ -39,8 +39,9 @@ class Hits:
 class PwaServer:
     """A ThreadServer that can be stopped and started again on the same port (same origin)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, **overrides: object) -> None:
         self.data_dir = data_dir
+        self.overrides = overrides
         self.port: int | None = None
         self.hits = Hits(None)
         self.inner: ThreadServer | None = None
@@ -51,7 +52,7 @@ class PwaServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "PwaServer":
-        server = ThreadServer(self.data_dir)
+        server = ThreadServer(self.data_dir, **self.overrides)
         if self.port is not None:  # rebind the old port: the browser's origin must not change
             server.sock.close()
             sock = socket.socket()
