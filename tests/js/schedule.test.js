@@ -40,3 +40,26 @@ test("invalid terms are refused like Python (floats, zero principal, tenor past 
     assert.throws(() => buildSchedule(bad, "2026-01-01"), (e) => e.code === "invalid_terms");
   }
 });
+
+// 300 seeded random terms computed by server/domain/schedule.py (tests/client_sync/test_vectors_schedule_random.py):
+// totals, last due date and the SHA-256 of the installments' JSON must match.
+const random = vectors("protocol_schedule_random.json");
+
+test("300 random schedules match Python exactly", async () => {
+  let infeasible = 0;
+  for (const c of random.cases) {
+    if (c.expected.error) {
+      assert.throws(() => buildSchedule(c.terms, c.start_date), (e) => e.code === c.expected.error, c.name);
+      infeasible += 1;
+      continue;
+    }
+    const s = buildSchedule(c.terms, c.start_date);
+    const { total_principal, total_interest, total_amount, max_installment } = s;
+    assert.deepEqual({ total_principal, total_interest, total_amount, max_installment }, c.expected.totals, c.name);
+    assert.equal(s.last_due_date, c.expected.last_due_date, c.name);
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(s.installments)));
+    const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+    assert.equal(hex, c.expected.installments_sha256, c.name);
+  }
+  assert.ok(infeasible > 0 && infeasible < random.cases.length);
+});
