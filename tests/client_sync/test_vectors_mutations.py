@@ -10,9 +10,9 @@ first must be one the device reports, so the device never queues what the server
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
-import re
 from pathlib import Path
 from typing import Any
 
