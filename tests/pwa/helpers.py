@@ -23,7 +23,7 @@ def outbox(page: Page) -> list[dict]:
       const { profileDb } = await import('/js/sync/db.js');
       const p = await currentProfile();
       const db = await profileDb(p.clientId);
-      return (await db.getAll('outbox')).map(({op, ...rest}) => ({...rest, name: op.name, op}));
+      return (await db.getAllFromIndex('outbox', 'id')).map(({op, ...rest}) => ({...rest, name: op.name, op}));
     }""")
 
 

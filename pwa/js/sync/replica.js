@@ -4,14 +4,25 @@
  * harmless. A reset drops the replica and the cursor, never the outbox.
  */
 
-/** Apply one pull page: puts replace the whole row, deletes remove it; cursor and position with it. */
+/**
+ * Apply one pull page: puts replace the whole row, deletes remove it; cursor and position with it.
+ * A `mutation` row is this user's verdict on one of their mutations: it settles the outbox item with
+ * that uuid even when the push answer was lost (a tab closed mid-push), so it is never sent again.
+ */
 export async function applyPage(db, page) {
-  const tx = db.transaction(['replica', 'meta'], 'readwrite');
+  const tx = db.transaction(['replica', 'meta', 'outbox'], 'readwrite');
   const store = tx.objectStore('replica');
+  const box = tx.objectStore('outbox');
   for (const c of page.changes) {
     const id = String(c.id);
     if (c.op === 'delete') store.delete([c.entity, id]);
     else store.put({ entity: c.entity, id, seq: c.seq, data: c.data });
+    if (c.entity === 'mutation' && c.data) {
+      const item = await box.get(c.data.uuid);
+      if (item && item.state === 'pending') {
+        box.put({ ...item, state: c.data.status, code: c.data.code ?? null, message: c.data.message ?? null, visibleAt: c.seq });
+      }
+    }
   }
   const meta = tx.objectStore('meta');
   meta.put(page.cursor, 'cursor');
