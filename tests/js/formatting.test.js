@@ -16,6 +16,9 @@ test("terbilang matches Python for every vector", () => {
 
 test("rupiah, tanggal and percent match Python", () => {
   for (const c of v.rupiah) assert.equal(formatRupiah(c.amount), c.expected);
+  assert.equal(formatRupiah(-5000, { signFirst: true }), "-Rp5.000");
+  assert.equal(formatRupiah(5000, { signFirst: true }), "Rp5.000");
+  assert.equal(formatRupiah(10n ** 12n), "Rp1.000.000.000.000");
   for (const c of v.tanggal) assert.equal(formatDate(c.date), c.expected);
   for (const c of v.percent) assert.equal(percent(c.bp), c.expected);
 });

@@ -8,7 +8,9 @@
  * Exports:
  *   MAX_AMOUNT                      1_000_000_000_000 (the protocol's structural bound)
  *   formatThousands(n) -> "1.250.000"
- *   formatRupiah(n)    -> "Rp1.250.000"  (like Python: a negative number gives "Rp-5.000")
+ *   formatRupiah(n, {signFirst = false} = {}) -> "Rp1.250.000"
+ *        like server.domain.rules.rupiah, so device messages equal the server's: a negative number gives
+ *        "Rp-5.000"; with signFirst "-Rp5.000" (client_sync's format_rupiah), for display.
  *   parseAmount(text, {allowZero = false, max = MAX_AMOUNT} = {})
  *        -> {ok: true, value} | {ok: false, code, message}
  *        accepts "1250000", "1.250.000", "Rp 1.250.000", "1 250 000"; refuses decimals ("1,5",
@@ -32,8 +34,10 @@ export function formatThousands(n) {
 }
 
 /** Whole rupiah the Indonesian way, exactly like Python's ``rupiah``: Rp1.250.000. */
-export function formatRupiah(n) {
-  return "Rp" + formatThousands(n);
+export function formatRupiah(n, { signFirst = false } = {}) {
+  const text = formatThousands(n);
+  if (signFirst && text.startsWith("-")) return "-Rp" + text.slice(1);
+  return "Rp" + text;
 }
 
 function fail(code, message) {
