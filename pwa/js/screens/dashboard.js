@@ -125,9 +125,11 @@ export function SavingsCard() {
     </form>
     <section class="card">
       <p>Saldo awal <strong>${rupiah(card.opening)}</strong></p>
-      <div class="table-wrap" tabindex="0" role="region" aria-label="Kartu Simpanan"><table class="table" id="savings-card"><caption>Kartu Simpanan ${d.types.get(applied.type)?.name ?? applied.type}, ${tanggal(applied.start)} – ${tanggal(applied.end)}</caption>
-        <thead><tr><th scope="col">Tanggal</th><th scope="col">Kode</th><th scope="col">Debit</th><th scope="col">Kredit</th><th scope="col">Saldo</th></tr></thead>
-        <tbody>${card.lines.map((l) => html`<tr><td>${tanggal(dateIn(l.at))}</td><td>${l.ref_code}</td><td>${l.debit ? rupiah(l.debit) : ''}</td><td>${l.credit ? rupiah(l.credit) : ''}</td><td>${rupiah(l.balance)}</td></tr>`)}</tbody>
+      <div class="table-wrap" tabindex="0" role="region" aria-label="Kartu Simpanan"><table class="table narrow" id="savings-card">
+        <caption>${d.types.get(applied.type)?.name ?? applied.type}: ${tanggal(applied.start)} – ${tanggal(applied.end)}</caption>
+        <thead><tr><th scope="col">Tanggal / Kode</th><th scope="col">Debit</th><th scope="col">Kredit</th><th scope="col">Saldo</th></tr></thead>
+        <tbody>${card.lines.map((l) => html`<tr><td>${tanggal(dateIn(l.at))}<br /><small>${l.ref_code}</small></td><td>${l.debit ? rupiah(l.debit) : ''}</td><td>${l.credit ? rupiah(l.credit) : ''}</td><td>${rupiah(l.balance)}</td></tr>`)}</tbody>
+        <tfoot><tr><th scope="row">Jumlah</th><td>${rupiah(card.debit)}</td><td>${rupiah(card.credit)}</td><td></td></tr></tfoot>
       </table></div>
       ${card.lines.length ? null : html`<${Empty}>Tidak ada transaksi pada periode ini.<//>`}
       <p>Saldo akhir <strong id="closing-balance">${rupiah(card.closing)}</strong></p>
