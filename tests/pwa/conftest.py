@@ -17,7 +17,7 @@ from tests.support.servers import ThreadServer, copy_template
 
 CHROMIUM = os.environ.get("LUMBUNG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--lang=id-ID"]
 
 if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
     pytest.skip("Debian chromium is not installed (.ci/run installs it)", allow_module_level=True)
