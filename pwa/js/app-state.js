@@ -31,13 +31,27 @@ export function useApp() {
 }
 
 let viewTimer = null;
+let building = false;
+let dirty = false;
+/**
+ * Recompute the view soon. Calls coalesce: at most one build runs at a time and one more follows it
+ * if anything changed meanwhile, so a long sync round does not rebuild the view per batch.
+ */
 export function refreshView() {
+  if (building) { dirty = true; return; }
   clearTimeout(viewTimer);
   viewTimer = setTimeout(async () => {
     if (!app.profile) return;
-    app.view = await buildView(await profileDb(app.profile.clientId));
-    changed();
-  }, 10);
+    building = true;
+    dirty = false;
+    try {
+      app.view = await buildView(await profileDb(app.profile.clientId));
+      changed();
+    } finally {
+      building = false;
+      if (dirty) refreshView();
+    }
+  }, 30);
 }
 
 async function startProfile(profile) {

@@ -38,6 +38,10 @@ export function profileDb(clientId) {
         if (oldVersion < 1) {
           const outbox = db.createObjectStore('outbox', { keyPath: 'uuid' });
           outbox.createIndex('id', 'id');
+          // [state, id]: the pending items in number order without walking the history.
+          outbox.createIndex('state_id', ['state', 'id']);
+          // Sparse: only answered items not yet settled carry `unsettled`, so settling reads just those.
+          outbox.createIndex('unsettled', 'unsettled');
           const replica = db.createObjectStore('replica', { keyPath: ['entity', 'id'] });
           replica.createIndex('entity', 'entity');
           db.createObjectStore('attachments', { keyPath: 'sha256' });

@@ -15,7 +15,7 @@ import { Session, saveProfile } from './profiles.js';
 import * as outbox from './outbox.js';
 import { applyPage, resetReplica } from './replica.js';
 
-const BATCH = 500;
+const BATCH = 1000; // the server's LUMBUNG_PUSH_MAX_MUTATIONS
 const PAGE = 1000;
 const MAX_RECOVERIES = 3;
 const MAX_RESETS = 3;

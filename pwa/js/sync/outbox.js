@@ -55,15 +55,11 @@ export async function allItems(db) {
   return db.getAllFromIndex('outbox', 'id');
 }
 
-/** Pending items in number order, at most `limit`. */
+const stateRange = (state) => IDBKeyRange.bound([state, -Infinity], [state, Infinity]);
+
+/** Pending items in number order, at most `limit` (one indexed read). */
 export async function pendingBatch(db, limit) {
-  const out = [];
-  let cursor = await db.transaction('outbox').store.index('id').openCursor();
-  while (cursor && out.length < limit) {
-    if (cursor.value.state === 'pending') out.push(cursor.value);
-    cursor = await cursor.continue();
-  }
-  return out;
+  return db.getAllFromIndex('outbox', 'state_id', stateRange('pending'), limit);
 }
 
 /**
@@ -88,10 +84,9 @@ export async function recordResults(db, sent, response) {
       break;
     }
     if (r.status === 'rejected' && r.code === 'mutation_id_reused') { outcome.collision = item.id; break; }
-    const current = await tx.objectStore('outbox').get(item.uuid);
-    if (!current || current.state !== 'pending') continue;
-    tx.objectStore('outbox').put({ ...current, state: r.status, code: r.code ?? null, message: r.message ?? null,
-      visibleAt: r.visible_at ?? null });
+    // `sent` is current: only the round holding the profile's Web Lock changes pending items.
+    tx.objectStore('outbox').put({ ...item, state: r.status, code: r.code ?? null, message: r.message ?? null,
+      visibleAt: r.visible_at ?? null, unsettled: 1 });
     outcome[r.status === 'applied' ? 'applied' : 'rejected'] += 1;
   }
   await tx.done;
@@ -111,7 +106,8 @@ export async function resequence(db, start) {
   let highest = 0;
   for (const i of await store.index('id').getAll()) if (!(i.state === 'pending' || i.id >= start)) highest = Math.max(highest, i.id);
   items.forEach((item, n) => {
-    store.put({ ...item, id: start + n, state: 'pending', code: null, message: null, visibleAt: null, settled: false });
+    const { unsettled, ...rest } = item;
+    store.put({ ...rest, id: start + n, state: 'pending', code: null, message: null, visibleAt: null, settled: false });
   });
   tx.objectStore('meta').put(Math.max(start + items.length - 1, highest), 'counter');
   for (const item of items) {
@@ -126,21 +122,24 @@ export async function resequence(db, start) {
 /** Mark answered items whose effects the replica now holds (position ≥ visibleAt) as settled. */
 export async function settle(db, position) {
   const tx = db.transaction('outbox', 'readwrite');
-  let cursor = await tx.store.openCursor();
-  while (cursor) {
-    const i = cursor.value;
-    if (i.state !== 'pending' && !i.settled && i.visibleAt !== null && position >= i.visibleAt) {
-      cursor.update({ ...i, settled: true });
+  for (const i of await tx.store.index('unsettled').getAll()) {
+    if (i.state !== 'pending' && i.visibleAt !== null && position >= i.visibleAt) {
+      const { unsettled, ...rest } = i;
+      tx.store.put({ ...rest, settled: true });
     }
-    cursor = await cursor.continue();
   }
   await tx.done;
 }
 
 /** Highest number the server has answered (for detecting a server that lost acknowledged work). */
 export async function highestAnswered(db) {
+  const tx = db.transaction('outbox');
   let top = 0;
-  for (const i of await db.getAll('outbox')) if (i.state !== 'pending' && i.id > top) top = i.id;
+  for (const state of ['applied', 'rejected']) {
+    const last = await tx.store.index('state_id').openCursor(stateRange(state), 'prev');
+    if (last && last.value.id > top) top = last.value.id;
+  }
+  await tx.done;
   return top;
 }
 

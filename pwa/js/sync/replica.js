@@ -20,7 +20,7 @@ export async function applyPage(db, page) {
     if (c.entity === 'mutation' && c.data) {
       const item = await box.get(c.data.uuid);
       if (item && item.state === 'pending') {
-        box.put({ ...item, state: c.data.status, code: c.data.code ?? null, message: c.data.message ?? null, visibleAt: c.seq });
+        box.put({ ...item, state: c.data.status, code: c.data.code ?? null, message: c.data.message ?? null, visibleAt: c.seq, unsettled: 1 });
       }
     }
   }
