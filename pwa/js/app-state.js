@@ -60,7 +60,8 @@ async function startProfile(profile) {
   app.loginReason = null;
   app.view = await buildView(await profileDb(profile.clientId));
   app.syncer = new Syncer(profile, {
-    onChange: (state) => { app.sync = { ...state }; refreshView(); },
+    // While a round runs only the header changes; the view is rebuilt once the round is over.
+    onChange: (state) => { app.sync = { ...state }; if (state.syncing) changed(); else refreshView(); },
     onLoginNeeded: (err) => { app.loginReason = err?.message ?? 'Sesi berakhir. Silakan masuk kembali.'; changed(); },
   });
   app.sync = { ...app.syncer.state };

@@ -232,7 +232,6 @@ export class Syncer {
         throw err;
       }
       const outcome = await outbox.recordResults(db, batch, response);
-      this.emit();
       if (outcome.collision !== null) {
         if (recoveries >= MAX_RECOVERIES) throw new ApiError(409, 'mutation_id_reused', 'Nomor transaksi bertabrakan dengan data server.');
         recoveries += 1;

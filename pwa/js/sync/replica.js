@@ -13,17 +13,24 @@ export async function applyPage(db, page) {
   const tx = db.transaction(['replica', 'meta', 'outbox'], 'readwrite');
   const store = tx.objectStore('replica');
   const box = tx.objectStore('outbox');
+  const verdicts = [];
   for (const c of page.changes) {
+    if (c.entity === 'mutation') { // a verdict for the outbox, not a row to show: not kept in the replica
+      if (c.data) verdicts.push(c);
+      continue;
+    }
     const id = String(c.id);
     if (c.op === 'delete') store.delete([c.entity, id]);
     else store.put({ entity: c.entity, id, seq: c.seq, data: c.data });
-    if (c.entity === 'mutation' && c.data) {
-      const item = await box.get(c.data.uuid);
-      if (item && item.state === 'pending') {
-        box.put({ ...item, state: c.data.status, code: c.data.code ?? null, message: c.data.message ?? null, visibleAt: c.seq, unsettled: 1 });
-      }
-    }
   }
+  // Read the outbox items the verdicts name all at once (requests pipeline inside the transaction).
+  const items = await Promise.all(verdicts.map((c) => box.get(c.data.uuid)));
+  verdicts.forEach((c, n) => {
+    const item = items[n];
+    if (item && item.state === 'pending') {
+      box.put({ ...item, state: c.data.status, code: c.data.code ?? null, message: c.data.message ?? null, visibleAt: c.seq, unsettled: 1 });
+    }
+  });
   const meta = tx.objectStore('meta');
   meta.put(page.cursor, 'cursor');
   meta.put(page.position, 'position');
