@@ -14,6 +14,7 @@ import { ApiError } from './api.js';
 import { Session, saveProfile } from './profiles.js';
 import * as outbox from './outbox.js';
 import { applyPage, resetReplica } from './replica.js';
+import { validateOp } from './validate.js';
 
 const BATCH = 1000; // the server's LUMBUNG_PUSH_MAX_MUTATIONS
 const PAGE = 1000;
@@ -90,8 +91,15 @@ export class Syncer {
     this.onLoginNeeded(err);
   }
 
-  /** Queue a mutation durably, then try to send it. Resolves after the IndexedDB commit. */
+  /**
+   * Queue a mutation durably, then try to send it. Resolves after the IndexedDB commit. A mutation
+   * the protocol would refuse is never queued (it would make every push 422 and block the queue).
+   */
   async queue(op, attachment = null) {
+    const problems = validateOp(attachment ? { ...op, attachment: '0'.repeat(64) } : op);
+    if (problems.length) {
+      throw Object.assign(new Error(problems.map((p) => p.message).join(' ')), { code: 'invalid_mutation', problems });
+    }
     const db = await this.dbp;
     const item = await outbox.enqueue(db, { userId: this.profile.user.id, op, attachment });
     this.emit();
