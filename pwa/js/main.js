@@ -72,7 +72,7 @@ async function registerWorker() {
     if (ev.data?.type === 'navigate' && typeof ev.data.url === 'string') location.hash = new URL(ev.data.url, location.origin).hash;
     if (ev.data?.type === 'notified') window.__lumbungNotified = (window.__lumbungNotified ?? 0) + 1;
     if (ev.data?.type === 'resubscribe' && ev.data.subscription && app.syncer) {
-      app.syncer.session.call('POST', '/api/push/subscriptions', { body: ev.data.subscription }).catch(() => {});
+      app.syncer.session.call('POST', '/api/push/subscriptions', { body: { ...ev.data.subscription, client_id: app.profile.clientId } }).catch(() => {});
     }
   });
   setInterval(() => reg.update().catch(() => {}), 60 * 60 * 1000);

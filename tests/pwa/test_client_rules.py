@@ -3,7 +3,7 @@ mutation that is refused before it can reach (and block) the outbox."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from .helpers import login, outbox
 
@@ -37,4 +37,23 @@ def test_malformed_mutation_is_refused_and_never_queued(page: Page) -> None:
       return out;
     }""")
     assert refused == ["invalid_mutation"] * 4
+    assert outbox(page) == []
+
+
+def test_full_storage_gives_a_clear_message_and_queues_nothing(page: Page) -> None:
+    login(page, "anggota18")
+    page.evaluate("""() => {
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (...args) {
+        if (this.name === 'outbox') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        return put.apply(this, args);
+      };
+    }""")
+    page.goto("/#/penarikan")
+    page.click("#add-withdrawal")
+    page.select_option("#method", "tunai")
+    page.fill("#amount", "25000")
+    page.click("#save-withdrawal")
+    expect(page.locator("#withdrawal-form .error")).to_contain_text("Penyimpanan perangkat penuh")
+    expect(page.locator("#saved")).to_have_count(0)
     assert outbox(page) == []
