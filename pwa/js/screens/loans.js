@@ -13,11 +13,12 @@ export function loanSettings() {
 }
 
 export function ScheduleTable({ schedule, id = 'schedule' }) {
-  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="Jadwal angsuran"><table class="table" id=${id}><caption>Jadwal angsuran</caption>
-    <thead><tr><th scope="col">Ke</th><th scope="col">Jatuh tempo</th><th scope="col">Pokok</th><th scope="col">Bunga</th><th scope="col">Angsuran</th><th scope="col">Sisa</th></tr></thead>
-    <tbody>${schedule.installments.map((i) => html`<tr><td>${i.number}</td><td>${tanggal(i.due_date)}</td><td>${rupiah(i.principal)}</td>
-      <td>${rupiah(i.interest)}</td><td class="inst-amount">${rupiah(i.amount)}</td><td>${rupiah(i.remaining)}</td></tr>`)}</tbody>
-    ${schedule.total_amount !== undefined ? html`<tfoot><tr><th scope="row" colspan="2">Total</th><td>${rupiah(schedule.total_principal)}</td><td>${rupiah(schedule.total_interest)}</td><td>${rupiah(schedule.total_amount)}</td><td></td></tr></tfoot>` : null}
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="Jadwal angsuran"><table class="table narrow" id=${id}><caption>Jadwal angsuran</caption>
+    <thead><tr><th scope="col">Ke</th><th scope="col">Jatuh tempo</th><th scope="col">Angsuran (pokok + bunga)</th><th scope="col">Sisa pokok</th></tr></thead>
+    <tbody>${schedule.installments.map((i) => html`<tr><td>${i.number}</td><td class="due">${tanggal(i.due_date)}</td>
+      <td><span class="inst-amount">${rupiah(i.amount)}</span><br /><small><span class="inst-principal">${rupiah(i.principal)}</span> + <span class="inst-interest">${rupiah(i.interest)}</span></small></td>
+      <td class="inst-remaining">${rupiah(i.remaining)}</td></tr>`)}</tbody>
+    ${schedule.total_amount !== undefined ? html`<tfoot><tr><th scope="row" colspan="2">Total</th><td>${rupiah(schedule.total_amount)}<br /><small>${rupiah(schedule.total_principal)} + ${rupiah(schedule.total_interest)}</small></td><td></td></tr></tfoot>` : null}
   </table></div>`;
 }
 

@@ -23,9 +23,10 @@ export function Login() {
     }
   };
   return html`<main id="main" class="login">
+    <img class="logo" src="/icons/icon-192.png" alt="" width="72" height="72" />
     <h1>Masuk</h1>
     <p class="lead">Koperasi Karyawan — simpanan dan pinjaman, juga saat offline.</p>
-    <form onSubmit=${submit} novalidate>
+    <form class="form" onSubmit=${submit} novalidate>
       <${Field} label="Nama pengguna" id="username">
         <input id="username" name="username" autocomplete="username" value=${username} onInput=${(e) => setUsername(e.currentTarget.value)} />
       <//>
