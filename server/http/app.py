@@ -23,6 +23,7 @@ from .controllers.sync import SyncController
 from .errors import exception_handlers
 from .limits import bound_query
 from .openapi import assets_router, openapi_config
+from .pwa_headers import PwaHeadersMiddleware
 from .security import PUBLIC_API, AuthMiddleware
 from .services import build_services
 
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=handlers,
         # OPTIONS is authenticated like every other method: guards need a user (else a 500)
-        middleware=[bound_query, DefineMiddleware(AuthMiddleware, exclude=exclude, exclude_http_methods=[])],
+        middleware=[PwaHeadersMiddleware, bound_query, DefineMiddleware(AuthMiddleware, exclude=exclude, exclude_http_methods=[])],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         on_startup=[startup],
         on_shutdown=[shutdown],

@@ -1,0 +1,103 @@
+/**
+ * The app's one shared state: the signed-in profile, its sync loop and its optimistic view.
+ * Screens read it through `useApp()` and re-render whenever a pull, a queueing (in any tab) or a
+ * sync-state change recomputes the view.
+ */
+import { useEffect, useState } from './html.js';
+import { currentProfile, login as apiLogin, logout as apiLogout } from './sync/profiles.js';
+import { profileDb } from './sync/db.js';
+import { Syncer } from './sync/engine.js';
+import { buildView } from './sync/view.js';
+
+export const app = {
+  profile: null, syncer: null, view: null, sync: {}, ready: false, updateAvailable: false, loginReason: null,
+};
+const subscribers = new Set();
+let version = 0;
+
+export function changed() {
+  version += 1;
+  for (const fn of subscribers) fn(version);
+}
+
+/** Re-render the calling component on every change of the app state. */
+export function useApp() {
+  const [, setV] = useState(version);
+  useEffect(() => {
+    subscribers.add(setV);
+    return () => subscribers.delete(setV);
+  }, []);
+  return app;
+}
+
+let viewTimer = null;
+let building = false;
+let dirty = false;
+/**
+ * Recompute the view soon. Calls coalesce: at most one build runs at a time and one more follows it
+ * if anything changed meanwhile, so a long sync round does not rebuild the view per batch.
+ */
+export function refreshView() {
+  if (building) { dirty = true; return; }
+  clearTimeout(viewTimer);
+  viewTimer = setTimeout(async () => {
+    if (!app.profile) return;
+    building = true;
+    dirty = false;
+    try {
+      app.view = await buildView(await profileDb(app.profile.clientId));
+      changed();
+    } finally {
+      building = false;
+      if (dirty) refreshView();
+    }
+  }, 30);
+}
+
+async function startProfile(profile) {
+  app.syncer?.stop();
+  app.profile = profile;
+  app.loginReason = null;
+  app.view = await buildView(await profileDb(profile.clientId));
+  app.syncer = new Syncer(profile, {
+    // While a round runs only the header changes; the view is rebuilt once the round is over.
+    onChange: (state) => { app.sync = { ...state }; if (state.syncing) changed(); else refreshView(); },
+    onLoginNeeded: (err) => { app.loginReason = err?.message ?? 'Sesi berakhir. Silakan masuk kembali.'; changed(); },
+  });
+  app.sync = { ...app.syncer.state };
+  await app.syncer.start();
+  changed();
+}
+
+export async function boot() {
+  const profile = await currentProfile();
+  if (profile?.user) await startProfile(profile);
+  app.ready = true;
+  changed();
+}
+
+export async function login(username, password) {
+  const profile = await apiLogin(username, password);
+  await startProfile(profile);
+}
+
+export async function logout() {
+  const profile = app.syncer?.session.profile ?? app.profile;
+  app.syncer?.stop();
+  app.syncer = null;
+  if (profile) await apiLogout(profile);
+  app.profile = null;
+  app.view = null;
+  changed();
+}
+
+/** Queue a validated mutation; resolves once it is durably in IndexedDB ("tersimpan"). */
+export async function queue(op, attachment = null) {
+  const item = await app.syncer.queue(op, attachment);
+  refreshView();
+  return item;
+}
+
+export function user() {
+  return app.profile?.user ?? null;
+}

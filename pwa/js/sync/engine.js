@@ -1,0 +1,284 @@
+/**
+ * The sync loop for one profile: upload attachments, push the outbox in order, pull the feed
+ * (PROTOCOL §16). The browser twin of client_sync/sync.py and loop.py.
+ *
+ * When: on start, on `online`, when the page becomes visible, on a timer, after a poke on the event
+ * stream, after queueing, and when the service worker relays a Background Sync. One tab flushes at a
+ * time (a Web Lock per profile); the others hear about every change through a BroadcastChannel.
+ * Failures that may pass (offline, 5xx, busy) back off with full jitter; a refused version (426)
+ * stops and asks for an update; a dead session stops and asks for a login. The outbox is kept in
+ * every case.
+ */
+import { profileDb, getMeta, setMeta } from './db.js';
+import { ApiError } from './api.js';
+import { Session, saveProfile } from './profiles.js';
+import * as outbox from './outbox.js';
+import { applyPage, resetReplica } from './replica.js';
+import { validateOp } from './validate.js';
+
+const BATCH = 1000; // the server's LUMBUNG_PUSH_MAX_MUTATIONS
+const PAGE = 1000;
+const MAX_RECOVERIES = 3;
+const MAX_RESETS = 3;
+const TIMER_MS = 30_000;
+const BACKOFF_BASE_MS = 1000;
+const BACKOFF_CAP_MS = 60_000;
+
+/** Full jitter: uniform(0, min(cap, base·2^n)). */
+export function backoffDelay(attempt, random = Math.random) {
+  return Math.floor(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+}
+
+export class Syncer {
+  constructor(profile, { onChange = () => {}, onLoginNeeded = () => {} } = {}) {
+    this.profile = profile;
+    this.clientId = profile.clientId;
+    this.onChange = onChange;
+    this.onLoginNeeded = onLoginNeeded;
+    this.session = new Session(profile, { onLoginNeeded: (err) => this.loginNeeded(err) });
+    this.state = { online: navigator.onLine, syncing: false, lastSync: null, lastError: null, updateNeeded: false,
+      loginNeeded: false, lastReset: null };
+    this.attempt = 0;
+    this.waiting = false;
+    this.stopped = false;
+    this.retryTimer = null;
+    this.listeners = [];
+  }
+
+  get dbp() { return profileDb(this.clientId); }
+
+  async start() {
+    const db = await this.dbp;
+    const meta = await getMeta(db, ['lastSync', 'lastError', 'lastReset']);
+    Object.assign(this.state, meta);
+    this.channel = new BroadcastChannel(`lumbung-${this.clientId}`);
+    this.channel.onmessage = (ev) => {
+      if (ev.data?.type === 'changed') this.emit(false);
+      if (ev.data?.type === 'queued') this.flush();
+    };
+    const on = (target, name, fn) => { target.addEventListener(name, fn); this.listeners.push([target, name, fn]); };
+    on(window, 'online', () => { this.state.online = true; this.attempt = 0; this.flush(); this.openEvents(); this.emit(false); });
+    on(window, 'offline', () => { this.state.online = false; this.closeEvents(); this.emit(false); });
+    on(document, 'visibilitychange', () => { if (document.visibilityState === 'visible') this.flush(); });
+    navigator.serviceWorker?.addEventListener('message', this.swMessage = (ev) => {
+      if (ev.data?.type === 'flush') this.flush();
+    });
+    this.timer = setInterval(() => this.flush(), TIMER_MS);
+    navigator.storage?.persist?.().then((granted) => { this.state.persisted = granted; }).catch(() => {});
+    this.openEvents();
+    this.flush();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
+    for (const [t, n, f] of this.listeners) t.removeEventListener(n, f);
+    navigator.serviceWorker?.removeEventListener('message', this.swMessage);
+    this.closeEvents();
+    this.channel?.close();
+  }
+
+  emit(broadcast = true) {
+    this.onChange(this.state);
+    if (broadcast) this.channel?.postMessage({ type: 'changed' });
+  }
+
+  loginNeeded(err) {
+    this.state.loginNeeded = true;
+    this.state.lastError = { code: err?.code ?? 'session_revoked', message: err?.message ?? 'Silakan masuk kembali.' };
+    this.closeEvents();
+    this.onLoginNeeded(err);
+  }
+
+  /**
+   * Queue a mutation durably, then try to send it. Resolves after the IndexedDB commit. A mutation
+   * the protocol would refuse is never queued (it would make every push 422 and block the queue).
+   */
+  async queue(op, attachment = null) {
+    const problems = validateOp(attachment ? { ...op, attachment: '0'.repeat(64) } : op);
+    if (problems.length) {
+      throw Object.assign(new Error(problems.map((p) => p.message).join(' ')), { code: 'invalid_mutation', problems });
+    }
+    const db = await this.dbp;
+    const item = await outbox.enqueue(db, { userId: this.profile.user.id, op, attachment });
+    this.emit();
+    this.channel?.postMessage({ type: 'queued' });
+    navigator.serviceWorker?.ready.then((reg) => reg.sync?.register('lumbung-flush')).catch(() => {});
+    this.flush();
+    return item;
+  }
+
+  // --- live updates ------------------------------------------------------------------------------
+
+  openEvents() {
+    if (this.events || this.stopped || !navigator.onLine || this.state.loginNeeded || !this.session.token) return;
+    const url = `/api/sync/events?protocol=1&access_token=${encodeURIComponent(this.session.token)}`;
+    const es = new EventSource(url);
+    this.events = es;
+    es.addEventListener('ready', () => this.flush());
+    es.addEventListener('poke', () => this.flush());
+    es.addEventListener('revoked', () => { this.closeEvents(); this.loginNeeded(new ApiError(401, 'session_revoked', 'Sesi berakhir. Silakan masuk kembali.')); });
+    es.onerror = () => {
+      if (es.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
+      this.closeEvents();
+      // A token that expired cannot reopen the stream: refresh through a flush, then reconnect.
+      clearTimeout(this.eventsTimer);
+      this.eventsTimer = setTimeout(() => this.flush().then(() => this.openEvents()), backoffDelay(3));
+    };
+  }
+
+  closeEvents() {
+    this.events?.close();
+    this.events = null;
+  }
+
+  // --- one round ---------------------------------------------------------------------------------
+
+  /** Run a round under the profile's Web Lock; calls made while one waits are folded into it. */
+  async flush() {
+    if (this.stopped || this.state.updateNeeded || this.state.loginNeeded || this.waiting) return;
+    if (!navigator.onLine) { this.state.online = false; this.emit(false); return; } // the 'online' event flushes
+    this.waiting = true;
+    const run = async () => {
+      this.waiting = false;
+      await this.round();
+    };
+    if (navigator.locks) await navigator.locks.request(`lumbung-sync-${this.clientId}`, run);
+    else await run();
+  }
+
+  async round() {
+    const db = await this.dbp;
+    this.state.syncing = true;
+    this.emit(false);
+    try {
+      await this.push(db);
+      if (await this.pull(db)) {
+        await this.push(db);
+        await this.pull(db);
+      }
+      this.attempt = 0;
+      this.state.lastSync = new Date().toISOString();
+      this.state.lastError = null;
+      this.state.online = true;
+      await setMeta(db, { lastSync: this.state.lastSync, lastError: null });
+      if (!this.events) this.openEvents();
+    } catch (err) {
+      this.failed(db, err);
+    } finally {
+      this.state.syncing = false;
+      this.emit();
+    }
+  }
+
+  failed(db, err) {
+    if (!(err instanceof ApiError)) {
+      console.error(err);
+      err = new ApiError(0, 'client_error', String(err?.message ?? err));
+    }
+    this.state.lastError = { code: err.code, message: err.message };
+    if (err.status === 0) this.state.online = false;
+    setMeta(db, { lastError: this.state.lastError }).catch(() => {});
+    if (err.reaction === 'update') { this.state.updateNeeded = true; this.closeEvents(); return; }
+    if (err.reaction === 'login') return;
+    if (err.reaction === 'retry' || err.reaction === 'refresh' || err.reaction === 'resync') {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => this.flush(), backoffDelay(this.attempt));
+      this.attempt = Math.min(this.attempt + 1, 10);
+    }
+  }
+
+  async upload(db, batch) {
+    for (const a of await outbox.attachmentsToUpload(db, batch)) {
+      try {
+        await this.session.call('PUT', `/api/attachments/${a.sha256}`, { rawBody: a.bytes, contentType: a.type });
+      } catch (err) {
+        if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.reaction === 'show') {
+          await this.refuseLocally(db, batch.filter((i) => i.attachment === a.sha256), err);
+          return false;
+        }
+        throw err;
+      }
+      await outbox.markUploaded(db, a.sha256);
+    }
+    return true;
+  }
+
+  /** The server refused an attachment: its mutations can never be sent; show why, free their numbers. */
+  async refuseLocally(db, items, err) {
+    const first = Math.min(...items.map((i) => i.id));
+    const tx = db.transaction('outbox', 'readwrite');
+    for (const i of items) {
+      tx.store.put({ ...i, id: -i.id, state: 'rejected', code: err.code,
+        message: `Bukti setoran tidak diterima server: ${err.message}`, visibleAt: null, settled: true, local: true });
+    }
+    await tx.done;
+    await outbox.resequence(db, first);
+  }
+
+  async push(db) {
+    let recoveries = 0;
+    for (;;) {
+      const batch = await outbox.pendingBatch(db, BATCH);
+      if (!batch.length) return;
+      if (!(await this.upload(db, batch))) continue;
+      const body = {
+        client_id: this.clientId,
+        mutations: batch.map((i) => ({ id: i.id, uuid: i.uuid, user_id: i.userId, op: i.op, device_time: i.deviceTime })),
+      };
+      if (batch.some((i) => i.userId !== this.profile.user.id)) throw new ApiError(403, 'mutation_user_mismatch', 'Antrean berisi transaksi pengguna lain.');
+      let response;
+      try {
+        response = await this.session.call('POST', '/api/sync/push', { body });
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 'mutation_gap' && recoveries < MAX_RECOVERIES) {
+          recoveries += 1;
+          await outbox.resequence(db, err.detail?.expected || 1);
+          continue;
+        }
+        throw err;
+      }
+      const outcome = await outbox.recordResults(db, batch, response);
+      if (outcome.collision !== null) {
+        if (recoveries >= MAX_RECOVERIES) throw new ApiError(409, 'mutation_id_reused', 'Nomor transaksi bertabrakan dengan data server.');
+        recoveries += 1;
+        await outbox.resequence(db, Math.max(response.last_mutation_id + 1, 1));
+        continue;
+      }
+      if (outcome.retry) {
+        throw Object.assign(new ApiError(503, outcome.retry.code ?? 'retry', outcome.retry.message ?? 'Dikirim ulang nanti.'), { reaction: 'retry' });
+      }
+      if (outcome.answered === 0) return;
+    }
+  }
+
+  /** Pull until caught up; true if the server lost mutations it had answered (restored backup). */
+  async pull(db) {
+    let resets = 0;
+    let page;
+    for (;;) {
+      const { cursor } = await getMeta(db, ['cursor']);
+      page = await this.session.call('GET', '/api/sync/pull', { query: { client_id: this.clientId, cursor: cursor ?? '', limit: PAGE } });
+      if (page.reset) {
+        resets += 1;
+        if (resets > MAX_RESETS) throw new ApiError(503, 'reset_loop', 'Server terus meminta muat ulang data; coba lagi nanti.');
+        await resetReplica(db, page.reset.reason);
+        this.state.lastReset = { reason: page.reset.reason, at: new Date().toISOString() };
+        continue;
+      }
+      await applyPage(db, page);
+      if (!page.has_more || !page.changes.length) break;
+    }
+    await outbox.settle(db, page.position);
+    if (this.session.profile !== this.profile) this.profile = this.session.profile;
+    const answered = await outbox.highestAnswered(db);
+    if (answered > page.last_mutation_id) {
+      await outbox.resequence(db, page.last_mutation_id + 1);
+      return true;
+    }
+    return false;
+  }
+}
+
+export { saveProfile };

@@ -1,0 +1,121 @@
+/**
+ * Per-user profiles on a shared device (PROTOCOL §16.1): each user keeps their own client id, and
+ * with it their own outbox, replica and cursor. Logging out keeps the profile (and its outbox); the
+ * next login of the same user on this device reuses the same client id.
+ */
+import { deviceDb } from './db.js';
+import { ApiError, request } from './api.js';
+
+function newClientId() {
+  return `pwa-${crypto.randomUUID()}`;
+}
+
+export async function listProfiles() {
+  return (await deviceDb()).getAll('profiles');
+}
+
+export async function currentProfile() {
+  const db = await deviceDb();
+  const username = await db.get('device', 'current');
+  return username ? (await db.get('profiles', username)) ?? null : null;
+}
+
+export async function saveProfile(profile) {
+  await (await deviceDb()).put('profiles', profile);
+  return profile;
+}
+
+function fromToken(profile, answer) {
+  return {
+    ...profile,
+    accessToken: answer.access_token,
+    refreshToken: answer.refresh_token,
+    user: answer.user,
+    loggedIn: true,
+  };
+}
+
+/** Log in online; reuses this user's client id on this device, creates one the first time. */
+export async function login(username, password) {
+  const db = await deviceDb();
+  const known = await db.get('profiles', username);
+  const profile = known ?? { username, clientId: newClientId(), createdAt: new Date().toISOString() };
+  const answer = await request('POST', '/api/auth/login', {
+    body: { username, password, client_id: profile.clientId },
+  });
+  const next = fromToken(profile, answer);
+  await db.put('profiles', next);
+  await db.put('device', username, 'current');
+  return next;
+}
+
+/** Log out: the server session ends, the profile and its outbox stay on the device. */
+export async function logout(profile) {
+  try {
+    if (profile.accessToken) await request('POST', '/api/auth/logout', { token: profile.accessToken });
+  } catch { /* offline: the session simply expires */ }
+  const db = await deviceDb();
+  await db.put('profiles', { ...profile, accessToken: null, refreshToken: null, loggedIn: false });
+  await db.delete('device', 'current');
+}
+
+/**
+ * Calls the API as a profile: an expired access token is refreshed once and the call repeated; the
+ * refresh is not a failure (§16.8). `onLoginNeeded` is told when the session is gone.
+ */
+export class Session {
+  constructor(profile, { onLoginNeeded } = {}) {
+    this.profile = profile;
+    this.onLoginNeeded = onLoginNeeded ?? (() => {});
+    this.refreshing = null;
+  }
+
+  get token() { return this.profile.accessToken; }
+
+  async refresh() {
+    this.refreshing ??= (async () => {
+      try {
+        const answer = await request('POST', '/api/auth/refresh', {
+          body: { refresh_token: this.profile.refreshToken ?? '', client_id: this.profile.clientId },
+        });
+        this.profile = await saveProfile(fromToken(this.profile, answer));
+      } finally {
+        this.refreshing = null;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  async call(method, path, options = {}) {
+    if (!this.profile.accessToken) this.loginNeeded(new ApiError(401, 'token_missing', 'Silakan masuk kembali.'));
+    try {
+      return await request(method, path, { ...options, token: this.profile.accessToken });
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.reaction !== 'refresh') {
+        if (err instanceof ApiError && err.reaction === 'login') this.loginNeeded(err);
+        throw err;
+      }
+      try {
+        await this.refresh();
+      } catch (refreshErr) {
+        if (refreshErr instanceof ApiError && refreshErr.status === 401) this.loginNeeded(refreshErr);
+        throw refreshErr;
+      }
+      try {
+        return await request(method, path, { ...options, token: this.profile.accessToken });
+      } catch (again) {
+        if (again instanceof ApiError && (again.reaction === 'login' || again.reaction === 'refresh')) {
+          this.loginNeeded(again);
+        }
+        throw again;
+      }
+    }
+  }
+
+  loginNeeded(err) {
+    this.profile = { ...this.profile, accessToken: null, loggedIn: false };
+    saveProfile(this.profile).catch(() => {});
+    this.onLoginNeeded(err);
+    throw err;
+  }
+}

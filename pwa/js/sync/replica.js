@@ -1,0 +1,62 @@
+/**
+ * The local replica of the server's feed (PROTOCOL §7–8). Each pulled page and its cursor are
+ * applied in one transaction, so a closed tab between pages loses nothing and a repeated page is
+ * harmless. A reset drops the replica and the cursor, never the outbox.
+ */
+
+/**
+ * Apply one pull page: puts replace the whole row, deletes remove it; cursor and position with it.
+ * A `mutation` row is this user's verdict on one of their mutations: it settles the outbox item with
+ * that uuid even when the push answer was lost (a tab closed mid-push), so it is never sent again.
+ */
+export async function applyPage(db, page) {
+  const tx = db.transaction(['replica', 'meta', 'outbox'], 'readwrite');
+  const store = tx.objectStore('replica');
+  const box = tx.objectStore('outbox');
+  const verdicts = [];
+  for (const c of page.changes) {
+    if (c.entity === 'mutation') { // a verdict for the outbox, not a row to show: not kept in the replica
+      if (c.data) verdicts.push(c);
+      continue;
+    }
+    const id = String(c.id);
+    if (c.op === 'delete') store.delete([c.entity, id]);
+    else store.put({ entity: c.entity, id, seq: c.seq, data: c.data });
+  }
+  // Read the outbox items the verdicts name all at once (requests pipeline inside the transaction).
+  const items = await Promise.all(verdicts.map((c) => box.get(c.data.uuid)));
+  verdicts.forEach((c, n) => {
+    const item = items[n];
+    if (item && item.state === 'pending') {
+      box.put({ ...item, state: c.data.status, code: c.data.code ?? null, message: c.data.message ?? null, visibleAt: c.seq, unsettled: 1 });
+    }
+  });
+  const meta = tx.objectStore('meta');
+  meta.put(page.cursor, 'cursor');
+  meta.put(page.position, 'position');
+  meta.put(page.last_mutation_id, 'serverLast');
+  await tx.done;
+  return page.changes.length;
+}
+
+/** Drop the replica and cursor (epoch changed, cursor expired, scope changed); keep the outbox. */
+export async function resetReplica(db, reason) {
+  const tx = db.transaction(['replica', 'meta'], 'readwrite');
+  tx.objectStore('replica').clear();
+  tx.objectStore('meta').put('', 'cursor');
+  tx.objectStore('meta').put(0, 'position');
+  tx.objectStore('meta').put({ reason, at: new Date().toISOString() }, 'lastReset');
+  await tx.done;
+}
+
+/** Every row of one entity, as its data objects. */
+export async function rows(db, entity) {
+  return (await db.getAllFromIndex('replica', 'entity', entity)).map((r) => r.data);
+}
+
+/** All rows grouped by entity (one read for a whole view). */
+export async function snapshot(db) {
+  const out = {};
+  for (const r of await db.getAll('replica')) (out[r.entity] ??= []).push({ ...r.data, _key: r.id });
+  return out;
+}

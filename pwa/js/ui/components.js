@@ -1,0 +1,92 @@
+/**
+ * Shared pieces: the header with the sync state, navigation, labelled fields with their error next
+ * to them, the rupiah input that formats while typing, status and sync badges. User text is always
+ * rendered as text (htm builds elements; nothing here uses innerHTML).
+ */
+import { html, useState } from '../html.js';
+import { liveFormat } from '../domain/money.js';
+import { app, logout } from '../app-state.js';
+import { statusLabel } from '../sync/view.js';
+import { waktu } from './format.js';
+
+export function Header() {
+  const s = app.sync ?? {};
+  const online = s.online !== false && navigator.onLine;
+  const pending = app.view?.pendingCount ?? 0;
+  const u = app.profile?.user;
+  return html`<header class="top" role="banner">
+    <div class="brand"><a href="#/">Lumbung</a>${u ? html`<span class="who">${u.name}</span>` : null}</div>
+    <div class="syncbar" aria-live="polite">
+      <span id="net-state" class=${online ? 'net on' : 'net off'}>${online ? 'Online' : 'Offline'}</span>
+      <span id="pending-count" class="pending" title="Menunggu sinkronisasi">${pending} menunggu</span>
+      <span id="last-sync" class="last">${s.syncing ? 'Menyinkronkan…' : s.lastSync ? `Sinkron ${waktu(s.lastSync)}` : 'Belum pernah sinkron'}</span>
+    </div>
+    ${s.updateNeeded ? html`<p class="banner warn" role="alert">Versi aplikasi tidak didukung server. Perbarui aplikasi; transaksi tertunda tetap tersimpan.</p>` : null}
+    ${app.loginReason ? html`<p class="banner warn" role="alert">${app.loginReason} <a href="#/masuk">Masuk</a></p>` : null}
+    ${app.updateAvailable ? html`<p class="banner info" role="status">Versi baru tersedia. <button id="reload-app" type="button" onClick=${app.applyUpdate}>Muat ulang</button></p>` : null}
+  </header>`;
+}
+
+const MENUS = {
+  anggota: [['#/', 'Dashboard'], ['#/setoran', 'Setoran Simpanan'], ['#/perubahan-setoran', 'Perubahan Setoran'],
+    ['#/penarikan', 'Penarikan Simpanan'], ['#/pinjaman', 'Pengajuan Pinjaman'], ['#/pengaturan', 'Pengaturan']],
+  petugas: [['#/petugas', 'Setor Tunai'], ['#/verifikasi', 'Verifikasi'], ['#/kas', 'Kas di Tangan'],
+    ['#/pencairan', 'Pinjaman'], ['#/pengaturan', 'Pengaturan']],
+  pengurus: [['#/persetujuan', 'Persetujuan Pinjaman'], ['#/pengaturan', 'Pengaturan']],
+};
+
+export function Nav({ current }) {
+  const role = app.profile?.user?.role;
+  const items = MENUS[role === 'admin' ? 'pengurus' : role] ?? [];
+  return html`<nav class="menu" aria-label="Menu utama"><ul>
+    ${items.map(([href, label]) => html`<li><a href=${href} aria-current=${current === href ? 'page' : undefined}>${label}</a></li>`)}
+    <li><button type="button" class="linkish" onClick=${() => logout().then(() => { location.hash = '#/masuk'; })}>Keluar</button></li>
+  </ul></nav>`;
+}
+
+export function Page({ title, current, children }) {
+  return html`<${Header} /><${Nav} current=${current} /><main id="main"><h1>${title}</h1>${children}</main>`;
+}
+
+let fieldSeq = 0;
+export function Field({ label, error, id, hint, children }) {
+  const fid = id ?? `f${++fieldSeq}`;
+  const child = typeof children === 'function' ? children(fid, error ? `${fid}-err` : undefined) : children;
+  return html`<div class=${error ? 'field has-error' : 'field'}>
+    <label for=${fid}>${label}</label>
+    ${child}
+    ${hint ? html`<small class="hint">${hint}</small>` : null}
+    ${error ? html`<p class="error" id=${`${fid}-err`} role="alert">${error}</p>` : null}
+  </div>`;
+}
+
+/** Text input that shows Rp1.250.000-style grouping while typing; reports the raw text. */
+export function AmountInput({ id, value, onInput, describedby, name }) {
+  const [text, setText] = useState(value ?? '');
+  const handle = (ev) => {
+    const el = ev.currentTarget;
+    const out = liveFormat(el.value, el.selectionStart ?? el.value.length);
+    el.value = out.text;
+    try { el.setSelectionRange(out.caret, out.caret); } catch { /* not focused */ }
+    setText(out.text);
+    onInput?.(out.text, out.value);
+  };
+  return html`<div class="amount"><span aria-hidden="true">Rp</span><input id=${id} name=${name} inputmode="numeric"
+    autocomplete="off" value=${text} onInput=${handle} aria-describedby=${describedby} aria-invalid=${describedby ? 'true' : undefined} /></div>`;
+}
+
+export function StatusBadge({ status }) {
+  return html`<span class=${`badge st-${status}`}>${statusLabel(status)}</span>`;
+}
+
+/** The sync state of a row: Menunggu sinkronisasi, the server's status, or Ditolak with its reason. */
+export function SyncState({ row }) {
+  const s = row.sync;
+  if (s?.state === 'pending') return html`<span class="badge sync-pending">Menunggu sinkronisasi</span>`;
+  if (s?.state === 'rejected') return html`<span class="badge st-rejected">Ditolak</span> <span class="reason">${s.message}</span>`;
+  return html`<${StatusBadge} status=${row.status} />${row.status === 'rejected' && row.reason ? html` <span class="reason">${row.reason}</span>` : null}`;
+}
+
+export function Empty({ children }) {
+  return html`<p class="empty">${children}</p>`;
+}

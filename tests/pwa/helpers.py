@@ -1,0 +1,31 @@
+"""Steps the browser tests share: log in through the form, wait for the service worker, read the outbox."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+PASSWORD = "rahasia123"
+
+
+def login(page: Page, username: str) -> None:
+    page.goto("/")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#last-sync")).to_contain_text("Sinkron ", timeout=15000)
+
+
+def outbox(page: Page) -> list[dict]:
+    """Every outbox item of the current profile, straight from IndexedDB."""
+    return page.evaluate("""async () => {
+      const { currentProfile } = await import('/js/sync/profiles.js');
+      const { profileDb } = await import('/js/sync/db.js');
+      const p = await currentProfile();
+      const db = await profileDb(p.clientId);
+      return (await db.getAllFromIndex('outbox', 'id')).map(({op, ...rest}) => ({...rest, name: op.name, op}));
+    }""")
+
+
+def pending(page: Page) -> int:
+    return sum(1 for i in outbox(page) if i["state"] == "pending")
