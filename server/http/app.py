@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from litestar import Litestar, Request, get
+from litestar.config.compression import CompressionConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
@@ -21,12 +22,20 @@ from .controllers.reads import ReadController
 from .controllers.sync import SyncController
 from .errors import exception_handlers
 from .security import PUBLIC_API, AuthMiddleware
+from .strict import require_json
 from .services import build_services
 
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 PWA_DIR = Path(__file__).resolve().parents[2] / "pwa"
+# Pull pages cross prepaid mobile data: brotli where the client accepts it, else gzip, above 1 KiB.
+# Never the live channel (a compressor buffers, and SSE must reach the client event by event) nor
+# attachments (JPEG, PNG and PDF are compressed already). Levels chosen for the event loop's sake.
+COMPRESSION = CompressionConfig(
+    backend="brotli", brotli_quality=4, brotli_gzip_fallback=True, gzip_compress_level=5, minimum_size=1024,
+    exclude=["^/api/sync/events", "^/api/attachments/"],
+)
 
 
 @get("/api/health", exclude_from_auth=True, tags=["health"])
@@ -72,6 +81,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_shutdown=[shutdown],
         openapi_config=OpenAPIConfig(title="Lumbung API", version="1", path="/schema"),
         request_max_body_size=settings.max_request_bytes,
+        before_request=require_json,  # 415 for a JSON-body endpoint called without application/json
+        compression_config=COMPRESSION,
         debug=False,
     )
     app.state.services = services
