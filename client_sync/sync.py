@@ -161,7 +161,8 @@ class Round:
 
     def push(self) -> None:
         """Push the outbox in batches, pipelined: once a batch came back fully answered, the next one is
-        sent at once and the answer just received is recorded while the server works on the next.
+        sent at once; while it is on the wire the answer just received is recorded and the batch after
+        it is read and encoded.
 
         Order and exactly-once are kept: a batch leaves only after the previous one's answer arrived
         (one at a time, as before), and only when that answer holds no ``retry``, no id collision and
@@ -169,10 +170,11 @@ class Round:
         first, as without pipelining. An answer is always recorded before a later failure is handled.
         """
         recoveries = 0
-        batch = self.store.items(self.client_id, states=["pending"], limit=self.batch_size)
+        batch = self._pending()
         if not batch:
             return
-        response = self._send(batch)
+        response = self._send(batch, self._request(batch))
+        ahead: tuple[list[QueuedItem], PushRequest] | None = None
         while True:
             if isinstance(response, _Gap):
                 if recoveries >= MAX_RECOVERIES:
@@ -181,18 +183,25 @@ class Round:
                 expected = getattr(response.error, "expected", 0) or 1
                 self.store.resequence(self.client_id, expected)
                 self.summary.recovered_from = expected
-                batch = self.store.items(self.client_id, states=["pending"], limit=self.batch_size)
+                batch, ahead = self._pending(), None
                 if not batch:
                     return
-                response = self._send(batch)
+                response = self._send(batch, self._request(batch))
                 continue
-            following = None
+            following: list[QueuedItem] | None = None
+            request: PushRequest | None = None
             if _fully_answered(batch, response):
-                following = self.store.items(self.client_id, states=["pending"], limit=self.batch_size,
-                                             after=batch[-1].id)
-            in_flight = self._send_in_background(following) if following else None
+                if ahead is not None and ahead[0][0].id == batch[-1].id + 1:  # read while `batch` was on the wire
+                    following, request = ahead
+                else:
+                    following = self._pending(after=batch[-1].id)
+                    request = self._request(following) if following else None
+            ahead = None
+            in_flight = self._send_in_background(request) if following and request is not None else None
             try:
                 outcome = self._record(batch, response)
+                if in_flight is not None and following:
+                    ahead = self._read_ahead(following[-1].id)
             finally:
                 answer = in_flight.result() if in_flight is not None else None
             if outcome.collision_at is not None:
@@ -202,7 +211,7 @@ class Round:
                 start = max(response.last_mutation_id + 1, 1)
                 self.store.resequence(self.client_id, start)
                 self.summary.recovered_from = start
-                answer = None
+                answer, ahead = None, None
             elif outcome.retry is not None:
                 self.summary.retry += 1
                 code = outcome.retry_code or "retry"
@@ -211,32 +220,40 @@ class Round:
                 return
             elif outcome.answered == 0:
                 return  # nothing answered and nothing to wait for: do not spin
-            if answer is not None and following is not None:
+            if answer is not None and following:
                 batch, response = following, answer.get()
                 continue
-            batch = self.store.items(self.client_id, states=["pending"], limit=self.batch_size)
+            batch, ahead = self._pending(), None
             if not batch:
                 return
-            response = self._send(batch)
+            response = self._send(batch, self._request(batch))
+
+    def _pending(self, after: int | None = None) -> list[QueuedItem]:
+        return self.store.items(self.client_id, states=["pending"], limit=self.batch_size, after=after)
 
     def _request(self, batch: list[QueuedItem]) -> PushRequest:
         self.upload(batch)
-        self._note("push", len(batch))
         return PushRequest(client_id=self.client_id, mutations=[to_mutation(i) for i in batch])
 
-    def _send(self, batch: list[QueuedItem]) -> PushResponse | _Gap:
+    def _read_ahead(self, after: int) -> tuple[list[QueuedItem], PushRequest] | None:
+        """The batch after ``after``, encoded, if it needs no upload (the wire is busy with a push)."""
+        upcoming = self._pending(after=after)
+        if not upcoming or self.store.attachments_to_upload([i.uuid for i in upcoming]):
+            return None
+        return upcoming, PushRequest(client_id=self.client_id, mutations=[to_mutation(i) for i in upcoming])
+
+    def _send(self, batch: list[QueuedItem], request: PushRequest) -> PushResponse | _Gap:
         """Push one batch and wait; a ``mutation_gap`` comes back as a value for the caller to recover."""
-        request = self._request(batch)
+        self._note("push", len(batch))
         try:
             return self.session.call(partial(self.transport.push, request=request))
         except GapError as exc:
             return _Gap(exc)
 
-    def _send_in_background(self, batch: list[QueuedItem]) -> _InFlight:
-        """Start pushing ``batch`` on a worker thread (the device database is not touched there)."""
-        request = self._request(batch)
-        token = self.session.token()
-        flight = _InFlight(self, request, token)
+    def _send_in_background(self, request: PushRequest) -> _InFlight:
+        """Start pushing ``request`` on a worker thread (the device database is not touched there)."""
+        self._note("push", len(request.mutations))
+        flight = _InFlight(self, request, self.session.token())
         flight.start()
         return flight
 

@@ -113,3 +113,34 @@ def test_a_rejection_in_a_pipelined_batch_does_not_stop_the_queue(fresh_server: 
     summary = client.sync_once()
     assert summary.applied == 11 and [r.code for r in summary.rejected] == ["member_not_found"]
     assert client.pending() == []
+
+
+def test_the_batch_after_next_is_read_while_a_push_is_on_the_wire(fresh_server: Any, tmp_path: Path) -> None:
+    client = _client(tmp_path / "d.sqlite3", fresh_server.url, batch_size=10)
+    for n in range(40):
+        client.queue(cash_deposit(client, member_id=1 + n % 12, amount=5_000 + n))
+    transport, store = client._require_transport(), client.store
+    push, items = transport.push, store.items
+    pushes: dict[int, tuple[float, float]] = {}
+    reads: dict[int | None, float] = {}
+
+    def slow_push(token: str, request: Any) -> Any:
+        start = time.perf_counter()
+        time.sleep(0.1)  # a slow link: the device prepares the next batch meanwhile
+        answer = push(token=token, request=request)
+        pushes[request.mutations[0].id] = (start, time.perf_counter())
+        return answer
+
+    def logged_items(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("states") == ["pending"]:
+            reads.setdefault(kwargs.get("after"), time.perf_counter())
+        return items(*args, **kwargs)
+
+    transport.push = slow_push  # type: ignore[method-assign]
+    store.items = logged_items  # type: ignore[method-assign]
+    summary = client.sync_once()
+    assert summary.ok and summary.applied == 40
+    assert sorted(pushes) == [1, 11, 21, 31]
+    # batch 21-30 was read (after id 20) while batch 11-20 was still being pushed
+    assert pushes[11][0] < reads[20] < pushes[11][1], (pushes, reads)
+    assert reads[30] < pushes[21][1]
