@@ -42,8 +42,9 @@ COMPRESSION = CompressionConfig(
 
 # The writer thread gives up the GIL around every SQLite call and must win it back from the event loop;
 # with many requests in flight the loop holds it for the whole default switch interval (5 ms) each
-# time, and the writer, the bottleneck, waits. 200 devices pushing at once (bench/bench_push_many.py)
-# ran at ~2.4-4.7k mut/s with 5 ms and ~7.9-8.7k with 2 ms on this machine; one device did not change.
+# time, and the writer, the bottleneck, waits. 200 devices pushing at once (bench/bench_push_many.py),
+# alternating on a busy 2-core machine: 5.1-6.8k mut/s at 5 ms, 7.5-10.0k at 2 ms; one device pushing
+# alone lost ~4 % (within the noise).
 GIL_SWITCH_SECONDS = 0.002
 
 
