@@ -148,15 +148,31 @@ def copy_baseline(source_db: Path, base: Path, target: str = "source") -> tuple[
 
 
 def run_client(base: Path, data: Path, *, page_limit: int = 5000, profile: bool = False, tag: str = "pull",
-               synchronous: str = "FULL") -> dict[str, Any]:
+               synchronous: str = "FULL", accept_encoding: str | None = None) -> dict[str, Any]:
+    """``accept_encoding``: None = the library's default (brotli, else gzip); ``"identity"`` = uncompressed."""
+    import httpx
+
     from client_sync import SyncClient
 
     server = start_server(data, LUMBUNG_SQLITE_SYNCHRONOUS=synchronous)
+    wire = {"bytes": 0, "decoded": 0, "encodings": set()}
+
+    def count(response: httpx.Response) -> None:
+        if response.request.url.path == "/api/sync/pull":
+            response.read()
+            wire["bytes"] += response.num_bytes_downloaded
+            wire["decoded"] += len(response.content)
+            wire["encodings"].add(response.headers.get("content-encoding", "identity"))
+
     try:
         timers = Timers()
         with client_profile(tag, profile), ServerProfile(server.proc.pid if server.proc else None, tag, profile):
             start = time.perf_counter()
-            client = SyncClient(base / f"device-{tag}.sqlite3", server.url, device_name="bench", page_limit=page_limit)
+            http = httpx.Client(base_url=server.url, timeout=60, event_hooks={"response": [count]})
+            client = SyncClient(base / f"device-{tag}.sqlite3", server.url, device_name="bench", page_limit=page_limit,
+                                http=http)
+            if accept_encoding is not None:
+                client._require_transport()._headers["Accept-Encoding"] = accept_encoding
             client.login("petugas1", DEMO_PASSWORD)
             login_seconds = time.perf_counter() - start
             transport = client._require_transport()
@@ -170,7 +186,8 @@ def run_client(base: Path, data: Path, *, page_limit: int = 5000, profile: bool 
     finally:
         server.stop()
     return {"seconds": total_seconds, "login_seconds": login_seconds, "pulled": summary.pulled, "held": held,
-            "timers": timers.as_dict()}
+            "timers": timers.as_dict(), "wire_bytes": wire["bytes"], "json_bytes": wire["decoded"],
+            "encodings": sorted(wire["encodings"])}
 
 
 def main(n: int = 100_000, profile: bool = False, extras: bool = True) -> dict[str, Any]:
@@ -201,6 +218,13 @@ def main(n: int = 100_000, profile: bool = False, extras: bool = True) -> dict[s
         report.note("seconds, login + sync_once", round(ours["seconds"], 3))
         report.note("login seconds (one argon2 verify + session insert)", round(ours["login_seconds"], 3))
         report.note("breakdown (seconds)", ours["timers"])
+        report.note("pull bytes on the wire / as JSON (compressed answers)", [ours["wire_bytes"], ours["json_bytes"]])
+        report.note("content encodings seen", ours["encodings"])
+        plain = run_client(base, data, tag="pull-identity", accept_encoding="identity")
+        report.figure("  same pull uncompressed (Accept-Encoding: identity)", plain["pulled"] / plain["seconds"], raw,
+                      "rows/s")
+        report.note("uncompressed pull bytes on the wire", plain["wire_bytes"])
+        report.note("compressed / uncompressed bytes", round(ours["wire_bytes"] / max(plain["wire_bytes"], 1), 4))
         report.note("baseline copies (rows/s): same table as the source / replica rows table",
                     [round(raw), round(replica_copy)])
         if extras:

@@ -127,9 +127,14 @@ class OutboxStore(Database):
         settled: bool | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        after: int | None = None,
     ) -> list[QueuedItem]:
+        """Items in id order (``after``: only ids above it, e.g. the batch after one still in flight)."""
         sql = f"SELECT {ITEM_COLUMNS} FROM outbox WHERE client_id = ?"
         params: list[Any] = [client_id]
+        if after is not None:
+            sql += " AND id > ?"
+            params.append(after)
         if states is not None:
             sql += f" AND state IN ({','.join('?' for _ in states)})"
             params.extend(states)

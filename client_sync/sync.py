@@ -14,14 +14,16 @@ Why the steps are cut this way (DESIGN rules 2-5, 8, 10):
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from server.protocol import Mutation, PushRequest
+from server.protocol import Mutation, PushRequest, PushResponse
 
-from .errors import AttachmentRejected, SyncError
+from .errors import AttachmentRejected, AuthExpired, GapError, LoginRequired, SyncError
 from .models import ErrorInfo, QueuedItem, SyncSummary
+from .outbox import ResultsOutcome
 from .session import Session
 from .store import Store
 from .transport import Transport
@@ -33,6 +35,62 @@ Progress = Callable[[str, int], None]
 
 MAX_RECOVERIES = 3
 MAX_RESETS = 3
+
+
+class _Gap:
+    """A push refused with ``mutation_gap``: the server expects an earlier id (it lost what followed)."""
+
+    def __init__(self, error: GapError) -> None:
+        self.error = error
+
+
+def _fully_answered(batch: list[QueuedItem], response: PushResponse) -> bool:
+    """Every item answered, in order, finally (no ``retry``, no id collision): the next batch may go."""
+    if len(response.results) != len(batch) or response.last_mutation_id != batch[-1].id:
+        return False
+    return all(
+        r.id == item.id and r.uuid == item.uuid and r.status != "retry" and r.code != "mutation_id_reused"
+        for item, r in zip(batch, response.results, strict=True)
+    )
+
+
+class _InFlight(threading.Thread):
+    """One push on a worker thread with a token taken beforehand; ``result()`` joins it.
+
+    ``get()`` then gives its answer: the response, a ``_Gap``, or, after an expired token, the same
+    request sent again through the session (which refreshes), on the calling thread.
+    """
+
+    def __init__(self, round_: Round, request: PushRequest, token: str) -> None:
+        super().__init__(name="lumbung-push", daemon=True)
+        self.round, self.request, self.token = round_, request, token
+        self.response: PushResponse | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.response = self.round.transport.push(token=self.token, request=self.request)
+        except BaseException as exc:  # handed to the thread that joins
+            self.error = exc
+
+    def result(self) -> _InFlight:
+        self.join()
+        return self
+
+    def get(self) -> PushResponse | _Gap:
+        if isinstance(self.error, GapError):
+            return _Gap(self.error)
+        if isinstance(self.error, LoginRequired):  # revoked meanwhile: as Session.call does, forget the tokens
+            self.round.store.clear_tokens(self.round.client_id)
+        elif isinstance(self.error, AuthExpired):
+            try:
+                return self.round.session.call(partial(self.round.transport.push, request=self.request))
+            except GapError as exc:
+                return _Gap(exc)
+        if self.error is not None:
+            raise self.error
+        assert self.response is not None
+        return self.response
 
 
 def to_mutation(item: QueuedItem) -> Mutation:
@@ -102,28 +160,50 @@ class Round:
             self.summary.uploaded += 1
 
     def push(self) -> None:
+        """Push the outbox in batches, pipelined: once a batch came back fully answered, the next one is
+        sent at once; while it is on the wire the answer just received is recorded and the batch after
+        it is read and encoded.
+
+        Order and exactly-once are kept: a batch leaves only after the previous one's answer arrived
+        (one at a time, as before), and only when that answer holds no ``retry``, no id collision and
+        leaves the server's counter at the batch's last id; otherwise the answer is recorded and handled
+        first, as without pipelining. An answer is always recorded before a later failure is handled.
+        """
         recoveries = 0
+        batch = self._pending()
+        if not batch:
+            return
+        response = self._send(batch, self._request(batch))
+        ahead: tuple[list[QueuedItem], PushRequest] | None = None
         while True:
-            batch = self.store.items(self.client_id, states=["pending"], limit=self.batch_size)
-            if not batch:
-                return
-            self.upload(batch)
-            self._note("push", len(batch))
-            request = PushRequest(client_id=self.client_id, mutations=[to_mutation(i) for i in batch])
-            try:
-                response = self.session.call(partial(self.transport.push, request=request))
-            except SyncError as exc:
-                if exc.code != "mutation_gap" or recoveries >= MAX_RECOVERIES:
-                    raise
+            if isinstance(response, _Gap):
+                if recoveries >= MAX_RECOVERIES:
+                    raise response.error
                 recoveries += 1
-                expected = getattr(exc, "expected", 0) or 1
+                expected = getattr(response.error, "expected", 0) or 1
                 self.store.resequence(self.client_id, expected)
                 self.summary.recovered_from = expected
+                batch, ahead = self._pending(), None
+                if not batch:
+                    return
+                response = self._send(batch, self._request(batch))
                 continue
-            outcome = self.store.record_results(self.client_id, batch, response)
-            self.summary.pushed += len(outcome.applied) + len(outcome.rejected)
-            self.summary.applied += len(outcome.applied)
-            self.summary.rejected.extend(outcome.rejected)
+            following: list[QueuedItem] | None = None
+            request: PushRequest | None = None
+            if _fully_answered(batch, response):
+                if ahead is not None and ahead[0][0].id == batch[-1].id + 1:  # read while `batch` was on the wire
+                    following, request = ahead
+                else:
+                    following = self._pending(after=batch[-1].id)
+                    request = self._request(following) if following else None
+            ahead = None
+            in_flight = self._send_in_background(request) if following and request is not None else None
+            try:
+                outcome = self._record(batch, response)
+                if in_flight is not None and following:
+                    ahead = self._read_ahead(following[-1].id)
+            finally:
+                answer = in_flight.result() if in_flight is not None else None
             if outcome.collision_at is not None:
                 if recoveries >= MAX_RECOVERIES:
                     raise SyncError("mutation_id_reused", "Nomor transaksi bertabrakan dengan data server.")
@@ -131,15 +211,58 @@ class Round:
                 start = max(response.last_mutation_id + 1, 1)
                 self.store.resequence(self.client_id, start)
                 self.summary.recovered_from = start
-                continue
-            if outcome.retry is not None:
+                answer, ahead = None, None
+            elif outcome.retry is not None:
                 self.summary.retry += 1
                 code = outcome.retry_code or "retry"
                 message = outcome.retry_message or "Server meminta transaksi dikirim ulang nanti."
                 self.summary.errors.append(ErrorInfo(code, f"Transaksi #{outcome.retry.id}: {message}", True))
                 return
-            if outcome.answered == 0:
+            elif outcome.answered == 0:
                 return  # nothing answered and nothing to wait for: do not spin
+            if answer is not None and following:
+                batch, response = following, answer.get()
+                continue
+            batch, ahead = self._pending(), None
+            if not batch:
+                return
+            response = self._send(batch, self._request(batch))
+
+    def _pending(self, after: int | None = None) -> list[QueuedItem]:
+        return self.store.items(self.client_id, states=["pending"], limit=self.batch_size, after=after)
+
+    def _request(self, batch: list[QueuedItem]) -> PushRequest:
+        self.upload(batch)
+        return PushRequest(client_id=self.client_id, mutations=[to_mutation(i) for i in batch])
+
+    def _read_ahead(self, after: int) -> tuple[list[QueuedItem], PushRequest] | None:
+        """The batch after ``after``, encoded, if it needs no upload (the wire is busy with a push)."""
+        upcoming = self._pending(after=after)
+        if not upcoming or self.store.attachments_to_upload([i.uuid for i in upcoming]):
+            return None
+        return upcoming, PushRequest(client_id=self.client_id, mutations=[to_mutation(i) for i in upcoming])
+
+    def _send(self, batch: list[QueuedItem], request: PushRequest) -> PushResponse | _Gap:
+        """Push one batch and wait; a ``mutation_gap`` comes back as a value for the caller to recover."""
+        self._note("push", len(batch))
+        try:
+            return self.session.call(partial(self.transport.push, request=request))
+        except GapError as exc:
+            return _Gap(exc)
+
+    def _send_in_background(self, request: PushRequest) -> _InFlight:
+        """Start pushing ``request`` on a worker thread (the device database is not touched there)."""
+        self._note("push", len(request.mutations))
+        flight = _InFlight(self, request, self.session.token())
+        flight.start()
+        return flight
+
+    def _record(self, batch: list[QueuedItem], response: PushResponse) -> ResultsOutcome:
+        outcome = self.store.record_results(self.client_id, batch, response)
+        self.summary.pushed += len(outcome.applied) + len(outcome.rejected)
+        self.summary.applied += len(outcome.applied)
+        self.summary.rejected.extend(outcome.rejected)
+        return outcome
 
     # --- pull ---------------------------------------------------------------------------------
 

@@ -41,9 +41,15 @@ from .errors import (
     TransportError,
 )
 
-__all__ = ["Transport", "error_from_response", "decode_pull", "DEFAULT_TIMEOUT"]
+__all__ = ["Transport", "error_from_response", "decode_pull", "ACCEPT_ENCODING", "DEFAULT_TIMEOUT"]
 
 T = TypeVar("T")
+try:  # brotli packs pull pages tighter than gzip; httpx decodes it when the package is there
+    import brotli  # noqa: F401
+
+    ACCEPT_ENCODING = "br, gzip"
+except ImportError:  # pragma: no cover
+    ACCEPT_ENCODING = "gzip"
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 _error_decoder = msgspec.json.Decoder(ErrorBody)
 _LOGIN_AGAIN = {"refresh_invalid", "session_revoked"}
@@ -92,10 +98,14 @@ class Transport:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         protocol_version: int = PROTOCOL_VERSION,
         http: httpx.Client | None = None,
+        accept_encoding: str = ACCEPT_ENCODING,
     ) -> None:
+        """``accept_encoding``: what answers may come compressed as (``"identity"``: never); an officer's
+        first pull is tens of megabytes of JSON, a few megabytes compressed, over prepaid mobile data."""
         self.base_url = base_url.rstrip("/")
         self._http = http or httpx.Client(base_url=self.base_url, timeout=timeout)
-        self._headers = {PROTOCOL_HEADER: str(protocol_version), "User-Agent": "lumbung-client-sync"}
+        self._headers = {PROTOCOL_HEADER: str(protocol_version), "User-Agent": "lumbung-client-sync",
+                         "Accept-Encoding": accept_encoding}
 
     def close(self) -> None:
         self._http.close()
@@ -174,6 +184,7 @@ class Transport:
     def events(self, token: str, client_id: str, *, read_timeout: float = 60.0) -> Iterator[str]:
         """Names of the server-sent events on the live channel as they arrive; ``""`` for a keep-alive."""
         headers = dict(self._headers, Authorization=f"Bearer {token}", Accept="text/event-stream")
+        headers["Accept-Encoding"] = "identity"  # a live channel is never compressed (nor buffered)
         timeout = httpx.Timeout(read_timeout, connect=5.0)
         try:
             with self._http.stream(

@@ -10,23 +10,27 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
+from collections.abc import Mapping
+from typing import Any
 
 from server.domain.loans import LoanSettings
 from server.domain.models import Actor, Limits
 from server.errors import AccessDenied, DomainError, ProtocolError, Retryable
 from server.protocol import Mutation, MutationResult, PushResponse
+from server.storage import batch as store
 from server.storage import feed
 from server.storage.database import Connection
+from server.storage.errors import StorageBusy, StorageIntegrity
 
 from .handlers import Context, apply
 
 __all__ = ["process_push"]
 
 log = logging.getLogger(__name__)
+_BUSY = "Server sedang sibuk; transaksi akan dikirim ulang otomatis."
 
 
-def _stored_result(row: sqlite3.Row, number: int) -> MutationResult:
+def _stored_result(row: Mapping[str, Any], number: int) -> MutationResult:
     return MutationResult(
         id=number, uuid=row["uuid"], status=row["status"], code=row["code"], message=row["message"],
         visible_at=row["visible_at"],
@@ -58,11 +62,29 @@ def process_push(
     conn: Connection, actor: Actor, client_id: str, mutations: list[Mutation], limits: Limits, now: dt.datetime,
     loan_settings: LoanSettings | None = None,
 ) -> PushResponse:
-    """Process a batch in order inside the caller's write transaction."""
+    """Process a batch in order inside the caller's write transaction.
+
+    A busy database (``StorageBusy``) answers the whole push retryable: nothing of it is kept.
+    """
+    try:
+        with store.push_work(conn):
+            return _process(conn, actor, client_id, mutations, limits, now, loan_settings or LoanSettings())
+    except StorageBusy as busy:
+        log.warning("push answered busy: %s", busy)
+        raise Retryable("busy", _BUSY) from busy
+
+
+def _process(
+    conn: Connection, actor: Actor, client_id: str, mutations: list[Mutation], limits: Limits, now: dt.datetime,
+    loan_settings: LoanSettings,
+) -> PushResponse:
     _check_ownership(conn, actor, client_id, mutations, now)
     last = start = feed.client_counter(conn, client_id)
     results: list[MutationResult] = []
     cache: dict[tuple[str, object], object] = {}
+    # every uuid of the batch looked up at once; mutations recorded below are added as they are
+    known = store.mutations_by_uuid(conn, (m.uuid for m in mutations if m.id > last))
+    received = now.isoformat()
     for m in mutations:
         if m.id <= last:
             stored = feed.mutation_by_number(conn, client_id, m.id) or feed.mutation_by_uuid(conn, m.uuid)
@@ -82,40 +104,36 @@ def process_push(
             raise ProtocolError(
                 "mutation_gap", f"Server menunggu transaksi nomor {last + 1}.", {"expected": last + 1}
             )
-        duplicate = feed.mutation_by_uuid(conn, m.uuid)
+        duplicate = known.get(m.uuid)
         if duplicate is not None:  # sent before under another client id (a reinstalled device)
             last = m.id
             mine = duplicate["user_id"] == actor.user_id  # never answer with another user's result
             results.append(_stored_result(duplicate, m.id) if mine else _uuid_conflict(m))
             continue
         status, code, message = "applied", None, None
-        conn.execute("SAVEPOINT mutation")
         try:
-            apply(conn, m.op, Context(actor, limits, now, m.device_time, cache, loan_settings or LoanSettings()))
+            with store.savepoint(conn):
+                apply(conn, m.op, Context(actor, limits, now, m.device_time, cache, loan_settings))
         except DomainError as refusal:
-            conn.execute("ROLLBACK TO mutation")
             status, code, message = "rejected", refusal.code, refusal.message
         except Retryable as later:
-            conn.execute("ROLLBACK TO mutation")
-            conn.execute("RELEASE mutation")
             results.append(MutationResult(m.id, m.uuid, "retry", later.code, later.message))
             break
-        except sqlite3.IntegrityError as broken:  # a rule the domain missed; refuse rather than stick
+        except StorageIntegrity as broken:  # a rule the domain missed; refuse rather than stick
             log.exception("integrity error in mutation %s", m.uuid)
-            conn.execute("ROLLBACK TO mutation")
             status, code, message = "rejected", "integrity_error", f"Transaksi melanggar aturan data: {broken}"
-        except sqlite3.OperationalError:
+        except StorageBusy:
             raise  # disk full, database locked: temporary; the whole push is answered retryable
         except Exception:  # a bug must not stick the queue: refuse this one mutation, visibly
             log.exception("unexpected error in mutation %s", m.uuid)
-            conn.execute("ROLLBACK TO mutation")
             status, code, message = "rejected", "internal_error", "Terjadi kesalahan di server; transaksi ini tidak diproses."
-        conn.execute("RELEASE mutation")
         visible_at = feed.record_mutation(
             conn, uuid=m.uuid, client_id=client_id, number=m.id, user_id=actor.user_id, name=type(m.op).__struct_config__.tag,
-            status=status, code=code, message=message, received_at=now.isoformat(),
+            status=status, code=code, message=message, received_at=received,
             device_time=m.device_time.isoformat() if m.device_time else None,
         )
+        known[m.uuid] = {"uuid": m.uuid, "user_id": actor.user_id, "status": status, "code": code, "message": message,
+                         "visible_at": visible_at}
         last = m.id
         results.append(MutationResult(m.id, m.uuid, status, code, message, visible_at))
     if last != start:  # same transaction as the effects: the counter never runs ahead of them

@@ -8,7 +8,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
 from pathlib import Path
+from typing import BinaryIO
+
+import anyio.to_thread
 
 from litestar.params import FromPath
 from litestar import Controller, Request, Response, get, put
@@ -24,24 +28,76 @@ __all__ = ["AttachmentController"]
 
 _MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "application/pdf": (b"%PDF-",)}
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_HEAD = max(len(m) for magics in _MAGIC.values() for m in magics)  # enough bytes to check the magic
 
 
 def _path(root: Path, sha256: str) -> Path:
     return root / sha256[:2] / sha256
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
-    """The body, read in chunks and refused as soon as it passes the limit (never held whole)."""
+class _Incoming:
+    """A body arriving on its way to disk: a temporary file beside the store, hashed chunk by chunk.
+
+    Every file operation runs on a worker thread (``anyio.to_thread``), so a slow disk never stalls
+    the event loop; the hash is taken in the same hop as the write. The file is renamed into place
+    atomically only once its hash matched, and removed on any failure.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.hash = hashlib.sha256()
+        self.size = 0
+        self.head = b""
+        self.path: Path | None = None
+        self._file: BinaryIO | None = None
+
+    def open(self) -> None:
+        incoming = self.root / ".incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=incoming, suffix=".part")
+        self.path, self._file = Path(name), os.fdopen(fd, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        assert self._file is not None
+        self._file.write(chunk)
+        self.hash.update(chunk)
+
+    def finish(self, target: Path) -> None:
+        """Flush to disk and move into place (or drop it: the same content is stored already)."""
+        assert self._file is not None and self.path is not None
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        if target.exists():
+            self.path.unlink()
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.path, target)
+        self.path = None
+
+    def discard(self) -> None:
+        if self._file is not None and not self._file.closed:
+            self._file.close()
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
+
+
+async def _receive(request: Request, incoming: _Incoming, limit: int) -> None:
+    """Stream the body into ``incoming``, refused as soon as it passes the limit (never held whole)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
-    chunks, size = [], 0
+    await anyio.to_thread.run_sync(incoming.open)
     async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
+        if not chunk:
+            continue
+        incoming.size += len(chunk)
+        if incoming.size > limit:
             raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        if len(incoming.head) < _HEAD:
+            incoming.head += chunk[: _HEAD - len(incoming.head)]
+        await anyio.to_thread.run_sync(incoming.write, chunk)
 
 
 def _too_large(limit: int) -> TooLarge:
@@ -66,24 +122,24 @@ class AttachmentController(Controller):
                 "attachment_type_unsupported", "Bukti setoran harus berupa JPG, PNG atau PDF.",
                 {"allowed": list(settings.attachment_types)},
             )
-        data = await _read_limited(request, settings.attachment_max_bytes)
-        if not any(data.startswith(magic) for magic in _MAGIC[content_type]):
-            raise UnsupportedType("attachment_type_mismatch", "Isi berkas tidak sesuai dengan jenisnya.")
-        if hashlib.sha256(data).hexdigest() != sha256:
-            raise InvalidInput("attachment_hash_mismatch", "Berkas rusak saat dikirim (hash tidak cocok); kirim ulang.")
-        target = _path(settings.attachments_dir, sha256)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
+        incoming = _Incoming(settings.attachments_dir)
+        try:
+            await _receive(request, incoming, settings.attachment_max_bytes)
+            if not any(incoming.head.startswith(magic) for magic in _MAGIC[content_type]):
+                raise UnsupportedType("attachment_type_mismatch", "Isi berkas tidak sesuai dengan jenisnya.")
+            if incoming.hash.hexdigest() != sha256:
+                raise InvalidInput("attachment_hash_mismatch", "Berkas rusak saat dikirim (hash tidak cocok); kirim ulang.")
+            await anyio.to_thread.run_sync(incoming.finish, _path(settings.attachments_dir, sha256))
+        finally:
+            await anyio.to_thread.run_sync(incoming.discard)
+        size = incoming.size
         user_id, now = request.user.id, utcnow().isoformat()
 
         def record(conn: Connection) -> bool:
-            return store.record_upload(conn, sha256, len(data), content_type, user_id=user_id, now=now)
+            return store.record_upload(conn, sha256, size, content_type, user_id=user_id, now=now)
 
         created = await request.app.state.services.db.write(record)
-        return Response(AttachmentInfo(sha256, len(data), content_type), status_code=201 if created else 200)
+        return Response(AttachmentInfo(sha256, size, content_type), status_code=201 if created else 200)
 
     @get("/{sha256:str}")
     async def download(self, request: Request, sha256: FromPath[str]) -> Response[bytes]:

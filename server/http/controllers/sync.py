@@ -16,7 +16,7 @@ from server.sync.pull import pull, pull_if_idle
 from server.sync.push import process_push
 
 from ..security import actor_of
-from ..strict import strict_body
+from ..strict import StrictJSON
 
 __all__ = ["SyncController"]
 
@@ -25,10 +25,11 @@ class SyncController(Controller):
     path = "/api/sync"
     tags = ["sync"]
 
-    @post("/push", status_code=200)
+    @post("/push", status_code=200, dto=StrictJSON[PushRequest], return_dto=None)
     async def push(self, request: Request, data: JSONBody[PushRequest]) -> PushResponse:
-        """Process a client's numbered mutations exactly once, in order; see docs/PROTOCOL.md."""
-        data = await strict_body(request, PushRequest)
+        """Process a client's numbered mutations exactly once, in order; see docs/PROTOCOL.md.
+
+        The body is decoded once, strictly, by ``StrictJSON`` (no lenient pre-conversion)."""
         services = request.app.state.services
         if services.db.queue_depth() > services.settings.max_write_queue:
             raise Retryable("busy", "Server sedang sibuk; transaksi akan dikirim ulang otomatis.")

@@ -1,0 +1,180 @@
+"""Benchmark 1b, month-end push: 200 devices push 50 mutations each at once, against one device pushing
+the same 10,000 mutations, both measured in this run on fresh copies of the same server.
+
+Ours: 200 client ids (100 each for petugas1 and petugas2, officers of location 1) log in, each holding
+one ready-encoded push of 50 ``deposit.create``. At a barrier all 200 connect and send at once, each
+on its own connection, and the figure is 10,000 / (last answer - start).
+A ``503 busy`` is retried after a short jittered pause, as a device would (counted and reported).
+Baseline: one device (petugas1) pushing the same number of mutations in batches of the server's
+maximum (1,000), one after the other, encoded beforehand the same way. Group commit (the writer runs
+whatever is queued in one transaction, a savepoint per push) should make the crowd no slower.
+Both check on the server file that every mutation was applied exactly once.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import statistics
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+
+from bench.common import DEMO_PASSWORD, Report, ServerProfile, demo_template, start_server, workdir
+
+MEMBERS = list(range(1, 13))
+OFFICERS = ("petugas1", "petugas2")
+
+
+def _login(url: str, username: str) -> dict[str, Any]:
+    from server.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+
+    client_id = uuid.uuid4().hex
+    response = httpx.post(f"{url}/api/auth/login", json={"username": username, "password": DEMO_PASSWORD,
+                                                          "client_id": client_id},
+                          headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)}, timeout=30)
+    response.raise_for_status()
+    body = response.json()
+    return {"client_id": client_id, "token": body["access_token"], "user_id": body["user"]["id"]}
+
+
+def _bodies(device: dict[str, Any], count: int, batch: int, first_amount: int) -> list[bytes]:
+    """Encoded pushes of ``count`` cash deposits, ``batch`` per request, numbered 1..count."""
+    from server.protocol import DepositCreate, Mutation, PushRequest, encode
+
+    mutations = [
+        Mutation(id=i + 1, uuid=str(uuid.uuid4()), user_id=device["user_id"], op=DepositCreate(
+            deposit_id=str(uuid.uuid4()), member_id=MEMBERS[i % len(MEMBERS)], savings_type="sukarela", kind="offline",
+            amount=first_amount + i, location_id=1, note=f"setoran {i}",
+        ))
+        for i in range(count)
+    ]
+    return [encode(PushRequest(client_id=device["client_id"], mutations=mutations[s:s + batch]))
+            for s in range(0, count, batch)]
+
+
+def _post(http: httpx.Client, token: str, body: bytes, stats: dict[str, int]) -> dict[str, Any]:
+    from server.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+
+    headers = {PROTOCOL_HEADER: str(PROTOCOL_VERSION), "Authorization": f"Bearer {token}",
+               "Content-Type": "application/json"}
+    for _ in range(200):
+        response = http.post("/api/sync/push", content=body, headers=headers)
+        if response.status_code == 503:
+            stats["busy"] = stats.get("busy", 0) + 1
+            time.sleep(random.uniform(0.01, 0.1))
+            continue
+        response.raise_for_status()
+        return response.json()
+    raise RuntimeError("push still busy after 200 tries")
+
+
+def _applied(db_path: Path, user_ids: list[int]) -> tuple[int, int]:
+    with sqlite3.connect(db_path) as conn:
+        marks = ",".join("?" * len(user_ids))
+        deposits = conn.execute(f"SELECT COUNT(*) FROM deposits WHERE created_by IN ({marks})", user_ids).fetchone()[0]
+        mutations = conn.execute(f"SELECT COUNT(*) FROM mutations WHERE user_id IN ({marks}) AND status = 'applied'",
+                                 user_ids).fetchone()[0]
+    return deposits, mutations
+
+
+def run_single(base: Path, template: Path, total: int, tag: str) -> dict[str, Any]:
+    """One device, ``total`` mutations in batches of 1,000, sequential; mutations/s."""
+    from tests.support.servers import copy_template
+
+    server = start_server(copy_template(template, base / f"server-{tag}"))
+    try:
+        device = _login(server.url, "petugas1")
+        bodies = _bodies(device, total, 1000, 10_000)
+        stats: dict[str, int] = {}
+        with httpx.Client(base_url=server.url, timeout=120) as http:
+            http.get("/api/health")
+            start = time.perf_counter()
+            for body in bodies:
+                answer = _post(http, device["token"], body, stats)
+                assert all(r["status"] == "applied" for r in answer["results"])
+            seconds = time.perf_counter() - start
+    finally:
+        server.stop()
+    assert _applied(server.db_path, [101]) == (total, total)
+    return {"rate": total / seconds, "seconds": seconds, "busy": stats.get("busy", 0)}
+
+
+def run_many(base: Path, template: Path, devices: int, each: int, tag: str, profile: bool = False) -> dict[str, Any]:
+    """``devices`` devices, ``each`` mutations in one push each, all sent at once; mutations/s."""
+    from tests.support.servers import copy_template
+
+    server = start_server(copy_template(template, base / f"server-{tag}"))
+    try:
+        logins = [_login(server.url, OFFICERS[i % len(OFFICERS)]) for i in range(devices)]
+        bodies = [_bodies(d, each, each, 10_000 + i * each)[0] for i, d in enumerate(logins)]
+        barrier = threading.Barrier(devices + 1)
+        ends: list[float] = [0.0] * devices
+        answers: list[dict[str, Any] | None] = [None] * devices
+        errors: list[BaseException] = []
+        stats: dict[str, int] = {}
+
+        def device(i: int) -> None:
+            try:
+                with httpx.Client(base_url=server.url, timeout=120) as http:
+                    # connects at the start, as devices do at month-end (an idle connection opened
+                    # earlier could meet the server's keep-alive timeout while the others start)
+                    barrier.wait()
+                    answers[i] = _post(http, logins[i]["token"], bodies[i], stats)
+                    ends[i] = time.perf_counter()
+            except BaseException as exc:  # reported after the run
+                errors.append(exc)
+                try:
+                    barrier.abort()
+                except threading.BrokenBarrierError:
+                    pass
+
+        threads = [threading.Thread(target=device, args=(i,), daemon=True) for i in range(devices)]
+        for t in threads:
+            t.start()
+        with ServerProfile(server.proc.pid if server.proc else None, tag, profile):
+            barrier.wait(timeout=120)
+            start = time.perf_counter()
+            for t in threads:
+                t.join(300)
+        if errors:
+            raise errors[0]
+        seconds = max(ends) - start
+        assert all(a is not None and all(r["status"] == "applied" for r in a["results"]) for a in answers)
+    finally:
+        server.stop()
+    total = devices * each
+    assert _applied(server.db_path, [101, 102]) == (total, total)
+    return {"rate": total / seconds, "seconds": seconds, "busy": stats.get("busy", 0)}
+
+
+def main(devices: int = 200, each: int = 50, rounds: int = 3, profile: bool = False) -> dict[str, Any]:
+    total = devices * each
+    report = Report("push-many", f"{devices} devices x {each} mutations pushed at once vs one device pushing {total:,}")
+    with workdir() as base:
+        template = demo_template(base)
+        singles, crowds = [], []
+        for r in range(rounds):  # alternate, so load from other work falls on both
+            singles.append(run_single(base, template, total, f"single-{r}"))
+            crowds.append(run_many(base, template, devices, each, f"many-{r}", profile=profile and r == rounds - 1))
+        single = statistics.median(s["rate"] for s in singles)
+        crowd = statistics.median(c["rate"] for c in crowds)
+        report.figure(f"{devices} devices x {each} at once (median of {rounds})", crowd, single, "mut/s", goal_ratio=1.0,
+                      primary=True)
+        report.note("baseline: one device, batches of 1000, sequential (mut/s, each round)", [round(s["rate"]) for s in singles])
+        report.note(f"{devices} devices at once (mut/s, each round)", [round(c["rate"]) for c in crowds])
+        report.note("503 busy answers retried (crowd, each round)", [c["busy"] for c in crowds])
+    return report.save()
+
+
+if __name__ == "__main__":
+    import sys
+
+    from bench.common import write_results
+
+    write_results("push-many", main(profile="--profile" in sys.argv))

@@ -1,0 +1,123 @@
+"""What the push path needs from storage per batch: a savepoint per mutation, one look-up of a
+batch's uuids, and transaction codes handed out from memory.
+
+Why per batch: a push of 1,000 mutations used to ask for each uuid and each code with its own
+statement; these helpers cut that to one statement per batch while keeping the savepoint semantics
+(a mutation rolled back gives its code back, so codes stay without holes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .database import Connection
+from .errors import StorageBusy, translate
+
+__all__ = ["savepoint", "mutations_by_uuid", "CodeBatch", "code_batch", "push_work"]
+
+_MUTATION_COLUMNS = "uuid, client_id, mutation_id, user_id, name, status, code, message, visible_at"
+_CHUNK = 500  # bound parameters per statement, well under SQLite's limit
+
+
+@contextlib.contextmanager
+def savepoint(conn: Connection, name: str = "mutation") -> Iterator[None]:
+    """Run a block in a savepoint: released if it succeeds; rolled back (and released) if it raises.
+
+    A driver error leaves as a storage error (``StorageIntegrity``, ``StorageBusy``); a busy
+    database is not rolled back here (the statement may not run either): the whole write is.
+    """
+    conn.execute(f"SAVEPOINT {name}")
+    batch = code_batch(conn)
+    mark = batch.mark() if batch is not None else None
+    try:
+        yield
+    except BaseException as exc:
+        error = translate(exc)
+        if not isinstance(error, StorageBusy):
+            conn.execute(f"ROLLBACK TO {name}")
+            conn.execute(f"RELEASE {name}")
+            if batch is not None and mark is not None:
+                batch.restore(mark)
+        if error is exc:
+            raise
+        raise error from exc
+    conn.execute(f"RELEASE {name}")
+
+
+def mutations_by_uuid(conn: Connection, uuids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The processed mutations among ``uuids``, by uuid, in as few statements as the batch allows."""
+    wanted = list(dict.fromkeys(uuids))
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start:start + _CHUNK]
+        rows = conn.execute(
+            f"SELECT {_MUTATION_COLUMNS} FROM mutations WHERE uuid IN ({','.join('?' * len(chunk))})", chunk
+        ).fetchall()
+        for row in rows:
+            found[row["uuid"]] = dict(row)
+    return found
+
+
+class CodeBatch:
+    """Human transaction codes for one write transaction, numbered in memory, stored once at the end.
+
+    ``next`` gives the same numbers ``savings.next_code`` would; ``mark``/``restore`` follow the
+    savepoints (a mutation rolled back returns its numbers); ``flush`` writes the counters.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.next_of: dict[str, int] = {}
+        self.start_of: dict[str, int] = {}
+
+    def next(self, prefix: str) -> int:
+        if prefix not in self.next_of:
+            row = self.conn.execute("SELECT next FROM code_counters WHERE prefix = ?", (prefix,)).fetchone()
+            self.next_of[prefix] = self.start_of[prefix] = 1 if row is None else int(row[0])
+        number = self.next_of[prefix]
+        self.next_of[prefix] = number + 1
+        return number
+
+    def mark(self) -> dict[str, int]:
+        return dict(self.next_of)
+
+    def restore(self, mark: dict[str, int]) -> None:
+        for prefix in list(self.next_of):
+            if prefix in mark:
+                self.next_of[prefix] = mark[prefix]
+            else:  # first used inside the rolled-back block: nothing of it was taken
+                self.next_of[prefix] = self.start_of[prefix]
+
+    def flush(self) -> None:
+        for prefix, value in self.next_of.items():
+            if value != self.start_of[prefix]:
+                self.conn.execute(
+                    "INSERT INTO code_counters (prefix, next) VALUES (?, ?) ON CONFLICT (prefix) DO UPDATE SET next = ?",
+                    (prefix, value, value),
+                )
+        self.start_of = dict(self.next_of)
+
+
+def code_batch(conn: Connection) -> CodeBatch | None:
+    """The code batch open on this connection, if any (``savings.next_code`` uses it)."""
+    return getattr(conn, "_code_batch", None)
+
+
+@contextlib.contextmanager
+def push_work(conn: Connection) -> Iterator[CodeBatch]:
+    """The storage side of one push: codes from memory (stored when the block ends without error), and
+    any driver error that escapes the block raised as a storage error."""
+    batch = CodeBatch(conn)
+    conn._code_batch = batch  # type: ignore[attr-defined]
+    try:
+        yield batch
+        batch.flush()
+    except BaseException as exc:
+        error = translate(exc)
+        if error is exc:
+            raise
+        raise error from exc
+    finally:
+        conn._code_batch = None  # type: ignore[attr-defined]
