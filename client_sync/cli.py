@@ -202,7 +202,7 @@ class _Out:
 
 def _item_json(item: QueuedItem, members: dict[int, MemberView], codes: dict[str, str]) -> dict[str, Any]:
     """An outbox item for scripts: its fields, the mutation's arguments and the line a person reads."""
-    fields = msgspec.to_builtins(item)
+    fields: dict[str, Any] = msgspec.to_builtins(item)
     fields["description"] = describe(item, members, codes)
     fields["state_label"] = _state_label(item)
     return fields

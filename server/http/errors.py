@@ -67,7 +67,7 @@ def _lumbung(_: Request, exc: LumbungError) -> Response[ErrorBody]:
 def _validation(_: Request, exc: ValidationException) -> Response[ErrorBody]:
     text = str(exc.detail or "")
     detail = {"errors": exc.extra} if exc.extra else {"error": text}
-    return _body(422, "invalid_request", "Data yang dikirim tidak sesuai format.", detail)  # type: ignore[arg-type]
+    return _body(422, "invalid_request", "Data yang dikirim tidak sesuai format.", detail)
 
 
 def _http(_: Request, exc: HTTPException) -> Response[ErrorBody]:

@@ -107,10 +107,7 @@ class PushSender:
         doomed: list[store.Result] = []
         sendable: list[store.Due] = []
         for d in due:
-            if d.problem is None and d.vapid_key_id != key.key_id:
-                problem = "vapid_key_rotated"
-            else:
-                problem = d.problem
+            problem = "vapid_key_rotated" if d.problem is None and d.vapid_key_id != key.key_id else d.problem
             if problem is not None:
                 doomed.append(store.Result(d.notice_id, d.subscription_id, "failed", problem, None))
             elif self._held.get(_origin(d.endpoint), 0) <= now_ts and len(sendable) < _BATCH:

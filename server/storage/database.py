@@ -144,7 +144,7 @@ class Database:
         except BaseException:
             conn.close()
             raise
-        return conn  # type: ignore[return-value]
+        return conn
 
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

@@ -15,7 +15,7 @@ import sqlite3
 from server.domain.loans import LoanSettings
 from server.domain.models import Actor, Limits
 from server.errors import AccessDenied, DomainError, ProtocolError, Retryable
-from server.protocol import Mutation, MutationResult, PushResponse
+from server.protocol import Mutation, MutationResult, PushResponse, ResultStatus, op_name
 from server.storage import feed
 from server.storage.database import Connection
 
@@ -88,7 +88,8 @@ def process_push(
             mine = duplicate["user_id"] == actor.user_id  # never answer with another user's result
             results.append(_stored_result(duplicate, m.id) if mine else _uuid_conflict(m))
             continue
-        status, code, message = "applied", None, None
+        status: ResultStatus = "applied"
+        code, message = None, None
         conn.execute("SAVEPOINT mutation")
         try:
             apply(conn, m.op, Context(actor, limits, now, m.device_time, cache, loan_settings or LoanSettings()))
@@ -112,7 +113,7 @@ def process_push(
             status, code, message = "rejected", "internal_error", "Terjadi kesalahan di server; transaksi ini tidak diproses."
         conn.execute("RELEASE mutation")
         visible_at = feed.record_mutation(
-            conn, uuid=m.uuid, client_id=client_id, number=m.id, user_id=actor.user_id, name=type(m.op).__struct_config__.tag,
+            conn, uuid=m.uuid, client_id=client_id, number=m.id, user_id=actor.user_id, name=op_name(m.op),
             status=status, code=code, message=message, received_at=now.isoformat(),
             device_time=m.device_time.isoformat() if m.device_time else None,
         )
