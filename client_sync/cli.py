@@ -425,7 +425,7 @@ def cmd_angsuran(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     except InvalidMutation as exc:
         io.fail(str(exc))
         return EXIT_USAGE
-    detail = client.loan_detail(item.op.loan_id)  # type: ignore[union-attr]
+    detail = client.loan_detail(item.op.loan_id)  # type: ignore[union-attr]  # repay_loan queues a LoanRepay
     assert detail is not None
     loan = detail.loan
     member = client.member(loan.member_id)

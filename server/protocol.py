@@ -48,6 +48,7 @@ __all__ = [
     "PushResponse",
     "Change",
     "Reset",
+    "ResetReason",
     "PullResponse",
     "LoginRequest",
     "RefreshRequest",
@@ -290,10 +291,13 @@ class Change(Struct, array_like=False):
     """The row as JSON (``null`` for a delete)."""
 
 
+ResetReason = Literal["cursor_expired", "epoch_changed", "scope_changed", "cursor_ahead", "cursor_invalid"]
+
+
 class Reset(Struct):
     """The client must drop its replica (never its outbox) and pull again from an empty cursor."""
 
-    reason: Literal["cursor_expired", "epoch_changed", "scope_changed", "cursor_ahead", "cursor_invalid"]
+    reason: ResetReason
     message: str
 
 

@@ -7,6 +7,7 @@ import logging
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
 from server.errors import (
     AccessDenied,
@@ -100,7 +101,7 @@ def _unexpected(_: Request, exc: Exception) -> Response[ErrorBody]:
     return _body(500, "internal_error", "Terjadi kesalahan di server; tidak ada perubahan yang tersimpan.")
 
 
-exception_handlers = {
+exception_handlers: ExceptionHandlersMap = {
     LumbungError: _lumbung,
     ValidationException: _validation,
     HTTPException: _http,

@@ -56,7 +56,7 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
 
 
 def actor_of(user: UserRecord) -> Actor:
-    return Actor(user.id, user.role, user.member_id, frozenset(user.location_ids))  # type: ignore[arg-type]
+    return Actor(user.id, user.role, user.member_id, frozenset(user.location_ids))
 
 
 def roles(*allowed: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
