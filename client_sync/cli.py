@@ -489,8 +489,8 @@ def cmd_simulasi(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     except RuleViolation as exc:
         io.fail(exc.message)
         return EXIT_USAGE
-    rounding = f"pembulatan {_ROUNDING.get(product.rounding_mode, product.rounding_mode)} ke " \
-               f"{format_rupiah(product.rounding_multiple)}"
+    rounding = (f"pembulatan {_ROUNDING.get(product.rounding_mode, product.rounding_mode)} ke "
+                f"{format_rupiah(product.rounding_multiple)}")
     io.say(f"Simulasi Pinjaman — {product.name} (bunga {product.method} {percent(product.annual_rate_bp)} per tahun, "
            f"{rounding})")
     io.say(f"Jumlah pinjaman {format_rupiah(amount)}, jangka waktu {args.tenor} bulan, "
@@ -599,7 +599,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         client = SyncClient(data_dir / DB_NAME, args.server)
-    except Exception as exc:  # an unreadable or newer database: say so instead of a traceback
+    except Exception as exc:  # noqa: BLE001 - an unreadable or newer database: say so instead of a traceback
         io.fail(f"Data lokal tidak dapat dibuka: {exc}")
         return EXIT_FAIL
     with client:

@@ -11,7 +11,7 @@ Mutations are a tagged union (the ``name`` field is the tag), decoded in one pas
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 from msgspec import Meta, Struct
@@ -207,24 +207,24 @@ class DeductionChangeCancel(_Op, tag="deduction_change.cancel", frozen=True):
     change_id: Uuid
 
 
-MutationOp = Union[
-    DepositCreate,
-    DepositCancel,
-    DepositVerify,
-    DepositReject,
-    WithdrawalCreate,
-    WithdrawalCancel,
-    WithdrawalVerify,
-    WithdrawalReject,
-    LoanApply,
-    LoanCancel,
-    LoanApprove,
-    LoanReject,
-    LoanDisburse,
-    LoanRepay,
-    DeductionChangeCreate,
-    DeductionChangeCancel,
-]
+MutationOp = (
+    DepositCreate
+    | DepositCancel
+    | DepositVerify
+    | DepositReject
+    | WithdrawalCreate
+    | WithdrawalCancel
+    | WithdrawalVerify
+    | WithdrawalReject
+    | LoanApply
+    | LoanCancel
+    | LoanApprove
+    | LoanReject
+    | LoanDisburse
+    | LoanRepay
+    | DeductionChangeCreate
+    | DeductionChangeCancel
+)
 MUTATION_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in get_args(MutationOp))
 
 

@@ -84,12 +84,12 @@ class PushSender:
             interrupted = self.db.write_sync(lambda c: store.recover_interrupted(c, _now()))
             if interrupted:
                 log.warning("push: %d deliveries were interrupted by a stop and are not repeated", interrupted)
-        except Exception:  # noqa: BLE001 - the sender must not take the server down
+        except Exception:  # the sender must not take the server down
             log.exception("push: recovery failed")
         while not self._stop.is_set():
             try:
                 wait = self._round()
-            except Exception:  # noqa: BLE001 - log, back off, keep going
+            except Exception:  # log, back off, keep going
                 log.exception("push: sender round failed")
                 wait = 5.0
             if wait > 0:
