@@ -105,7 +105,7 @@ def write_set_floor(base: Path, n: int) -> float:
         row = (deposit_id, f"STR-2611-{number:06d}", member, "sukarela", "offline", amount, 1, "unverified", 101, now,
                None, None, None, None, "", None, now, None, None, None)
         conn.execute(deposit_sql, row)
-        conn.execute(change_sql, ("deposit", deposit_id, '{"id":"%s","amount":%d}' % (deposit_id, amount), "scoped",
+        conn.execute(change_sql, ("deposit", deposit_id, f'{{"id":"{deposit_id}","amount":{amount}}}', "scoped",
                                   member, 1, 101))
         seq = conn.execute(change_sql, ("mutation", mutation_uuid, '{"status":"applied"}', "private", None, None,
                                         101)).lastrowid

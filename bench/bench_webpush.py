@@ -46,7 +46,7 @@ def serve_receiver(port: int, log_path: str) -> None:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             out.write(json.dumps({"t": time.time(), "path": self.path,
                                   "h": {k.lower(): v for k, v in self.headers.items()},

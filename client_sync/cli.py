@@ -202,7 +202,7 @@ class _Out:
 
 def _item_json(item: QueuedItem, members: dict[int, MemberView], codes: dict[str, str]) -> dict[str, Any]:
     """An outbox item for scripts: its fields, the mutation's arguments and the line a person reads."""
-    fields = msgspec.to_builtins(item)
+    fields: dict[str, Any] = msgspec.to_builtins(item)
     fields["description"] = describe(item, members, codes)
     fields["state_label"] = _state_label(item)
     return fields
@@ -425,7 +425,7 @@ def cmd_angsuran(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     except InvalidMutation as exc:
         io.fail(str(exc))
         return EXIT_USAGE
-    detail = client.loan_detail(item.op.loan_id)  # type: ignore[union-attr]
+    detail = client.loan_detail(item.op.loan_id)  # type: ignore[union-attr]  # repay_loan queues a LoanRepay
     assert detail is not None
     loan = detail.loan
     member = client.member(loan.member_id)
@@ -489,8 +489,8 @@ def cmd_simulasi(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     except RuleViolation as exc:
         io.fail(exc.message)
         return EXIT_USAGE
-    rounding = f"pembulatan {_ROUNDING.get(product.rounding_mode, product.rounding_mode)} ke " \
-               f"{format_rupiah(product.rounding_multiple)}"
+    rounding = (f"pembulatan {_ROUNDING.get(product.rounding_mode, product.rounding_mode)} ke "
+                f"{format_rupiah(product.rounding_multiple)}")
     io.say(f"Simulasi Pinjaman — {product.name} (bunga {product.method} {percent(product.annual_rate_bp)} per tahun, "
            f"{rounding})")
     io.say(f"Jumlah pinjaman {format_rupiah(amount)}, jangka waktu {args.tenor} bulan, "
@@ -599,7 +599,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         client = SyncClient(data_dir / DB_NAME, args.server)
-    except Exception as exc:  # an unreadable or newer database: say so instead of a traceback
+    except Exception as exc:  # noqa: BLE001 - an unreadable or newer database: say so instead of a traceback
         io.fail(f"Data lokal tidak dapat dibuka: {exc}")
         return EXIT_FAIL
     with client:

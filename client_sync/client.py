@@ -65,7 +65,7 @@ from .transport import DEFAULT_TIMEOUT, Transport
 try:  # POSIX; elsewhere the in-process lock alone guards sync
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no module on Windows; checked before use
 
 __all__ = ["SyncClient", "new_client_id", "META_ACTIVE"]
 

@@ -155,7 +155,7 @@ class LoanMethods:
         return self.queue(LoanApply(
             loan_id=loan_id, member_id=member_id, product_id=product.id, purpose=purpose.strip(), amount=amount,
             tenor=tenor, requested_disbursement_date=start, location_id=location_id,
-            disbursement_method=disbursement_method,  # type: ignore[arg-type]
+            disbursement_method=disbursement_method,  # type: ignore[arg-type]  # rules.apply_loan refused others
             bank_name=bank_name, account_number=account_number, account_holder=account_holder,
         ))
 

@@ -22,6 +22,7 @@ from server.protocol import (
     WithdrawalCreate,
     WithdrawalReject,
     WithdrawalVerify,
+    op_name,
 )
 
 from .models import (
@@ -52,8 +53,8 @@ _DEPOSIT_ACTIONS = (DepositCancel, DepositVerify, DepositReject)
 _WITHDRAWAL_ACTIONS = (WithdrawalCancel, WithdrawalVerify, WithdrawalReject)
 
 
-def _tag(op: object) -> str:
-    return type(op).__struct_config__.tag  # type: ignore[attr-defined,no-any-return]
+def _tag(op: msgspec.Struct) -> str:
+    return op_name(op)
 
 
 def member_views(rows: Iterable[dict[str, Any]]) -> list[MemberView]:
@@ -92,8 +93,8 @@ def _transaction_views(
     view_cls: type[_V],
     rows: Iterable[dict[str, Any]],
     items: Sequence[QueuedItem],
-    create_op: type,
-    cancel_op: type,
+    create_op: type[msgspec.Struct],
+    cancel_op: type[msgspec.Struct],
     id_field: str,
     actions: dict[str, str],
     member_id: int | None,
@@ -104,8 +105,8 @@ def _transaction_views(
     Shared by deposits, withdrawals, loans and deduction changes: ``create_op`` makes the local rows,
     a pending ``cancel_op`` on a row marks it ``cancelling``.
     """
-    create_name = create_op.__struct_config__.tag  # type: ignore[attr-defined]
-    cancel_name = cancel_op.__struct_config__.tag  # type: ignore[attr-defined]
+    create_name = op_name(create_op)
+    cancel_name = op_name(cancel_op)
     server: list[_V] = []
     known: set[str] = set()
     for r in rows:

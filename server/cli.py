@@ -247,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return _run(args, settings)
-    except Exception as exc:  # noqa: BLE001 - one clear line for the operator instead of a traceback
+    except Exception as exc:  # one clear line for the operator instead of a traceback
         from server.storage.database import is_storage_failure
 
         if not is_storage_failure(exc):

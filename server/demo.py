@@ -66,7 +66,7 @@ def load_demo(db: Database, passwords: Passwords) -> bool:
     """
     if db.read_sync(savings.has_members):
         return False
-    hashes = {}
+    hashes: dict[str, str] = {}
 
     def write(conn: Connection) -> bool:
         if savings.has_members(conn):

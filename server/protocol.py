@@ -11,7 +11,7 @@ Mutations are a tagged union (the ``name`` field is the tag), decoded in one pas
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 from msgspec import Meta, Struct
@@ -40,12 +40,15 @@ __all__ = [
     "DeductionChangeCancel",
     "MutationOp",
     "MUTATION_NAMES",
+    "op_name",
     "Mutation",
     "PushRequest",
     "MutationResult",
+    "ResultStatus",
     "PushResponse",
     "Change",
     "Reset",
+    "ResetReason",
     "PullResponse",
     "LoginRequest",
     "RefreshRequest",
@@ -73,13 +76,16 @@ Id = Annotated[int, Meta(gt=0, le=2**53)]
 
 
 class _Op(Struct, tag_field="name", forbid_unknown_fields=True, frozen=True):
-    """Base of every mutation: the ``name`` tag selects the struct."""
+    """Base of every mutation: the ``name`` tag selects the struct.
+
+    Each subclass repeats ``frozen=True``: msgspec inherits it, but type checkers do not.
+    """
 
 
 # --- deposits (setoran) -----------------------------------------------------------------------
 
 
-class DepositCreate(_Op, tag="deposit.create"):
+class DepositCreate(_Op, tag="deposit.create", frozen=True):
     """Record a deposit: cash through an officer (``offline``) or a member's own transfer (``mandiri``)."""
 
     deposit_id: Uuid
@@ -96,15 +102,15 @@ class DepositCreate(_Op, tag="deposit.create"):
     attachment: Sha256 | None = None
 
 
-class DepositCancel(_Op, tag="deposit.cancel"):
+class DepositCancel(_Op, tag="deposit.cancel", frozen=True):
     deposit_id: Uuid
 
 
-class DepositVerify(_Op, tag="deposit.verify"):
+class DepositVerify(_Op, tag="deposit.verify", frozen=True):
     deposit_id: Uuid
 
 
-class DepositReject(_Op, tag="deposit.reject"):
+class DepositReject(_Op, tag="deposit.reject", frozen=True):
     deposit_id: Uuid
     reason: Annotated[str, Meta(min_length=1, max_length=500)]
 
@@ -112,7 +118,7 @@ class DepositReject(_Op, tag="deposit.reject"):
 # --- withdrawals (penarikan) ------------------------------------------------------------------
 
 
-class WithdrawalCreate(_Op, tag="withdrawal.create"):
+class WithdrawalCreate(_Op, tag="withdrawal.create", frozen=True):
     """Request a withdrawal; the amount is held until the request is verified, rejected or cancelled."""
 
     withdrawal_id: Uuid
@@ -127,15 +133,15 @@ class WithdrawalCreate(_Op, tag="withdrawal.create"):
     note: Note = ""
 
 
-class WithdrawalCancel(_Op, tag="withdrawal.cancel"):
+class WithdrawalCancel(_Op, tag="withdrawal.cancel", frozen=True):
     withdrawal_id: Uuid
 
 
-class WithdrawalVerify(_Op, tag="withdrawal.verify"):
+class WithdrawalVerify(_Op, tag="withdrawal.verify", frozen=True):
     withdrawal_id: Uuid
 
 
-class WithdrawalReject(_Op, tag="withdrawal.reject"):
+class WithdrawalReject(_Op, tag="withdrawal.reject", frozen=True):
     withdrawal_id: Uuid
     reason: Annotated[str, Meta(min_length=1, max_length=500)]
 
@@ -143,7 +149,7 @@ class WithdrawalReject(_Op, tag="withdrawal.reject"):
 # --- loans (pinjaman) and payroll deductions -------------------------------------------------------
 
 
-class LoanApply(_Op, tag="loan.apply"):
+class LoanApply(_Op, tag="loan.apply", frozen=True):
     """Langkah 1-3 of Pengajuan Pinjaman: product and purpose; amount and tenor; disbursement request."""
 
     loan_id: Uuid
@@ -160,27 +166,27 @@ class LoanApply(_Op, tag="loan.apply"):
     account_holder: ShortText | None = None
 
 
-class LoanCancel(_Op, tag="loan.cancel"):
+class LoanCancel(_Op, tag="loan.cancel", frozen=True):
     loan_id: Uuid
 
 
-class LoanApprove(_Op, tag="loan.approve"):
+class LoanApprove(_Op, tag="loan.approve", frozen=True):
     loan_id: Uuid
 
 
-class LoanReject(_Op, tag="loan.reject"):
+class LoanReject(_Op, tag="loan.reject", frozen=True):
     loan_id: Uuid
     reason: Annotated[str, Meta(min_length=1, max_length=500)]
 
 
-class LoanDisburse(_Op, tag="loan.disburse"):
+class LoanDisburse(_Op, tag="loan.disburse", frozen=True):
     """An officer records the payout; the schedule is fixed from ``disbursement_date``."""
 
     loan_id: Uuid
     disbursement_date: dt.date
 
 
-class LoanRepay(_Op, tag="loan.repay"):
+class LoanRepay(_Op, tag="loan.repay", frozen=True):
     """Cash an officer received for a loan, allocated to the oldest unpaid installments."""
 
     repayment_id: Uuid
@@ -188,7 +194,7 @@ class LoanRepay(_Op, tag="loan.repay"):
     amount: Amount
 
 
-class DeductionChangeCreate(_Op, tag="deduction_change.create"):
+class DeductionChangeCreate(_Op, tag="deduction_change.create", frozen=True):
     """Pengajuan Perubahan Setoran: a new voluntary payroll deduction from next month's payroll."""
 
     change_id: Uuid
@@ -197,29 +203,35 @@ class DeductionChangeCreate(_Op, tag="deduction_change.create"):
     new_amount: Annotated[int, Meta(ge=0, le=MAX_AMOUNT)]
 
 
-class DeductionChangeCancel(_Op, tag="deduction_change.cancel"):
+class DeductionChangeCancel(_Op, tag="deduction_change.cancel", frozen=True):
     change_id: Uuid
 
 
-MutationOp = Union[
-    DepositCreate,
-    DepositCancel,
-    DepositVerify,
-    DepositReject,
-    WithdrawalCreate,
-    WithdrawalCancel,
-    WithdrawalVerify,
-    WithdrawalReject,
-    LoanApply,
-    LoanCancel,
-    LoanApprove,
-    LoanReject,
-    LoanDisburse,
-    LoanRepay,
-    DeductionChangeCreate,
-    DeductionChangeCancel,
-]
-MUTATION_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in MutationOp.__args__)  # type: ignore[union-attr]
+MutationOp = (
+    DepositCreate
+    | DepositCancel
+    | DepositVerify
+    | DepositReject
+    | WithdrawalCreate
+    | WithdrawalCancel
+    | WithdrawalVerify
+    | WithdrawalReject
+    | LoanApply
+    | LoanCancel
+    | LoanApprove
+    | LoanReject
+    | LoanDisburse
+    | LoanRepay
+    | DeductionChangeCreate
+    | DeductionChangeCancel
+)
+MUTATION_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in get_args(MutationOp))
+
+
+def op_name(op: Struct | type[Struct]) -> str:
+    """A mutation's wire name (its ``name`` tag, e.g. ``deposit.create``), from the op or its class."""
+    cls = op if isinstance(op, type) else type(op)
+    return str(cls.__struct_config__.tag)
 
 
 # --- push -------------------------------------------------------------------------------------
@@ -241,6 +253,9 @@ class PushRequest(Struct, forbid_unknown_fields=True):
     mutations: Annotated[list[Mutation], Meta(max_length=10000)]
 
 
+ResultStatus = Literal["applied", "rejected", "retry"]
+
+
 class MutationResult(Struct, omit_defaults=True):
     """How the server ended a mutation.
 
@@ -251,7 +266,7 @@ class MutationResult(Struct, omit_defaults=True):
 
     id: int
     uuid: str
-    status: Literal["applied", "rejected", "retry"]
+    status: ResultStatus
     code: str | None = None
     message: str | None = None
     visible_at: int | None = None
@@ -276,10 +291,13 @@ class Change(Struct, array_like=False):
     """The row as JSON (``null`` for a delete)."""
 
 
+ResetReason = Literal["cursor_expired", "epoch_changed", "scope_changed", "cursor_ahead", "cursor_invalid"]
+
+
 class Reset(Struct):
     """The client must drop its replica (never its outbox) and pull again from an empty cursor."""
 
-    reason: Literal["cursor_expired", "epoch_changed", "scope_changed", "cursor_ahead", "cursor_invalid"]
+    reason: ResetReason
     message: str
 
 
@@ -333,7 +351,7 @@ class ErrorBody(Struct, omit_defaults=True):
 
     code: str
     message: str
-    detail: dict | None = None
+    detail: dict[str, Any] | None = None
 
 
 _encoder = msgspec.json.Encoder()

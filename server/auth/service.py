@@ -34,7 +34,7 @@ def utcnow() -> dt.datetime:
 
 def user_info(user: UserRecord) -> UserInfo:
     return UserInfo(
-        id=user.id, username=user.username, name=user.name, role=user.role,  # type: ignore[arg-type]
+        id=user.id, username=user.username, name=user.name, role=user.role,
         member_id=user.member_id, location_ids=list(user.location_ids),
     )
 

@@ -14,12 +14,16 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from server.errors import LumbungError
 from server.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: a command loads only what it needs
+    from server.auth.passwords import Passwords
+    from server.storage.database import Database
 
 __all__ = ["add_parsers", "dispatch"]
 
@@ -80,13 +84,13 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _db(settings: Settings):  # type: ignore[no-untyped-def]
+def _db(settings: Settings) -> Database:
     from server.storage.database import Database
 
     return Database(settings.database_path, synchronous=settings.sqlite_synchronous)
 
 
-def _passwords(settings: Settings):  # type: ignore[no-untyped-def]
+def _passwords(settings: Settings) -> Passwords:
     from server.auth.passwords import Passwords
 
     return Passwords(settings.argon2_memory_kib, settings.argon2_time_cost)

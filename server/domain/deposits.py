@@ -6,6 +6,7 @@ Only verification moves a balance: it returns the posting the ledger must append
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 import msgspec
 
@@ -32,7 +33,7 @@ def create_deposit(
     actor: Actor,
     member: Member,
     savings_type: SavingsType,
-    kind: str,
+    kind: Literal["offline", "mandiri"],
     amount: int,
     location_id: int,
     limits: Limits,
@@ -76,7 +77,7 @@ def create_deposit(
         code=code,
         member_id=member.id,
         savings_type=savings_type.code,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         amount=amount,
         location_id=location_id,
         status="unverified",

@@ -63,6 +63,7 @@ __all__ = [
     "PlafonBreakdown",
     "Loan",
     "RuleCheck",
+    "Schedule",
     "Allocation",
     "RepaymentResult",
     "DeductionChange",
@@ -496,7 +497,7 @@ def apply_loan(
         created_at=now,
         requested_disbursement_date=requested_disbursement_date,
         location_id=location_id,
-        disbursement_method=disbursement_method,  # type: ignore[arg-type]
+        disbursement_method=disbursement_method,  # type: ignore[arg-type]  # one of the two, checked above
         bank_name=bank_name,
         account_number=account_number,
         account_holder=account_holder,

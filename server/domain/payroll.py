@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Sequence
 from typing import Literal, Protocol
 
 from msgspec import Struct
@@ -131,7 +132,7 @@ def _line_id(month: str, member_id: int, kind: str, reference: str) -> str:
 
 def payroll_lines(
     month: str,
-    profiles: list[tuple[PayrollProfile, MemberLike]],
+    profiles: Sequence[tuple[PayrollProfile, MemberLike]],
     installments_due: list[InstallmentDue],
 ) -> list[PayrollLine]:
     """The month's deduction lines, sorted by member number, then wajib, sukarela, installments.
@@ -144,7 +145,10 @@ def payroll_lines(
     members = {profile.member_id: (profile, member) for profile, member in profiles}
     lines: list[PayrollLine] = []
 
-    def add(member_id: int, kind: PayrollKind, reference: str, amount: int, **extra: object) -> None:
+    def add(
+        member_id: int, kind: PayrollKind, reference: str, amount: int,
+        loan_id: str | None = None, installment_number: int | None = None,
+    ) -> None:
         _, member = members[member_id]
         lines.append(
             PayrollLine(
@@ -156,7 +160,8 @@ def payroll_lines(
                 kind=kind,
                 reference=reference,
                 amount=amount,
-                **extra,  # type: ignore[arg-type]
+                loan_id=loan_id,
+                installment_number=installment_number,
             )
         )
 

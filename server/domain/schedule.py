@@ -202,10 +202,7 @@ def build_schedule(terms: ScheduleTerms, start_date: dt.date) -> Schedule:
         exact_interest = p * rate if terms.method == "flat" else remaining * rate
         interest = round_to(exact_interest, 1, "half_up")
         if k < n:
-            if payment is not None:
-                unrounded = payment
-            else:
-                unrounded = equal_principal + exact_interest
+            unrounded = payment if payment is not None else equal_principal + exact_interest
             amount = round_to(unrounded, multiple, mode)
             principal = amount - interest
             if amount <= 0 or principal < 0 or principal >= remaining:

@@ -6,6 +6,7 @@ The balance moves only when an officer verifies (after transferring or paying ou
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 import msgspec
 
@@ -26,7 +27,7 @@ def create_withdrawal(
     savings_type: SavingsType,
     account: SavingsAccount,
     amount: int,
-    method: str,
+    method: Literal["transfer", "tunai"],
     location_id: int,
     limits: Limits,
     now: dt.datetime,
@@ -68,7 +69,7 @@ def create_withdrawal(
         member_id=member.id,
         savings_type=savings_type.code,
         amount=amount,
-        method=method,  # type: ignore[arg-type]
+        method=method,
         location_id=location_id,
         status="unverified",
         created_by=actor.user_id,

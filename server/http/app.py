@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=handlers,
         # OPTIONS is authenticated like every other method: guards need a user (else a 500)
         middleware=[PwaHeadersMiddleware, bound_query, DefineMiddleware(AuthMiddleware, exclude=exclude, exclude_http_methods=[])],
-        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        exception_handlers=exception_handlers,
         on_startup=[startup],
         on_shutdown=[shutdown],
         openapi_config=openapi_config(),

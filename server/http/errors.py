@@ -7,6 +7,7 @@ import logging
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
 from server.errors import (
     AccessDenied,
@@ -67,7 +68,7 @@ def _lumbung(_: Request, exc: LumbungError) -> Response[ErrorBody]:
 def _validation(_: Request, exc: ValidationException) -> Response[ErrorBody]:
     text = str(exc.detail or "")
     detail = {"errors": exc.extra} if exc.extra else {"error": text}
-    return _body(422, "invalid_request", "Data yang dikirim tidak sesuai format.", detail)  # type: ignore[arg-type]
+    return _body(422, "invalid_request", "Data yang dikirim tidak sesuai format.", detail)
 
 
 def _http(_: Request, exc: HTTPException) -> Response[ErrorBody]:
@@ -100,7 +101,7 @@ def _unexpected(_: Request, exc: Exception) -> Response[ErrorBody]:
     return _body(500, "internal_error", "Terjadi kesalahan di server; tidak ada perubahan yang tersimpan.")
 
 
-exception_handlers = {
+exception_handlers: ExceptionHandlersMap = {
     LumbungError: _lumbung,
     ValidationException: _validation,
     HTTPException: _http,

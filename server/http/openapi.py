@@ -118,7 +118,7 @@ class _Documented:
     """Render plugins that serve the completed document."""
 
     def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
-        return super().render(request, document(openapi_schema))  # type: ignore[misc]
+        return super().render(request, document(openapi_schema))  # type: ignore[misc]  # a mixin: the plugin after it renders
 
 
 class DocumentedJson(_Documented, JsonRenderPlugin):

@@ -6,6 +6,8 @@ live access token. Guards read the roles a route allows from its ``opt`` (the Li
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -54,10 +56,10 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
 
 
 def actor_of(user: UserRecord) -> Actor:
-    return Actor(user.id, user.role, user.member_id, frozenset(user.location_ids))  # type: ignore[arg-type]
+    return Actor(user.id, user.role, user.member_id, frozenset(user.location_ids))
 
 
-def roles(*allowed: str):  # type: ignore[no-untyped-def]
+def roles(*allowed: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
     """A guard admitting only the given roles."""
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:

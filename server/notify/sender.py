@@ -84,12 +84,12 @@ class PushSender:
             interrupted = self.db.write_sync(lambda c: store.recover_interrupted(c, _now()))
             if interrupted:
                 log.warning("push: %d deliveries were interrupted by a stop and are not repeated", interrupted)
-        except Exception:  # noqa: BLE001 - the sender must not take the server down
+        except Exception:  # the sender must not take the server down
             log.exception("push: recovery failed")
         while not self._stop.is_set():
             try:
                 wait = self._round()
-            except Exception:  # noqa: BLE001 - log, back off, keep going
+            except Exception:  # log, back off, keep going
                 log.exception("push: sender round failed")
                 wait = 5.0
             if wait > 0:
@@ -107,10 +107,7 @@ class PushSender:
         doomed: list[store.Result] = []
         sendable: list[store.Due] = []
         for d in due:
-            if d.problem is None and d.vapid_key_id != key.key_id:
-                problem = "vapid_key_rotated"
-            else:
-                problem = d.problem
+            problem = "vapid_key_rotated" if d.problem is None and d.vapid_key_id != key.key_id else d.problem
             if problem is not None:
                 doomed.append(store.Result(d.notice_id, d.subscription_id, "failed", problem, None))
             elif self._held.get(_origin(d.endpoint), 0) <= now_ts and len(sendable) < _BATCH:

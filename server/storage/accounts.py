@@ -7,6 +7,8 @@ from pathlib import Path
 
 from msgspec import Struct
 
+from server.domain.models import Role
+
 from . import push
 from .database import Connection
 
@@ -38,7 +40,7 @@ class UserRecord(Struct, frozen=True):
     id: int
     username: str
     name: str
-    role: str
+    role: Role
     member_id: int | None
     active: bool
     scope_gen: int

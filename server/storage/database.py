@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -144,7 +145,7 @@ class Database:
         except BaseException:
             conn.close()
             raise
-        return conn  # type: ignore[return-value]
+        return conn
 
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -195,10 +196,8 @@ class Database:
         self._fail_queued(DatabaseClosed(self.path))
         with self._readers_lock:
             for conn in self._readers:
-                try:
+                with contextlib.suppress(sqlite3.ProgrammingError):  # closed from another thread already
                     conn.close()
-                except sqlite3.ProgrammingError:
-                    pass  # closed from another thread already
             self._readers.clear()
         self._local = threading.local()
 
@@ -255,7 +254,7 @@ class Database:
     def _write_loop(self, conn: Connection) -> None:
         try:
             self._serve_queue(conn)
-        except BaseException as exc:  # noqa: BLE001 - a broken writer must fail its callers, not strand them
+        except BaseException as exc:  # a broken writer must fail its callers, not strand them
             failure = WriterUnavailable(self.path, exc)
             log.exception("the writer stopped: %s", failure)
             with self._state_lock:
@@ -263,10 +262,8 @@ class Database:
                 self._writer = None
             self._fail_queued(failure)
         finally:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 conn.close()
-            except sqlite3.Error:
-                pass
 
     def _serve_queue(self, conn: Connection) -> None:
         while True:

@@ -201,7 +201,8 @@ def load_loan(conn: sqlite3.Connection, loan_id: str) -> Loan | None:
 
 
 def member_loans(conn: sqlite3.Connection, member_id: int, statuses: tuple[str, ...] = ()) -> list[Loan]:
-    sql, params = "SELECT * FROM loans WHERE member_id = ?", [member_id]
+    sql = "SELECT * FROM loans WHERE member_id = ?"
+    params: list[int | str] = [member_id]
     if statuses:
         sql += f" AND status IN ({','.join('?' for _ in statuses)})"
         params += list(statuses)

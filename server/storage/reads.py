@@ -21,7 +21,7 @@ __all__ = [
     "cash_in_hand",
 ]
 
-_WIB = f"+{int(dt.datetime.now(COOP_TZ).utcoffset().total_seconds() // 3600)} hours"  # type: ignore[union-attr]
+_WIB = f"+{int(dt.datetime.now(COOP_TZ).utcoffset().total_seconds() // 3600)} hours"  # type: ignore[union-attr]  # aware: has an offset
 """Timestamps are stored in UTC; dates a user filters by are the cooperative's calendar (WIB, no DST)."""
 
 

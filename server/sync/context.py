@@ -33,7 +33,7 @@ class Context(Struct, frozen=True):
 def cached(ctx: Context, key: tuple[str, object], load: Callable[[], T]) -> T:
     if key not in ctx.cache:
         ctx.cache[key] = load()
-    return ctx.cache[key]  # type: ignore[return-value]
+    return ctx.cache[key]  # type: ignore[return-value]  # the key names what load() returned
 
 
 def require_member(conn: ReadTx, member_id: int, ctx: Context) -> Member:

@@ -14,7 +14,7 @@ import msgspec
 
 from server.access import reach_of
 from server.errors import AccessDenied
-from server.protocol import PullResponse, Reset
+from server.protocol import PullResponse, Reset, ResetReason
 from server.storage import feed
 from server.storage.accounts import UserRecord
 from server.storage.interface import ReadTx
@@ -33,14 +33,14 @@ _RESET_MESSAGES = {
 }
 
 
-def _reset(reason: str, counter: int) -> PullResponse:
+def _reset(reason: ResetReason, counter: int) -> PullResponse:
     return PullResponse(
         cursor="", position=0, has_more=True, last_mutation_id=counter, changes=[],
-        reset=Reset(reason=reason, message=_RESET_MESSAGES[reason]),  # type: ignore[arg-type]
+        reset=Reset(reason=reason, message=_RESET_MESSAGES[reason]),
     )
 
 
-def _cursor_problem(cursor: str, epoch: str, scope_gen: int, head: int, floor: int) -> tuple[str | None, int]:
+def _cursor_problem(cursor: str, epoch: str, scope_gen: int, head: int, floor: int) -> tuple[ResetReason | None, int]:
     if not cursor:
         return None, 0
     match = _CURSOR.match(cursor)
@@ -71,7 +71,7 @@ def pull(conn: ReadTx, user: UserRecord, client_id: str, cursor: str, limit: int
     # ``changes`` travels as the JSON array SQLite built: the same shape as list[Change], never re-parsed
     return PullResponse(
         cursor=f"{epoch}-{user.scope_gen}-{floor}-{new_position}", position=new_position, has_more=has_more,
-        last_mutation_id=counter, changes=msgspec.Raw(page),  # type: ignore[arg-type]
+        last_mutation_id=counter, changes=msgspec.Raw(page),  # type: ignore[arg-type]  # list[Change], encoded
     )
 
 
@@ -100,5 +100,5 @@ def pull_if_idle(conn: ReadTx, user: UserRecord, client_id: str, cursor: str) ->
         return None
     return PullResponse(
         cursor=f"{epoch}-{user.scope_gen}-{floor}-{head}", position=head, has_more=False, last_mutation_id=counter,
-        changes=_EMPTY,  # type: ignore[arg-type]
+        changes=_EMPTY,  # type: ignore[arg-type]  # an encoded empty list[Change]
     )

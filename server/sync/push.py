@@ -16,7 +16,7 @@ from typing import Any
 from server.domain.loans import LoanSettings
 from server.domain.models import Actor, Limits
 from server.errors import AccessDenied, DomainError, ProtocolError, Retryable
-from server.protocol import Mutation, MutationResult, PushResponse
+from server.protocol import Mutation, MutationResult, PushResponse, ResultStatus, op_name
 from server.storage import batch as store
 from server.storage import feed
 from server.storage.database import Connection
@@ -110,7 +110,8 @@ def _process(
             mine = duplicate["user_id"] == actor.user_id  # never answer with another user's result
             results.append(_stored_result(duplicate, m.id) if mine else _uuid_conflict(m))
             continue
-        status, code, message = "applied", None, None
+        status: ResultStatus = "applied"
+        code, message = None, None
         try:
             with store.savepoint(conn):
                 apply(conn, m.op, Context(actor, limits, now, m.device_time, cache, loan_settings))
@@ -128,7 +129,7 @@ def _process(
             log.exception("unexpected error in mutation %s", m.uuid)
             status, code, message = "rejected", "internal_error", "Terjadi kesalahan di server; transaksi ini tidak diproses."
         visible_at = feed.record_mutation(
-            conn, uuid=m.uuid, client_id=client_id, number=m.id, user_id=actor.user_id, name=type(m.op).__struct_config__.tag,
+            conn, uuid=m.uuid, client_id=client_id, number=m.id, user_id=actor.user_id, name=op_name(m.op),
             status=status, code=code, message=message, received_at=received,
             device_time=m.device_time.isoformat() if m.device_time else None,
         )

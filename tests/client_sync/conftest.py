@@ -10,9 +10,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from cs_support import closed_url, seed_profile  # noqa: E402
+from cs_support import closed_url, seed_profile
 
-from client_sync import SyncClient  # noqa: E402
+from client_sync import SyncClient
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ def test_every_line_carries_its_movement_on_one_side_and_the_balance_so_far(open
 
     assert len(card.lines) == len(movements)
     balance = opening
-    for line, (at, ref_code, kind, amount) in zip(card.lines, movements):
+    for line, (at, ref_code, kind, amount) in zip(card.lines, movements, strict=True):
         balance += amount
         assert (line.at, line.ref_code, line.kind) == (at, ref_code, kind)
         assert line.debit >= 0 and line.credit >= 0

@@ -365,7 +365,7 @@ def _round(num: int, den: int, m: int, mode: str) -> int:
 
 def reference_schedule(p: int, n: int, b: int, method: str, mode: str, m: int) -> list[tuple[int, int, int, int]]:
     """docs/LOANS.md, "Exact algorithm", word for word with integers only: (principal, interest, amount, remaining)."""
-    D = 120_000
+    D = 120_000  # noqa: N806 - the docs' name for the rate denominator
     if method == "anuitas":
         if b == 0:
             a_num, a_den = p, n
@@ -378,10 +378,7 @@ def reference_schedule(p: int, n: int, b: int, method: str, mode: str, m: int) -
         i_num = (p if method == "flat" else r) * b
         interest = _round(i_num, D, 1, "half_up")
         if k < n:
-            if method == "anuitas":
-                amount = _round(a_num, a_den, m, mode)
-            else:
-                amount = _round(p * D + n * i_num, n * D, m, mode)
+            amount = _round(a_num, a_den, m, mode) if method == "anuitas" else _round(p * D + n * i_num, n * D, m, mode)
             principal = amount - interest
         else:
             principal = r

@@ -123,7 +123,7 @@ def test_every_role_pulls_exactly_its_scope(fresh_server):
                 scope["member_id"])}
             assert accounts == db_accounts
         if scope.get("locations"):
-            for (entity, entity_id), data in replica(changes).items():
+            for (entity, _entity_id), data in replica(changes).items():
                 if entity == "member":
                     assert data["location_id"] in scope["locations"], (username, data)
 
@@ -199,7 +199,7 @@ def test_officer_moved_to_another_location_is_told_to_rebuild_and_loses_the_old_
         elif entity in ("deposit", "withdrawal"):
             assert change["data"]["location_id"] == 2 or change["data"]["created_by"] == 101, change
     assert any(c["entity"] == "member" and c["data"]["location_id"] == 2 for c in rebuilt)
-    assert set(c["seq"] for c in rebuilt) == facts.expected(101, locations={2})
+    assert {c["seq"] for c in rebuilt} == facts.expected(101, locations={2})
 
     # the rights moved too, not only the feed
     refused = officer.push_ops(verify(pending.deposit_id))[0]

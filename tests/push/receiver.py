@@ -71,7 +71,7 @@ class PushReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:  # http.server's naming
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 with receiver._lock:
                     script = receiver.scripted.get(self.path)

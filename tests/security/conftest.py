@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,10 +23,8 @@ def no_server_errors(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str
         seen.append((request.method, str(request.url)[:120], response.status_code))
         if response.status_code >= 500:
             code = ""
-            try:
+            with contextlib.suppress(Exception):  # any unreadable 5xx is itself the failure
                 code = response.json().get("code", "")
-            except Exception:  # noqa: BLE001 - any unreadable 5xx is itself the failure
-                pass
             if not (response.status_code == 503 and code == "busy"):
                 bad.append((request.method, str(request.url)[:120], response.status_code, response.text[:200]))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -38,16 +39,12 @@ def test_failed_restore_leaves_the_live_database_untouched(tmp_path: Path) -> No
     keeper.execute("INSERT INTO locations (id, name) VALUES (1, 'Kantor Pusat')")
     keeper.commit()
     try:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             main(["--data-dir", str(data), "restore", str(tmp_path / "no-such-backup.sqlite3")])
-        except FileNotFoundError:
-            pass
         not_lumbung = tmp_path / "other.sqlite3"
         sqlite3.connect(not_lumbung).execute("CREATE TABLE t (x)").connection.close()
-        try:
+        with contextlib.suppress(sqlite3.OperationalError):
             main(["--data-dir", str(data), "restore", str(not_lumbung)])
-        except sqlite3.OperationalError:
-            pass
     finally:
         keeper.close()
     with sqlite3.connect(db) as conn:

@@ -7,6 +7,7 @@ officer walks out of signal). Random choices come from a seeded generator, so ru
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
 import threading
@@ -104,11 +105,7 @@ class FaultProxy:
 
 
 def _close(s: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         s.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    try:
+    with contextlib.suppress(OSError):
         s.close()
-    except OSError:
-        pass

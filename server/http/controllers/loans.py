@@ -147,7 +147,7 @@ class LoanController(Controller):
 
 
 def _builtins(value: Any) -> dict[str, Any]:
-    return msgspec.to_builtins(value)  # type: ignore[no-any-return]
+    return msgspec.to_builtins(value)
 
 
 class LoanAdminController(Controller):

@@ -7,23 +7,27 @@ leaves nothing half-applied.
 
 from __future__ import annotations
 
+import sqlite3
+
 from alembic import context
-from sqlalchemy import create_engine, event
+from sqlalchemy import Connection, create_engine, event
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
+if url is None:
+    raise RuntimeError("sqlalchemy.url is not set: run migrations through server.storage, which sets it")
 engine = create_engine(url)
 
 
 @event.listens_for(engine, "connect")
-def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+def _connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     dbapi_connection.isolation_level = None
     dbapi_connection.execute("PRAGMA journal_mode=WAL")
     dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 @event.listens_for(engine, "begin")
-def _begin(conn):  # type: ignore[no-untyped-def]
+def _begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

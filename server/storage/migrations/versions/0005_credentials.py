@@ -21,8 +21,10 @@ depends_on = None
 
 UPGRADE = [
     "ALTER TABLE users ADD COLUMN demo INTEGER NOT NULL DEFAULT 0 CHECK (demo IN (0, 1))",
-    "ALTER TABLE users ADD COLUMN password_change_required INTEGER NOT NULL DEFAULT 0"
-    " CHECK (password_change_required IN (0, 1))",
+    (
+        "ALTER TABLE users ADD COLUMN password_change_required INTEGER NOT NULL DEFAULT 0"
+        " CHECK (password_change_required IN (0, 1))"
+    ),
     # NULL: the password was set by the demo loader and never changed since
     "ALTER TABLE users ADD COLUMN password_changed_at TEXT",
     "UPDATE users SET demo = 1",
