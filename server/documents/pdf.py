@@ -142,7 +142,7 @@ class Page:
         self.pdf.cell(0, 6.5, text(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[float],
-              align: str = "") -> None:
+              align: str = "", empty: str = "Tidak ada transaksi pada periode ini.") -> None:
         """A simple ruled table; ``align`` has one letter (L/R/C) per column."""
         pdf = self.pdf
         align = align or "L" * len(headers)
@@ -168,8 +168,9 @@ class Page:
             pdf.ln(5.5)
         if not rows:
             pdf.set_font("Helvetica", "I", 8)
-            pdf.cell(sum(widths), 6, "Tidak ada transaksi pada periode ini.", border=1, align="C")
+            pdf.cell(sum(widths), 6, text(empty), border=1, align="C")
             pdf.ln(6)
+        pdf.ln(1.5)
 
     def note(self, value: str) -> None:
         self.pdf.set_font("Helvetica", "", 8)

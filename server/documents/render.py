@@ -37,6 +37,11 @@ def when(value: str | dt.datetime | None, with_time: bool = True) -> str:
     return f"{moment.astimezone(COOP_TZ):%d-%m-%Y %H:%M} WIB" if with_time else f"{moment.astimezone(COOP_TZ):%d-%m-%Y}"
 
 
+def day(value: str | None) -> str:
+    """An ISO date (YYYY-MM-DD) the Indonesian way (DD-MM-YYYY)."""
+    return "-" if not value else "-".join(reversed(str(value)[:10].split("-")))
+
+
 def deposit_slip(branding: Branding, logo: Logo, slip: dict[str, Any], entry: dict[str, Any] | None, payload: str,
                  printed_by: str) -> bytes:
     page = Page(branding, logo, "Slip Setoran Simpanan", fmt=A5, printed_by=printed_by)
@@ -91,7 +96,7 @@ def savings_statement(branding: Branding, logo: Logo, member: dict[str, Any], ca
     page.rows([
         ("Anggota", f"{member['number']} - {member['name']}"),
         ("Jenis simpanan", type_name),
-        ("Periode", f"{card.period_start} s.d. {card.period_end}"),
+        ("Periode", f"{day(card.period_start)} s.d. {day(card.period_end)}"),
         ("Saldo awal", rupiah(card.opening_balance)),
     ])
     page.heading("Mutasi")
@@ -122,7 +127,7 @@ def loan_statement(branding: Branding, logo: Logo, loan: dict[str, Any], member:
         ("Jenis pinjaman", product_name),
         ("Status", STATUS.get(loan["status"], loan["status"])),
         ("Jangka waktu", f"{loan['tenor']} bulan"),
-        ("Tanggal pencairan", loan.get("disbursement_date") or "-"),
+        ("Tanggal pencairan", day(loan.get("disbursement_date"))),
         ("Biaya administrasi", rupiah(fee)),
         ("Diterima anggota", rupiah(loan["amount"] - fee)),
         ("Sisa pokok", rupiah(int(loan.get("outstanding") or 0))),
@@ -131,22 +136,22 @@ def loan_statement(branding: Branding, logo: Logo, loan: dict[str, Any], member:
     page.heading("Jadwal angsuran")
     page.table(
         ["Ke", "Jatuh tempo", "Pokok", "Bunga", "Angsuran", "Dibayar", "Sisa pokok"],
-        [(i["number"], i["due_date"], rupiah(i["principal"]), rupiah(i["interest"]), rupiah(i["amount"]),
+        [(i["number"], day(i["due_date"]), rupiah(i["principal"]), rupiah(i["interest"]), rupiah(i["amount"]),
           rupiah(i["paid"]), rupiah(i["remaining"])) for i in installments],
-        [8, 22, 22, 20, 22, 22, 24], "CLRRRRR",
+        [8, 22, 22, 20, 22, 22, 24], "CLRRRRR", empty="Jadwal ditetapkan saat pinjaman dicairkan.",
     )
     page.heading("Riwayat pembayaran")
     page.table(
         ["Tanggal", "Sumber", "Jumlah", "Pokok", "Bunga"],
         [(when(r.get("created_at")), r.get("source", ""), rupiah(r["amount"]), rupiah(r.get("principal", 0)),
           rupiah(r.get("interest", 0))) for r in repayments],
-        [34, 22, 24, 24, 24], "LLRRR",
+        [34, 22, 24, 24, 24], "LLRRR", empty="Belum ada pembayaran.",
     )
     page.qr(payload, QR_CAPTION)
     return page.output()
 
 
-def cash_report(branding: Branding, logo: Logo, officer: dict[str, Any], day: str, items: list[dict[str, Any]],
+def cash_report(branding: Branding, logo: Logo, officer: dict[str, Any], report_day: str, items: list[dict[str, Any]],
                 payload: str, printed_by: str) -> bytes:
     page = Page(branding, logo, "Laporan Kas Harian Petugas", printed_by=printed_by)
     total = sum(i["amount"] for i in items)
@@ -154,7 +159,7 @@ def cash_report(branding: Branding, logo: Logo, officer: dict[str, Any], day: st
     pending = sum(i["amount"] for i in items if i["status"] == "unverified")
     page.rows([
         ("Petugas", f"{officer['name']} ({officer['username']})"),
-        ("Tanggal", day),
+        ("Tanggal", day(report_day)),
         ("Jumlah transaksi", str(len(items))),
         ("Sudah diverifikasi", rupiah(verified)),
         ("Belum diverifikasi", rupiah(pending)),
@@ -162,9 +167,9 @@ def cash_report(branding: Branding, logo: Logo, officer: dict[str, Any], day: st
     page.heading("Setoran tunai yang diterima")
     page.table(
         ["Waktu", "Kode", "Anggota", "Simpanan", "Status", "Jumlah"],
-        [(when(i["created_at"]), i["code"], f"{i['member_number']} {i['member_name']}", i["savings_type"],
+        [(when(i["created_at"])[11:], i["code"], f"{i['member_number']} {i['member_name']}", i["savings_type"],
           STATUS.get(i["status"], i["status"]), rupiah(i["amount"])) for i in items],
-        [26, 28, 40, 18, 24, 22], "LLLLLR",
+        [18, 28, 44, 18, 26, 24], "LLLLLR",
     )
     page.amount("Total kas diterima", total, terbilang(total))
     page.signatures("Petugas", "Diperiksa oleh")

@@ -112,7 +112,7 @@ def test_loan_statement_shows_schedule_admin_fee_and_net_amount(printed: Printed
                      "Rp60.000", "Rp5.940.000", "Jadwal angsuran", "Riwayat pembayaran", terbilang(6_000_000)):
         assert expected in text, expected
     for inst in detail["installments"]:
-        assert inst["due_date"] in text
+        assert "-".join(reversed(inst["due_date"].split("-"))) in text  # printed DD-MM-YYYY
     [payload] = pdf_qr_codes(response.content)
     assert _verify(printed, payload, "admin")["verdict"] == "Asli"
 
