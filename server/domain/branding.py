@@ -74,8 +74,7 @@ def check_logo(content_type: str, data: bytes) -> str:
     if content_type == "image/png" and not data.startswith(_PNG_MAGIC):
         raise UnsupportedType("logo_type_mismatch", "Isi berkas bukan PNG.")
     if content_type == "image/svg+xml":
-        head = data[:2048].lstrip()
-        if b"<svg" not in data[:4096] or not (head.startswith(b"<") ):
+        if not data.lstrip().startswith(b"<") or b"<svg" not in data[:4096]:
             raise UnsupportedType("logo_type_mismatch", "Isi berkas bukan SVG.")
         if _SVG_FORBIDDEN.search(data):
             raise InvalidInput("logo_svg_unsafe", "Logo SVG tidak boleh berisi skrip, atribut peristiwa atau entitas.")
