@@ -93,6 +93,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     password_checks_waiting: int = 16
     """Checks allowed to wait for a slot; beyond this a login is answered 503 ``busy`` at once."""
     password_min_length: int = 10
+    withdrawal_transfer_fee: int = 0
+    """Fee kept from a withdrawal by transfer (rupiah; 0: none). Shown before confirming, printed on the slip."""
     allow_demo_accounts: bool = False
     """``serve`` without ``--demo`` refuses to start while demo accounts still have the shared password."""
 

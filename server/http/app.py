@@ -18,6 +18,8 @@ from server.storage import loans as loan_store
 
 from .controllers.attachments import AttachmentController
 from .controllers.auth import AdminController, AuthController
+from .controllers.branding import BrandingAdminController, BrandingController, PublicBrandingController
+from .controllers.documents import DocumentController, FeeController, QrController, publish_document_references
 from .controllers.loans import LoanAdminController, LoanController, PayrollController, PlafonController
 from .controllers.push import PushAdminController, PushController
 from .controllers.reads import ReadController
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     handlers: list = [
         health, AuthController, AdminController, SyncController, AttachmentController, ReadController, LoanController,
         LoanAdminController, PlafonController, PayrollController, PushController, PushAdminController, assets_router(),
+        BrandingController, BrandingAdminController, PublicBrandingController, DocumentController, QrController,
+        FeeController,
     ]
     if PWA_DIR.is_dir() and any(PWA_DIR.iterdir()):
         handlers.append(create_static_files_router(
@@ -97,7 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # OPTIONS is authenticated like every other method: guards need a user (else a 500)
         middleware=[PwaHeadersMiddleware, bound_query, DefineMiddleware(AuthMiddleware, exclude=exclude, exclude_http_methods=[])],
         exception_handlers=exception_handlers,
-        on_startup=[startup],
+        on_startup=[startup, publish_document_references],
         on_shutdown=[shutdown],
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_request_bytes,

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from server.domain import loans
+from server.domain.fees import admin_fee_account
 from server.domain.loans import Loan, RepaymentResult
 from server.domain.models import COOP_TZ, Posting
 from server.domain.rules import check_active, rupiah
@@ -126,6 +127,9 @@ def _disburse(conn: Tx, op: LoanDisburse, ctx: Context) -> None:
     store.save_schedule(conn, loan, schedule)
     posting = Posting(loan.member_id, loan_account(loan), loan.amount, "loan_disbursement", loan.id, loan.code)
     savings.append_ledger(conn, posting, loan.outstanding, ctx.now)
+    if loan.admin_fee > 0:  # kept from the disbursement; its own account, not a member balance (fees.py)
+        fee = Posting(loan.member_id, admin_fee_account(loan.id), loan.admin_fee, "loan_admin_fee", loan.id, loan.code)
+        savings.append_ledger(conn, fee, loan.admin_fee, ctx.now)
 
 
 def post_repayment(

@@ -32,7 +32,8 @@ from server.protocol import (
 from tests.support.api import ApiSession
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-PUBLIC_ENTITIES = {"location", "savings_type", "bank_account", "loan_product", "loan_settings"}
+PUBLIC_ENTITIES = {"location", "savings_type", "bank_account", "loan_product", "loan_settings", "branding", "qr_key",
+                   "fee_settings"}
 MEMBER_ENTITIES = {"member", "savings_account", "deposit", "withdrawal", "ledger_entry", "payroll_profile"}
 WIB = dt.timezone(dt.timedelta(hours=7))
 

@@ -37,6 +37,8 @@ class Simulation(Struct):
     checks: list[loans.RuleCheck]
     plafon: loans.PlafonBreakdown | None
     admin_fee: int
+    disbursed_amount: int = 0
+    """What the member receives: the amount less the admin fee (shown before confirming)."""
 
 
 class LoanDetail(Struct):
@@ -98,7 +100,8 @@ class LoanController(Controller):
                 schedule = loans.simulate(product, amount, tenor, start)
                 checks = [loans.RuleCheck(no_plafon.code, False, no_plafon.message)]
                 breakdown = None
-            return Simulation(schedule, checks, breakdown, loans.admin_fee(product, amount))
+            fee = loans.admin_fee(product, amount)
+            return Simulation(schedule, checks, breakdown, fee, amount - fee)
 
         return await request.app.state.services.db.read(read)
 
