@@ -11,17 +11,21 @@ from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 
 from server.notify.service import PushService
+from server.operations.backups import BackupService
 from server.settings import Settings
 from server.storage import loans as loan_store
 
 from .controllers.attachments import AttachmentController
 from .controllers.auth import AdminController, AuthController
+from .controllers.mfa import MfaAdminController, MfaController
+from .controllers.ops import OpsController
 from .controllers.loans import LoanAdminController, LoanController, PayrollController, PlafonController
 from .controllers.push import PushAdminController, PushController
 from .controllers.reads import ReadController
 from .controllers.sync import SyncController
 from .errors import exception_handlers
 from .limits import bound_query
+from .metrics import METRICS_PATH, Metrics, metrics_endpoint
 from .openapi import assets_router, openapi_config
 from .security import PUBLIC_API, AuthMiddleware
 from .services import build_services
@@ -44,6 +48,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     services = build_services(settings)
     push = PushService(services.db, settings)
+    backups = BackupService(services.db, settings)
+    metrics = Metrics(services)
 
     async def startup(app: Litestar) -> None:
         services.pokes.bind(asyncio.get_running_loop())
@@ -56,8 +62,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log.warning("database went back in time (replaced by hand?): new epoch %s", new_epoch)
         services.watermark.note(force=True)
         await push.start()
+        backups.start()
 
     async def shutdown(app: Litestar) -> None:
+        backups.stop()
         push.stop()
         services.watermark.note(force=True)
         services.db.close()
@@ -65,16 +73,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
     handlers: list = [
         health, AuthController, AdminController, SyncController, AttachmentController, ReadController, LoanController,
         LoanAdminController, PlafonController, PayrollController, PushController, PushAdminController, assets_router(),
+        MfaController, MfaAdminController, OpsController, metrics_endpoint,
     ]
     if PWA_DIR.is_dir() and any(PWA_DIR.iterdir()):
         handlers.append(create_static_files_router(
             path="/", directories=[PWA_DIR], html_mode=True, include_in_schema=False, opt={"exclude_from_auth": True}
         ))
-    exclude = [f"^{p}$" for p in PUBLIC_API] + ["^/schema", "^/api/health$"]
+    exclude = [f"^{p}$" for p in PUBLIC_API] + ["^/schema", "^/api/health$", f"^{METRICS_PATH}$"]
     app = Litestar(
         route_handlers=handlers,
         # OPTIONS is authenticated like every other method: guards need a user (else a 500)
-        middleware=[bound_query, DefineMiddleware(AuthMiddleware, exclude=exclude, exclude_http_methods=[])],
+        middleware=[metrics.middleware, bound_query, DefineMiddleware(AuthMiddleware, exclude=exclude, exclude_http_methods=[])],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         on_startup=[startup],
         on_shutdown=[shutdown],
@@ -84,4 +93,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.state.services = services
     app.state.push = push
+    app.state.backups = backups
+    app.state.metrics = metrics
     return app
