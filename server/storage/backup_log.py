@@ -41,6 +41,7 @@ def verify_file(path: str | Path) -> BackupCheck:
         conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
         return BackupCheck(False, None, f"cannot open: {exc}")
+    conn.row_factory = sqlite3.Row
     try:
         integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
         if integrity != "ok":
@@ -52,7 +53,7 @@ def verify_file(path: str | Path) -> BackupCheck:
             return BackupCheck(False, result.entries, f"ledger broken: first bad entry {result.first_bad_seq}, "
                                                       f"mismatched {result.mismatched_accounts[:10]}")
         return BackupCheck(True, result.entries, "")
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, ValueError, TypeError, msgspec.ValidationError) as exc:  # a copy unlike ours
         return BackupCheck(False, None, f"unreadable: {exc}"[:500])
     finally:
         conn.close()
