@@ -30,7 +30,7 @@ def sync_state_of(status: SyncStatus, rejected: list[QueuedItem]) -> DeviceSyncS
         if _CODE.match(code) and code not in codes:
             codes.append(code)
     last_sync = dt.datetime.fromisoformat(status.last_sync_at) if status.last_sync_at else None
-    return DeviceSyncState(pending=status.pending + status.unsent, rejected=status.rejected, last_sync_at=last_sync,
+    return DeviceSyncState(pending=status.pending, rejected=status.rejected, last_sync_at=last_sync,
                            error_codes=codes[:MAX_CODES])
 
 
