@@ -75,6 +75,10 @@ def test_wrong_codes_are_throttled_before_any_check(ops_server) -> None:
     throttled = login(server.url, "pengurus1", otp=right)  # even the right code waits now
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
     assert throttled.json()["code"] == "too_many_attempts"
+    with client_for(server.url, "admin") as admin:  # the admin sees and lifts it like a password lockout
+        assert "mfa:pengurus1" in {row["key"] for row in admin.get("/api/admin/login-lockouts").json()}
+        assert admin.post("/api/admin/login-lockouts/clear", json={"username": "pengurus1"}).json()["cleared"] >= 1
+    assert login(server.url, "pengurus1", otp=right).status_code == 200
 
 
 def test_officers_and_members_may_opt_in_and_then_need_the_code(ops_server) -> None:
