@@ -101,3 +101,26 @@ def test_the_command_line_takes_and_lists_backups(demo_template: Path, tmp_path:
     assert row["ok"] and (data / "backups" / row["file"]).is_file()
     assert main(["--data-dir", str(data), "backups", "--json"]) == 0
     assert [r["file"] for r in json.loads(capsys.readouterr().out)] == [row["file"]]
+
+
+def test_the_daily_schedule_takes_a_backup_when_its_time_comes(ops_server, monkeypatch) -> None:
+    import time
+
+    from server.operations import backups as module
+
+    calls: list[dt.datetime] = []
+
+    def soon_then_tomorrow(now: dt.datetime, at: str, tz: dt.tzinfo = COOP_TZ) -> dt.datetime:
+        calls.append(now)
+        return now + (dt.timedelta(seconds=0.3) if len(calls) == 1 else dt.timedelta(days=1))
+
+    monkeypatch.setattr(module, "next_run", soon_then_tomorrow)
+    server = ops_server(backup_enabled=True)
+    with client_for(server.url, "admin") as http:
+        deadline = time.monotonic() + 20
+        while not (rows := http.get("/api/admin/backups").json()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [(r["trigger"], r["ok"]) for r in rows] == [("daily", True)]
+        health = http.get("/api/admin/health").json()
+        assert health["next_backup_at"] is not None and health["last_good_backup"]["file"] == rows[0]["file"]
+    assert len(calls) == 2  # after the backup it waits for the next day
