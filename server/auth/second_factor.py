@@ -17,6 +17,7 @@ from server.errors import AuthError, InvalidInput, InvalidState, TooManyAttempts
 from server.storage import accounts, mfa as store
 from server.storage.accounts import UserRecord
 from server.storage.database import Connection, Database
+from server.storage.interface import ReadTx
 
 from . import mfa
 from .throttle import ThrottlePolicy, after_failure, wait_seconds
@@ -76,7 +77,7 @@ class SecondFactor:
         return self.db.read_sync(lambda c: store.enrolled(c, user_id))
 
     async def status(self, user: UserRecord) -> MfaStatus:
-        def read(conn) -> MfaStatus:  # type: ignore[no-untyped-def]
+        def read(conn: ReadTx) -> MfaStatus:
             enrolled = store.enrolled(conn, user.id)
             return MfaStatus(
                 enrolled=enrolled, required=enrolled or self.enrolment_required(user, enrolled),

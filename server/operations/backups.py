@@ -12,6 +12,7 @@ last good copy. Every attempt is logged in ``backups`` (through the writer) for 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -93,22 +94,23 @@ def take_backup(db: Database, settings: Settings, trigger: str = "manual", now: 
     """Copy, verify, log; on success prune old ones. Runs on a worker thread or the command line."""
     started = now or dt.datetime.now(dt.timezone.utc)
     folder = settings.backups_dir
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     name = backup_name(started)
     target = folder / name
     part = folder / (name + ".part")
     try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         copy_database(settings.database_path, part)
         os.chmod(part, 0o600)
         part.replace(target)
         check = backup_log.verify_file(target)
         if check.ok:
             _copy_attachments(settings.attachments_dir, folder / "attachments")
-    except OSError as exc:
-        part.unlink(missing_ok=True)
+    except Exception as exc:  # noqa: BLE001 - disk full, unreadable source …: a failed backup, logged and shown
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
         check = BackupCheck(False, None, f"copy failed: {exc}"[:500])
     finished = dt.datetime.now(dt.timezone.utc)
-    size = target.stat().st_size if target.exists() else 0
+    size = target.stat().st_size if target.is_file() else 0
     row = db.write_sync(lambda c: backup_log.record_backup(
         c, file=name, trigger=trigger, started_at=started.isoformat(), finished_at=finished.isoformat(),
         size_bytes=size, check=check))

@@ -124,3 +124,15 @@ def test_the_daily_schedule_takes_a_backup_when_its_time_comes(ops_server, monke
         health = http.get("/api/admin/health").json()
         assert health["next_backup_at"] is not None and health["last_good_backup"]["file"] == rows[0]["file"]
     assert len(calls) == 2  # after the backup it waits for the next day
+
+
+def test_a_backup_that_cannot_be_written_is_a_failed_backup_not_an_error(ops_server, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the backup folder should be")
+    server = ops_server(backup_dir=str(blocker / "backups"))
+    with client_for(server.url, "admin") as http:
+        response = http.post("/api/admin/backups")
+        health = http.get("/api/admin/health").json()
+    assert response.status_code == 201, response.text
+    assert response.json()["ok"] is False and "copy failed" in response.json()["detail"]
+    assert health["latest_backup_failed"] and health["status"] == "attention"
