@@ -27,6 +27,7 @@ import msgspec
 from server.domain.loans import admin_fee, percent
 from server.domain.schedule import Schedule
 from server.protocol import (
+    ReportCreate,
     UserInfo,
     DeductionChangeCancel,
     DeductionChangeCreate,
@@ -162,6 +163,8 @@ def describe(item: QueuedItem, members: dict[int, MemberView], loan_codes: dict[
     if isinstance(op, DeductionChangeCreate):
         who = _member_label(members, op.member_id)
         return f"perubahan setoran {op.savings_type} potong gaji menjadi {format_rupiah(op.new_amount)} — {who}"
+    if isinstance(op, ReportCreate):
+        return f"laporan masalah: {op.description[:50]}"
     labels = {
         DepositCancel: "batalkan setoran", DepositVerify: "verifikasi setoran", DepositReject: "tolak setoran",
         WithdrawalCancel: "batalkan penarikan", WithdrawalVerify: "verifikasi penarikan",

@@ -36,6 +36,7 @@ from . import view
 from .attachments import LoadedAttachment, load_attachment
 from .ledger import LedgerVerification, verify_replica
 from .loan_methods import LoanMethods
+from .reports import ReportMethods
 from .errors import (
     UPDATE_REQUIRED_MESSAGE,
     InvalidMutation,
@@ -82,7 +83,7 @@ def new_client_id() -> str:
     return uuidlib.uuid4().hex
 
 
-class SyncClient(LoanMethods):
+class SyncClient(LoanMethods, ReportMethods):
     """Local-first access to the cooperative for one device.
 
     ``db_path`` is the device database (created if missing); ``base_url`` the server, remembered in the
@@ -186,13 +187,14 @@ class SyncClient(LoanMethods):
         self.store.set_meta(_NEEDS_UPDATE, None)
         return result
 
-    def login(self, username: str, password: str) -> UserInfo:
-        """Log in online; the user's profile (client id, outbox, replica) becomes the active one."""
+    def login(self, username: str, password: str, otp: str | None = None) -> UserInfo:
+        """Log in online; the user's profile (client id, outbox, replica) becomes the active one.
+        ``otp``: the second factor's code, for a user who enrolled one (else ``Rejected`` ``mfa_required``)."""
         transport = self._require_transport()
         username = username.strip()
         profile = self.store.profile_for_username(username) or self.store.create_profile(new_client_id(), username)
         for attempt in range(2):
-            request = LoginRequest(username=username, password=password, client_id=profile.client_id)
+            request = LoginRequest(username=username, password=password, client_id=profile.client_id, otp=otp)
             try:
                 tokens = self._online(partial(transport.login, request))
             except Rejected as exc:

@@ -38,6 +38,8 @@ __all__ = [
     "LoanRepay",
     "DeductionChangeCreate",
     "DeductionChangeCancel",
+    "DeviceSyncState",
+    "ReportCreate",
     "MutationOp",
     "MUTATION_NAMES",
     "op_name",
@@ -207,6 +209,31 @@ class DeductionChangeCancel(_Op, tag="deduction_change.cancel", frozen=True):
     change_id: Uuid
 
 
+# --- bug reports (Laporkan Masalah) ----------------------------------------------------------------
+
+ErrorCode = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class DeviceSyncState(Struct, forbid_unknown_fields=True, frozen=True):
+    """What the device knows about its own sync: counts, times and error codes only (no messages,
+    no rows, no tokens), so a report cannot carry another member's data or a secret."""
+
+    pending: Annotated[int, Meta(ge=0, le=1_000_000)]
+    rejected: Annotated[int, Meta(ge=0, le=1_000_000)] = 0
+    last_sync_at: dt.datetime | None = None
+    error_codes: Annotated[list[ErrorCode], Meta(max_length=10)] = []
+    """The codes of the last errors (newest first), e.g. ``insufficient_balance``, ``busy``."""
+
+
+class ReportCreate(_Op, tag="report.create", frozen=True):
+    """A user's problem report from the app, queued offline like any mutation; lands in the admin list."""
+
+    report_id: Uuid
+    description: Annotated[str, Meta(min_length=1, max_length=2000)]
+    app_version: Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._+-]+$")]
+    sync_state: DeviceSyncState
+
+
 MutationOp = (
     DepositCreate
     | DepositCancel
@@ -224,6 +251,7 @@ MutationOp = (
     | LoanRepay
     | DeductionChangeCreate
     | DeductionChangeCancel
+    | ReportCreate
 )
 MUTATION_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in get_args(MutationOp))
 
@@ -313,10 +341,12 @@ class PullResponse(Struct):
 # --- auth -------------------------------------------------------------------------------------
 
 
-class LoginRequest(Struct, forbid_unknown_fields=True):
+class LoginRequest(Struct, forbid_unknown_fields=True, omit_defaults=True):
     username: Annotated[str, Meta(min_length=1, max_length=100)]
     password: Annotated[str, Meta(min_length=1, max_length=200)]
     client_id: Annotated[str, Meta(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+    otp: Annotated[str, Meta(min_length=1, max_length=40)] | None = None
+    """The second factor, for a user who enrolled one: a 6-digit TOTP code or a recovery code."""
 
 
 class RefreshRequest(Struct, forbid_unknown_fields=True):
@@ -338,6 +368,9 @@ class TokenResponse(Struct):
     refresh_token: str
     expires_in: int
     user: UserInfo
+    mfa_enrolment_required: bool = False
+    """The second factor is enforced for this role and not enrolled yet: until it is
+    (``/api/auth/mfa/enrol``), every other request is answered 403 ``mfa_enrolment_required``."""
 
 
 class AttachmentInfo(Struct):

@@ -98,8 +98,32 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     allow_demo_accounts: bool = False
     """``serve`` without ``--demo`` refuses to start while demo accounts still have the shared password."""
 
+    # --- operations: second factor, daily backups, metrics, logs (issue 10 items 7, 8, 11) ---
+    mfa_enforced: bool = False
+    """Admin and pengurus must enrol a TOTP second factor before they may do anything else."""
+    mfa_issuer: str = "Lumbung"
+    """The name authenticator apps show beside the account."""
+    backup_enabled: bool = True
+    """Take a verified backup every day at ``backup_time`` (docs/BACKUP.md)."""
+    backup_time: str = "02:00"
+    """HH:MM in the cooperative's time zone (WIB)."""
+    backup_keep_days: int = 7
+    """Backups older than this many days are removed after a newer one verified."""
+    backup_dir: str = ""
+    """Empty means ``<data_dir>/backups``."""
+    metrics_token: str = ""
+    """A bearer token Prometheus may scrape ``/metrics`` with; empty: only an admin's access token."""
+    log_format: str = "text"
+    """``text`` or ``json`` (one JSON object a line, for a log collector)."""
+
     def __post_init__(self) -> None:
         self.loan_settings  # noqa: B018 - a malformed LUMBUNG_RETIREMENT_AGES fails at start-up, not per request
+        hour, _, minute = self.backup_time.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60) or self.backup_keep_days < 1:
+            raise ValueError(f"LUMBUNG_BACKUP_TIME must be HH:MM and LUMBUNG_BACKUP_KEEP_DAYS >= 1, got "
+                             f"{self.backup_time!r}, {self.backup_keep_days}")
+        if self.log_format not in ("text", "json"):
+            raise ValueError(f"LUMBUNG_LOG_FORMAT must be text or json, got {self.log_format!r}")
         if self.secret_key and len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
             raise ValueError(
                 f"LUMBUNG_SECRET_KEY is {len(self.secret_key.encode())} bytes; it must be at least"
@@ -121,6 +145,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def database_path(self) -> Path:
         return Path(self.database) if self.database else Path(self.data_dir) / "lumbung.sqlite3"
+
+    @property
+    def backups_dir(self) -> Path:
+        return Path(self.backup_dir) if self.backup_dir else Path(self.data_dir) / "backups"
 
     @property
     def attachments_dir(self) -> Path:

@@ -16,12 +16,14 @@ from server.errors import AccessDenied, AuthError, InvalidInput, TooManyAttempts
 from server.protocol import LoginRequest, RefreshRequest, TokenResponse, UserInfo
 from server.settings import Settings
 from server.storage import accounts, feed
+from server.storage import mfa as mfa_store
 from server.storage.accounts import UserRecord
 from server.storage.database import Connection, Database
 
 from .gate import PasswordGate
 from .passwords import Passwords
 from .policy import check_password
+from .second_factor import SecondFactor
 from .throttle import ThrottlePolicy, account_key, address_key, after_failure, wait_seconds
 from .tokens import TokenSigner, hash_refresh_token, new_refresh_token
 
@@ -64,8 +66,10 @@ TOO_MANY = "Terlalu banyak percobaan masuk yang gagal; coba lagi dalam {seconds}
 
 class AuthService:
     def __init__(
-        self, db: Database, passwords: Passwords, signer: TokenSigner, refresh_ttl: int, limits: LoginLimits
+        self, db: Database, passwords: Passwords, signer: TokenSigner, refresh_ttl: int, limits: LoginLimits,
+        second_factor: SecondFactor | None = None,
     ) -> None:
+        self.second_factor = second_factor or SecondFactor(db, limits.account, enforced=False, issuer="Lumbung")
         self.db = db
         self.passwords = passwords
         self.signer = signer
@@ -139,6 +143,9 @@ class AuthService:
                 "Kata sandi Anda harus diganti sebelum masuk (POST /api/auth/password).",
                 {"change_password": "/api/auth/password"},
             )
+        await self.second_factor.check_login(user, request.otp)  # second_factor.py: TOTP or a recovery code
+        enrolment_required = self.second_factor.enrolment_required(
+            user, await self.db.read(lambda c: mfa_store.enrolled(c, user.id)))
         refresh = new_refresh_token()
         session_id = secrets.token_hex(16)
         now = utcnow()
@@ -157,7 +164,8 @@ class AuthService:
             )
 
         await self.db.write(write)
-        return TokenResponse(self.signer.issue(user.id, session_id), refresh, self.signer.ttl, user_info(user))
+        return TokenResponse(self.signer.issue(user.id, session_id), refresh, self.signer.ttl, user_info(user),
+                             mfa_enrolment_required=enrolment_required)
 
     async def change_password(self, username: str, current: str, new: str, address: str = "") -> UserRecord:
         """One's own password, proven by the current one (also the way out of ``password_change_required``).

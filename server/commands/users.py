@@ -235,10 +235,11 @@ def _change_password(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _unlock(args: argparse.Namespace, settings: Settings) -> int:
+    from server.auth.second_factor import mfa_key
     from server.auth.throttle import account_key, address_key
     from server.storage import accounts
 
-    keys = ([account_key(args.username)] if args.username else []) + ([address_key(args.address)] if args.address else [])
+    keys = ([account_key(args.username), mfa_key(args.username)] if args.username else []) + ([address_key(args.address)] if args.address else [])
     if not keys:
         raise _Refused("Sebutkan --username atau --address.")
     cleared = _run(settings, lambda c: accounts.clear_login_attempts(c, keys))

@@ -13,6 +13,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 
 from server.notify.service import PushService
+from server.operations.backups import BackupService
 from server.settings import Settings
 from server.storage import loans as loan_store
 
@@ -20,12 +21,15 @@ from .controllers.attachments import AttachmentController
 from .controllers.auth import AdminController, AuthController
 from .controllers.branding import BrandingAdminController, BrandingController, PublicBrandingController
 from .controllers.documents import DocumentController, FeeController, QrController, publish_document_references
+from .controllers.mfa import MfaAdminController, MfaController
+from .controllers.ops import OpsController
 from .controllers.loans import LoanAdminController, LoanController, PayrollController, PlafonController
 from .controllers.push import PushAdminController, PushController
 from .controllers.reads import ReadController
 from .controllers.sync import SyncController
 from .errors import exception_handlers
 from .limits import bound_query
+from .metrics import METRICS_PATH, Metrics, metrics_endpoint
 from .openapi import assets_router, openapi_config
 from .pwa_headers import PwaHeadersMiddleware
 from .security import PUBLIC_API, AuthMiddleware
@@ -66,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     services = build_services(settings)
     push = PushService(services.db, settings)
+    backups = BackupService(services.db, settings)
+    metrics = Metrics(services)
 
     async def startup(app: Litestar) -> None:
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
@@ -79,8 +85,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log.warning("database went back in time (replaced by hand?): new epoch %s", new_epoch)
         services.watermark.note(force=True)
         await push.start()
+        backups.start()
 
     async def shutdown(app: Litestar) -> None:
+        backups.stop()
         push.stop()
         services.watermark.note(force=True)
         services.db.close()
@@ -90,16 +98,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         LoanAdminController, PlafonController, PayrollController, PushController, PushAdminController, assets_router(),
         BrandingController, BrandingAdminController, PublicBrandingController, DocumentController, QrController,
         FeeController,
+        MfaController, MfaAdminController, OpsController, metrics_endpoint,
     ]
     if PWA_DIR.is_dir() and any(PWA_DIR.iterdir()):
         handlers.append(create_static_files_router(
             path="/", directories=[PWA_DIR], html_mode=True, include_in_schema=False, opt={"exclude_from_auth": True}
         ))
-    exclude = [f"^{p}$" for p in PUBLIC_API] + ["^/schema", "^/api/health$"]
+    exclude = [f"^{p}$" for p in PUBLIC_API] + ["^/schema", "^/api/health$", f"^{METRICS_PATH}$"]
     app = Litestar(
         route_handlers=handlers,
         # OPTIONS is authenticated like every other method: guards need a user (else a 500)
-        middleware=[PwaHeadersMiddleware, bound_query, DefineMiddleware(AuthMiddleware, exclude=exclude, exclude_http_methods=[])],
+        middleware=[metrics.middleware, PwaHeadersMiddleware, bound_query, DefineMiddleware(AuthMiddleware, exclude=exclude, exclude_http_methods=[])],
         exception_handlers=exception_handlers,
         on_startup=[startup, publish_document_references],
         on_shutdown=[shutdown],
@@ -111,4 +120,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.state.services = services
     app.state.push = push
+    app.state.backups = backups
+    app.state.metrics = metrics
     return app

@@ -30,7 +30,7 @@ ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
 PUBLIC_OPERATIONS = {"/api/auth/login", "/api/auth/refresh", "/api/auth/password"}
 """Operations without a bearer token (they check a password or a refresh token instead)."""
-THROTTLED_OPERATIONS = {"/api/auth/login", "/api/auth/password"}
+THROTTLED_OPERATIONS = {"/api/auth/login", "/api/auth/password", "/api/auth/mfa/confirm"}
 WRITES = {"post", "put", "patch", "delete"}
 
 DESCRIPTIONS = {

@@ -12,6 +12,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from server.auth.mfa import BOARD_ROLES
 from server.domain.models import Actor
 from server.errors import AccessDenied, AuthError, VersionUnsupported
 from server.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
@@ -20,6 +21,9 @@ from server.storage.accounts import UserRecord
 __all__ = ["AuthMiddleware", "check_protocol_version", "roles", "actor_of", "PUBLIC_API", "EVENTS_PATH"]
 
 PUBLIC_API = ("/api/auth/login", "/api/auth/refresh")
+MFA_ENROLMENT_PATHS = frozenset({
+    "/api/auth/mfa", "/api/auth/mfa/enrol", "/api/auth/mfa/confirm", "/api/auth/me", "/api/auth/logout"})
+"""What a board member who must enrol a second factor may still reach before enrolling."""
 EVENTS_PATH = "/api/sync/events"
 """The one path that accepts ``?access_token=`` (a browser's EventSource cannot send headers)."""
 
@@ -51,7 +55,16 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
             token = connection.query_params.get("access_token", "") if connection.scope["path"] == EVENTS_PATH else ""
             if not token:
                 raise AuthError("token_missing", "Silakan masuk terlebih dahulu.")
-        user, session_id = connection.app.state.services.auth.authenticate(token)
+        auth = connection.app.state.services.auth
+        user, session_id = auth.authenticate(token)
+        second = auth.second_factor
+        if (second.enforced and user.role in BOARD_ROLES and connection.scope["path"] not in MFA_ENROLMENT_PATHS
+                and not second.is_enrolled_sync(user.id)):
+            raise AccessDenied(
+                "mfa_enrolment_required",
+                "Aktifkan verifikasi dua langkah terlebih dahulu (POST /api/auth/mfa/enrol).",
+                {"enrol": "/api/auth/mfa/enrol"},
+            )
         return AuthenticationResult(user=user, auth=session_id)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from msgspec import Struct
 
 from server.auth.passwords import Passwords
+from server.auth.second_factor import SecondFactor
 from server.auth.service import AuthService, LoginLimits
 from server.auth.tokens import TokenSigner
 from server.settings import Settings
@@ -33,5 +34,7 @@ def build_services(settings: Settings) -> Services:
     watermark = Watermark(settings.database_path.with_name("feed-watermark.json"), db)
     db.on_commit(pokes.publish_threadsafe)
     db.on_commit(lambda _scopes: watermark.note())
-    auth = AuthService(db, passwords, signer, settings.refresh_token_ttl, LoginLimits.from_settings(settings))
+    limits = LoginLimits.from_settings(settings)
+    second_factor = SecondFactor(db, limits.account, enforced=settings.mfa_enforced, issuer=settings.mfa_issuer)
+    auth = AuthService(db, passwords, signer, settings.refresh_token_ttl, limits, second_factor)
     return Services(settings, db, auth, pokes, watermark)

@@ -100,6 +100,10 @@ def uvicorn_config(app: Any, settings: Settings, **options: Any) -> uvicorn.Conf
         "host": settings.host, "port": settings.port, "log_level": "info", "http": protocol,
         "timeout_keep_alive": settings.keep_alive_timeout_seconds,
     }
+    if settings.log_format == "json":  # structured logs (logs.py)
+        from .logs import log_config
+
+        values["log_config"] = log_config()
     values.update(options)
     config = uvicorn.Config(app, **values)
     _install_access_filter()  # after Config: it (re)configures uvicorn's loggers

@@ -36,6 +36,7 @@ from server.storage.interface import ReadTx, Tx
 
 from .context import Context, require_location, require_member, require_savings_type
 from .loan_handlers import LOAN_HANDLERS
+from .report_handlers import REPORT_HANDLERS
 
 __all__ = ["Handler", "HANDLERS", "apply"]
 
@@ -157,14 +158,14 @@ SAVINGS_HANDLERS: Mapping[type, Handler] = {
     WithdrawalReject: _reject_withdrawal,
 }
 
-HANDLERS: Mapping[type, Handler] = MappingProxyType({**SAVINGS_HANDLERS, **LOAN_HANDLERS})
+HANDLERS: Mapping[type, Handler] = MappingProxyType({**SAVINGS_HANDLERS, **LOAN_HANDLERS, **REPORT_HANDLERS})
 """Every mutation type of the protocol -> its handler."""
 
 
 def _check_exhaustive() -> None:
     union = set(get_args(MutationOp))
     missing, extra = union - set(HANDLERS), set(HANDLERS) - union
-    if missing or extra or len(SAVINGS_HANDLERS) + len(LOAN_HANDLERS) != len(HANDLERS):
+    if missing or extra or len(SAVINGS_HANDLERS) + len(LOAN_HANDLERS) + len(REPORT_HANDLERS) != len(HANDLERS):
         raise RuntimeError(
             f"mutation dispatch out of step with the protocol: no handler for {sorted(t.__name__ for t in missing)},"
             f" handler for non-protocol types {sorted(t.__name__ for t in extra)}, or a type handled twice"

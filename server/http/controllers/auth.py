@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 from msgspec import Meta, Struct
 
 from server.auth import users
+from server.auth.second_factor import mfa_key
 from server.auth.service import user_info, utcnow
 from server.auth.throttle import account_key, address_key, wait_seconds
 from server.errors import InvalidInput, NotFound
@@ -161,7 +162,7 @@ class AdminController(Controller):
     async def clear_lockout(self, request: Request, data: JSONBody[LockoutClear]) -> ClearResult:
         """Lift the throttling of an account (by username) and/or a client address."""
         body = await strict_body(request, LockoutClear)
-        keys = ([account_key(body.username)] if body.username else []) + ([address_key(body.address)] if body.address else [])
+        keys = ([account_key(body.username), mfa_key(body.username)] if body.username else []) + ([address_key(body.address)] if body.address else [])
         if not keys:
             raise InvalidInput("lockout_target_required", "Sebutkan nama pengguna atau alamat yang dibuka.")
         return ClearResult(await request.app.state.services.db.write(lambda c: accounts.clear_login_attempts(c, keys)))

@@ -1,0 +1,141 @@
+"""``lumbung-server backup-now | backups | restore-backup SOURCE | mfa-reset USERNAME``.
+
+``backup-now`` is what the server does every day (copy, verify the ledger in the copy, keep
+``backup_keep_days``); ``restore-backup`` is step 2 of the restore drill (docs/BACKUP.md): the
+database *and* the attachments of a daily backup into a data directory, fresh or not, then the
+ledger check on the result. A failed step is one line on stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from server.settings import Settings
+
+__all__ = ["add_parsers", "dispatch"]
+
+COMMANDS = ("backup-now", "backups", "restore-backup", "mfa-reset")
+
+
+def add_parsers(sub: Any) -> None:
+    now = sub.add_parser("backup-now", help="take a verified backup into the backup folder now; prune old ones")
+    now.add_argument("--json", action="store_true")
+    listing = sub.add_parser("backups", help="list the backups taken and their verification")
+    listing.add_argument("--json", action="store_true")
+    restore = sub.add_parser("restore-backup", help="restore a daily backup (database + attachments) into --data-dir")
+    restore.add_argument("source", help="a lumbung-*.sqlite3 file from the backup folder")
+    reset = sub.add_parser("mfa-reset", help="remove a user's second factor (a lost phone); they enrol again")
+    reset.add_argument("username")
+
+
+def _database(settings: Settings) -> Any:
+    from server.storage.database import Database
+    from server.storage.migrate import upgrade
+
+    settings.prepare_data_dir()
+    upgrade(settings.database_path)
+    db = Database(settings.database_path, synchronous=settings.sqlite_synchronous,
+                  write_timeout=settings.write_timeout_seconds)
+    db.start()
+    return db
+
+
+def _print(row: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(msgspec.to_builtins(row), ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    verdict = "BAIK" if row.ok else f"GAGAL ({row.detail})"
+    removed = f", dihapus {row.removed_at}" if row.removed_at else ""
+    print(f"{row.file}  {row.trigger:<6} {row.finished_at}  {row.size_bytes} byte  "
+          f"{row.ledger_entries if row.ledger_entries is not None else '-'} entri  {verdict}{removed}")
+
+
+def _backup_now(settings: Settings, args: argparse.Namespace) -> int:
+    from server.operations.backups import take_backup
+
+    db = _database(settings)
+    try:
+        row = take_backup(db, settings, "manual")
+    finally:
+        db.close()
+    _print(row, args.json)
+    if not row.ok:
+        print(f"lumbung-server: cadangan gagal diverifikasi: {row.detail}", file=sys.stderr)
+    return 0 if row.ok else 1
+
+
+def _backups(settings: Settings, args: argparse.Namespace) -> int:
+    from server.storage.backup_log import recent_backups
+
+    db = _database(settings)
+    try:
+        rows = db.read_sync(lambda c: recent_backups(c, 100))
+    finally:
+        db.close()
+    if args.json:
+        print(json.dumps(msgspec.to_builtins(rows), ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        for row in rows:
+            _print(row, False)
+        if not rows:
+            print("Belum ada cadangan.")
+    return 0
+
+
+def _restore_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from server.storage.backup import restore
+    from server.storage.backup_log import verify_file
+
+    source = Path(args.source)
+    if not source.is_file():
+        print(f"lumbung-server: berkas cadangan tidak ada: {source}", file=sys.stderr)
+        return 1
+    check = verify_file(source)
+    if not check.ok:
+        print(f"lumbung-server: cadangan tidak lolos pemeriksaan, tidak dipulihkan: {check.detail}", file=sys.stderr)
+        return 1
+    settings.prepare_data_dir()
+    epoch = restore(source, settings.database_path)
+    copied = 0
+    attachments = source.parent / "attachments"
+    if attachments.is_dir():
+        for path in attachments.rglob("*"):
+            dest = settings.attachments_dir / path.relative_to(attachments)
+            if path.is_file() and not dest.exists():
+                dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                shutil.copy2(path, dest)
+                copied += 1
+    restored = verify_file(settings.database_path)
+    print(f"Dipulihkan dari {source.name}: epoch baru {epoch}, {restored.ledger_entries} entri buku besar "
+          f"{'utuh' if restored.ok else 'RUSAK'}, {copied} lampiran disalin.")
+    print("Perangkat akan memuat ulang datanya; antrean mereka tetap tersimpan dan dikirim ulang.")
+    return 0 if restored.ok else 1
+
+
+def _mfa_reset(settings: Settings, args: argparse.Namespace) -> int:
+    from server.storage import accounts, mfa
+
+    db = _database(settings)
+    try:
+        user = db.read_sync(lambda c: accounts.user_by_username(c, args.username))
+        if user is None:
+            print(f"lumbung-server: pengguna tidak ditemukan: {args.username}", file=sys.stderr)
+            return 1
+        removed = db.write_sync(lambda c: mfa.remove(c, user.id))
+    finally:
+        db.close()
+    print(f"Verifikasi dua langkah {args.username} {'dihapus' if removed else 'memang belum aktif'}.")
+    return 0
+
+
+def dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
+    handlers = {"backup-now": _backup_now, "backups": _backups, "restore-backup": _restore_backup, "mfa-reset": _mfa_reset}
+    handler = handlers.get(args.command)
+    return None if handler is None else handler(settings, args)

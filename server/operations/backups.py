@@ -1,0 +1,164 @@
+"""Daily automatic backups: take a consistent copy, verify it, keep N days, report the last good one.
+
+A backup is SQLite's online backup of the live database (writers keep going) into
+``<backups_dir>/lumbung-YYYYMMDDTHHMMSSZ.sqlite3``, plus the attachments not yet copied (they are
+content-addressed and never change, so copying is incremental). It counts as good only once the
+copy has been opened on its own and passed the same ledger check as ``verify-ledger``. Only after
+a good backup are those older than ``backup_keep_days`` removed, so a failing day never eats the
+last good copy. Every attempt is logged in ``backups`` (through the writer) for the health view and
+``/metrics``. The schedule is a time of day in the cooperative's time zone (WIB).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import anyio.to_thread
+
+from server.domain.models import COOP_TZ
+from server.settings import Settings
+from server.storage import backup_log
+from server.storage.backup import backup as copy_database
+from server.storage.backup_log import BackupCheck, BackupRow
+from server.storage.database import Database
+
+__all__ = ["BackupService", "next_run", "backup_name", "backup_time_of", "prune", "take_backup"]
+
+log = logging.getLogger(__name__)
+NAME = re.compile(r"^lumbung-(\d{8}T\d{6}Z)\.sqlite3$")
+
+
+def backup_name(moment: dt.datetime) -> str:
+    return f"lumbung-{moment.astimezone(dt.timezone.utc):%Y%m%dT%H%M%SZ}.sqlite3"
+
+
+def backup_time_of(name: str) -> dt.datetime | None:
+    """When a backup file was taken, read from its name (None: not one of ours)."""
+    match = NAME.match(name)
+    if match is None:
+        return None
+    return dt.datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+
+
+def next_run(now: dt.datetime, at: str, tz: dt.tzinfo = COOP_TZ) -> dt.datetime:
+    """The next moment after ``now`` whose wall clock in ``tz`` reads ``at`` (HH:MM)."""
+    hour, minute = (int(p) for p in at.split(":"))
+    local = now.astimezone(tz)
+    candidate = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if candidate <= local:
+        candidate = (candidate + dt.timedelta(days=1)).replace(hour=hour, minute=minute)
+    return candidate
+
+
+def _copy_attachments(source: Path, target: Path) -> int:
+    """Copy attachment files the backup folder lacks; returns how many were copied."""
+    copied = 0
+    if not source.is_dir():
+        return 0
+    for path in source.rglob("*"):
+        if path.is_file():
+            dest = target / path.relative_to(source)
+            if not dest.exists():
+                dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                shutil.copy2(path, dest.with_suffix(".part"))
+                dest.with_suffix(".part").replace(dest)
+                copied += 1
+    return copied
+
+
+def prune(db: Database, folder: Path, keep_days: int, now: dt.datetime) -> list[str]:
+    """Remove backup files taken more than ``keep_days`` ago (by the time in their name); returns them."""
+    cutoff = now - dt.timedelta(days=keep_days)
+    removed = []
+    for path in sorted(folder.glob("lumbung-*.sqlite3")):
+        taken = backup_time_of(path.name)
+        if taken is not None and taken < cutoff:
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    logged = db.read_sync(lambda c: backup_log.unremoved_before(c, cutoff.isoformat()))
+    gone = sorted(set(removed) | {f for f in logged if not (folder / f).exists()})
+    if gone:
+        db.write_sync(lambda c: backup_log.mark_removed(c, gone, now.isoformat()))
+    return removed
+
+
+def take_backup(db: Database, settings: Settings, trigger: str = "manual", now: dt.datetime | None = None) -> BackupRow:
+    """Copy, verify, log; on success prune old ones. Runs on a worker thread or the command line."""
+    started = now or dt.datetime.now(dt.timezone.utc)
+    folder = settings.backups_dir
+    name = backup_name(started)
+    target = folder / name
+    part = folder / (name + ".part")
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        copy_database(settings.database_path, part)
+        os.chmod(part, 0o600)
+        part.replace(target)
+        check = backup_log.verify_file(target)
+        if check.ok:
+            _copy_attachments(settings.attachments_dir, folder / "attachments")
+    except Exception as exc:  # noqa: BLE001 - disk full, unreadable source …: a failed backup, logged and shown
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
+        check = BackupCheck(False, None, f"copy failed: {exc}"[:500])
+    finished = dt.datetime.now(dt.timezone.utc)
+    size = target.stat().st_size if target.is_file() else 0
+    row = db.write_sync(lambda c: backup_log.record_backup(
+        c, file=name, trigger=trigger, started_at=started.isoformat(), finished_at=finished.isoformat(),
+        size_bytes=size, check=check))
+    if check.ok:
+        prune(db, folder, settings.backup_keep_days, started)
+        log.info("backup %s verified (%s ledger entries, %s bytes)", name, check.ledger_entries, size)
+    else:
+        log.error("backup %s FAILED verification: %s", name, check.detail)
+    return row
+
+
+class BackupService:
+    """The daily schedule inside the server, and on-demand backups (one at a time)."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self.next_at: dt.datetime | None = None
+
+    async def run_now(self, trigger: str = "manual") -> BackupRow:
+        return await anyio.to_thread.run_sync(self._take, trigger)
+
+    def _take(self, trigger: str) -> BackupRow:
+        with self._lock:  # a daily and a manual backup never copy at the same time
+            return take_backup(self.db, self.settings, trigger)
+
+    async def last_good(self) -> BackupRow | None:
+        return await self.db.read(backup_log.last_good)
+
+    async def recent(self, limit: int = 50) -> list[BackupRow]:
+        return await self.db.read(lambda c: backup_log.recent_backups(c, limit))
+
+    def start(self) -> None:
+        if self.settings.backup_enabled:
+            self._task = asyncio.get_running_loop().create_task(self._daily(), name="daily-backup")
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _daily(self) -> None:
+        while True:
+            now = dt.datetime.now(dt.timezone.utc)
+            self.next_at = next_run(now, self.settings.backup_time)
+            await asyncio.sleep(max(0.0, (self.next_at - now).total_seconds()))
+            try:
+                await self.run_now("daily")
+            except Exception:  # noqa: BLE001 - a failed day is logged and retried tomorrow, never kills the server
+                log.exception("daily backup failed")

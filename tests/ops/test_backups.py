@@ -1,0 +1,138 @@
+"""Issue 10.8: verified daily backups, kept N days, reported in the admin health view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from server.cli import main
+from server.domain.models import COOP_TZ
+from server.operations.backups import backup_name, backup_time_of, next_run
+from tests.ops.conftest import ROLES, client_for
+
+
+def test_next_run_is_the_next_wall_clock_time_in_wib() -> None:
+    utc = dt.timezone.utc
+    # 18:30 UTC = 01:30 WIB: 02:00 WIB comes half an hour later, the same WIB day
+    assert next_run(dt.datetime(2026, 3, 1, 18, 30, tzinfo=utc), "02:00") == dt.datetime(2026, 3, 2, 2, 0, tzinfo=COOP_TZ)
+    # 19:00 UTC = 02:00 WIB exactly: the next one is tomorrow
+    assert next_run(dt.datetime(2026, 3, 1, 19, 0, tzinfo=utc), "02:00") == dt.datetime(2026, 3, 3, 2, 0, tzinfo=COOP_TZ)
+    assert next_run(dt.datetime(2026, 12, 31, 23, 0, tzinfo=utc), "23:59").astimezone(utc) == dt.datetime(
+        2027, 1, 1, 16, 59, tzinfo=utc)
+
+
+def test_backup_names_carry_their_time() -> None:
+    moment = dt.datetime(2026, 5, 4, 3, 2, 1, tzinfo=dt.timezone.utc)
+    assert backup_time_of(backup_name(moment)) == moment
+    assert backup_time_of("notes.txt") is None and backup_time_of("lumbung-2026.sqlite3") is None
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_backups_and_health_are_for_the_admin_only(ops_server, role: str) -> None:
+    server = ops_server()
+    with client_for(server.url, ROLES[role]) as http:
+        answers = [http.get("/api/admin/health"), http.get("/api/admin/backups"), http.post("/api/admin/backups")]
+    if role == "admin":
+        assert [a.status_code for a in answers] == [200, 200, 201]
+    else:
+        assert {(a.status_code, a.json()["code"]) for a in answers} == {(403, "role_not_allowed")}
+        assert not server.settings.backups_dir.exists() or not list(server.settings.backups_dir.glob("lumbung-*"))
+
+
+def test_an_on_demand_backup_is_verified_and_shows_in_the_health_view(ops_server) -> None:
+    server = ops_server()
+    with client_for(server.url, "admin") as http:
+        before = http.get("/api/admin/health").json()
+        assert before["last_good_backup"] is None and before["backup_overdue"] and before["status"] == "attention"
+        taken = http.post("/api/admin/backups").json()
+        assert taken["ok"] is True and taken["trigger"] == "manual" and taken["ledger_entries"] > 0, taken
+        file = server.settings.backups_dir / taken["file"]
+        assert file.is_file() and file.stat().st_mode & 0o077 == 0
+        with sqlite3.connect(f"file:{file}?mode=ro", uri=True) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM ledger").fetchone()[0] == taken["ledger_entries"]
+        health = http.get("/api/admin/health").json()
+        assert health["status"] == "ok" and not health["backup_overdue"]
+        assert health["last_good_backup"]["file"] == taken["file"] and health["last_good_backup"]["age_seconds"] < 60
+        assert [b["file"] for b in http.get("/api/admin/backups").json()] == [taken["file"]]
+
+
+def test_a_backup_older_than_the_keep_days_is_removed_after_a_good_one(ops_server) -> None:
+    server = ops_server(backup_keep_days=3)
+    folder = server.settings.backups_dir
+    folder.mkdir(parents=True)
+    now = dt.datetime.now(dt.timezone.utc)
+    old = folder / backup_name(now - dt.timedelta(days=4))
+    recent = folder / backup_name(now - dt.timedelta(days=2))
+    other = folder / "catatan.txt"
+    for path in (old, recent, other):
+        path.write_bytes(b"x")
+    with client_for(server.url, "admin") as http:
+        taken = http.post("/api/admin/backups").json()
+    assert taken["ok"]
+    assert not old.exists() and recent.exists() and other.exists() and (folder / taken["file"]).exists()
+
+
+def test_a_backup_whose_ledger_fails_is_reported_and_prunes_nothing(ops_server) -> None:
+    server = ops_server(backup_keep_days=1)
+    folder = server.settings.backups_dir
+    folder.mkdir(parents=True)
+    old = folder / backup_name(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=5))
+    old.write_bytes(b"the last copy we have")
+    with sqlite3.connect(server.db_path) as conn:  # a balance edited behind the ledger
+        conn.execute("UPDATE savings_accounts SET balance = balance + 1 WHERE member_id = 1 AND savings_type = 'pokok'")
+    with client_for(server.url, "admin") as http:
+        taken = http.post("/api/admin/backups").json()
+        health = http.get("/api/admin/health").json()
+    assert taken["ok"] is False and "ledger" in taken["detail"]
+    assert old.exists()  # never prune after a failed backup
+    assert health["latest_backup_failed"] and health["status"] == "attention" and health["last_good_backup"] is None
+
+
+def test_the_command_line_takes_and_lists_backups(demo_template: Path, tmp_path: Path, capsys) -> None:
+    from tests.support.servers import copy_template
+
+    data = copy_template(demo_template, tmp_path / "data")
+    assert main(["--data-dir", str(data), "backup-now", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["ok"] and (data / "backups" / row["file"]).is_file()
+    assert main(["--data-dir", str(data), "backups", "--json"]) == 0
+    assert [r["file"] for r in json.loads(capsys.readouterr().out)] == [row["file"]]
+
+
+def test_the_daily_schedule_takes_a_backup_when_its_time_comes(ops_server, monkeypatch) -> None:
+    import time
+
+    from server.operations import backups as module
+
+    calls: list[dt.datetime] = []
+
+    def soon_then_tomorrow(now: dt.datetime, at: str, tz: dt.tzinfo = COOP_TZ) -> dt.datetime:
+        calls.append(now)
+        return now + (dt.timedelta(seconds=0.3) if len(calls) == 1 else dt.timedelta(days=1))
+
+    monkeypatch.setattr(module, "next_run", soon_then_tomorrow)
+    server = ops_server(backup_enabled=True)
+    with client_for(server.url, "admin") as http:
+        deadline = time.monotonic() + 20
+        while not (rows := http.get("/api/admin/backups").json()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [(r["trigger"], r["ok"]) for r in rows] == [("daily", True)]
+        health = http.get("/api/admin/health").json()
+        assert health["next_backup_at"] is not None and health["last_good_backup"]["file"] == rows[0]["file"]
+    assert len(calls) == 2  # after the backup it waits for the next day
+
+
+def test_a_backup_that_cannot_be_written_is_a_failed_backup_not_an_error(ops_server, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the backup folder should be")
+    server = ops_server(backup_dir=str(blocker / "backups"))
+    with client_for(server.url, "admin") as http:
+        response = http.post("/api/admin/backups")
+        health = http.get("/api/admin/health").json()
+    assert response.status_code == 201, response.text
+    assert response.json()["ok"] is False and "copy failed" in response.json()["detail"]
+    assert health["latest_backup_failed"] and health["status"] == "attention"
