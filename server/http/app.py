@@ -14,6 +14,7 @@ from server.notify.service import PushService
 from server.settings import Settings
 from server.storage import loans as loan_store
 
+from .controllers.admin import AuditController, CooperativeController, MemberAdminController
 from .controllers.attachments import AttachmentController
 from .controllers.auth import AdminController, AuthController
 from .controllers.loans import LoanAdminController, LoanController, PayrollController, PlafonController
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     handlers: list = [
         health, AuthController, AdminController, SyncController, AttachmentController, ReadController, LoanController,
         LoanAdminController, PlafonController, PayrollController, PushController, PushAdminController, assets_router(),
+        MemberAdminController, AuditController, CooperativeController,
     ]
     if PWA_DIR.is_dir() and any(PWA_DIR.iterdir()):
         handlers.append(create_static_files_router(

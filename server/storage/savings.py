@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import msgspec
 
+from server.domain.timezone import transaction_code
 from server.domain.ledger import GENESIS_HASH, LedgerEntry, entry_hash, verify_chain
 from server.domain.models import COOP_TZ, BankAccount, Deposit, Member, Posting, SavingsAccount, SavingsType, Withdrawal
 
@@ -198,14 +200,14 @@ def load_withdrawal(conn: sqlite3.Connection, withdrawal_id: str) -> Withdrawal 
     return _to(row, Withdrawal)
 
 
-def next_code(conn: Connection, prefix: str, now: dt.datetime) -> str:
-    """Human transaction codes, e.g. STR-2611-000042: prefix, year-month, a number per prefix."""
+def next_code(conn: Connection, prefix: str, now: dt.datetime, tz: ZoneInfo = COOP_TZ) -> str:
+    """Human transaction codes, e.g. STR-2611-000042: prefix, the cooperative's year-month, a number per prefix."""
     row = conn.execute(
         "INSERT INTO code_counters (prefix, next) VALUES (?, 2) ON CONFLICT (prefix) DO UPDATE SET next = next + 1"
         " RETURNING next - 1",
         (prefix,),
     ).fetchone()
-    return f"{prefix}-{now.astimezone(COOP_TZ):%y%m}-{int(row[0]):06d}"
+    return transaction_code(prefix, int(row[0]), now, tz)
 
 
 # --- ledger -----------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from server.domain.loans import LoanSettings
 from server.domain.models import Actor, Limits
 from server.errors import AccessDenied, DomainError, ProtocolError, Retryable
 from server.protocol import Mutation, MutationResult, PushResponse
-from server.storage import feed
+from server.domain.timezone import zone
+from server.storage import admin, feed
 from server.storage.database import Connection
 
 from .handlers import Context, apply
@@ -63,6 +64,7 @@ def process_push(
     last = start = feed.client_counter(conn, client_id)
     results: list[MutationResult] = []
     cache: dict[tuple[str, object], object] = {}
+    tz = zone(admin.time_zone(conn))  # the cooperative's calendar, read once per push
     for m in mutations:
         if m.id <= last:
             stored = feed.mutation_by_number(conn, client_id, m.id) or feed.mutation_by_uuid(conn, m.uuid)
@@ -91,7 +93,7 @@ def process_push(
         status, code, message = "applied", None, None
         conn.execute("SAVEPOINT mutation")
         try:
-            apply(conn, m.op, Context(actor, limits, now, m.device_time, cache, loan_settings or LoanSettings()))
+            apply(conn, m.op, Context(actor, limits, now, m.device_time, cache, loan_settings or LoanSettings(), tz))
         except DomainError as refusal:
             conn.execute("ROLLBACK TO mutation")
             status, code, message = "rejected", refusal.code, refusal.message
