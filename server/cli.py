@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, NamedTuple
 
+from server.commands import admin as admin_commands
 from server.commands import push as push_commands
 from server.commands import users as user_commands
 from server.settings import Settings
@@ -211,7 +212,7 @@ COMMANDS: dict[str, Command] = {
 }
 
 # Modules of other areas that add commands: each has add_parsers(sub) and dispatch(args, settings) -> int | None.
-COMMAND_MODULES: list[ModuleType] = [user_commands, push_commands]
+COMMAND_MODULES: list[ModuleType] = [user_commands, push_commands, admin_commands]
 
 
 def build_parser() -> argparse.ArgumentParser:

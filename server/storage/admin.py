@@ -45,6 +45,7 @@ __all__ = [
     "save_board_position",
     "board_positions",
     "directory",
+    "admin_user_id",
 ]
 
 _encode = msgspec.json.Encoder().encode
@@ -277,3 +278,12 @@ def directory(conn: sqlite3.Connection, q: str, limit: int, *, by_name: bool) ->
         (f"{escaped}%", f"%{escaped}%", q, limit),
     ).fetchall()
     return [{"number": str(r[0]), "name": str(r[1]), "kind": str(r[2])} for r in rows]
+
+
+def admin_user_id(conn: sqlite3.Connection, username: str | None) -> int | None:
+    """The active admin a command-line action is recorded under: the named one, else the first."""
+    if username is not None:
+        row = conn.execute("SELECT id FROM users WHERE username = ? AND role = 'admin' AND active = 1", (username,)).fetchone()
+    else:
+        row = conn.execute("SELECT id FROM users WHERE role = 'admin' AND active = 1 ORDER BY demo, id LIMIT 1").fetchone()
+    return None if row is None else int(row[0])
