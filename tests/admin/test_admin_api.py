@@ -198,3 +198,30 @@ def test_the_directory_shows_only_number_name_and_kind_and_is_bounded(admin_serv
     assert limited.json()["code"] == "too_many_requests" and int(limited.headers["Retry-After"]) >= 1
     other = login(admin_server.url, "anggota04")  # the budget is per user
     assert other.get("/api/directory/members", q="Budi").status_code == 200
+
+
+def test_the_older_admin_actions_are_audited_too(admin_server: ThreadServer, sessions: dict[str, ApiSession]) -> None:
+    admin = sessions["admin"]
+    created = admin.http.post("/api/admin/users", json={
+        "username": f"petugas{uuid.uuid4().hex[:5]}", "name": "Petugas Baru", "role": "petugas",
+        "password": "kopi-tubruk-manis-42", "location_ids": [1]})
+    assert created.status_code == 201, created.text
+    user_id = created.json()["id"]
+    assert admin.http.post(f"/api/admin/officers/{user_id}/locations", json={"location_ids": [2]}).status_code == 200
+    assert admin.http.post(f"/api/admin/users/{user_id}/revoke-sessions").status_code == 200
+    profile = admin.http.put("/api/admin/members/20/payroll-profile", json={"plafon": 1_500_000, "category": "karyawan"})
+    assert profile.status_code == 200, profile.text
+    assert admin.http.post("/api/admin/members/20/deactivate").status_code == 200
+    log = sessions["pengurus"].get("/api/audit", limit=20).json()
+    actions = [(e["action"], e["entity_id"]) for e in log]
+    for expected in [("user.create", str(user_id)), ("officer.locations", str(user_id)),
+                     ("user.revoke_sessions", str(user_id)), ("payroll_profile.save", "20"), ("member.deactivate", "20")]:
+        assert expected in actions
+    moved = next(e for e in log if e["action"] == "officer.locations")
+    assert (moved["before"], moved["after"]) == ({"location_ids": [1]}, {"location_ids": [2]})
+    left = next(e for e in log if e["action"] == "member.deactivate")
+    assert (left["before"]["active"], left["after"]["active"]) == (True, False)
+    page = sessions["pengurus"].get("/api/audit", limit=2, before_id=log[1]["id"]).json()
+    assert [e["id"] for e in page] == [e["id"] for e in log[2:4]]
+    with sqlite3.connect(admin_server.db_path) as conn, pytest.raises(sqlite3.IntegrityError):
+        conn.execute("DELETE FROM audit_log")

@@ -20,6 +20,7 @@ from server.operations.payroll_run import ImportReport, export_month, import_mon
 from server.protocol import MAX_AMOUNT
 from server.storage import loans as store
 from server.storage import savings
+from server.storage.admin import record_audit
 from server.storage.interface import ReadTx, Tx
 from server.sync.loan_handlers import evaluate_application
 
@@ -164,10 +165,15 @@ class LoanAdminController(Controller):
         if product.id != product_id:
             raise RequestError("id_mismatch", "Id produk di alamat dan isi tidak sama.")
 
+        user_id, now = request.user.id, utcnow()
+
         def write(conn: Tx) -> None:
             if store.product_name_taken(conn, product.name, product.id):
                 raise InvalidState("product_name_taken", f"Nama produk '{product.name}' sudah dipakai produk lain.")
+            before = store.load_product(conn, product.id)
             store.save_product(conn, product)
+            record_audit(conn, user_id=user_id, action="loan_product.save", entity="loan_product",
+                         entity_id=product.id, before=before, after=product, at=now)
 
         await request.app.state.services.db.write(write)
         return product
@@ -190,7 +196,10 @@ class LoanAdminController(Controller):
         def write(conn: Tx) -> loans.PayrollProfile:
             if savings.load_member(conn, member_id) is None:
                 raise member_not_found()
+            before = store.load_profile(conn, member_id)
             store.save_profile(conn, profile, user_id, now)
+            record_audit(conn, user_id=user_id, action="payroll_profile.save", entity="payroll_profile",
+                         entity_id=member_id, before=before, after=profile, at=now)
             return profile
 
         return await request.app.state.services.db.write(write)
