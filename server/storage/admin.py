@@ -46,6 +46,8 @@ __all__ = [
     "board_positions",
     "directory",
     "admin_user_id",
+    "list_users",
+    "update_user",
 ]
 
 _encode = msgspec.json.Encoder().encode
@@ -287,3 +289,32 @@ def admin_user_id(conn: sqlite3.Connection, username: str | None) -> int | None:
     else:
         row = conn.execute("SELECT id FROM users WHERE role = 'admin' AND active = 1 ORDER BY demo, id LIMIT 1").fetchone()
     return None if row is None else int(row[0])
+
+
+# --- users (the admin's list and edits; creation is server/auth/users.py) -----------------------
+
+
+def list_users(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every login with its role, member, locations and whether it is active (no password data)."""
+    rows = conn.execute(
+        "SELECT u.id, u.username, u.name, u.role, u.member_id, u.active, u.demo,"
+        " (SELECT group_concat(location_id) FROM (SELECT location_id FROM officer_locations o"
+        "   WHERE o.user_id = u.id ORDER BY location_id)) AS locations FROM users u ORDER BY u.id"
+    ).fetchall()
+    return [{
+        "id": r["id"], "username": r["username"], "name": r["name"], "role": r["role"], "member_id": r["member_id"],
+        "active": bool(r["active"]), "demo": bool(r["demo"]),
+        "location_ids": [int(x) for x in r["locations"].split(",")] if r["locations"] else [],
+    } for r in rows]
+
+
+def update_user(conn: Connection, user_id: int, *, name: str, active: bool) -> None:
+    """Rename or (de)activate a login; deactivation ends its sessions and pokes its devices."""
+    was_active = conn.execute("SELECT active FROM users WHERE id = ?", (user_id,)).fetchone()[0]
+    conn.execute("UPDATE users SET name = ?, active = ? WHERE id = ?", (name, int(active), user_id))
+    if was_active and not active:
+        from . import accounts
+
+        conn.execute("UPDATE users SET scope_gen = scope_gen + 1 WHERE id = ?", (user_id,))
+        accounts.revoke_user_sessions(conn, user_id, dt.datetime.now(dt.timezone.utc).isoformat())
+        conn.touched.add(("user", user_id))

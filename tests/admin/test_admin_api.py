@@ -225,3 +225,26 @@ def test_the_older_admin_actions_are_audited_too(admin_server: ThreadServer, ses
     assert [e["id"] for e in page] == [e["id"] for e in log[2:4]]
     with sqlite3.connect(admin_server.db_path) as conn, pytest.raises(sqlite3.IntegrityError):
         conn.execute("DELETE FROM audit_log")
+
+
+def test_the_admin_lists_renames_and_deactivates_users(admin_server: ThreadServer, sessions: dict[str, ApiSession]) -> None:
+    admin = sessions["admin"]
+    listed = {u["username"]: u for u in admin.get("/api/admin/users").json()}
+    assert listed["petugas1"]["location_ids"] == [1] and listed["anggota01"]["member_id"] == 1
+    assert all("password_hash" not in u for u in listed.values())
+    victim = login(admin_server.url, "anggota07")
+    renamed = admin.http.patch(f"/api/admin/users/{listed['anggota07']['id']}", json={"name": "Hendra W."})
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Hendra W."
+    assert victim.get("/api/auth/me").status_code == 200
+    off = admin.http.patch(f"/api/admin/users/{listed['anggota07']['id']}", json={"active": False})
+    assert off.status_code == 200 and off.json()["active"] is False
+    assert victim.get("/api/auth/me").status_code == 401
+    self_off = admin.http.patch(f"/api/admin/users/{listed['admin']['id']}", json={"active": False})
+    assert self_off.status_code == 409 and self_off.json()["code"] == "cannot_deactivate_self"
+    unknown = admin.http.patch("/api/admin/users/999999", json={"name": "X"})
+    assert unknown.status_code == 404 and unknown.json()["code"] == "user_not_found"
+    log = sessions["pengurus"].get("/api/audit", entity="user", entity_id=str(listed["anggota07"]["id"])).json()
+    assert [(e["before"]["active"], e["after"]["active"]) for e in log if e["action"] == "user.update"][0] == (True, False)
+    for role in ("anggota", "petugas", "pengurus"):
+        assert sessions[role].get("/api/admin/users").status_code == 403
+        assert sessions[role].http.patch("/api/admin/users/1", json={"name": "X"}).status_code == 403

@@ -30,7 +30,7 @@ from ..rate import Budget
 from ..security import roles
 from ..strict import strict_body
 
-__all__ = ["MemberAdminController", "AuditController", "CooperativeController"]
+__all__ = ["MemberAdminController", "AuditController", "CooperativeController", "UserRow", "list_users"]
 
 SAVINGS_CODE = re.compile(r"^[a-z][a-z0-9_]{1,19}$")
 LOCKED_TYPES = ("pokok", "wajib")
@@ -57,6 +57,22 @@ class BankAccountInput(Struct, forbid_unknown_fields=True):
 class TimeZoneInput(Struct, forbid_unknown_fields=True):
     time_zone: Annotated[str, Meta(max_length=40)]
     """``WIB``, ``WITA``, ``WIT`` or the IANA name."""
+
+
+class UserEdit(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(max_length=200)] | None = None
+    active: bool | None = None
+
+
+class UserRow(Struct):
+    id: int
+    username: str
+    name: str
+    role: Literal["anggota", "petugas", "pengurus", "admin"]
+    member_id: int | None
+    active: bool
+    demo: bool
+    location_ids: list[int]
 
 
 class CoopSettings(Struct):
@@ -171,6 +187,31 @@ class MemberAdminController(Controller):
         return await request.app.state.services.db.write(
             lambda c: member_import.run_import(c, table, categories, user_id, now))
 
+    # --- users -----------------------------------------------------------------------------------
+
+    @patch("/users/{user_id:int}")
+    async def edit_user(self, request: Request, user_id: FromPath[int], data: JSONBody[UserEdit]) -> UserRow:
+        """Rename a login or (de)activate it; a deactivated login's sessions end at once."""
+        body = await strict_body(request, UserEdit)
+        admin_id, now = request.user.id, utcnow()
+        if body.active is False and user_id == admin_id:
+            raise InvalidState("cannot_deactivate_self", "Admin tidak dapat menonaktifkan akunnya sendiri.")
+
+        def write(conn: Tx) -> UserRow:
+            before = next((u for u in store.list_users(conn) if u["id"] == user_id), None)
+            if before is None:
+                raise NotFound("user_not_found", "Pengguna tidak ditemukan.")
+            name = before["name"] if body.name is None else _text(body.name, "name")
+            active = before["active"] if body.active is None else body.active
+            store.update_user(conn, user_id, name=name, active=active)
+            after = {**before, "name": name, "active": active}
+            if after != before:
+                store.record_audit(conn, user_id=admin_id, action="user.update", entity="user", entity_id=user_id,
+                                   before=before, after=after, at=now)
+            return UserRow(**after)
+
+        return await request.app.state.services.db.write(write)
+
     # --- reference data --------------------------------------------------------------------------
 
     @put("/locations/{location_id:int}")
@@ -273,6 +314,11 @@ class MemberAdminController(Controller):
             return CoopSettings(**after)  # type: ignore[arg-type]
 
         return await request.app.state.services.db.write(write)
+
+
+async def list_users(request: Request) -> list[UserRow]:
+    """Every login (``GET /api/admin/users``, routed in ``auth.py`` beside user creation: one path, one controller)."""
+    return [UserRow(**r) for r in await request.app.state.services.db.read(store.list_users)]
 
 
 def _require_location(conn: ReadTx, location_id: int) -> None:

@@ -21,6 +21,7 @@ from server.storage.admin import record_audit
 from server.storage.database import Connection
 
 from ..security import check_protocol_version, roles
+from . import admin as admin_api
 from ..strict import strict_body
 
 __all__ = ["AuthController", "AdminController", "client_address"]
@@ -145,6 +146,11 @@ class AdminController(Controller):
             return record
 
         return user_info(await request.app.state.services.db.write(write))
+
+    @get("/users")
+    async def users(self, request: Request) -> list[admin_api.UserRow]:
+        """Every login: role, member, officer locations, active (never a password or its hash)."""
+        return await admin_api.list_users(request)
 
     @post("/users/{user_id:int}/reset-password", status_code=200)
     async def reset_password(self, request: Request, user_id: FromPath[int], data: JSONBody[PasswordReset]) -> ResetResult:
