@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -67,8 +66,10 @@ def _csv(data: bytes) -> Table:
         raise InvalidInput("import_file_unreadable", "Berkas CSV harus teks UTF-8.") from None
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","  # Excel in Indonesian locale writes ';'
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    rows = list(reader)
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:  # a NUL byte, a field over the csv module's limit
+        raise InvalidInput("import_file_unreadable", "Berkas CSV tidak dapat dibaca.", {"error": str(exc)[:200]}) from None
     if not rows:
         raise InvalidInput("import_file_empty", "Berkas impor kosong.")
     return Table(rows[0], [(i, r) for i, r in enumerate(rows[1:], start=2)])
@@ -79,7 +80,7 @@ def _xlsx(data: bytes) -> Table:
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except Exception as exc:  # openpyxl raises many types for a broken file; any of them means "unreadable"
         raise InvalidInput("import_file_unreadable", "Berkas XLSX tidak dapat dibaca.", {"error": str(exc)[:200]}) from None
     try:
         sheet = book.worksheets[0]
@@ -88,6 +89,10 @@ def _xlsx(data: bytes) -> Table:
         if header is None:
             raise InvalidInput("import_file_empty", "Berkas impor kosong.")
         rows = [(i, [_text(c) for c in r]) for i, r in enumerate(it, start=2)]
+    except InvalidInput:
+        raise
+    except Exception as exc:
+        raise InvalidInput("import_file_unreadable", "Berkas XLSX tidak dapat dibaca.", {"error": str(exc)[:200]}) from None
     finally:
         book.close()
     return Table([_text(c) for c in header], rows)

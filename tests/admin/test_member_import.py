@@ -116,6 +116,10 @@ def test_an_xlsx_with_dates_and_numbers_as_cells_imports_like_the_csv(fresh_serv
                             " WHERE m.number = '5001'").fetchone() == ("1982-03-27",)
     broken = _import(admin, b"PK\x03\x04not really a zip", format="xlsx")
     assert broken.status_code == 422 and broken.json()["code"] == "import_file_unreadable"
+    nul = _import(admin, b"nomor,nama,lokasi\nA\x00,B,1\n")
+    assert [p["code"] for p in nul.json()["problems"]] == ["member_number_invalid"]
+    latin = _import(admin, "nomor,nama,lokasi\nA9,Ren\xe9,1\n".encode("latin-1"))
+    assert latin.status_code == 422 and latin.json()["code"] == "import_file_unreadable"
     empty = _import(admin, b"")
     assert empty.status_code == 422 and empty.json()["code"] == "import_file_empty"
     missing = _import(admin, b"nama,lokasi\nX,1\n")
