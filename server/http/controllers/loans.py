@@ -20,7 +20,8 @@ from server.operations.payroll_run import ImportReport, export_month, import_mon
 from server.protocol import MAX_AMOUNT
 from server.storage import loans as store
 from server.storage import savings
-from server.storage.admin import record_audit
+from server.domain.timezone import zone
+from server.storage.admin import record_audit, time_zone
 from server.storage.interface import ReadTx, Tx
 from server.sync.loan_handlers import evaluate_application
 
@@ -81,11 +82,11 @@ class LoanController(Controller):
     ) -> Simulation:
         """Langkah 2: the schedule of an amount and tenor, with the application rules for the member."""
         reach, settings = reach_of(request.user), request.app.state.services.settings.loan_settings
-        start = start_date or dt.datetime.now(COOP_TZ).date()
         if not (0 < amount <= MAX_AMOUNT and 0 < tenor <= 600):
             raise InvalidInput("terms_out_of_range", "Jumlah atau jangka waktu di luar batas yang dapat dihitung.")
 
         def read(conn: ReadTx) -> Simulation:
+            start = start_date or dt.datetime.now(zone(time_zone(conn))).date()  # today in the cooperative's zone
             product = store.load_product(conn, product_id)
             if product is None:
                 raise NotFound("product_not_found", f"Jenis pinjaman {product_id} tidak ditemukan.")
