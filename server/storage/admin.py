@@ -163,9 +163,17 @@ def create_member(conn: Connection, spec: MemberInput, set_by: int, now: dt.date
     return MemberState(id=member_id, **msgspec.structs.asdict(spec))
 
 
+MEMBER_SCOPED = ("member", "savings_account", "payroll_profile", "ledger_entry", "deduction_change")
+"""Feed entities scoped by the member's *current* location (transactions and loans keep their own)."""
+
+
 def update_member(conn: Connection, before: MemberState, spec: MemberInput, set_by: int, now: dt.datetime) -> MemberState:
-    """Change a member. A member moved to another location leaves the old location's officers'
-    scope: their devices are told to rebuild (``scope_changed``) rather than keep the row."""
+    """Change a member.
+
+    A member moved to another location changes who may see their member-scoped rows: those rows'
+    past changes take the new location (so the old location's officers can no longer pull them and
+    the new one's can), and the officers of both locations are told to rebuild (``scope_changed``).
+    """
     member = Member(before.id, spec.number, spec.name, spec.kind, spec.location_id, before.active)
     conn.execute(
         "UPDATE members SET number = ?, name = ?, kind = ?, location_id = ? WHERE id = ?",
@@ -174,8 +182,14 @@ def update_member(conn: Connection, before: MemberState, spec: MemberInput, set_
     record_change(conn, "member", member.id, member, Scope(member=member.id, location=member.location_id))
     _save_payroll_facts(conn, member.id, spec, set_by, now)
     if before.location_id != spec.location_id:
+        marks = ",".join("?" for _ in MEMBER_SCOPED)
+        conn.execute(
+            f"UPDATE changes SET scope_location = ? WHERE scope_member = ? AND entity IN ({marks})",
+            (spec.location_id, member.id, *MEMBER_SCOPED),
+        )
         officers = [int(r[0]) for r in conn.execute(
-            "SELECT user_id FROM officer_locations WHERE location_id = ?", (before.location_id,))]
+            "SELECT DISTINCT user_id FROM officer_locations WHERE location_id IN (?, ?)",
+            (before.location_id, spec.location_id))]
         for user_id in officers:
             conn.execute("UPDATE users SET scope_gen = scope_gen + 1 WHERE id = ?", (user_id,))
             conn.touched.add(("user", user_id))

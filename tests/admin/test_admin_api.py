@@ -101,6 +101,12 @@ def test_a_created_member_reaches_the_officers_of_its_location_and_the_audit_log
     moved = admin.http.patch(f"/api/admin/members/{member['id']}", json={"location_id": 1, "name": "Rina Wati S."})
     assert moved.status_code == 200 and moved.json()["location_id"] == 1
     assert officer2.pull()["reset"]["reason"] == "scope_changed"  # the old location's officer must rebuild without the member
+    assert officer1.pull()["reset"]["reason"] == "scope_changed"  # and the new one's with it
+    officer2.cursor = officer1.cursor = ""
+    old_view = {(c["entity"], c["data"].get("member_id", c["data"].get("id"))) for c in officer2.pull_all()}
+    assert ("member", member["id"]) not in old_view and ("payroll_profile", member["id"]) not in old_view
+    new_view = {(c["entity"], c["data"].get("member_id", c["data"].get("id"))) for c in officer1.pull_all()}
+    assert ("member", member["id"]) in new_view and ("payroll_profile", member["id"]) in new_view
     entries = sessions["pengurus"].get("/api/audit", entity="member", entity_id=str(member["id"])).json()
     assert [e["action"] for e in entries] == ["member.update", "member.create"]
     assert entries[0]["username"] == "admin"
@@ -248,3 +254,28 @@ def test_the_admin_lists_renames_and_deactivates_users(admin_server: ThreadServe
     for role in ("anggota", "petugas", "pengurus"):
         assert sessions[role].get("/api/admin/users").status_code == 403
         assert sessions[role].http.patch("/api/admin/users/1", json={"name": "X"}).status_code == 403
+
+
+def test_a_member_moved_with_savings_takes_their_accounts_and_ledger_to_the_new_location(admin_server: ThreadServer) -> None:
+    admin = login(admin_server.url, "admin")
+    before_old, before_new = login(admin_server.url, "petugas2"), login(admin_server.url, "petugas3")
+    assert ("savings_account", 3) in _member_rows(before_old.pull_all(), 3)
+    assert _member_rows(before_new.pull_all(), 3) == set()
+    assert admin.http.patch("/api/admin/members/3", json={"location_id": 2}).status_code == 200
+    rebuilt_old, rebuilt_new = before_old.pull_all(), before_new.pull_all()
+    assert _member_rows(rebuilt_old, 3) == set()
+    assert {("member", 3), ("savings_account", 3), ("ledger_entry", 3)} <= _member_rows(rebuilt_new, 3)
+    # transactions keep the location they were made at: the opening deposit stays with location 1
+    assert [c for c in rebuilt_old if c["entity"] == "deposit" and c["data"]["member_id"] == 3]
+    assert not [c for c in rebuilt_new if c["entity"] == "deposit" and c["data"]["member_id"] == 3]
+
+
+def _member_rows(changes: list[dict[str, Any]], member_id: int) -> set[tuple[str, int]]:
+    """(entity, member) of the member-scoped rows about ``member_id`` a device holds after these changes."""
+    out = set()
+    for c in changes:
+        data = c["data"] or {}
+        owner = data.get("member_id", data.get("id") if c["entity"] == "member" else None)
+        if owner == member_id and c["entity"] in ("member", "savings_account", "payroll_profile", "ledger_entry"):
+            out.add((c["entity"], member_id))
+    return out
