@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from server.commands import documents as document_commands
 from server.commands import ops as ops_commands
+from server.commands import admin as admin_commands
 from server.commands import push as push_commands
 from server.commands import users as user_commands
 from server.settings import Settings
@@ -213,7 +214,7 @@ COMMANDS: dict[str, Command] = {
 }
 
 # Modules of other areas that add commands: each has add_parsers(sub) and dispatch(args, settings) -> int | None.
-COMMAND_MODULES: list[ModuleType] = [user_commands, push_commands, document_commands, ops_commands]
+COMMAND_MODULES: list[ModuleType] = [user_commands, push_commands, document_commands, ops_commands, admin_commands]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -45,6 +46,7 @@ def create_deposit(
     note: str = "",
     attachment: str | None = None,
     device_time: dt.datetime | None = None,
+    tz: ZoneInfo = COOP_TZ,
 ) -> Deposit:
     """Validate a new deposit and return it as *Belum Diverifikasi*; no balance moves yet."""
     check_amount(amount, limits.min_deposit, limits.max_deposit, "setoran")
@@ -70,7 +72,7 @@ def create_deposit(
         assert bank_account is not None and transfer_date is not None
         if not bank_account.active:
             raise InvalidInput("bank_account_inactive", "Rekening koperasi tujuan tidak aktif.")
-        if transfer_date > now.astimezone(COOP_TZ).date():
+        if transfer_date > now.astimezone(tz).date():
             raise InvalidInput("transfer_date_in_future", "Tanggal Setoran tidak boleh di masa depan.")
     return Deposit(
         id=deposit_id,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 from typing import Literal
 
 import msgspec
@@ -452,6 +453,7 @@ def apply_loan(
     schedule: Schedule,
     now: dt.datetime,
     today: dt.date | None = None,
+    tz: ZoneInfo = COOP_TZ,
 ) -> Loan:
     """A member applies for a loan for themselves; the loan is *Diajukan* if every rule passed.
 
@@ -478,9 +480,9 @@ def apply_loan(
             )
     # ``today`` is the day the member applied (the device's, bounded by the caller), so an application
     # queued offline for "today" is not refused because it reached the server a day later
-    if requested_disbursement_date < (today or now.astimezone(COOP_TZ).date()):
+    if requested_disbursement_date < (today or now.astimezone(tz).date()):
         raise InvalidInput("disbursement_date_in_past", "Tanggal permintaan pencairan tidak boleh sebelum hari ini.")
-    if requested_disbursement_date > now.astimezone(COOP_TZ).date() + dt.timedelta(days=366):
+    if requested_disbursement_date > now.astimezone(tz).date() + dt.timedelta(days=366):
         raise InvalidInput(
             "disbursement_date_too_far", "Tanggal permintaan pencairan paling lambat satu tahun dari hari ini."
         )
@@ -560,7 +562,8 @@ def reject_loan(loan: Loan, actor: Actor, reason: str, now: dt.datetime) -> Loan
 
 
 def disburse_loan(
-    loan: Loan, actor: Actor, product: LoanProduct, disbursement_date: dt.date, now: dt.datetime
+    loan: Loan, actor: Actor, product: LoanProduct, disbursement_date: dt.date, now: dt.datetime,
+    tz: ZoneInfo = COOP_TZ,
 ) -> tuple[Loan, Schedule]:
     """An officer of the loan's location records the disbursement; the schedule is fixed from its date.
 
@@ -574,9 +577,9 @@ def disburse_loan(
     _require_status(loan, "approved", "loan_not_approved", "dicairkan")
     if product.id != loan.product_id:
         raise InvalidInput("product_mismatch", "Produk tidak sesuai dengan produk pinjaman ini.")
-    if disbursement_date > now.astimezone(COOP_TZ).date():
+    if disbursement_date > now.astimezone(tz).date():
         raise InvalidInput("disbursement_date_in_future", "Tanggal pencairan tidak boleh di masa depan.")
-    if disbursement_date < loan.created_at.astimezone(COOP_TZ).date():
+    if disbursement_date < loan.created_at.astimezone(tz).date():
         raise InvalidInput(
             "disbursement_date_before_application", "Tanggal pencairan tidak boleh sebelum tanggal pengajuan."
         )

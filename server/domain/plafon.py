@@ -8,6 +8,7 @@ sisa plafon = plafon - installments of approved/active loans - voluntary payroll
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from msgspec import Struct
 
@@ -125,6 +126,7 @@ def request_deduction_change(
     active_monthly_installments: list[int],
     new_amount: int,
     now: dt.datetime,
+    tz: ZoneInfo = COOP_TZ,
 ) -> DeductionChange:
     """*Pengajuan Perubahan Setoran*: a member changes their own voluntary deduction from next month."""
     if actor.member_id is None or actor.member_id != profile.member_id:
@@ -135,7 +137,7 @@ def request_deduction_change(
         member_id=profile.member_id,
         current_amount=profile.voluntary_deduction,
         new_amount=new_amount,
-        effective_month=next_payroll_month(now.astimezone(COOP_TZ).date()),
+        effective_month=next_payroll_month(now.astimezone(tz).date()),
         created_by=actor.user_id,
         created_at=now,
     )
@@ -152,8 +154,8 @@ def plafon_now(
     return sisa_plafon(profile, active_monthly_installments, replace_voluntary_with=voluntary)
 
 
-def current_month(now: dt.datetime) -> str:
-    day = now.astimezone(COOP_TZ).date()
+def current_month(now: dt.datetime, tz: ZoneInfo = COOP_TZ) -> str:
+    day = now.astimezone(tz).date()
     return f"{day.year:04d}-{day.month:02d}"
 
 

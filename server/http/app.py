@@ -17,6 +17,7 @@ from server.operations.backups import BackupService
 from server.settings import Settings
 from server.storage import loans as loan_store
 
+from .controllers.admin import AuditController, CooperativeController, MemberAdminController
 from .controllers.attachments import AttachmentController
 from .controllers.auth import AdminController, AuthController
 from .controllers.branding import BrandingAdminController, BrandingController, PublicBrandingController
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         BrandingController, BrandingAdminController, PublicBrandingController, DocumentController, QrController,
         FeeController,
         MfaController, MfaAdminController, OpsController, metrics_endpoint,
+        MemberAdminController, AuditController, CooperativeController,
     ]
     if PWA_DIR.is_dir() and any(PWA_DIR.iterdir()):
         handlers.append(create_static_files_router(

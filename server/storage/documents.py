@@ -11,7 +11,7 @@ from typing import Any
 
 from server.access import Reach
 
-from .reads import _WIB, transaction_condition
+from .reads import local_offset, transaction_condition
 
 __all__ = [
     "withdrawal_slip", "posting_of", "entry_by_hash", "last_entry_in_period", "last_loan_entry", "cash_report",
@@ -52,10 +52,10 @@ def entry_by_hash(conn: sqlite3.Connection, entry_hash: str) -> dict[str, Any] |
 
 
 def last_entry_in_period(conn: sqlite3.Connection, member_id: int, savings_type: str, end: str) -> str:
-    """Hash of the member's last entry of this account up to ``end`` (WIB date); '' if there is none."""
+    """Hash of the member's last entry of this account up to ``end`` (the cooperative's date); '' if there is none."""
     row = conn.execute(
         "SELECT hash FROM ledger WHERE member_id = ? AND savings_type = ? AND date(at, ?) <= ? ORDER BY seq DESC LIMIT 1",
-        (member_id, savings_type, _WIB, end),
+        (member_id, savings_type, local_offset(conn), end),
     ).fetchone()
     return "" if row is None else str(row[0])
 
@@ -69,12 +69,12 @@ def last_loan_entry(conn: sqlite3.Connection, loan_id: str) -> str:
 
 
 def cash_report(conn: sqlite3.Connection, officer_id: int, day: str) -> list[dict[str, Any]]:
-    """Every cash deposit the officer collected on ``day`` (WIB), whatever its status now."""
+    """Every cash deposit the officer collected on ``day`` (the cooperative's date), whatever its status now."""
     rows = conn.execute(
         "SELECT d.code, d.amount, d.status, d.savings_type, d.created_at, m.number AS member_number,"
         " m.name AS member_name FROM deposits d JOIN members m ON m.id = d.member_id"
         " WHERE d.created_by = ? AND d.kind = 'offline' AND date(d.created_at, ?) = ? ORDER BY d.created_at, d.code",
-        (officer_id, _WIB, day),
+        (officer_id, local_offset(conn), day),
     ).fetchall()
     return [dict(r) for r in rows]
 

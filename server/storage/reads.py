@@ -7,22 +7,25 @@ locations'.
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 from typing import Any
 
 from msgspec import Struct
 
 from server.access import Reach, condition
-from server.domain.models import COOP_TZ
+from server.domain.timezone import utc_offset_modifier, zone
+
+from . import admin
 
 __all__ = [
     "HistoryFilter", "transaction_condition", "history", "slip", "balances", "members", "movements", "opening_balance",
     "cash_in_hand",
 ]
 
-_WIB = f"+{int(dt.datetime.now(COOP_TZ).utcoffset().total_seconds() // 3600)} hours"  # type: ignore[union-attr]  # aware: has an offset
-"""Timestamps are stored in UTC; dates a user filters by are the cooperative's calendar (WIB, no DST)."""
+def local_offset(conn: sqlite3.Connection) -> str:
+    """Timestamps are stored in UTC; dates a user filters by are the cooperative's calendar (its time
+    zone setting; Indonesia's zones have no DST, so a fixed offset is exact)."""
+    return utc_offset_modifier(zone(admin.time_zone(conn)))
 
 
 class HistoryFilter(Struct, frozen=True, kw_only=True):
@@ -59,10 +62,10 @@ def history(conn: sqlite3.Connection, table: str, reach: Reach, f: HistoryFilter
     day = "COALESCE(t.transfer_date, date(t.created_at, ?))" if table == "deposits" else "date(t.created_at, ?)"
     if f.date_from:
         clauses.append(f"{day} >= ?")
-        params += [_WIB, f.date_from]
+        params += [local_offset(conn), f.date_from]
     if f.date_to:
         clauses.append(f"{day} <= ?")
-        params += [_WIB, f.date_to]
+        params += [local_offset(conn), f.date_to]
     if f.location_id is not None:
         clauses.append("t.location_id = ?")
         params.append(f.location_id)
@@ -124,7 +127,7 @@ def members(conn: sqlite3.Connection, reach: Reach, q: str | None, limit: int = 
 def opening_balance(conn: sqlite3.Connection, member_id: int, savings_type: str, before: str) -> int:
     row = conn.execute(
         "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE member_id = ? AND savings_type = ? AND date(at, ?) < ?",
-        (member_id, savings_type, _WIB, before),
+        (member_id, savings_type, local_offset(conn), before),
     ).fetchone()
     return int(row[0])
 
@@ -133,7 +136,7 @@ def movements(conn: sqlite3.Connection, member_id: int, savings_type: str, start
     rows = conn.execute(
         "SELECT at, ref_code, kind, amount FROM ledger WHERE member_id = ? AND savings_type = ?"
         " AND date(at, ?) BETWEEN ? AND ? ORDER BY seq",
-        (member_id, savings_type, _WIB, start, end),
+        (member_id, savings_type, local_offset(conn), start, end),
     ).fetchall()
     return [(r[0], r[1], r[2], int(r[3])) for r in rows]
 

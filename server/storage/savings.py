@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import msgspec
 
 from server.domain.ledger import LedgerEntry, account_link, new_entry, verify_accounts, verify_chain
+from server.domain.timezone import transaction_code
 from server.domain.models import COOP_TZ, BankAccount, Deposit, Member, Posting, SavingsAccount, SavingsType, Withdrawal
 
 from .database import Connection
@@ -199,8 +201,8 @@ def load_withdrawal(conn: sqlite3.Connection, withdrawal_id: str) -> Withdrawal 
     return _to(row, Withdrawal)
 
 
-def next_code(conn: Connection, prefix: str, now: dt.datetime) -> str:
-    """Human transaction codes, e.g. STR-2611-000042: prefix, year-month, a number per prefix.
+def next_code(conn: Connection, prefix: str, now: dt.datetime, tz: ZoneInfo = COOP_TZ) -> str:
+    """Human transaction codes, e.g. STR-2611-000042: prefix, the cooperative's year-month, a number per prefix.
 
     Inside a push batch the numbers come from the batch's ``CodeBatch`` (one read and one write per
     batch instead of a statement per code)."""
@@ -214,7 +216,7 @@ def next_code(conn: Connection, prefix: str, now: dt.datetime) -> str:
             (prefix,),
         ).fetchone()
         number = int(row[0])
-    return f"{prefix}-{now.astimezone(COOP_TZ):%y%m}-{number:06d}"
+    return transaction_code(prefix, number, now, tz)
 
 
 # --- ledger -----------------------------------------------------------------------------------

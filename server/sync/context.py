@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from msgspec import Struct
 
 from server.domain.loans import LoanSettings
-from server.domain.models import Actor, Limits, Member, SavingsType
+from server.domain.models import COOP_TZ, Actor, Limits, Member, SavingsType
 from server.errors import NotFound
 from server.storage import savings as store
 from server.storage.interface import ReadTx
@@ -28,6 +29,8 @@ class Context(Struct, frozen=True):
     cache: dict[tuple[str, object], object] = {}
     """Reference data (savings types, locations, members) read once per push batch."""
     loan_settings: LoanSettings = LoanSettings()
+    tz: ZoneInfo = COOP_TZ
+    """The cooperative's time zone (a setting, ``storage.admin.time_zone``): its dates and code months."""
 
 
 def cached(ctx: Context, key: tuple[str, object], load: Callable[[], T]) -> T:

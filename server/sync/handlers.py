@@ -84,10 +84,11 @@ def _create_deposit(conn: Tx, op: DepositCreate, ctx: Context) -> None:
     if op.attachment:
         _attachment_of_actor(conn, op.attachment, ctx)
     deposit = deposits.create_deposit(
-        deposit_id=op.deposit_id, code=store.next_code(conn, "STR", ctx.now), actor=ctx.actor, member=member,
+        deposit_id=op.deposit_id, code=store.next_code(conn, "STR", ctx.now, ctx.tz), actor=ctx.actor, member=member,
         savings_type=savings_type, kind=op.kind, amount=op.amount, location_id=op.location_id, limits=ctx.limits,
         now=ctx.now, bank_account=bank_account, transfer_date=op.transfer_date, sender_bank=op.sender_bank,
         account_holder=op.account_holder, note=op.note, attachment=op.attachment, device_time=ctx.device_time,
+        tz=ctx.tz,
     )
     store.insert_deposit(conn, deposit)
 
@@ -114,7 +115,7 @@ def _create_withdrawal(conn: Tx, op: WithdrawalCreate, ctx: Context) -> None:
     savings_type = require_savings_type(conn, op.savings_type, ctx)
     require_location(conn, op.location_id, ctx)
     withdrawal, account = withdrawals.create_withdrawal(
-        withdrawal_id=op.withdrawal_id, code=store.next_code(conn, "PNR", ctx.now), actor=ctx.actor, member=member,
+        withdrawal_id=op.withdrawal_id, code=store.next_code(conn, "PNR", ctx.now, ctx.tz), actor=ctx.actor, member=member,
         savings_type=savings_type, account=store.load_account(conn, member.id, savings_type.code), amount=op.amount,
         method=op.method, location_id=op.location_id, limits=ctx.limits, now=ctx.now, bank_name=op.bank_name,
         account_number=op.account_number, account_holder=op.account_holder, note=op.note, device_time=ctx.device_time,

@@ -15,7 +15,7 @@ import msgspec
 from server.domain import loans
 from server.domain.fees import admin_fee_account
 from server.domain.loans import Loan, RepaymentResult
-from server.domain.models import COOP_TZ, Posting
+from server.domain.models import Posting
 from server.domain.rules import check_active, rupiah
 from server.errors import Forbidden, InvalidInput, InvalidState, NotFound
 from server.protocol import (
@@ -85,11 +85,11 @@ def _apply(conn: Tx, op: LoanApply, ctx: Context) -> None:
         ctx.now,
     )
     loan = loans.apply_loan(
-        loan_id=op.loan_id, code=savings.next_code(conn, "PJM", ctx.now), actor=ctx.actor, member_id=op.member_id,
+        loan_id=op.loan_id, code=savings.next_code(conn, "PJM", ctx.now, ctx.tz), actor=ctx.actor, member_id=op.member_id,
         product=product, purpose=op.purpose, amount=op.amount, tenor=op.tenor,
         requested_disbursement_date=op.requested_disbursement_date, location_id=op.location_id,
         disbursement_method=op.disbursement_method, bank_name=op.bank_name, account_number=op.account_number,
-        account_holder=op.account_holder, checks=checks, schedule=schedule, now=ctx.now, today=_application_day(ctx),
+        account_holder=op.account_holder, checks=checks, schedule=schedule, now=ctx.now, today=_application_day(ctx), tz=ctx.tz,
     )
     store.insert_loan(conn, loan)
 
@@ -103,8 +103,8 @@ def _application_day(ctx: Context) -> dt.date:
     now = ctx.now
     device = ctx.device_time
     if device is not None and device.tzinfo is not None and now - OFFLINE_GRACE <= device <= now:
-        return device.astimezone(COOP_TZ).date()
-    return now.astimezone(COOP_TZ).date()
+        return device.astimezone(ctx.tz).date()
+    return now.astimezone(ctx.tz).date()
 
 
 def _approve(conn: Tx, op: LoanApprove, ctx: Context) -> None:
@@ -122,7 +122,7 @@ def _approve(conn: Tx, op: LoanApprove, ctx: Context) -> None:
 
 def _disburse(conn: Tx, op: LoanDisburse, ctx: Context) -> None:
     loan = _loan(conn, op.loan_id)
-    loan, schedule = loans.disburse_loan(loan, ctx.actor, _product(conn, loan.product_id), op.disbursement_date, ctx.now)
+    loan, schedule = loans.disburse_loan(loan, ctx.actor, _product(conn, loan.product_id), op.disbursement_date, ctx.now, ctx.tz)
     store.update_loan(conn, loan)
     store.save_schedule(conn, loan, schedule)
     posting = Posting(loan.member_id, loan_account(loan), loan.amount, "loan_disbursement", loan.id, loan.code)
@@ -170,12 +170,12 @@ def _change_deduction(conn: Tx, op: DeductionChangeCreate, ctx: Context) -> None
     if not st.withdrawable:
         raise InvalidInput("not_voluntary_savings", "Perubahan setoran potong gaji hanya untuk simpanan sukarela.")
     base = store.load_profile(conn, op.member_id)
-    in_effect = loans.deduction_for_month(base, store.deduction_changes(conn, op.member_id), loans.current_month(ctx.now))
+    in_effect = loans.deduction_for_month(base, store.deduction_changes(conn, op.member_id), loans.current_month(ctx.now, ctx.tz))
     profile = msgspec.structs.replace(base, voluntary_deduction=in_effect)  # the current deduction is replaced
     change = loans.request_deduction_change(
         change_id=op.change_id, actor=ctx.actor, profile=profile,
         active_monthly_installments=store.active_installments(conn, op.member_id), new_amount=op.new_amount,
-        now=ctx.now,
+        now=ctx.now, tz=ctx.tz,
     )
     store.save_change(conn, msgspec.structs.replace(change, savings_type=st.code), "submitted", ctx.now)
 

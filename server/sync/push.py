@@ -18,7 +18,8 @@ from server.domain.models import Actor, Limits
 from server.errors import AccessDenied, DomainError, ProtocolError, Retryable
 from server.protocol import Mutation, MutationResult, PushResponse, ResultStatus, op_name
 from server.storage import batch as store
-from server.storage import feed
+from server.storage import admin, feed
+from server.domain.timezone import zone
 from server.storage.database import Connection
 from server.storage.errors import StorageBusy, StorageIntegrity
 
@@ -85,6 +86,7 @@ def _process(
     # every uuid of the batch looked up at once; mutations recorded below are added as they are
     known = store.mutations_by_uuid(conn, (m.uuid for m in mutations if m.id > last))
     received = now.isoformat()
+    tz = zone(admin.time_zone(conn))  # the cooperative's calendar, read once per push
     for m in mutations:
         if m.id <= last:
             stored = feed.mutation_by_number(conn, client_id, m.id) or feed.mutation_by_uuid(conn, m.uuid)
@@ -114,7 +116,7 @@ def _process(
         code, message = None, None
         try:
             with store.savepoint(conn):
-                apply(conn, m.op, Context(actor, limits, now, m.device_time, cache, loan_settings))
+                apply(conn, m.op, Context(actor, limits, now, m.device_time, cache, loan_settings or LoanSettings(), tz))
         except DomainError as refusal:
             status, code, message = "rejected", refusal.code, refusal.message
         except Retryable as later:

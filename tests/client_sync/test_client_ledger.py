@@ -102,7 +102,8 @@ def test_the_members_replica_verifies_every_account_after_money_moved(moved) -> 
     assert result.ok and result.first_bad_seq is None and result.reason is None, result
     assert result.entries == len(_server_entries(server.db_path, MEMBER))
     accounts = {a.account: a for a in result.accounts}
-    assert set(accounts) == {f"{MEMBER}:{t}" for t in ("pokok", "wajib", "sukarela", f"pinjaman:{loan_id}", f"bunga:{loan_id}")}
+    assert set(accounts) == {f"{MEMBER}:{t}" for t in ("pokok", "wajib", "sukarela", f"pinjaman:{loan_id}", f"bunga:{loan_id}",
+                                                     f"biaya_admin:{loan_id}")}  # the admin fee, posted at disbursement
     assert all(a.ok for a in accounts.values())
     assert accounts[f"{MEMBER}:sukarela"].balance == accounts[f"{MEMBER}:sukarela"].expected_balance
     assert accounts[f"{MEMBER}:pinjaman:{loan_id}"].expected_balance == accounts[f"{MEMBER}:pinjaman:{loan_id}"].balance < 3_000_000

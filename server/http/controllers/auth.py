@@ -18,12 +18,21 @@ from server.auth.throttle import account_key, address_key, wait_seconds
 from server.errors import InvalidInput, NotFound
 from server.protocol import LoginRequest, RefreshRequest, TokenResponse, UserInfo
 from server.storage import accounts, savings
+from server.storage.admin import record_audit
 from server.storage.database import Connection
 
 from ..security import check_protocol_version, roles
+from . import admin as admin_api
 from ..strict import strict_body
 
 __all__ = ["AuthController", "AdminController", "client_address"]
+
+
+def audit(conn: Connection, admin_id: int, action: str, entity: str, entity_id: object, before: object,
+          after: object, now: str) -> None:
+    """Every admin action goes to the audit log (``storage/admin.py``), in the action's own transaction."""
+    record_audit(conn, user_id=admin_id, action=action, entity=entity, entity_id=str(entity_id), before=before,
+                 after=after, at=dt.datetime.fromisoformat(now))
 
 
 def client_address(request: Request) -> str:
@@ -130,10 +139,19 @@ class AdminController(Controller):
         users.check_new_user(spec)
         password_hash = await request.app.state.services.auth.hash_password(spec.password, spec.username)
         now = utcnow().isoformat()
-        record = await request.app.state.services.db.write(
-            lambda c: users.create_user(c, spec, password_hash, now, change_required=True)
-        )
-        return user_info(record)
+        admin_id = request.user.id
+
+        def write(conn: Connection) -> accounts.UserRecord:
+            record = users.create_user(conn, spec, password_hash, now, change_required=True)
+            audit(conn, admin_id, "user.create", "user", record.id, None, user_info(record), now)
+            return record
+
+        return user_info(await request.app.state.services.db.write(write))
+
+    @get("/users")
+    async def users(self, request: Request) -> list[admin_api.UserRow]:
+        """Every login: role, member, officer locations, active (never a password or its hash)."""
+        return await admin_api.list_users(request)
 
     @post("/users/{user_id:int}/reset-password", status_code=200)
     async def reset_password(self, request: Request, user_id: FromPath[int], data: JSONBody[PasswordReset]) -> ResetResult:
@@ -144,7 +162,14 @@ class AdminController(Controller):
             raise NotFound("user_not_found", "Pengguna tidak ditemukan.")
         password_hash = await request.app.state.services.auth.hash_password(body.password, user.username)
         now = utcnow().isoformat()
-        record = await request.app.state.services.db.write(lambda c: users.reset_password(c, user_id, password_hash, now))
+        admin_id = request.user.id
+
+        def write(conn: Connection) -> accounts.UserRecord:
+            record = users.reset_password(conn, user_id, password_hash, now)
+            audit(conn, admin_id, "user.reset_password", "user", user_id, None, None, now)
+            return record
+
+        record = await request.app.state.services.db.write(write)
         return ResetResult(user_id=record.id, password_change_required=record.password_change_required)
 
     @get("/login-lockouts")
@@ -165,26 +190,39 @@ class AdminController(Controller):
         keys = ([account_key(body.username), mfa_key(body.username)] if body.username else []) + ([address_key(body.address)] if body.address else [])
         if not keys:
             raise InvalidInput("lockout_target_required", "Sebutkan nama pengguna atau alamat yang dibuka.")
-        return ClearResult(await request.app.state.services.db.write(lambda c: accounts.clear_login_attempts(c, keys)))
+        admin_id, now = request.user.id, utcnow().isoformat()
+
+        def write(conn: Connection) -> int:
+            audit(conn, admin_id, "login_lockout.clear", "login_lockout", ",".join(keys), None, None, now)
+            return accounts.clear_login_attempts(conn, keys)
+
+        return ClearResult(await request.app.state.services.db.write(write))
 
     @post("/users/{user_id:int}/revoke-sessions", status_code=200)
     async def revoke_sessions(self, request: Request, user_id: FromPath[int]) -> RevokeResult:
         """Revoke every session of a user (a lost phone, a member who left)."""
         now = utcnow().isoformat()
-        count = await request.app.state.services.db.write(lambda c: accounts.revoke_user_sessions(c, user_id, now))
-        return RevokeResult(revoked=count)
+        admin_id = request.user.id
+
+        def write(conn: Connection) -> int:
+            count = accounts.revoke_user_sessions(conn, user_id, now)
+            audit(conn, admin_id, "user.revoke_sessions", "user", user_id, None, {"revoked": count}, now)
+            return count
+
+        return RevokeResult(revoked=await request.app.state.services.db.write(write))
 
     @post("/members/{member_id:int}/deactivate", status_code=200)
     async def deactivate_member(self, request: Request, member_id: FromPath[int]) -> dict[str, object]:
         """A member leaves the cooperative: the member is kept (history, ledger) but inactive, new
         transactions for them are refused (``member_inactive``), and their own logins and sessions end."""
-        now = utcnow().isoformat()
+        now, admin_id = utcnow().isoformat(), request.user.id
 
         def write(conn: Connection) -> dict[str, object]:
             member = savings.load_member(conn, member_id)
             if member is None:
                 raise NotFound("member_not_found", "Anggota tidak ditemukan.")
-            savings.deactivate_member(conn, member)
+            left = savings.deactivate_member(conn, member)
+            audit(conn, admin_id, "member.deactivate", "member", member_id, member, left, now)
             return {"member_id": member_id, "active": False,
                     "users_deactivated": accounts.deactivate_member_users(conn, member_id, now)}
 
@@ -195,6 +233,7 @@ class AdminController(Controller):
         """Move an officer; their devices are told to rebuild their replica (scope changed)."""
 
         data = await strict_body(request, LocationsRequest)
+        admin_id = request.user.id
 
         def write(conn: Connection) -> accounts.UserRecord:
             user = accounts.user_by_id(conn, user_id)
@@ -206,6 +245,8 @@ class AdminController(Controller):
             accounts.assign_locations(conn, user_id, data.location_ids)
             record = accounts.user_by_id(conn, user_id)
             assert record is not None
+            audit(conn, admin_id, "officer.locations", "user", user_id, {"location_ids": list(user.location_ids)},
+                  {"location_ids": list(record.location_ids)}, utcnow().isoformat())
             return record
 
         return user_info(await request.app.state.services.db.write(write))

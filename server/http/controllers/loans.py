@@ -20,6 +20,8 @@ from server.operations.payroll_run import ImportReport, export_month, import_mon
 from server.protocol import MAX_AMOUNT
 from server.storage import loans as store
 from server.storage import savings
+from server.domain.timezone import zone
+from server.storage.admin import record_audit, time_zone
 from server.storage.interface import ReadTx, Tx
 from server.sync.loan_handlers import evaluate_application
 
@@ -82,11 +84,11 @@ class LoanController(Controller):
     ) -> Simulation:
         """Langkah 2: the schedule of an amount and tenor, with the application rules for the member."""
         reach, settings = reach_of(request.user), request.app.state.services.settings.loan_settings
-        start = start_date or dt.datetime.now(COOP_TZ).date()
         if not (0 < amount <= MAX_AMOUNT and 0 < tenor <= 600):
             raise InvalidInput("terms_out_of_range", "Jumlah atau jangka waktu di luar batas yang dapat dihitung.")
 
         def read(conn: ReadTx) -> Simulation:
+            start = start_date or dt.datetime.now(zone(time_zone(conn))).date()  # today in the cooperative's zone
             product = store.load_product(conn, product_id)
             if product is None:
                 raise NotFound("product_not_found", f"Jenis pinjaman {product_id} tidak ditemukan.")
@@ -167,10 +169,15 @@ class LoanAdminController(Controller):
         if product.id != product_id:
             raise RequestError("id_mismatch", "Id produk di alamat dan isi tidak sama.")
 
+        user_id, now = request.user.id, utcnow()
+
         def write(conn: Tx) -> None:
             if store.product_name_taken(conn, product.name, product.id):
                 raise InvalidState("product_name_taken", f"Nama produk '{product.name}' sudah dipakai produk lain.")
+            before = store.load_product(conn, product.id)
             store.save_product(conn, product)
+            record_audit(conn, user_id=user_id, action="loan_product.save", entity="loan_product",
+                         entity_id=product.id, before=before, after=product, at=now)
 
         await request.app.state.services.db.write(write)
         return product
@@ -193,7 +200,10 @@ class LoanAdminController(Controller):
         def write(conn: Tx) -> loans.PayrollProfile:
             if savings.load_member(conn, member_id) is None:
                 raise member_not_found()
+            before = store.load_profile(conn, member_id)
             store.save_profile(conn, profile, user_id, now)
+            record_audit(conn, user_id=user_id, action="payroll_profile.save", entity="payroll_profile",
+                         entity_id=member_id, before=before, after=profile, at=now)
             return profile
 
         return await request.app.state.services.db.write(write)

@@ -4,13 +4,13 @@ the web app manifest and every PDF document.
 One row (``id = 1``); the logo bytes live in the database beside it, so a backup carries them.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

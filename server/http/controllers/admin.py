@@ -1,0 +1,385 @@
+"""Administration of the cooperative (onboarding members and reference data, the board structure, the
+time zone), the audit log the board reads, and what every member may read: the settings, the board
+and the member directory for *Setor untuk karyawan/badan*.
+
+Rules are in ``server/domain/members.py``, ``board.py`` and ``timezone.py``; SQL in
+``server/storage/admin.py``. Every admin write goes through the single writer, publishes its rows
+to the feed and appends an audit entry, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, get, patch, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
+from msgspec import Meta, Struct
+
+from server.auth.service import utcnow
+from server.domain import board, members
+from server.domain.models import BankAccount, SavingsType
+from server.domain.timezone import check_zone, local_date, zone
+from server.errors import InvalidInput, InvalidState, NotFound, RequestError
+from server.operations import member_import
+from server.storage import admin as store
+from server.storage.interface import ReadTx, Tx
+
+from ..rate import Budget
+from ..security import roles
+from ..strict import strict_body
+
+__all__ = ["MemberAdminController", "AuditController", "CooperativeController", "UserRow", "list_users"]
+
+SAVINGS_CODE = re.compile(r"^[a-z][a-z0-9_]{1,19}$")
+LOCKED_TYPES = ("pokok", "wajib")
+"""Savings types that may never become withdrawable while one is a member (DESIGN, money)."""
+
+
+class LocationInput(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(max_length=200)]
+    address: Annotated[str, Meta(max_length=500)] = ""
+
+
+class SavingsTypeInput(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(max_length=100)]
+    withdrawable: bool
+
+
+class BankAccountInput(Struct, forbid_unknown_fields=True):
+    bank: Annotated[str, Meta(max_length=100)]
+    number: Annotated[str, Meta(max_length=40)]
+    holder: Annotated[str, Meta(max_length=200)]
+    active: bool = True
+
+
+class TimeZoneInput(Struct, forbid_unknown_fields=True):
+    time_zone: Annotated[str, Meta(max_length=40)]
+    """``WIB``, ``WITA``, ``WIT`` or the IANA name."""
+
+
+class UserEdit(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(max_length=200)] | None = None
+    active: bool | None = None
+
+
+class UserRow(Struct):
+    id: int
+    username: str
+    name: str
+    role: Literal["anggota", "petugas", "pengurus", "admin"]
+    member_id: int | None
+    active: bool
+    demo: bool
+    location_ids: list[int]
+
+
+class CoopSettings(Struct):
+    time_zone: str
+    time_zone_label: Literal["WIB", "WITA", "WIT"]
+
+
+class Location(Struct):
+    id: int
+    name: str
+    address: str
+
+
+class DirectoryEntry(Struct):
+    number: str
+    name: str
+    kind: Literal["anggota", "badan"]
+
+
+class AuditEntry(Struct):
+    id: int
+    at: str
+    user_id: int
+    username: str
+    user_name: str
+    action: str
+    entity: str
+    entity_id: str
+    before: Any
+    after: Any
+
+
+def _categories(request: Request) -> list[str]:
+    return sorted(request.app.state.services.settings.loan_settings.retirement_ages)
+
+
+def _text(value: str, field: str, code: str = "name_invalid") -> str:
+    cleaned = " ".join(value.split())
+    if not cleaned:
+        raise InvalidInput(code, f"Kolom '{field}' wajib diisi.", {"field": field})
+    return cleaned
+
+
+def _positive(value: int, what: str) -> None:
+    if not 1 <= value <= 2**31:
+        raise RequestError("id_invalid", f"Id {what} harus bilangan positif.")
+
+
+class MemberAdminController(Controller):
+    path = "/api/admin"
+    tags = ["admin"]
+    guards = [roles("admin")]
+
+    # --- members ---------------------------------------------------------------------------------
+
+    @post("/members", status_code=201)
+    async def create_member(self, request: Request, data: JSONBody[members.MemberInput]) -> members.MemberState:
+        """A new *anggota* or *badan*; its officers' devices receive it through the feed."""
+        spec = await strict_body(request, members.MemberInput)
+        user_id, now, categories = request.user.id, utcnow(), _categories(request)
+
+        def write(conn: Tx) -> members.MemberState:
+            checked = members.check_member(spec, categories, local_date(now, zone(store.time_zone(conn))))
+            _require_location(conn, checked.location_id)
+            if store.number_taken(conn, checked.number):
+                raise InvalidState("member_number_taken", f"Nomor anggota {checked.number} sudah dipakai.")
+            created = store.create_member(conn, checked, user_id, now)
+            store.record_audit(conn, user_id=user_id, action="member.create", entity="member", entity_id=created.id,
+                               before=None, after=created, at=now)
+            return created
+
+        return await request.app.state.services.db.write(write)
+
+    @patch("/members/{member_id:int}")
+    async def edit_member(
+        self, request: Request, member_id: FromPath[int], data: JSONBody[members.MemberEdit]
+    ) -> members.MemberState:
+        """Change a member's number, name, kind, location, birth date or category (only what is given)."""
+        edit = await strict_body(request, members.MemberEdit)
+        user_id, now, categories = request.user.id, utcnow(), _categories(request)
+
+        def write(conn: Tx) -> members.MemberState:
+            before = store.member_state(conn, member_id)
+            if before is None:
+                raise NotFound("member_not_found", "Anggota tidak ditemukan.")
+            checked = members.check_member(
+                members.apply_edit(before, edit), categories, local_date(now, zone(store.time_zone(conn))))
+            _require_location(conn, checked.location_id)
+            if store.number_taken(conn, checked.number, member_id):
+                raise InvalidState("member_number_taken", f"Nomor anggota {checked.number} sudah dipakai.")
+            if checked == before.as_input():
+                return before
+            after = store.update_member(conn, before, checked, user_id, now)
+            store.record_audit(conn, user_id=user_id, action="member.update", entity="member", entity_id=member_id,
+                               before=before, after=after, at=now)
+            return after
+
+        return await request.app.state.services.db.write(write)
+
+    @post("/members/import", status_code=200)
+    async def import_members(
+        self, request: Request, dry_run: FromQuery[bool] = True, format: FromQuery[Literal["csv", "xlsx"] | None] = None
+    ) -> member_import.ImportReport:
+        """Members from a spreadsheet (the raw CSV or XLSX file is the body). ``dry_run`` (the default)
+        lists every problem by row and writes nothing; a real import with any problem is refused
+        (422 ``import_has_problems``, every problem in the detail) and also writes nothing."""
+        table = member_import.read_table(await request.body(), format)
+        user_id, now, categories = request.user.id, utcnow(), _categories(request)
+        if dry_run:
+            return await request.app.state.services.db.read(
+                lambda c: member_import.dry_run(c, table, categories, now))
+        return await request.app.state.services.db.write(
+            lambda c: member_import.run_import(c, table, categories, user_id, now))
+
+    # --- users -----------------------------------------------------------------------------------
+
+    @patch("/users/{user_id:int}")
+    async def edit_user(self, request: Request, user_id: FromPath[int], data: JSONBody[UserEdit]) -> UserRow:
+        """Rename a login or (de)activate it; a deactivated login's sessions end at once."""
+        body = await strict_body(request, UserEdit)
+        admin_id, now = request.user.id, utcnow()
+        if body.active is False and user_id == admin_id:
+            raise InvalidState("cannot_deactivate_self", "Admin tidak dapat menonaktifkan akunnya sendiri.")
+
+        def write(conn: Tx) -> UserRow:
+            before = next((u for u in store.list_users(conn) if u["id"] == user_id), None)
+            if before is None:
+                raise NotFound("user_not_found", "Pengguna tidak ditemukan.")
+            name = before["name"] if body.name is None else _text(body.name, "name")
+            active = before["active"] if body.active is None else body.active
+            store.update_user(conn, user_id, name=name, active=active)
+            after = {**before, "name": name, "active": active}
+            if after != before:
+                store.record_audit(conn, user_id=admin_id, action="user.update", entity="user", entity_id=user_id,
+                                   before=before, after=after, at=now)
+            return UserRow(**after)
+
+        return await request.app.state.services.db.write(write)
+
+    # --- reference data --------------------------------------------------------------------------
+
+    @put("/locations/{location_id:int}")
+    async def save_location(self, request: Request, location_id: FromPath[int], data: JSONBody[LocationInput]) -> Location:
+        """Create or rename a location (a branch or a workplace)."""
+        _positive(location_id, "lokasi")
+        body = await strict_body(request, LocationInput)
+        name, address = _text(body.name, "name"), " ".join(body.address.split())
+        user_id, now = request.user.id, utcnow()
+
+        def write(conn: Tx) -> Location:
+            if store.location_name_taken(conn, name, location_id):
+                raise InvalidState("location_name_taken", f"Nama lokasi '{name}' sudah dipakai.")
+            before = store.load_location(conn, location_id)
+            after = store.save_location(conn, location_id, name, address)
+            store.record_audit(conn, user_id=user_id, action="location.save", entity="location", entity_id=location_id,
+                               before=before, after=after, at=now)
+            return Location(**after)
+
+        return await request.app.state.services.db.write(write)
+
+    @put("/savings-types/{code:str}")
+    async def save_savings_type(self, request: Request, code: FromPath[str], data: JSONBody[SavingsTypeInput]) -> SavingsType:
+        """Create or rename a savings type; *pokok* and *wajib* can never be made withdrawable."""
+        if not SAVINGS_CODE.fullmatch(code):
+            raise RequestError("savings_type_code_invalid", "Kode jenis simpanan: huruf kecil, angka, garis bawah (2-20).")
+        body = await strict_body(request, SavingsTypeInput)
+        if code in LOCKED_TYPES and body.withdrawable:
+            raise InvalidInput("savings_type_locked", "Simpanan pokok dan wajib tidak dapat ditarik selama menjadi anggota.")
+        st = SavingsType(code, _text(body.name, "name"), body.withdrawable)
+        user_id, now = request.user.id, utcnow()
+
+        def write(conn: Tx) -> SavingsType:
+            from server.storage import savings
+
+            before = savings.load_savings_type(conn, code)
+            store.save_savings_type(conn, st)
+            store.record_audit(conn, user_id=user_id, action="savings_type.save", entity="savings_type", entity_id=code,
+                               before=before, after=st, at=now)
+            return st
+
+        return await request.app.state.services.db.write(write)
+
+    @put("/bank-accounts/{account_id:int}")
+    async def save_bank_account(
+        self, request: Request, account_id: FromPath[int], data: JSONBody[BankAccountInput]
+    ) -> BankAccount:
+        """Create, change or deactivate (``active: false``) one of the cooperative's bank accounts."""
+        _positive(account_id, "rekening")
+        body = await strict_body(request, BankAccountInput)
+        number = _text(body.number, "number", "bank_account_invalid")
+        if not re.fullmatch(r"[0-9][0-9 .-]{2,39}", number):
+            raise InvalidInput("bank_account_invalid", "Nomor rekening hanya angka (boleh spasi, titik, tanda hubung).")
+        account = BankAccount(account_id, _text(body.bank, "bank", "bank_account_invalid"), number,
+                              _text(body.holder, "holder", "bank_account_invalid"), body.active)
+        user_id, now = request.user.id, utcnow()
+
+        def write(conn: Tx) -> BankAccount:
+            from server.storage import savings
+
+            before = savings.load_bank_account(conn, account_id)
+            store.save_bank_account(conn, account)
+            store.record_audit(conn, user_id=user_id, action="bank_account.save", entity="bank_account",
+                               entity_id=account_id, before=before, after=account, at=now)
+            return account
+
+        return await request.app.state.services.db.write(write)
+
+    # --- board structure and settings --------------------------------------------------------------
+
+    @put("/board/{position_id:int}")
+    async def save_board_position(
+        self, request: Request, position_id: FromPath[int], data: JSONBody[board.BoardPositionInput]
+    ) -> board.BoardPosition:
+        """Create or change a seat on the pengurus or pengawas (``active: false`` ends it early)."""
+        _positive(position_id, "jabatan")
+        position = board.check_position(position_id, await strict_body(request, board.BoardPositionInput))
+        user_id, now = request.user.id, utcnow()
+
+        def write(conn: Tx) -> board.BoardPosition:
+            before = store.load_board_position(conn, position_id)
+            store.save_board_position(conn, position)
+            store.record_audit(conn, user_id=user_id, action="board_position.save", entity="board_position",
+                               entity_id=position_id, before=before, after=position, at=now)
+            return position
+
+        return await request.app.state.services.db.write(write)
+
+    @put("/settings")
+    async def save_settings(self, request: Request, data: JSONBody[TimeZoneInput]) -> CoopSettings:
+        """The cooperative's time zone (WIB, WITA, WIT): every date people see and every new code's month."""
+        name = check_zone((await strict_body(request, TimeZoneInput)).time_zone)
+        user_id, now = request.user.id, utcnow()
+
+        def write(conn: Tx) -> CoopSettings:
+            before = store.coop_settings(conn)
+            after = store.save_time_zone(conn, name)
+            store.record_audit(conn, user_id=user_id, action="settings.save", entity="coop_settings",
+                               entity_id="current", before=before, after=after, at=now)
+            return CoopSettings(**after)  # type: ignore[arg-type]
+
+        return await request.app.state.services.db.write(write)
+
+
+async def list_users(request: Request) -> list[UserRow]:
+    """Every login (``GET /api/admin/users``, routed in ``auth.py`` beside user creation: one path, one controller)."""
+    return [UserRow(**r) for r in await request.app.state.services.db.read(store.list_users)]
+
+
+def _require_location(conn: ReadTx, location_id: int) -> None:
+    if store.load_location(conn, location_id) is None:
+        raise NotFound("location_not_found", f"Lokasi {location_id} tidak ditemukan.")
+
+
+class AuditController(Controller):
+    path = "/api/audit"
+    tags = ["admin"]
+    guards = [roles("pengurus", "admin")]
+
+    @get("")
+    async def audit_log(
+        self, request: Request, entity: FromQuery[str | None] = None, entity_id: FromQuery[str | None] = None,
+        before_id: FromQuery[int | None] = None, limit: FromQuery[int] = 100,
+    ) -> list[AuditEntry]:
+        """Every admin action, newest first: who, when, what, before → after. Page with ``before_id``."""
+        if not 1 <= limit <= 1000:
+            raise RequestError("limit_invalid", "Batas harus 1-1000.")
+        rows = await request.app.state.services.db.read(
+            lambda c: store.audit_entries(c, entity=entity, entity_id=entity_id, before_id=before_id, limit=limit))
+        return [AuditEntry(**r) for r in rows]
+
+
+DIRECTORY_LIMIT = 20
+DIRECTORY_BUDGET = (30, 60.0)
+"""Searches per user per minute: enough to find a colleague, too few to list the cooperative."""
+
+
+class CooperativeController(Controller):
+    path = "/api"
+    tags = ["cooperative"]
+
+    @get("/settings")
+    async def settings(self, request: Request) -> CoopSettings:
+        """The cooperative's settings every device needs (also in the feed as ``coop_settings``)."""
+        return CoopSettings(**await request.app.state.services.db.read(store.coop_settings))  # type: ignore[arg-type]
+
+    @get("/board")
+    async def board(self, request: Request) -> list[board.BoardPosition]:
+        """The current pengurus and pengawas (active, term includes today), for every member."""
+        now = utcnow()
+
+        def read(conn: ReadTx) -> list[board.BoardPosition]:
+            return board.current_board(store.board_positions(conn), local_date(now, zone(store.time_zone(conn))))
+
+        return await request.app.state.services.db.read(read)
+
+    @get("/directory/members")
+    async def directory(self, request: Request, q: FromQuery[str]) -> list[DirectoryEntry]:
+        """Find the recipient of a deposit on someone's behalf: by exact number, or (3 characters or
+        more) by number prefix or part of the name. Only number, name and kind; at most 20 results and
+        30 searches a minute per user (429 ``too_many_requests``)."""
+        text = " ".join(q.split())
+        if not 1 <= len(text) <= 50:
+            raise RequestError("directory_query_invalid", "Kata pencarian 1-50 karakter.")
+        state = request.app.state
+        budget = getattr(state, "directory_budget", None)
+        if budget is None:
+            budget = state.directory_budget = Budget(*DIRECTORY_BUDGET)
+        budget.spend(request.user.id)
+        rows = await state.services.db.read(
+            lambda c: store.directory(c, text, DIRECTORY_LIMIT, by_name=len(text) >= 3))
+        return [DirectoryEntry(**r) for r in rows]  # type: ignore[arg-type]
