@@ -148,7 +148,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             print("Data demo sudah ada. Lihat akun demo lagi: lumbung-server demo --logins")
         sys.stdout.flush()
     server = uvicorn.Server(uvicorn_config(create_app(settings), settings))
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after its clean shutdown: stopping is not an error
+        pass
     return EXIT_OK if server.started else EXIT_FAIL
 
 

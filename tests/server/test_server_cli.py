@@ -157,3 +157,36 @@ def test_the_readme_curl_login_works_against_a_served_demo(live_server) -> None:
     dashboard = httpx.get(f"{live_server.url}/api/dashboard", timeout=10,
                           headers={"X-Lumbung-Protocol": "1", "Authorization": f"Bearer {token}"})
     assert dashboard.status_code == 200 and dashboard.json()["member"]["number"] == "A0001"
+
+
+def test_ctrl_c_stops_the_server_cleanly_with_exit_zero_and_no_traceback(demo_template: Path, tmp_path: Path) -> None:
+    """The README says Ctrl+C stops the server: it must finish cleanly, not end in a KeyboardInterrupt trace."""
+    import signal
+    import time
+
+    import httpx
+
+    data = copy_template(demo_template, tmp_path / "data")
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LUMBUNG_")}
+    environ.update({"PYTHONPATH": str(ROOT), **CHEAP_HASHES, "LUMBUNG_ALLOW_DEMO_ACCOUNTS": "1",
+                    "LUMBUNG_BACKUP_ENABLED": "false"})
+    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "--data-dir", str(data), "serve", "--port", str(port)],
+                            env=environ, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and proc.poll() is None, "the server did not start"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err[-2000:]
