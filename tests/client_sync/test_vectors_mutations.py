@@ -81,8 +81,9 @@ def _js_schemas() -> dict[str, Any]:
     node = shutil.which("node")
     assert node is not None, "Node.js is required (tests/test_js.py needs it too)"
     script = "import { SCHEMAS } from './pwa/js/domain/mutations.js'; console.log(JSON.stringify(SCHEMAS));"
-    out = subprocess.run([node, "--input-type=module", "-e", script], cwd=ROOT, capture_output=True, text=True,
-                         check=True, timeout=60)
+    out = subprocess.run(
+        [node, "--input-type=module", "-e", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    )
     return json.loads(out.stdout)
 
 

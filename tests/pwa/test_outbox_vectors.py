@@ -111,14 +111,19 @@ def test_the_sparse_unsettled_index_follows_the_rules(app_page: Page) -> None:
     for n, scenario in enumerate(SCENARIOS):
         client = f"index{n:02d}-{scenario['name'][:20]}"
         app_page.evaluate(REPLAY, {"scenario": scenario, "clientId": client})
-        raw = app_page.evaluate("""async (clientId) => {
+        raw = app_page.evaluate(
+            """async (clientId) => {
           const { profileDb } = await import('/js/sync/db.js');
           const db = await profileDb(clientId);
           const all = await db.getAll('outbox');
           const indexed = (await db.getAllFromIndex('outbox', 'unsettled')).map((i) => i.uuid).sort();
           return { all, indexed };
-        }""", client)
+        }""",
+            client,
+        )
         expected = sorted(i["uuid"] for i in raw["all"] if i["state"] != "pending" and not i["settled"])
         assert raw["indexed"] == expected, scenario["name"]
         for item in raw["all"]:
-            assert item["userId"] == 7 and item["op"]["name"] == "deposit.cancel" and item["deviceTime"], scenario["name"]
+            assert item["userId"] == 7 and item["op"]["name"] == "deposit.cancel" and item["deviceTime"], scenario[
+                "name"
+            ]
