@@ -16,6 +16,7 @@ import { CashDeposit, Verification, CashInHand, Disbursement } from './screens/o
 import { Approvals } from './screens/board.js';
 import { Settings } from './screens/settings.js';
 import { Slip } from './screens/slip.js';
+import { Help, ReportForm } from './screens/report.js';
 
 const HOME = { anggota: '#/', petugas: '#/petugas', pengurus: '#/persetujuan', admin: '#/persetujuan' };
 
@@ -45,6 +46,7 @@ function App() {
     if (!a || a === 'persetujuan') return html`<${Approvals} />`;
   }
   if (a === 'pengaturan') return html`<${Settings} />`;
+  if (a === 'bantuan') return b === 'laporkan' ? html`<${ReportForm} />` : html`<${Help} />`;
   location.hash = HOME[role] ?? '#/';
   return null;
 }

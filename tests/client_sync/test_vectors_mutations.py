@@ -81,8 +81,9 @@ def _js_schemas() -> dict[str, Any]:
     node = shutil.which("node")
     assert node is not None, "Node.js is required (tests/test_js.py needs it too)"
     script = "import { SCHEMAS } from './pwa/js/domain/mutations.js'; console.log(JSON.stringify(SCHEMAS));"
-    out = subprocess.run([node, "--input-type=module", "-e", script], cwd=ROOT, capture_output=True, text=True,
-                         check=True, timeout=60)
+    out = subprocess.run(
+        [node, "--input-type=module", "-e", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    )
     return json.loads(out.stdout)
 
 
@@ -93,38 +94,58 @@ def _spec_of(field: mi.Field) -> dict[str, Any]:
     if isinstance(kind, mi.UnionType):
         (kind,) = [t for t in kind.types if not isinstance(t, mi.NoneType)]
         nullable = True
+    return {"required": field.required, "nullable": nullable, **_type_spec(kind, field.name)}
+
+
+def _type_spec(kind: mi.Type, name: str) -> dict[str, Any]:
+    """A msgspec type as mutations.js writes it (without required/nullable); nested structs and lists recurse."""
     if isinstance(kind, mi.Metadata):
         kind = kind.type
-    spec: dict[str, Any] = {"required": field.required, "nullable": nullable}
     if isinstance(kind, mi.IntType):
         low = kind.ge if kind.ge is not None else (kind.gt + 1 if kind.gt is not None else None)
-        spec.update(type="int", min=low, max=kind.le)
-    elif isinstance(kind, mi.StrType) and kind.pattern:
-        spec["type"] = {UUID_PATTERN: "uuid", SHA_PATTERN: "sha256"}[kind.pattern]
-    elif isinstance(kind, mi.StrType):
-        spec.update(type="str", min=kind.min_length or None, max=kind.max_length)
-    elif isinstance(kind, mi.LiteralType):
-        spec.update(type="choice", choices=sorted(kind.values))
-    elif isinstance(kind, mi.DateType):
-        spec["type"] = "date"
-    else:
-        raise AssertionError(f"{field.name}: {kind!r} has no counterpart in mutations.js")
-    return spec
+        return {"type": "int", "min": low, "max": kind.le}
+    if isinstance(kind, mi.StrType) and kind.pattern in _NAMED_PATTERNS:
+        return {"type": _NAMED_PATTERNS[kind.pattern]}
+    if isinstance(kind, mi.StrType):
+        spec: dict[str, Any] = {"type": "str", "min": kind.min_length or None, "max": kind.max_length}
+        if kind.pattern:
+            spec["pattern"] = kind.pattern
+        return spec
+    if isinstance(kind, mi.LiteralType):
+        return {"type": "choice", "choices": sorted(kind.values)}
+    if isinstance(kind, mi.DateType):
+        return {"type": "date"}
+    if isinstance(kind, mi.DateTimeType):
+        return {"type": "datetime"}
+    if isinstance(kind, mi.StructType):
+        return {"type": "struct", "fields": {f.name: _spec_of(f) for f in kind.fields}}
+    if isinstance(kind, mi.ListType):
+        return {"type": "list", "max": kind.max_length, "items": _type_spec(kind.item_type, name)}
+    raise AssertionError(f"{name}: {kind!r} has no counterpart in mutations.js")
 
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 SHA_PATTERN = r"^[0-9a-f]{64}$"
+_NAMED_PATTERNS = {UUID_PATTERN: "uuid", SHA_PATTERN: "sha256"}
 
 
-def _js_spec(spec: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"required": bool(spec.get("required")), "nullable": bool(spec.get("nullable")),
-                           "type": spec["type"]}
+def _js_spec(spec: dict[str, Any], *, top: bool = True) -> dict[str, Any]:
+    """A mutations.js spec normalised like ``_spec_of`` (``top``: a field, which has required/nullable)."""
+    out: dict[str, Any] = {"type": spec["type"]}
+    if top:
+        out.update(required=bool(spec.get("required")), nullable=bool(spec.get("nullable")))
     if spec["type"] in ("int", "str"):
         out.update(min=spec.get("min") or None, max=spec.get("max"))
         if spec["type"] == "int":
             out["min"] = spec.get("min")
+        if spec.get("pattern"):
+            out["pattern"] = spec["pattern"]
     if spec["type"] == "choice":
         out["choices"] = sorted(spec["choices"])
+    if spec["type"] == "struct":
+        out["fields"] = {name: _js_spec(sub) for name, sub in spec["fields"].items()}
+    if spec["type"] == "list":
+        out.update(max=spec.get("max"), items=_js_spec(spec["items"], top=False))
     return out
 
 

@@ -8,8 +8,10 @@
  * Python suite decodes with server.protocol's strict msgspec decoder for the same verdicts.
  *
  * Exports:
- *   MUTATION_NAMES                     the 16 mutation names (the `name` tag), in protocol order
- *   SCHEMAS                            name -> {field: {type, required, optional(null ok), min, max, choices}}
+ *   MUTATION_NAMES                     the 17 mutation names (the `name` tag), in protocol order
+ *   SCHEMAS                            name -> {field: {type, required, nullable, min, max, choices, pattern}}
+ *                                      types: int, str (optional `pattern`, a RegExp source), uuid, sha256,
+ *                                      choice, date, datetime, struct ({fields}), list ({items, max})
  *   FIELD_LABELS                       field -> Indonesian label used in messages
  *   MAX_AMOUNT, MAX_ID
  *   UUID_RE, SHA256_RE
@@ -20,7 +22,9 @@
  *                                          op fields are reported as "op.amount"
  *   errorsByField(errors) -> {field: message}   the first message per field, for a form
  *   Error codes: not_object, unknown_mutation, unknown_field, required, not_text, too_short, too_long,
- *   not_integer, out_of_range, invalid_uuid, invalid_hash, invalid_choice, invalid_date, invalid_datetime.
+ *   not_integer, out_of_range, invalid_uuid, invalid_hash, invalid_choice, invalid_date, invalid_datetime,
+ *   invalid_format (a str pattern), not_list, too_many. A nested struct's fields are reported as
+ *   "sync_state.pending"; a list's items under the list's field ("sync_state.error_codes").
  */
 
 export const MAX_AMOUNT = 1_000_000_000_000;
@@ -73,6 +77,18 @@ export const SCHEMAS = Object.freeze({
     new_amount: req({ type: "int", min: 0, max: MAX_AMOUNT }),
   },
   "deduction_change.cancel": { change_id: req(uuid) },
+  "report.create": {
+    report_id: req(uuid), description: req({ type: "str", min: 1, max: 2000 }),
+    app_version: req({ type: "str", min: 1, max: 40, pattern: "^[A-Za-z0-9._+-]+$" }),
+    sync_state: req({
+      type: "struct",
+      fields: {
+        pending: req({ type: "int", min: 0, max: 1_000_000 }), rejected: def({ type: "int", min: 0, max: 1_000_000 }),
+        last_sync_at: opt({ type: "datetime" }),
+        error_codes: def({ type: "list", max: 10, items: { type: "str", pattern: "^[a-z][a-z0-9_]{0,63}$" } }),
+      },
+    }),
+  },
 });
 
 export const MUTATION_NAMES = Object.freeze(Object.keys(SCHEMAS));
@@ -86,7 +102,10 @@ export const FIELD_LABELS = Object.freeze({
   attachment: "Bukti setoran", reason: "Alasan", method: "Metode penarikan", bank_name: "Nama bank",
   account_number: "Nomor rekening", product_id: "Jenis pinjaman", purpose: "Tujuan pinjaman", tenor: "Jangka waktu",
   requested_disbursement_date: "Tanggal permintaan pencairan", disbursement_method: "Metode pencairan",
-  disbursement_date: "Tanggal pencairan", new_amount: "Nominal setoran",
+  disbursement_date: "Tanggal pencairan", new_amount: "Nominal setoran", report_id: "ID laporan",
+  description: "Uraian masalah", app_version: "Versi aplikasi", sync_state: "Status sinkronisasi",
+  pending: "Jumlah tertunda", rejected: "Jumlah ditolak", last_sync_at: "Sinkronisasi terakhir",
+  error_codes: "Kode kesalahan",
 });
 
 const label = (field) => FIELD_LABELS[field] ?? field;
@@ -143,6 +162,7 @@ function checkValue(field, spec, value) {
       if (typeof value !== "string") return err("not_text", `${what} harus berupa teks.`);
       if (spec.min && codePoints(value) < spec.min) return err("too_short", `${what} wajib diisi.`);
       if (spec.max && codePoints(value) > spec.max) return err("too_long", `${what} paling panjang ${spec.max} karakter.`);
+      if (spec.pattern && !new RegExp(spec.pattern, "u").test(value)) return err("invalid_format", `${what} memuat karakter yang tidak diizinkan.`);
       return null;
     case "uuid":
       return typeof value === "string" && UUID_RE.test(value)
@@ -179,9 +199,32 @@ function checkFields(obj, schema, prefix, errors, tag) {
       if (!spec.nullable) errors.push({ field: prefix + field, code: "required", message: `${label(field)} wajib diisi.` });
       continue;
     }
-    const e = checkValue(field, spec, value);
-    if (e) errors.push({ ...e, field: prefix + field });
+    errors.push(...checkNested(field, spec, value, prefix));
   }
+}
+
+/** One field's errors: a struct checks its own fields, a list its length and each item. */
+function checkNested(field, spec, value, prefix) {
+  const path = prefix + field;
+  if (spec.type === "struct") {
+    if (!isObject(value)) return [{ field: path, code: "not_object", message: `${label(field)} harus berupa objek.` }];
+    const errors = [];
+    checkFields(value, spec.fields, `${path}.`, errors, null);
+    return errors;
+  }
+  if (spec.type === "list") {
+    if (!Array.isArray(value)) return [{ field: path, code: "not_list", message: `${label(field)} harus berupa daftar.` }];
+    if (spec.max !== undefined && value.length > spec.max) {
+      return [{ field: path, code: "too_many", message: `${label(field)} paling banyak ${spec.max} butir.` }];
+    }
+    for (const item of value) {
+      const e = checkValue(field, spec.items, item);
+      if (e) return [{ ...e, field: path }];
+    }
+    return [];
+  }
+  const e = checkValue(field, spec, value);
+  return e ? [{ ...e, field: path }] : [];
 }
 
 function opErrors(op, prefix) {

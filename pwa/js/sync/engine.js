@@ -15,18 +15,19 @@ import { Session, saveProfile } from './profiles.js';
 import * as outbox from './outbox.js';
 import { applyPage, resetReplica } from './replica.js';
 import { validateOp } from './validate.js';
+import * as rules from '../domain/outbox_rules.js';
 
-const BATCH = 1000; // the server's LUMBUNG_PUSH_MAX_MUTATIONS
+const BATCH = rules.MAX_BATCH; // the server's LUMBUNG_PUSH_MAX_MUTATIONS
 const PAGE = 1000;
-const MAX_RECOVERIES = 3;
 const MAX_RESETS = 3;
 const TIMER_MS = 30_000;
-const BACKOFF_BASE_MS = 1000;
-const BACKOFF_CAP_MS = 60_000;
 
-/** Full jitter: uniform(0, min(cap, base·2^n)). */
+/**
+ * Full jitter in ms after `attempt` earlier failures (0 = the first retry): outbox_rules.backoffDelay
+ * with attempt + 1 failures, uniform(0, min(60 s, 1 s·2^attempt)).
+ */
 export function backoffDelay(attempt, random = Math.random) {
-  return Math.floor(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+  return Math.floor(rules.backoffDelay(attempt + 1, { base: 1, cap: 60, random }) * 1000);
 }
 
 export class Syncer {
@@ -217,8 +218,14 @@ export class Syncer {
     await outbox.resequence(db, first);
   }
 
+  /** Push the pending items in batches; what follows each answer is outbox_rules' decision. */
   async push(db) {
     let recoveries = 0;
+    const renumber = async (start, code, message) => {
+      if (recoveries >= rules.MAX_RECOVERIES) throw new ApiError(409, code, message);
+      recoveries += 1;
+      await outbox.resequence(db, start);
+    };
     for (;;) {
       const batch = await outbox.pendingBatch(db, BATCH);
       if (!batch.length) return;
@@ -232,24 +239,20 @@ export class Syncer {
       try {
         response = await this.session.call('POST', '/api/sync/push', { body });
       } catch (err) {
-        if (err instanceof ApiError && err.code === 'mutation_gap' && recoveries < MAX_RECOVERIES) {
-          recoveries += 1;
-          await outbox.resequence(db, err.detail?.expected || 1);
-          continue;
-        }
-        throw err;
-      }
-      const outcome = await outbox.recordResults(db, batch, response);
-      if (outcome.collision !== null) {
-        if (recoveries >= MAX_RECOVERIES) throw new ApiError(409, 'mutation_id_reused', 'Nomor transaksi bertabrakan dengan data server.');
-        recoveries += 1;
-        await outbox.resequence(db, Math.max(response.last_mutation_id + 1, 1));
+        const next = err instanceof ApiError ? rules.afterPushError(err.code, err.detail) : { action: 'fail' };
+        if (next.action !== 'resequence' || recoveries >= rules.MAX_RECOVERIES) throw err;
+        await renumber(next.start, err.code, err.message);
         continue;
       }
-      if (outcome.retry) {
-        throw Object.assign(new ApiError(503, outcome.retry.code ?? 'retry', outcome.retry.message ?? 'Dikirim ulang nanti.'), { reaction: 'retry' });
+      const next = rules.afterPushAnswer(await outbox.recordResults(db, batch, response));
+      if (next.action === 'resequence') {
+        await renumber(next.start, 'mutation_id_reused', 'Nomor transaksi bertabrakan dengan data server.');
+        continue;
       }
-      if (outcome.answered === 0) return;
+      if (next.action === 'stop') {
+        if (next.error) throw Object.assign(new ApiError(503, next.error.code, next.error.message), { reaction: 'retry' });
+        return;
+      }
     }
   }
 
@@ -270,11 +273,10 @@ export class Syncer {
       await applyPage(db, page);
       if (!page.has_more || !page.changes.length) break;
     }
-    await outbox.settle(db, page.position);
     if (this.session.profile !== this.profile) this.profile = this.session.profile;
-    const answered = await outbox.highestAnswered(db);
-    if (answered > page.last_mutation_id) {
-      await outbox.resequence(db, page.last_mutation_id + 1);
+    const start = await outbox.lostStart(db, page.last_mutation_id);
+    if (start !== null) {
+      await outbox.resequence(db, start);
       return true;
     }
     return false;

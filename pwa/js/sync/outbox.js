@@ -9,6 +9,35 @@
  * and leaves the optimistic overlay. Rejected items keep their message for the user.
  */
 import { isQuotaError } from './db.js';
+import * as rules from '../domain/outbox_rules.js';
+
+/*
+ * The decisions (numbering, which items to send, how an answer or a page settles them, renumbering)
+ * are outbox_rules.js's, the module held to tests/vectors/protocol_outbox.json like client_sync; this
+ * module only reads and writes IndexedDB around them. The stored item keeps its camelCase fields
+ * (userId, visibleAt, deviceTime, createdAt) and the sparse `unsettled` index marker; toRule/fromRule
+ * translate, so one implementation of the rules serves both.
+ */
+
+/** A stored item in outbox_rules' form. */
+export function toRule(i) {
+  return {
+    id: i.id, uuid: i.uuid, user_id: i.userId, name: i.op?.name, op: i.op, device_time: i.deviceTime ?? null,
+    queued_at: i.createdAt, state: i.state, code: i.code ?? null, message: i.message ?? null,
+    visible_at: i.visibleAt ?? null, settled: !!i.settled, settled_at: i.settledAt ?? null,
+  };
+}
+
+/** A rule-form item back onto its stored item (attachment, local, dismissed… kept). */
+export function fromRule(r, stored = {}) {
+  const { unsettled, ...rest } = stored;
+  const out = {
+    ...rest, id: r.id, uuid: r.uuid, userId: r.user_id, op: r.op, deviceTime: r.device_time, createdAt: r.queued_at,
+    state: r.state, code: r.code, message: r.message, visibleAt: r.visible_at, settled: r.settled, settledAt: r.settled_at,
+  };
+  if (out.state !== 'pending' && !out.settled) out.unsettled = 1;
+  return out;
+}
 
 export class QuotaError extends Error {
   constructor() {
@@ -28,19 +57,18 @@ export async function sha256Hex(bytes) {
  * Queue one mutation (already validated) and, if given, its attachment {bytes: ArrayBuffer, type}.
  * Returns the stored item once the transaction committed.
  */
-export async function enqueue(db, { userId, op, attachment = null }) {
+export async function enqueue(db, { userId, op, attachment = null, uuid = crypto.randomUUID() }) {
   let sha = null;
   if (attachment) sha = await sha256Hex(attachment.bytes);
   if (sha) op = { ...op, attachment: sha };
-  const item = {
-    uuid: crypto.randomUUID(), id: 0, userId, op, deviceTime: new Date().toISOString(), state: 'pending',
-    code: null, message: null, visibleAt: null, settled: false, attachment: sha, createdAt: new Date().toISOString(),
-  };
+  const now = new Date().toISOString();
+  let item;
   try {
     const tx = db.transaction(['outbox', 'meta', 'attachments'], 'readwrite');
     const counter = (await tx.objectStore('meta').get('counter')) ?? 0;
-    item.id = counter + 1;
-    tx.objectStore('meta').put(item.id, 'counter');
+    const made = rules.newItem(counter + 1, { uuid, user_id: userId, op, device_time: now, queued_at: now });
+    item = fromRule(made.item, { attachment: sha });
+    tx.objectStore('meta').put(made.nextMutationId - 1, 'counter');
     tx.objectStore('outbox').put(item);
     if (sha) tx.objectStore('attachments').put({ sha256: sha, type: attachment.type, bytes: attachment.bytes, uploaded: false });
     await tx.done;
@@ -57,81 +85,96 @@ export async function allItems(db) {
 
 const stateRange = (state) => IDBKeyRange.bound([state, -Infinity], [state, Infinity]);
 
-/** Pending items in number order, at most `limit` (one indexed read). */
-export async function pendingBatch(db, limit) {
-  return db.getAllFromIndex('outbox', 'state_id', stateRange('pending'), limit);
+/** Pending items in number order, at most `limit` (one indexed read; outbox_rules.pendingBatch picks). */
+export async function pendingBatch(db, limit = rules.MAX_BATCH) {
+  const rows = await db.getAllFromIndex('outbox', 'state_id', stateRange('pending'), limit);
+  const byUuid = new Map(rows.map((i) => [i.uuid, i]));
+  return rules.pendingBatch(rows.map(toRule), limit).map((r) => byUuid.get(r.uuid));
+}
+
+/** The profile's next mutation number (the counter enqueue and resequence keep). */
+export async function nextMutationId(db) {
+  return ((await db.get('meta', 'counter')) ?? 0) + 1;
 }
 
 /**
- * Record a push answer in one transaction. Stops at a `retry` (nothing after it was processed) and
- * at `mutation_id_reused` (not a verdict: the item stays pending for renumbering).
- * Returns {applied, rejected, retry: item|null, collision: id|null, answered}.
+ * Record a push answer in one transaction, as outbox_rules.recordResults decides: it stops at a
+ * `retry` (nothing after it was processed) and at `mutation_id_reused` (not a verdict: the item stays
+ * pending for renumbering). `sent` is current: only the round holding the profile's Web Lock changes
+ * pending items, so no item is read back per answer. Returns the rules' outcome (items in rule form).
  */
 export async function recordResults(db, sent, response) {
-  const byId = new Map(sent.map((i) => [i.id, i]));
-  const outcome = { applied: 0, rejected: 0, retry: null, collision: null, answered: response.results.length };
+  const stored = new Map(sent.map((i) => [i.uuid, i]));
+  const { updates, outcome } = rules.recordResults(sent.map(toRule), response);
   const tx = db.transaction(['outbox', 'meta', 'attachments'], 'readwrite');
   tx.objectStore('meta').put(response.last_mutation_id, 'serverLast');
-  for (const r of response.results) {
-    const item = byId.get(r.id);
-    if (!item || item.uuid !== r.uuid) continue;
-    if (r.status === 'retry') {
-      outcome.retry = { ...item, code: r.code, message: r.message };
-      if (r.code === 'attachment_missing' && item.attachment) {
-        const a = await tx.objectStore('attachments').get(item.attachment);
-        if (a) tx.objectStore('attachments').put({ ...a, uploaded: false });
-      }
-      break;
-    }
-    if (r.status === 'rejected' && r.code === 'mutation_id_reused') { outcome.collision = item.id; break; }
-    // `sent` is current: only the round holding the profile's Web Lock changes pending items.
-    tx.objectStore('outbox').put({ ...item, state: r.status, code: r.code ?? null, message: r.message ?? null,
-      visibleAt: r.visible_at ?? null, unsettled: 1 });
-    outcome[r.status === 'applied' ? 'applied' : 'rejected'] += 1;
+  for (const u of updates) tx.objectStore('outbox').put(fromRule(u, stored.get(u.uuid)));
+  for (const uuid of outcome.reupload) {
+    const sha = stored.get(uuid)?.attachment;
+    const a = sha ? await tx.objectStore('attachments').get(sha) : null;
+    if (a) tx.objectStore('attachments').put({ ...a, uploaded: false });
   }
   await tx.done;
   return outcome;
 }
 
 /**
- * Make the items to (re)send exactly start, start+1, … in their original order, never changing a
- * UUID: every item numbered ≥ start becomes pending again (the server does not hold it; it dedupes
- * by uuid anyway), and with the items still pending is renumbered without holes.
+ * Renumber as outbox_rules.resequence decides: every item pending or numbered ≥ start is (re)sent as
+ * start, start+1, … in its old order, never changing a UUID (the server dedupes by uuid). Their
+ * attachments are uploaded again (a restored server may not hold them). Returns how many moved.
  */
 export async function resequence(db, start) {
-  if (start < 1) throw new RangeError('start must be >= 1');
   const tx = db.transaction(['outbox', 'meta', 'attachments'], 'readwrite');
   const store = tx.objectStore('outbox');
-  const items = (await store.index('id').getAll()).filter((i) => i.state === 'pending' || i.id >= start);
-  let highest = 0;
-  for (const i of await store.index('id').getAll()) if (!(i.state === 'pending' || i.id >= start)) highest = Math.max(highest, i.id);
-  items.forEach((item, n) => {
-    const { unsettled, ...rest } = item;
-    store.put({ ...rest, id: start + n, state: 'pending', code: null, message: null, visibleAt: null, settled: false });
-  });
-  tx.objectStore('meta').put(Math.max(start + items.length - 1, highest), 'counter');
-  for (const item of items) {
-    if (!item.attachment) continue;
-    const a = await tx.objectStore('attachments').get(item.attachment);
+  const all = await store.getAll();
+  const stored = new Map(all.map((i) => [i.uuid, i]));
+  const { updates, nextMutationId, count } = rules.resequence(all.map(toRule), start);
+  for (const u of updates) store.put(fromRule(u, stored.get(u.uuid)));
+  tx.objectStore('meta').put(nextMutationId - 1, 'counter');
+  for (const sha of new Set(updates.map((u) => stored.get(u.uuid).attachment).filter(Boolean))) {
+    const a = await tx.objectStore('attachments').get(sha);
     if (a) tx.objectStore('attachments').put({ ...a, uploaded: false });
   }
   await tx.done;
-  return items.length;
+  return count;
 }
 
-/** Mark answered items whose effects the replica now holds (position ≥ visibleAt) as settled. */
+/**
+ * Settle the outbox from one pulled page inside the caller's transaction (replica.applyPage, so the
+ * page, its cursor and the verdicts commit together), as outbox_rules.applyPage decides: the page's
+ * `mutation` rows give verdicts whose push answer was lost; every answered item whose visible_at the
+ * page's position passed is settled. Reads only the items the rows name and the sparse `unsettled`
+ * index, never the history. Returns {settledByFeed, rejectedByFeed} (rule form).
+ */
+export async function settleInTransaction(tx, page) {
+  const box = tx.objectStore('outbox');
+  const named = [];
+  for (const c of page.changes ?? []) {
+    if (c.entity !== 'mutation' || c.op === 'delete' || !c.data) continue;
+    const uuid = typeof c.data === 'string' ? safeUuid(c.data) : c.data.uuid;
+    if (uuid) named.push(uuid);
+  }
+  const [unsettled, ...found] = await Promise.all([box.index('unsettled').getAll(), ...named.map((u) => box.get(u))]);
+  const stored = new Map();
+  for (const i of [...unsettled, ...found]) if (i) stored.set(i.uuid, i);
+  const result = rules.applyPage([...stored.values()].map(toRule), page);
+  for (const u of result.updates) box.put(fromRule(u, stored.get(u.uuid)));
+  return { settledByFeed: result.settledByFeed, rejectedByFeed: result.rejectedByFeed };
+}
+
+function safeUuid(text) {
+  try { return JSON.parse(text)?.uuid ?? null; } catch { return null; }
+}
+
+/** Settle answered items the replica now shows (position ≥ visible_at), in a transaction of its own. */
 export async function settle(db, position) {
   const tx = db.transaction('outbox', 'readwrite');
-  for (const i of await tx.store.index('unsettled').getAll()) {
-    if (i.state !== 'pending' && i.visibleAt !== null && position >= i.visibleAt) {
-      const { unsettled, ...rest } = i;
-      tx.store.put({ ...rest, settled: true });
-    }
-  }
+  const result = await settleInTransaction(tx, { position, changes: [] });
   await tx.done;
+  return result;
 }
 
-/** Highest number the server has answered (for detecting a server that lost acknowledged work). */
+/** Highest number the server has answered (two indexed reads, not the history). */
 export async function highestAnswered(db) {
   const tx = db.transaction('outbox');
   let top = 0;
@@ -141,6 +184,15 @@ export async function highestAnswered(db) {
   }
   await tx.done;
   return top;
+}
+
+/**
+ * The server remembers fewer mutations than it answered (restored from a backup): where to renumber
+ * from, or null (outbox_rules.lostMutations over the highest answered item, which is all it reads).
+ */
+export async function lostStart(db, serverLastMutationId) {
+  const top = await highestAnswered(db);
+  return rules.lostMutations(top > 0 ? [{ id: top, state: 'applied' }] : [], serverLastMutationId);
 }
 
 /** Forget an answered item the user has dismissed (a rejected one, after copying it if wanted). */

@@ -3,40 +3,31 @@
  * applied in one transaction, so a closed tab between pages loses nothing and a repeated page is
  * harmless. A reset drops the replica and the cursor, never the outbox.
  */
+import { settleInTransaction } from './outbox.js';
 
 /**
  * Apply one pull page: puts replace the whole row, deletes remove it; cursor and position with it.
  * A `mutation` row is this user's verdict on one of their mutations: it settles the outbox item with
  * that uuid even when the push answer was lost (a tab closed mid-push), so it is never sent again.
+ * Returns {count, settledByFeed, rejectedByFeed}.
  */
 export async function applyPage(db, page) {
   const tx = db.transaction(['replica', 'meta', 'outbox'], 'readwrite');
   const store = tx.objectStore('replica');
-  const box = tx.objectStore('outbox');
-  const verdicts = [];
   for (const c of page.changes) {
-    if (c.entity === 'mutation') { // a verdict for the outbox, not a row to show: not kept in the replica
-      if (c.data) verdicts.push(c);
-      continue;
-    }
+    if (c.entity === 'mutation') continue; // a verdict for the outbox, not a row to show: not kept in the replica
     const id = String(c.id);
     if (c.op === 'delete') store.delete([c.entity, id]);
     else store.put({ entity: c.entity, id, seq: c.seq, data: c.data });
   }
-  // Read the outbox items the verdicts name all at once (requests pipeline inside the transaction).
-  const items = await Promise.all(verdicts.map((c) => box.get(c.data.uuid)));
-  verdicts.forEach((c, n) => {
-    const item = items[n];
-    if (item && item.state === 'pending') {
-      box.put({ ...item, state: c.data.status, code: c.data.code ?? null, message: c.data.message ?? null, visibleAt: c.seq, unsettled: 1 });
-    }
-  });
+  // Verdicts and settling, as outbox_rules.applyPage decides, in this same transaction.
+  const settled = await settleInTransaction(tx, page);
   const meta = tx.objectStore('meta');
   meta.put(page.cursor, 'cursor');
   meta.put(page.position, 'position');
   meta.put(page.last_mutation_id, 'serverLast');
   await tx.done;
-  return page.changes.length;
+  return { count: page.changes.length, ...settled };
 }
 
 /** Drop the replica and cursor (epoch changed, cursor expired, scope changed); keep the outbox. */
