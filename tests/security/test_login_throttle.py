@@ -14,6 +14,7 @@ import httpx
 from server.protocol import PROTOCOL_HEADER
 from tests.support.api import DEMO_PASSWORD, login
 from tests.support.servers import ROOT, ThreadServer
+from tests.support.aio import run_async
 
 HEADERS = {PROTOCOL_HEADER: "1"}
 # small numbers so a test sees every stage: 2 free failures, then waits, locked at the 4th
@@ -130,7 +131,7 @@ def test_password_checks_beyond_the_bound_are_answered_busy_at_once(server_with)
                 client.post("/api/auth/login", json={"username": f"tamu{i}", "password": "salah-salah",
                                                      "client_id": uuid.uuid4().hex}) for i in range(8)))
 
-    answers = asyncio.run(flood())
+    answers = run_async(flood())
     statuses = sorted(r.status_code for r in answers)
     assert statuses.count(401) >= 1 and statuses.count(503) >= 4, statuses
     assert set(statuses) <= {401, 503}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import threading
 import time
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from server.storage.database import Database, DatabaseClosed, WriterUnavailable, WriteTimeout
+from tests.support.aio import run_async
 
 
 def _table(conn: sqlite3.Connection) -> None:
@@ -25,7 +25,7 @@ def test_an_unopenable_database_path_fails_every_write_at_once(tmp_path: Path) -
     assert first.value.code == "database_unavailable" and "lumbung.sqlite3" in str(first.value)
     started = time.monotonic()
     with pytest.raises(WriterUnavailable):
-        asyncio.run(db.write(_table))  # later writes too, and at once: no thread left waiting on a queue
+        run_async(db.write(_table))  # later writes too, and at once: no thread left waiting on a queue
     assert time.monotonic() - started < 5  # far below any wait bound (60 s): refused, not queued
 
 
@@ -45,7 +45,7 @@ def test_a_write_after_close_is_refused_not_silently_restarted(tmp_path: Path) -
         db.write_sync(lambda c: c.execute("INSERT INTO t VALUES (1)"))
     assert refused.value.code == "database_closed"
     with pytest.raises(DatabaseClosed):
-        asyncio.run(db.write(lambda c: c.execute("INSERT INTO t VALUES (2)")))
+        run_async(db.write(lambda c: c.execute("INSERT INTO t VALUES (2)")))
     assert db.closed
     with sqlite3.connect(tmp_path / "lumbung.sqlite3") as conn:
         assert conn.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 0  # nothing was written after close
@@ -86,7 +86,7 @@ def test_a_write_waits_at_most_the_write_timeout_and_a_withdrawn_task_never_runs
 
     started = time.monotonic()
     with pytest.raises(WriteTimeout) as timed_out:
-        asyncio.run(db.write(late))
+        run_async(db.write(late))
     assert 0.4 < time.monotonic() - started < 3 and timed_out.value.code == "busy"
     release.set()
     slow.result(timeout=5)
