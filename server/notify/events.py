@@ -56,7 +56,9 @@ def may_notify(entity: str, data: Any) -> bool:
     wanted = _NOTIFYING_STATUS.get(entity)
     if wanted is None:
         return True
-    status = data.get("status") if isinstance(data, Mapping) else getattr(data, "status", None)
+    status = data.get("status") if type(data) is dict else getattr(data, "status", None)
+    if status is None and type(data) is not dict and isinstance(data, Mapping):  # a row-like mapping
+        status = data.get("status")
     return status in wanted
 
 
