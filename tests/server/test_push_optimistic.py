@@ -48,7 +48,7 @@ def _check(path: Path, mutations: list[Mutation], statuses: list[tuple[str, str 
         ids = [m.op.deposit_id for m in mutations]  # type: ignore[attr-defined]
         marks = ",".join("?" * len(ids))
         codes = [r[0] for r in conn.execute(f"SELECT code FROM deposits WHERE id IN ({marks}) ORDER BY code", ids)]
-        stored = conn.execute(f"SELECT status, code FROM mutations WHERE client_id = ? ORDER BY mutation_id",
+        stored = conn.execute("SELECT status, code FROM mutations WHERE client_id = ? ORDER BY mutation_id",
                               (client,)).fetchall()
         changes = conn.execute(f"SELECT COUNT(*) FROM changes WHERE entity = 'deposit' AND entity_id IN ({marks})",
                                ids).fetchone()[0]
@@ -67,7 +67,7 @@ EXPECTED = [("applied", None), ("rejected", "duplicate_id"), ("applied", None), 
 def test_a_refusal_in_the_middle_of_a_batch_leaves_only_its_result(demo_template: Path, tmp_path: Path) -> None:
     db, path = _db(demo_template, tmp_path)
     mutations = _batch_with_a_duplicate_in_the_middle()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     try:
         response = db.write_sync(lambda c: process_push(c, OFFICER, "device-a", mutations, Limits(), now))
         again = db.write_sync(lambda c: process_push(c, OFFICER, "device-a", mutations, Limits(), now))
@@ -82,7 +82,7 @@ def test_the_same_in_a_group_of_writer_tasks(demo_template: Path, tmp_path: Path
     db, path = _db(demo_template, tmp_path)
     clean = [_deposit(1), _deposit(2)]
     mutations = _batch_with_a_duplicate_in_the_middle()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     try:
         gate = db.submit(lambda c: c.execute("SELECT 1"))  # queued first; the next two join one group behind it
         futures = [db.submit(lambda c: process_push(c, OFFICER, "device-b", clean, Limits(), now)),
@@ -105,7 +105,7 @@ def test_the_same_outside_the_writer_in_the_callers_transaction(demo_template: P
     mutations = _batch_with_a_duplicate_in_the_middle()
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("INSERT INTO meta (key, value) VALUES ('caller', 'kept')")  # the caller's own write before
-    response = process_push(conn, OFFICER, "device-d", mutations, Limits(), dt.datetime.now(dt.timezone.utc))
+    response = process_push(conn, OFFICER, "device-d", mutations, Limits(), dt.datetime.now(dt.UTC))
     conn.execute("COMMIT")
     conn.close()
     assert [(r.status, r.code) for r in response.results] == EXPECTED
@@ -126,8 +126,8 @@ def test_may_notify_is_false_only_where_notice_for_yields_nothing(entity: str) -
                "message": "x"}
         if not may_notify(entity, row):
             assert notice_for(entity, row, 101) is None, (entity, status)
-    deposit = msgspec.convert({**{"id": "d", "code": "c", "member_id": 1, "savings_type": "s", "kind": "offline",
+    deposit = msgspec.convert({"id": "d", "code": "c", "member_id": 1, "savings_type": "s", "kind": "offline",
                                   "amount": 1, "location_id": 1, "status": "unverified", "created_by": 1,
-                                  "created_at": "2026-12-01T00:00:00+00:00"}}, Deposit)
+                                  "created_at": "2026-12-01T00:00:00+00:00"}, Deposit)
     assert may_notify("deposit", deposit) is False  # a struct works as well as a dict
     assert may_notify("deposit", msgspec.structs.replace(deposit, status="verified")) is True
