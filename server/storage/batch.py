@@ -111,13 +111,17 @@ class PushWork:
     The push path runs a batch optimistically, without a savepoint per mutation; on the first failure
     it calls ``restart`` and runs the batch again with savepoints (``sync/push.py``). Undoing uses the
     writer task's own savepoint (or, for a task alone in its transaction, the transaction itself), so
-    the common case costs no savepoint at all; outside the writer the push opens one of its own.
+    the common case costs no savepoint at all; outside the writer, or when the task wrote rows before
+    calling the push, the push opens one of its own (``SAVEPOINT push``).
     """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.codes = CodeBatch(conn)
-        self._own = getattr(conn, "task_savepoint", None) is None
+        # the writer task's savepoint undoes exactly this push only if the task wrote nothing before it
+        self._own = (
+            getattr(conn, "task_savepoint", None) is None or conn.total_changes != getattr(conn, "task_changes", -1)
+        )
         if self._own:
             conn.execute("SAVEPOINT push")
 

@@ -48,10 +48,15 @@ class Connection(sqlite3.Connection):
     ``None`` outside the writer. ``storage.batch.restart_task`` uses it to undo a task without a
     savepoint of its own."""
 
+    task_changes: int
+    """``total_changes`` when the writer started the current task: a task that has written nothing
+    since can be undone through ``task_savepoint`` without losing anything of its own."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.touched = set()
         self.task_savepoint = None
+        self.task_changes = 0
 
 
 _STOP = object()
@@ -300,6 +305,7 @@ class Database:
             for fn, future in batch:
                 if not future.set_running_or_notify_cancel():
                     continue
+                conn.task_changes = conn.total_changes
                 if alone:
                     conn.task_savepoint = ""
                     try:

@@ -114,6 +114,25 @@ def test_the_same_outside_the_writer_in_the_callers_transaction(demo_template: P
         assert check.execute("SELECT value FROM meta WHERE key = 'caller'").fetchone() == ("kept",)
 
 
+def test_a_writer_task_that_wrote_before_the_push_keeps_its_write(demo_template: Path, tmp_path: Path) -> None:
+    db, path = _db(demo_template, tmp_path)
+    mutations = _batch_with_a_duplicate_in_the_middle()
+    now = dt.datetime.now(dt.UTC)
+
+    def task(c: Connection):  # type: ignore[no-untyped-def]
+        c.execute("INSERT INTO meta (key, value) VALUES ('caller', 'kept')")
+        return process_push(c, OFFICER, "device-e", mutations, Limits(), now)
+
+    try:
+        response = db.write_sync(task)
+    finally:
+        db.close()
+    assert [(r.status, r.code) for r in response.results] == EXPECTED
+    _check(path, mutations, EXPECTED, "device-e")
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT value FROM meta WHERE key = 'caller'").fetchone() == ("kept",)
+
+
 STATUSES = ["unverified", "verified", "rejected", "cancelled", "approved", "active", "applied", "pending", None]
 
 
