@@ -16,6 +16,7 @@ two change-log rows, processed mutation, code counter) in raw SQL with a minimal
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import time
 import uuid
@@ -119,6 +120,19 @@ def write_set_floor(base: Path, n: int) -> float:
     return n / elapsed
 
 
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc (0 where unavailable).
+
+    On a shared machine wall-clock rates scatter with other load; CPU time per mutation does much less."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_client(
     base: Path, template: Path, n: int, *, batch_size: int | None = None, synchronous: str = "FULL", profile: bool = False,
     tag: str = "push",
@@ -155,15 +169,27 @@ def run_client(
         store.record_results = timers.wrap("client record_results", store.record_results)
         store.apply_page = timers.wrap("client apply_page", store.apply_page)
         marks: dict[str, float] = {}
+        pid = server.proc.pid if server.proc else None
+        cpu_marks: dict[str, tuple[float, float]] = {}
 
         def progress(stage: str, count: int) -> None:
             marks.setdefault(stage, time.perf_counter())
+            cpu_marks.setdefault(stage, (process_cpu(pid), time.process_time()))
 
-        with client_profile(tag, profile), ServerProfile(server.proc.pid if server.proc else None, tag, profile):
+        with client_profile(tag, profile), ServerProfile(pid, tag, profile):
+            server_cpu, client_cpu = process_cpu(pid), time.process_time()
             start = time.perf_counter()
             summary = client.sync_once(progress)
             sync_seconds = time.perf_counter() - start
+            server_cpu_end, client_cpu_end = process_cpu(pid), time.process_time()
         push_seconds = (marks.get("pull", time.perf_counter()) - start) if "pull" in marks else sync_seconds
+        server_push_cpu, client_push_cpu = cpu_marks.get("pull", (server_cpu_end, client_cpu_end))
+        cpu = {
+            "server_cpu_sync_s": round(server_cpu_end - server_cpu, 3),
+            "client_cpu_sync_s": round(client_cpu_end - client_cpu, 3),
+            "server_cpu_push_phase_s": round(server_push_cpu - server_cpu, 3),
+            "client_cpu_push_phase_s": round(client_push_cpu - client_cpu, 3),
+        }
         assert not summary.errors, summary.errors
         assert summary.applied == n and not summary.rejected, (summary.applied, summary.rejected[:3])
         assert client.status().pending == 0
@@ -177,7 +203,7 @@ def run_client(
     assert stored == n, stored
     return {
         "sync_seconds": sync_seconds, "queue_seconds": queue_seconds, "push_phase_seconds": push_seconds,
-        "pulled": summary.pulled, "timers": timers.as_dict(), "batch_size": used_batch,
+        "pulled": summary.pulled, "timers": timers.as_dict(), "batch_size": used_batch, "cpu": cpu,
     }
 
 
@@ -201,6 +227,8 @@ def main(n: int = 10_000, profile: bool = False, extras: bool = True) -> dict[st
         report.note("changes pulled back in the same sync_once", ours["pulled"])
         report.note("client queue() rate, one durable transaction per item (items/s)", round(n / ours["queue_seconds"]))
         report.note("breakdown of sync_once (seconds)", ours["timers"])
+        report.note("CPU seconds during sync_once, server process and client (robust to other load)", ours["cpu"])
+        report.note("server CPU per mutation, push phase (us)", round(ours["cpu"]["server_cpu_push_phase_s"] / n * 1e6, 1))
         if extras:
             normal_raw = raw_baseline(base, n, "NORMAL")
             normal = run_client(base, template, n, synchronous="NORMAL", tag="push-normal")

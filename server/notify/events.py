@@ -18,7 +18,7 @@ from msgspec import Struct
 
 from server.domain.rules import rupiah
 
-__all__ = ["KINDS", "ENTITIES", "Notice", "notice_for", "topic_for", "payload_json"]
+__all__ = ["KINDS", "ENTITIES", "Notice", "may_notify", "notice_for", "topic_for", "payload_json"]
 
 KINDS: dict[str, str] = {
     "deposit.verified": "Setoran diverifikasi",
@@ -36,6 +36,31 @@ KINDS: dict[str, str] = {
 
 ENTITIES = frozenset({"deposit", "withdrawal", "loan", "ledger_entry", "loan_repayment", "deduction_change", "mutation"})
 """Feed entities that can yield a notice; every other change is skipped with one set lookup."""
+
+_NOTIFYING_STATUS: dict[str, frozenset[str]] = {
+    "deposit": frozenset({"verified", "rejected"}),
+    "withdrawal": frozenset({"verified", "rejected"}),
+    "loan": frozenset({"approved", "rejected"}),
+    "deduction_change": frozenset({"applied"}),
+    "mutation": frozenset({"rejected"}),
+}
+"""For the entities whose notice depends on ``status`` only: the statuses that can yield one."""
+
+
+def may_notify(entity: str, data: Any) -> bool:
+    """False when ``notice_for`` surely yields nothing for this change (a created deposit, an applied
+    mutation, an entity that never notifies), decided without copying the row: the push path records
+    two such changes per mutation. True means "ask ``notice_for``"."""
+    if entity not in ENTITIES or data is None:
+        return False
+    wanted = _NOTIFYING_STATUS.get(entity)
+    if wanted is None:
+        return True
+    status = data.get("status") if type(data) is dict else getattr(data, "status", None)
+    if status is None and type(data) is not dict and isinstance(data, Mapping):  # a row-like mapping
+        status = data.get("status")
+    return status in wanted
+
 
 _TOPIC_PREFIX = {"deposit": "str", "withdrawal": "pnr", "loan": "pjm", "deduction_change": "pot", "mutation": "mut"}
 

@@ -1,5 +1,5 @@
-"""What the push path needs from storage per batch: a savepoint per mutation, one look-up of a
-batch's uuids, and transaction codes handed out from memory.
+"""What the push path needs from storage per batch: a savepoint per mutation (only when needed), one
+look-up of a batch's uuids, transaction codes handed out from memory, and a way to undo a whole push.
 
 Why per batch: a push of 1,000 mutations used to ask for each uuid and each code with its own
 statement; these helpers cut that to one statement per batch while keeping the savepoint semantics
@@ -15,7 +15,7 @@ from typing import Any
 from .database import Connection
 from .errors import StorageBusy, translate
 
-__all__ = ["savepoint", "mutations_by_uuid", "CodeBatch", "code_batch", "push_work"]
+__all__ = ["savepoint", "mutations_by_uuid", "CodeBatch", "code_batch", "push_work", "PushWork"]
 
 _MUTATION_COLUMNS = "uuid, client_id, mutation_id, user_id, name, status, code, message, visible_at"
 _CHUNK = 500  # bound parameters per statement, well under SQLite's limit
@@ -105,19 +105,65 @@ def code_batch(conn: Connection) -> CodeBatch | None:
     return getattr(conn, "_code_batch", None)
 
 
+class PushWork:
+    """One push's storage state: its code batch, and ``restart`` to undo everything it wrote so far.
+
+    The push path runs a batch optimistically, without a savepoint per mutation; on the first failure
+    it calls ``restart`` and runs the batch again with savepoints (``sync/push.py``). Undoing uses the
+    writer task's own savepoint (or, for a task alone in its transaction, the transaction itself), so
+    the common case costs no savepoint at all; outside the writer, or when the task wrote rows before
+    calling the push, the push opens one of its own (``SAVEPOINT push``).
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.codes = CodeBatch(conn)
+        # the writer task's savepoint undoes exactly this push only if the task wrote nothing before it
+        self._own = (
+            getattr(conn, "task_savepoint", None) is None or conn.total_changes != getattr(conn, "task_changes", -1)
+        )
+        if self._own:
+            conn.execute("SAVEPOINT push")
+
+    def restart(self) -> None:
+        """Undo every write of this push (the code batch too); the push starts again from a clean state."""
+        name = "push" if self._own else self.conn.task_savepoint
+        if name:
+            self.conn.execute(f"ROLLBACK TO {name}")
+        else:  # the writer runs this task alone: its transaction holds nothing else
+            self.conn.execute("ROLLBACK")
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.touched = set()
+        self.codes = CodeBatch(self.conn)
+        self.conn._code_batch = self.codes  # type: ignore[attr-defined]
+
+    def _end(self, ok: bool) -> None:
+        if not self._own:
+            return  # the writer releases or rolls back its task
+        if not ok:
+            self.conn.execute("ROLLBACK TO push")
+        self.conn.execute("RELEASE push")
+
+
 @contextlib.contextmanager
-def push_work(conn: Connection) -> Iterator[CodeBatch]:
-    """The storage side of one push: codes from memory (stored when the block ends without error), and
-    any driver error that escapes the block raised as a storage error."""
-    batch = CodeBatch(conn)
-    conn._code_batch = batch  # type: ignore[attr-defined]
+def push_work(conn: Connection) -> Iterator[PushWork]:
+    """The storage side of one push: codes from memory (stored when the block ends without error), a
+    restart point for the whole push, and any driver error that escapes the block raised as a storage
+    error."""
+    work = PushWork(conn)
+    conn._code_batch = work.codes  # type: ignore[attr-defined]
     try:
-        yield batch
-        batch.flush()
+        yield work
+        work.codes.flush()
     except BaseException as exc:
         error = translate(exc)
+        if not isinstance(error, StorageBusy):
+            with contextlib.suppress(Exception):  # the caller's transaction is rolled back anyway
+                work._end(ok=False)
         if error is exc:
             raise
         raise error from exc
+    else:
+        work._end(ok=True)
     finally:
         conn._code_batch = None  # type: ignore[attr-defined]

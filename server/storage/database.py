@@ -42,10 +42,21 @@ class Connection(sqlite3.Connection):
     """A connection that remembers which feed scopes its current transaction touched (for pokes)."""
 
     touched: set[tuple[str, int | None]]
+    task_savepoint: str | None
+    """Set by the writer while a task runs: the savepoint that holds only this task's writes (``"task"``),
+    or ``""`` when the task runs alone in its transaction (undo = ``ROLLBACK`` and ``BEGIN`` again);
+    ``None`` outside the writer. ``storage.batch.restart_task`` uses it to undo a task without a
+    savepoint of its own."""
+
+    task_changes: int
+    """``total_changes`` when the writer started the current task: a task that has written nothing
+    since can be undone through ``task_savepoint`` without losing anything of its own."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.touched = set()
+        self.task_savepoint = None
+        self.task_changes = 0
 
 
 _STOP = object()
@@ -294,28 +305,36 @@ class Database:
             for fn, future in batch:
                 if not future.set_running_or_notify_cancel():
                     continue
+                conn.task_changes = conn.total_changes
                 if alone:
+                    conn.task_savepoint = ""
                     try:
                         result = fn(conn)
                     except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
+                        conn.task_savepoint = None
                         conn.execute("ROLLBACK")
                         conn.touched = set()
                         future.set_exception(exc)
                         return
+                    conn.task_savepoint = None
                     outcomes.append((future, result, None))
                     continue
                 conn.execute("SAVEPOINT task")
+                conn.task_savepoint = "task"
                 try:
                     result = fn(conn)
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
+                    conn.task_savepoint = None
                     conn.execute("ROLLBACK TO task")
                     conn.execute("RELEASE task")
                     outcomes.append((future, None, exc))
                 else:
+                    conn.task_savepoint = None
                     conn.execute("RELEASE task")
                     outcomes.append((future, result, None))
             conn.execute("COMMIT")
         except BaseException as exc:  # the commit itself failed: nothing of the group is kept
+            conn.task_savepoint = None
             log.exception("write group failed")
             for _fn, future in batch:
                 if not future.done():

@@ -13,6 +13,7 @@ import msgspec
 from msgspec import Struct
 
 from server.access import Reach, change_condition
+from server.notify.events import may_notify
 
 from .database import Connection
 from .push_outbox import derive as derive_notice
@@ -48,17 +49,20 @@ class Scope(Struct, frozen=True):
 PUBLIC = Scope(audience="all")
 
 _encode = msgspec.json.Encoder().encode
+_INSERT_CHANGE = (
+    "INSERT INTO changes (entity, entity_id, op, data, audience, scope_member, scope_location, scope_user)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def record_change(conn: Connection, entity: str, entity_id: str | int, data: Any, scope: Scope, op: str = "put") -> int:
     """Append a change (``data`` is a struct or dict, encoded to JSON) and return its feed position."""
     payload = None if data is None else _encode(data).decode()
     cur = conn.execute(
-        "INSERT INTO changes (entity, entity_id, op, data, audience, scope_member, scope_location, scope_user)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (entity, str(entity_id), op, payload, scope.audience, scope.member, scope.location, scope.user),
+        _INSERT_CHANGE, (entity, str(entity_id), op, payload, scope.audience, scope.member, scope.location, scope.user)
     )
-    derive_notice(conn, entity, data, scope.user)  # Web Push outbox, same transaction (storage/push_outbox.py)
+    if may_notify(entity, data):  # Web Push outbox, same transaction (storage/push_outbox.py)
+        derive_notice(conn, entity, data, scope.user)
     if scope.audience == "all":
         conn.touched.add(("all", None))
     else:

@@ -162,10 +162,25 @@ def _tx_scope(record: Deposit | Withdrawal) -> Scope:
     return Scope(member=record.member_id, location=record.location_id, user=record.created_by)
 
 
-def _insert(conn: Connection, table: str, entity: str, record: Any, fields: tuple[str, ...]) -> None:
-    marks = ",".join("?" for _ in fields)
-    conn.execute(f"INSERT INTO {table} ({','.join(fields)}) VALUES ({marks})", _row_values(record, fields))
-    record_change(conn, entity, record.id, record, _tx_scope(record))
+def _insert_sql(table: str, fields: tuple[str, ...]) -> str:
+    """The INSERT of a new transaction row; an id already taken inserts nothing (``rowcount`` 0)."""
+    return f"INSERT INTO {table} ({','.join(fields)}) VALUES ({','.join('?' * len(fields))}) ON CONFLICT (id) DO NOTHING"
+
+
+_INSERT_DEPOSIT = _insert_sql("deposits", _DEPOSIT_FIELDS)
+_INSERT_WITHDRAWAL = _insert_sql("withdrawals", _WITHDRAWAL_FIELDS)
+
+
+def _insert(conn: Connection, sql: str, entity: str, record: Any, fields: tuple[str, ...]) -> bool:
+    """Insert a new row and publish it; False (nothing written) when its id exists already.
+
+    The statement text never changes, so sqlite3's statement cache prepares it once; the row is
+    turned into builtins once, for both the columns and the change's JSON."""
+    builtins = msgspec.to_builtins(record)
+    if conn.execute(sql, [builtins.get(name) for name in fields]).rowcount == 0:
+        return False
+    record_change(conn, entity, record.id, builtins, _tx_scope(record))
+    return True
 
 
 def _update(conn: Connection, table: str, entity: str, record: Any, fields: tuple[str, ...]) -> None:
@@ -175,8 +190,9 @@ def _update(conn: Connection, table: str, entity: str, record: Any, fields: tupl
     record_change(conn, entity, record.id, record, _tx_scope(record))
 
 
-def insert_deposit(conn: Connection, deposit: Deposit) -> None:
-    _insert(conn, "deposits", "deposit", deposit, _DEPOSIT_FIELDS)
+def insert_deposit(conn: Connection, deposit: Deposit) -> bool:
+    """Store a new deposit; False (nothing written) if a deposit with its id exists."""
+    return _insert(conn, _INSERT_DEPOSIT, "deposit", deposit, _DEPOSIT_FIELDS)
 
 
 def update_deposit(conn: Connection, deposit: Deposit) -> None:
@@ -188,8 +204,9 @@ def load_deposit(conn: sqlite3.Connection, deposit_id: str) -> Deposit | None:
     return _to(row, Deposit)
 
 
-def insert_withdrawal(conn: Connection, withdrawal: Withdrawal) -> None:
-    _insert(conn, "withdrawals", "withdrawal", withdrawal, _WITHDRAWAL_FIELDS)
+def insert_withdrawal(conn: Connection, withdrawal: Withdrawal) -> bool:
+    """Store a new withdrawal; False (nothing written) if a withdrawal with its id exists."""
+    return _insert(conn, _INSERT_WITHDRAWAL, "withdrawal", withdrawal, _WITHDRAWAL_FIELDS)
 
 
 def update_withdrawal(conn: Connection, withdrawal: Withdrawal) -> None:

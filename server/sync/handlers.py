@@ -1,8 +1,8 @@
 """The one dispatch table from mutation type to handler, and the savings handlers.
 
 Each handler loads what the rule needs, calls the domain and stores what it returns. Handlers run
-inside the push's write transaction (a savepoint per mutation), so a domain refusal rolls back
-everything the mutation touched.
+inside the push's write transaction; a handler that raises has its writes undone (the push runs the
+batch again with a savepoint per mutation, ``sync/push.py``), so a domain refusal leaves nothing.
 
 ``HANDLERS`` covers every member of the protocol's ``MutationOp`` union, checked when this module is
 imported (a mutation added to the protocol without a handler stops the server from starting) and by
@@ -71,8 +71,6 @@ def _attachment_of_actor(conn: ReadTx, sha256: str, ctx: Context) -> None:
 
 
 def _create_deposit(conn: Tx, op: DepositCreate, ctx: Context) -> None:
-    if store.load_deposit(conn, op.deposit_id) is not None:
-        raise InvalidState("duplicate_id", "Setoran dengan id ini sudah ada.")
     member = require_member(conn, op.member_id, ctx)
     savings_type = require_savings_type(conn, op.savings_type, ctx)
     require_location(conn, op.location_id, ctx)
@@ -90,7 +88,8 @@ def _create_deposit(conn: Tx, op: DepositCreate, ctx: Context) -> None:
         account_holder=op.account_holder, note=op.note, attachment=op.attachment, device_time=ctx.device_time,
         tz=ctx.tz,
     )
-    store.insert_deposit(conn, deposit)
+    if not store.insert_deposit(conn, deposit):  # the id check is the INSERT itself (no SELECT first)
+        raise InvalidState("duplicate_id", "Setoran dengan id ini sudah ada.")
 
 
 def _cancel_deposit(conn: Tx, op: DepositCancel, ctx: Context) -> None:
@@ -109,8 +108,6 @@ def _reject_deposit(conn: Tx, op: DepositReject, ctx: Context) -> None:
 
 
 def _create_withdrawal(conn: Tx, op: WithdrawalCreate, ctx: Context) -> None:
-    if store.load_withdrawal(conn, op.withdrawal_id) is not None:
-        raise InvalidState("duplicate_id", "Penarikan dengan id ini sudah ada.")
     member = require_member(conn, op.member_id, ctx)
     savings_type = require_savings_type(conn, op.savings_type, ctx)
     require_location(conn, op.location_id, ctx)
@@ -120,7 +117,8 @@ def _create_withdrawal(conn: Tx, op: WithdrawalCreate, ctx: Context) -> None:
         method=op.method, location_id=op.location_id, limits=ctx.limits, now=ctx.now, bank_name=op.bank_name,
         account_number=op.account_number, account_holder=op.account_holder, note=op.note, device_time=ctx.device_time,
     )
-    store.insert_withdrawal(conn, withdrawal)
+    if not store.insert_withdrawal(conn, withdrawal):  # the id check is the INSERT itself
+        raise InvalidState("duplicate_id", "Penarikan dengan id ini sudah ada.")
     store.save_account(conn, account)
 
 

@@ -21,7 +21,7 @@ from server.storage import batch as store
 from server.storage import admin, feed
 from server.domain.timezone import zone
 from server.storage.database import Connection
-from server.storage.errors import StorageBusy, StorageIntegrity
+from server.storage.errors import StorageBusy, StorageIntegrity, translate
 
 from .handlers import Context, apply
 
@@ -67,18 +67,30 @@ def process_push(
 
     A busy database (``StorageBusy``) answers the whole push retryable: nothing of it is kept.
     """
+    settings = loan_settings or LoanSettings()
     try:
-        with store.push_work(conn):
-            return _process(conn, actor, client_id, mutations, limits, now, loan_settings or LoanSettings())
+        with store.push_work(conn) as work:
+            try:  # optimistic: no savepoint per mutation, as long as every mutation applies
+                return _process(conn, actor, client_id, mutations, limits, now, settings, careful=False)
+            except _Redo:  # a mutation failed: undo the whole push, run it again with savepoints
+                work.restart()
+                return _process(conn, actor, client_id, mutations, limits, now, settings, careful=True)
     except StorageBusy as busy:
         log.warning("push answered busy: %s", busy)
         raise Retryable("busy", _BUSY) from busy
 
 
+class _Redo(Exception):
+    """A mutation failed while the batch ran without savepoints: its half-done writes must go."""
+
+
 def _process(
     conn: Connection, actor: Actor, client_id: str, mutations: list[Mutation], limits: Limits, now: dt.datetime,
-    loan_settings: LoanSettings,
+    loan_settings: LoanSettings, *, careful: bool,
 ) -> PushResponse:
+    """One pass over the batch. ``careful=False`` applies each mutation without a savepoint and raises
+    ``_Redo`` at the first failure (nothing is answered from that pass); ``careful=True`` puts each
+    mutation in a savepoint, so a refusal leaves only its recorded result."""
     _check_ownership(conn, actor, client_id, mutations, now)
     last = start = feed.client_counter(conn, client_id)
     results: list[MutationResult] = []
@@ -114,9 +126,27 @@ def _process(
             continue
         status: ResultStatus = "applied"
         code, message = None, None
+        ctx = Context(actor, limits, now, m.device_time, cache, loan_settings, tz)
+        if not careful:
+            try:
+                apply(conn, m.op, ctx)
+            except Exception as failed:
+                if isinstance(translate(failed), StorageBusy):
+                    raise  # temporary: the whole push is answered retryable (push_work translates it)
+                raise _Redo from failed
+            visible_at = feed.record_mutation(
+                conn, uuid=m.uuid, client_id=client_id, number=m.id, user_id=actor.user_id, name=op_name(m.op),
+                status="applied", code=None, message=None, received_at=received,
+                device_time=m.device_time.isoformat() if m.device_time else None,
+            )
+            known[m.uuid] = {"uuid": m.uuid, "user_id": actor.user_id, "status": "applied", "code": None,
+                             "message": None, "visible_at": visible_at}
+            last = m.id
+            results.append(MutationResult(m.id, m.uuid, "applied", None, None, visible_at))
+            continue
         try:
             with store.savepoint(conn):
-                apply(conn, m.op, Context(actor, limits, now, m.device_time, cache, loan_settings or LoanSettings(), tz))
+                apply(conn, m.op, ctx)
         except DomainError as refusal:
             status, code, message = "rejected", refusal.code, refusal.message
         except Retryable as later:

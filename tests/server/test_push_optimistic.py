@@ -1,0 +1,152 @@
+"""Push runs a batch without a savepoint per mutation and, on the first failure, undoes the whole push
+and runs it again with savepoints (issue 6.7). These check that the fast path changes no answer: a
+rejection in the middle leaves only its result, codes stay without holes, and the push works the same
+in a group of several writer tasks and outside the writer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import uuid
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from server.domain.models import Actor, Deposit, Limits
+from server.notify.events import ENTITIES, may_notify, notice_for
+from server.protocol import DepositCreate, Mutation
+from server.storage.database import Connection, Database
+from server.sync.push import process_push
+from tests.support.servers import copy_template
+
+OFFICER = Actor(101, "petugas", location_ids=frozenset({1}))
+
+
+def _deposit(number: int, deposit_id: str | None = None, amount: int = 10_000) -> Mutation:
+    return Mutation(id=number, uuid=str(uuid.uuid4()), user_id=OFFICER.user_id, op=DepositCreate(
+        deposit_id=deposit_id or str(uuid.uuid4()), member_id=1, savings_type="sukarela", kind="offline",
+        amount=amount, location_id=1))
+
+
+def _db(demo_template: Path, tmp_path: Path) -> tuple[Database, Path]:
+    data = copy_template(demo_template, tmp_path / "data")
+    path = data / "lumbung.sqlite3"
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT role FROM users WHERE id = ?", (OFFICER.user_id,)).fetchone() == ("petugas",)
+    return Database(path), path
+
+
+def _batch_with_a_duplicate_in_the_middle() -> list[Mutation]:
+    first = _deposit(1)
+    assert isinstance(first.op, DepositCreate)
+    return [first, _deposit(2, deposit_id=first.op.deposit_id), _deposit(3), _deposit(4, amount=1)]
+
+
+def _check(path: Path, mutations: list[Mutation], statuses: list[tuple[str, str | None]], client: str) -> None:
+    with sqlite3.connect(path) as conn:
+        ids = [m.op.deposit_id for m in mutations]  # type: ignore[attr-defined]
+        marks = ",".join("?" * len(ids))
+        codes = [r[0] for r in conn.execute(f"SELECT code FROM deposits WHERE id IN ({marks}) ORDER BY code", ids)]
+        stored = conn.execute("SELECT status, code FROM mutations WHERE client_id = ? ORDER BY mutation_id",
+                              (client,)).fetchall()
+        changes = conn.execute(f"SELECT COUNT(*) FROM changes WHERE entity = 'deposit' AND entity_id IN ({marks})",
+                               ids).fetchone()[0]
+        counter = conn.execute("SELECT last_mutation_id FROM clients WHERE client_id = ?", (client,)).fetchone()[0]
+        code_next = conn.execute("SELECT next FROM code_counters WHERE prefix = 'STR'").fetchone()[0]
+    assert stored == statuses
+    assert len(codes) == changes == 2  # the two applied deposits and nothing of the refused ones
+    numbers = sorted(int(c.rsplit("-", 1)[1]) for c in codes)
+    assert numbers[1] == numbers[0] + 1 and code_next == numbers[1] + 1  # no hole left by the refusals
+    assert counter == 4
+
+
+EXPECTED = [("applied", None), ("rejected", "duplicate_id"), ("applied", None), ("rejected", "amount_out_of_range")]
+
+
+def test_a_refusal_in_the_middle_of_a_batch_leaves_only_its_result(demo_template: Path, tmp_path: Path) -> None:
+    db, path = _db(demo_template, tmp_path)
+    mutations = _batch_with_a_duplicate_in_the_middle()
+    now = dt.datetime.now(dt.UTC)
+    try:
+        response = db.write_sync(lambda c: process_push(c, OFFICER, "device-a", mutations, Limits(), now))
+        again = db.write_sync(lambda c: process_push(c, OFFICER, "device-a", mutations, Limits(), now))
+    finally:
+        db.close()
+    assert [(r.status, r.code) for r in response.results] == EXPECTED
+    assert [(r.status, r.code) for r in again.results] == EXPECTED  # answered from the stored results
+    _check(path, mutations, EXPECTED, "device-a")
+
+
+def test_the_same_in_a_group_of_writer_tasks(demo_template: Path, tmp_path: Path) -> None:
+    db, path = _db(demo_template, tmp_path)
+    clean = [_deposit(1), _deposit(2)]
+    mutations = _batch_with_a_duplicate_in_the_middle()
+    now = dt.datetime.now(dt.UTC)
+    try:
+        gate = db.submit(lambda c: c.execute("SELECT 1"))  # queued first; the next two join one group behind it
+        futures = [db.submit(lambda c: process_push(c, OFFICER, "device-b", clean, Limits(), now)),
+                   db.submit(lambda c: process_push(c, OFFICER, "device-c", mutations, Limits(), now))]
+        gate.result(10)
+        responses = [f.result(10) for f in futures]
+    finally:
+        db.close()
+    assert [r.status for r in responses[0].results] == ["applied", "applied"]
+    assert [(r.status, r.code) for r in responses[1].results] == EXPECTED
+    _check(path, mutations, EXPECTED, "device-c")
+
+
+def test_the_same_outside_the_writer_in_the_callers_transaction(demo_template: Path, tmp_path: Path) -> None:
+    _db(demo_template, tmp_path)[0].close()
+    path = tmp_path / "data" / "lumbung.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None, factory=Connection)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys=ON")
+    mutations = _batch_with_a_duplicate_in_the_middle()
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO meta (key, value) VALUES ('caller', 'kept')")  # the caller's own write before
+    response = process_push(conn, OFFICER, "device-d", mutations, Limits(), dt.datetime.now(dt.UTC))
+    conn.execute("COMMIT")
+    conn.close()
+    assert [(r.status, r.code) for r in response.results] == EXPECTED
+    _check(path, mutations, EXPECTED, "device-d")
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT value FROM meta WHERE key = 'caller'").fetchone() == ("kept",)
+
+
+def test_a_writer_task_that_wrote_before_the_push_keeps_its_write(demo_template: Path, tmp_path: Path) -> None:
+    db, path = _db(demo_template, tmp_path)
+    mutations = _batch_with_a_duplicate_in_the_middle()
+    now = dt.datetime.now(dt.UTC)
+
+    def task(c: Connection):  # type: ignore[no-untyped-def]
+        c.execute("INSERT INTO meta (key, value) VALUES ('caller', 'kept')")
+        return process_push(c, OFFICER, "device-e", mutations, Limits(), now)
+
+    try:
+        response = db.write_sync(task)
+    finally:
+        db.close()
+    assert [(r.status, r.code) for r in response.results] == EXPECTED
+    _check(path, mutations, EXPECTED, "device-e")
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT value FROM meta WHERE key = 'caller'").fetchone() == ("kept",)
+
+
+STATUSES = ["unverified", "verified", "rejected", "cancelled", "approved", "active", "applied", "pending", None]
+
+
+@pytest.mark.parametrize("entity", sorted(ENTITIES | {"member", "savings_account"}))
+def test_may_notify_is_false_only_where_notice_for_yields_nothing(entity: str) -> None:
+    for status in STATUSES:
+        row = {"id": "x1", "uuid": "u1", "code": "STR-2612-000001", "amount": 10_000, "member_id": 1, "status": status,
+               "kind": "loan_disbursement", "ref_id": "l1", "ref_code": "PJM-1", "loan_id": "l1", "loan_code": "PJM-1",
+               "source": "tunai", "new_amount": 5_000, "effective_month": "2026-12", "name": "deposit.create",
+               "message": "x"}
+        if not may_notify(entity, row):
+            assert notice_for(entity, row, 101) is None, (entity, status)
+    deposit = msgspec.convert({"id": "d", "code": "c", "member_id": 1, "savings_type": "s", "kind": "offline",
+                                  "amount": 1, "location_id": 1, "status": "unverified", "created_by": 1,
+                                  "created_at": "2026-12-01T00:00:00+00:00"}, Deposit)
+    assert may_notify("deposit", deposit) is False  # a struct works as well as a dict
+    assert may_notify("deposit", msgspec.structs.replace(deposit, status="verified")) is True
