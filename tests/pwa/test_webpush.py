@@ -397,3 +397,17 @@ def test_after_a_key_rotation_the_app_subscribes_again_with_the_new_key_without_
     wait_for(renewed, timeout=15, page=page)
     assert page.evaluate("window.__permissionRequests.length") == asked  # renewed without a new prompt
     expect(page.locator("#push-state")).to_have_text("Notifikasi aktif di perangkat ini.", timeout=10000)
+
+
+def test_a_refused_permission_says_so_and_registers_nothing(page: Page, pwa: PwaServer) -> None:
+    page.add_init_script("""
+      let permission = 'default';
+      Object.defineProperty(Notification, 'permission', { get: () => permission });
+      Notification.requestPermission = async () => { permission = 'denied'; return 'denied'; };""")
+    login(page, "anggota01")
+    page.goto("/#/pengaturan")
+    page.click("#enable-push")
+    expect(page.locator("#push-msg")).to_contain_text("Izin notifikasi tidak diberikan.")
+    expect(page.locator("#push-state")).to_contain_text("Notifikasi diblokir untuk situs ini.")
+    expect(page.locator("#enable-push")).to_have_count(0)
+    assert subscriptions(pwa) == []
