@@ -5,21 +5,21 @@
  * - activate: delete every older shell cache, then take control of open pages.
  * - fetch: only same-origin GETs outside /api; the shell comes from the cache (offline first),
  *   any navigation gets index.html. The API is never cached here: the app's data lives in IndexedDB.
- * - push / notificationclick / pushsubscriptionchange: Web Push (payload {v, kind, title, body, url, tag}).
+ * - push / notificationclick / pushsubscriptionchange: Web Push (PROTOCOL §19; payload {v, kind, title, body, url, tag}).
  * - sync: Background Sync asks the open pages to flush their outbox.
  */
-const VERSION = '2026-12-02.2';
+const VERSION = '2026-12-02.4';
 const SHELL_CACHE = `lumbung-shell-${VERSION}`;
 const SHELL_FILES = [
   '/', '/index.html', '/app.css', '/manifest.webmanifest', '/icons/icon-192.png', '/icons/icon-512.png',
   '/vendor/preact/preact.module.js', '/vendor/preact/hooks.module.js', '/vendor/htm/htm.module.js', '/vendor/idb/idb.js',
-  '/js/main.js', '/js/html.js', '/js/app-state.js', '/js/router.js',
+  '/js/main.js', '/js/html.js', '/js/app-state.js', '/js/router.js', '/js/push-client.js',
   '/js/sync/api.js', '/js/sync/db.js', '/js/sync/profiles.js', '/js/sync/outbox.js', '/js/sync/replica.js',
-  '/js/sync/engine.js', '/js/sync/view.js', '/js/sync/validate.js', '/js/sync/ledger-check.js',
+  '/js/sync/engine.js', '/js/sync/view.js', '/js/sync/validate.js', '/js/sync/ledger-check.js', '/js/sync/push.js',
   '/js/ui/components.js', '/js/ui/format.js',
   '/js/screens/login.js', '/js/screens/dashboard.js', '/js/screens/deposits.js', '/js/screens/deposit-form.js',
   '/js/screens/deduction.js', '/js/screens/loans.js', '/js/screens/officer.js',
-  '/js/screens/board.js', '/js/screens/settings.js', '/js/screens/slip.js', '/js/screens/report.js',
+  '/js/screens/board.js', '/js/screens/settings.js', '/js/screens/notifications.js', '/js/screens/slip.js', '/js/screens/report.js',
   '/js/domain/money.js', '/js/domain/dates.js', '/js/domain/schedule.js', '/js/domain/loans.js', '/js/domain/terbilang.js',
   '/js/domain/ledger.js', '/js/domain/mutations.js', '/js/domain/outbox_rules.js', '/js/domain/report.js',
 ];
@@ -62,20 +62,31 @@ async function tellClients(message) {
   return clients.length;
 }
 
+/**
+ * The notice of PROTOCOL §19 ({v: 1, kind, title, body, url, tag, ref}), shown as it is. Anything
+ * else (no data, not JSON, another version) still shows a neutral Indonesian notice: a push the
+ * user cannot see would break the userVisibleOnly promise.
+ */
+function noticeFrom(event) {
+  let data = null;
+  try { data = event.data ? event.data.json() : null; } catch { data = null; }
+  const ok = data && typeof data === 'object' && data.v === 1 && typeof data.title === 'string' && data.title
+    && typeof data.body === 'string';
+  if (!ok) return { title: 'Lumbung', body: 'Ada kabar baru tentang transaksi Anda. Buka aplikasi untuk melihatnya.', tag: 'lumbung', url: '/', kind: null, ref: null };
+  return { title: data.title.slice(0, 120), body: data.body.slice(0, 300), tag: typeof data.tag === 'string' && data.tag ? data.tag : undefined,
+    url: safeUrl(data.url), kind: typeof data.kind === 'string' ? data.kind : null, ref: data.ref ?? null };
+}
+
 self.addEventListener('push', (event) => {
-  let data = {};
-  try { data = event.data ? event.data.json() : {}; } catch { data = { body: event.data?.text() ?? '' }; }
-  const title = typeof data.title === 'string' && data.title ? data.title : 'Lumbung';
+  const n = noticeFrom(event);
   event.waitUntil((async () => {
-    await self.registration.showNotification(title, {
-      body: typeof data.body === 'string' ? data.body : '',
-      tag: typeof data.tag === 'string' ? data.tag : undefined,
-      icon: '/icons/icon-192.png',
-      badge: '/icons/icon-192.png',
-      data: { url: safeUrl(data.url), kind: data.kind ?? null, ref: data.ref ?? null },
+    await self.registration.showNotification(n.title, {
+      body: n.body, tag: n.tag, renotify: !!n.tag, icon: '/icons/icon-192.png', badge: '/icons/icon-192.png', lang: 'id',
+      data: { url: n.url, kind: n.kind, ref: n.ref },
     });
+    // An open page pulls now (it holds the token); a closed app pulls when it starts, before showing anything.
     await tellClients({ type: 'flush', reason: 'push' });
-    await tellClients({ type: 'notified', kind: data.kind ?? null, title });
+    await tellClients({ type: 'notified', kind: n.kind, title: n.title });
   })());
 });
 
@@ -87,33 +98,38 @@ function safeUrl(value) {
   } catch { return '/'; }
 }
 
+/** Open the notice's screen: focus an open window of the app (and route it there), else open one. */
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const target = event.notification.data?.url ?? '/';
+  const target = safeUrl(event.notification.data?.url ?? '/');
   event.waitUntil((async () => {
     const clients = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-    for (const c of clients) {
-      if ('focus' in c) {
-        await c.focus();
-        c.postMessage({ type: 'navigate', url: target });
-        return;
-      }
+    const same = clients.filter((c) => new URL(c.url).origin === self.location.origin);
+    const client = same.find((c) => c.focused) ?? same[0];
+    if (client) {
+      client.postMessage({ type: 'navigate', url: target });
+      try { await client.focus(); } catch { /* focus needs a user gesture on some browsers; routed anyway */ }
+      return;
     }
     await self.clients.openWindow(target);
   })());
 });
 
+/**
+ * The push service renewed or dropped the subscription: subscribe again with the same key and let
+ * a page (it holds the token) POST it; with no page open it waits in a cache for the next start.
+ */
 self.addEventListener('pushsubscriptionchange', (event) => {
   event.waitUntil((async () => {
-    const old = event.oldSubscription;
-    const key = old?.options?.applicationServerKey;
-    if (!key) { await tellClients({ type: 'resubscribe' }); return; }
-    const sub = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
-    // The page holds the access token; it posts the new subscription to POST /api/push/subscriptions.
-    const count = await tellClients({ type: 'resubscribe', subscription: sub.toJSON() });
+    const key = event.oldSubscription?.options?.applicationServerKey;
+    let sub = event.newSubscription ?? null;
+    if (!sub && key) sub = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+    if (!sub) { await tellClients({ type: 'resubscribe' }); return; }
+    const json = sub.toJSON();
+    const count = await tellClients({ type: 'resubscribe', subscription: json });
     if (!count) {
       const cache = await caches.open('lumbung-pending');
-      await cache.put('/pending-subscription', new Response(JSON.stringify(sub.toJSON())));
+      await cache.put('/pending-subscription', new Response(JSON.stringify(json), { headers: { 'Content-Type': 'application/json' } }));
     }
   })());
 });

@@ -10,7 +10,7 @@ import { Syncer } from './sync/engine.js';
 import { buildView } from './sync/view.js';
 
 export const app = {
-  profile: null, syncer: null, view: null, sync: {}, ready: false, updateAvailable: false, loginReason: null,
+  profile: null, syncer: null, view: null, sync: {}, ready: false, updateAvailable: false, loginReason: null, onView: null,
 };
 const subscribers = new Set();
 let version = 0;
@@ -47,6 +47,7 @@ export function refreshView() {
     try {
       app.view = await buildView(await profileDb(app.profile.clientId));
       changed();
+      app.onView?.(app.view); // main.js: Web Push upkeep
     } finally {
       building = false;
       if (dirty) refreshView();

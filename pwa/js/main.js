@@ -17,6 +17,7 @@ import { Approvals } from './screens/board.js';
 import { Settings } from './screens/settings.js';
 import { Slip } from './screens/slip.js';
 import { Help, ReportForm } from './screens/report.js';
+import { keepPushAlive, onWorkerMessage } from './push-client.js';
 
 const HOME = { anggota: '#/', petugas: '#/petugas', pengurus: '#/persetujuan', admin: '#/persetujuan' };
 
@@ -30,8 +31,10 @@ function App() {
   if (role === 'anggota') {
     if (!a) return html`<${Dashboard} />`;
     if (a === 'kartu') return html`<${SavingsCard} />`;
-    if (a === 'setoran') return b === 'baru' ? html`<${DepositForm} />` : html`<${Deposits} />`;
-    if (a === 'penarikan') return b === 'baru' ? html`<${WithdrawalForm} />` : html`<${Withdrawals} />`;
+    if (a === 'setoran') return b === 'baru' ? html`<${DepositForm} />` : html`<${Deposits} focus=${b} />`;
+    if (a === 'penarikan') return b === 'baru' ? html`<${WithdrawalForm} />` : html`<${Withdrawals} focus=${b} />`;
+    if (a === 'potongan') return html`<${DeductionChanges} />`; // a notice's url (PROTOCOL §19)
+    if (a === 'riwayat') return html`<${Dashboard} />`;
     if (a === 'perubahan-setoran') return html`<${DeductionChanges} adding=${b === 'baru'} />`;
     if (a === 'pinjaman') return b === 'baru' ? html`<${LoanWizard} />` : b ? html`<${LoanDetail} id=${b} />` : html`<${Loans} />`;
     if (a === 'slip') return html`<${Slip} id=${b} />`;
@@ -70,17 +73,13 @@ async function registerWorker() {
   navigator.serviceWorker.addEventListener('controllerchange', () => {
     if (app.updateAvailable && !reloading) { reloading = true; location.reload(); }
   });
-  navigator.serviceWorker.addEventListener('message', (ev) => {
-    if (ev.data?.type === 'navigate' && typeof ev.data.url === 'string') location.hash = new URL(ev.data.url, location.origin).hash;
-    if (ev.data?.type === 'notified') window.__lumbungNotified = (window.__lumbungNotified ?? 0) + 1;
-    if (ev.data?.type === 'resubscribe' && ev.data.subscription && app.syncer) {
-      app.syncer.session.call('POST', '/api/push/subscriptions', { body: { ...ev.data.subscription, client_id: app.profile.clientId } }).catch(() => {});
-    }
-  });
+  navigator.serviceWorker.addEventListener('message', onWorkerMessage);
   setInterval(() => reg.update().catch(() => {}), 60 * 60 * 1000);
 }
 
-window.addEventListener('beforeinstallprompt', (ev) => { ev.preventDefault(); app.installPrompt = ev; });
+window.addEventListener('beforeinstallprompt', (ev) => { ev.preventDefault(); app.installPrompt = ev; changed(); });
+window.addEventListener('appinstalled', () => { app.installPrompt = null; changed(); });
+app.onView = keepPushAlive;
 render(html`<${App} />`, document.getElementById('app'));
 registerWorker().catch((err) => console.warn('service worker', err));
 boot().catch((err) => { console.error(err); app.ready = true; changed(); });

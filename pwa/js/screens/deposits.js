@@ -60,7 +60,19 @@ export function copyLink(row, base) {
   return `${base}?${q}`;
 }
 
-export function Deposits() {
+/** The transaction a notice opened (`#/setoran/<id>`): shown first, or a note while it syncs. */
+function Focused({ rows, id, noun }) {
+  if (!id) return null;
+  const r = rows.find((x) => x.id === id);
+  if (!r) return html`<p class="notice" role="status" id="focus-tx">${noun} ini belum ada di perangkat; menyinkronkan…</p>`;
+  return html`<section class="card focus" id="focus-tx" data-id=${r.id} aria-label=${`${noun} ${r.code ?? ''}`}>
+    <h2>${noun} ${r.code ?? ''}</h2>
+    <div class="tx-main"><span class="amount">${rupiah(r.amount)}</span></div>
+    <div class="tx-sub">${tanggal(txDate(r))} · ${locationName(r.location_id)}</div>
+    <div class="tx-state"><${SyncState} row=${r} /></div></section>`;
+}
+
+export function Deposits({ focus } = {}) {
   const [f, setF, apply] = useFilters();
   const [msg, setMsg] = useState(null);
   const rows = sortRows(apply(app.view?.deposit ?? [], 'kind'));
@@ -72,6 +84,7 @@ export function Deposits() {
     <a class="button primary" href="#/setoran/baru" id="add-deposit">Tambah Setoran</a>
     <${Filters} f=${f} setF=${setF} kinds=${[['offline', 'Offline'], ['mandiri', 'Mandiri']]} kindLegend="Tipe Setoran" idPrefix="dep" />
     ${msg ? html`<p class="notice" role="status">${msg}</p>` : null}
+    <${Focused} rows=${app.view?.deposit ?? []} id=${focus} noun="Setoran" />
     <ul class="tx-list" id="deposit-list">${rows.map((r) => html`<li class="tx" data-id=${r.id}>
       <div class="tx-main"><strong>${r.code ?? 'Setoran baru'}</strong> <span class="amount">${rupiah(r.amount)}</span></div>
       <div class="tx-sub">${tanggal(txDate(r))} · ${KIND_LABEL[r.kind] ?? r.kind} · ${locationName(r.location_id)}</div>
@@ -86,7 +99,7 @@ export function Deposits() {
   <//>`;
 }
 
-export function Withdrawals() {
+export function Withdrawals({ focus } = {}) {
   const [f, setF, apply] = useFilters();
   const [msg, setMsg] = useState(null);
   const rows = sortRows(apply(app.view?.withdrawal ?? [], 'method'));
@@ -98,6 +111,7 @@ export function Withdrawals() {
     <a class="button primary" href="#/penarikan/baru" id="add-withdrawal">Tambah Data</a>
     <${Filters} f=${f} setF=${setF} kinds=${[['transfer', 'Transfer'], ['tunai', 'Tunai']]} kindLegend="Metode Penarikan" idPrefix="wd" />
     ${msg ? html`<p class="notice" role="status">${msg}</p>` : null}
+    <${Focused} rows=${app.view?.withdrawal ?? []} id=${focus} noun="Penarikan" />
     <ul class="tx-list" id="withdrawal-list">${rows.map((r) => html`<li class="tx" data-id=${r.id}>
       <div class="tx-main"><strong>${r.code ?? 'Penarikan baru'}</strong> <span class="amount">${rupiah(r.amount)}</span></div>
       <div class="tx-sub">${tanggal(txDate(r))} · ${METHOD_LABEL[r.method] ?? r.method} · ${locationName(r.location_id)}</div>
