@@ -16,6 +16,11 @@ import { CashDeposit, Verification, CashInHand, Disbursement } from './screens/o
 import { Approvals } from './screens/board.js';
 import { Settings } from './screens/settings.js';
 import { Slip } from './screens/slip.js';
+import { BoardStructure } from './screens/board-structure.js';
+import { AuditLog } from './screens/audit.js';
+import { AdminMembers, MemberImport } from './screens/admin-members.js';
+import { AdminCoop, AdminBoard } from './screens/admin-coop.js';
+import { AdminUsers } from './screens/admin-users.js';
 
 const HOME = { anggota: '#/', petugas: '#/petugas', pengurus: '#/persetujuan', admin: '#/persetujuan' };
 
@@ -43,7 +48,16 @@ function App() {
   }
   if (role === 'pengurus' || role === 'admin') {
     if (!a || a === 'persetujuan') return html`<${Approvals} />`;
+    if (a === 'audit') return html`<${AuditLog} />`;
   }
+  if (role === 'admin' && a === 'admin') {
+    if (b === 'anggota') return html`<${AdminMembers} />`;
+    if (b === 'impor') return html`<${MemberImport} />`;
+    if (b === 'pengguna') return html`<${AdminUsers} />`;
+    if (b === 'koperasi') return html`<${AdminCoop} />`;
+    if (b === 'pengurus') return html`<${AdminBoard} />`;
+  }
+  if (a === 'struktur') return html`<${BoardStructure} />`;
   if (a === 'pengaturan') return html`<${Settings} />`;
   location.hash = HOME[role] ?? '#/';
   return null;

@@ -6,6 +6,7 @@ import { html, useEffect, useState } from '../html.js';
 import { app } from '../app-state.js';
 import { Page } from '../ui/components.js';
 import { waktu } from '../ui/format.js';
+import { MfaCard } from './mfa.js';
 
 function b64ToBytes(b64) {
   const s = atob(b64.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (b64.length % 4)) % 4));
@@ -74,6 +75,7 @@ export function Settings() {
       <button type="button" onClick=${install}>Pasang Aplikasi</button></section>
     <section class="card"><h2>Notifikasi</h2><p>Kami memberi tahu saat setoran, penarikan, atau pinjaman Anda diputuskan, walau aplikasi tertutup.</p>
       <button type="button" id="enable-push" onClick=${enable}>Aktifkan Notifikasi</button><${Preferences} /></section>
+    <${MfaCard} />
     <section class="card"><h2>Sinkronisasi</h2><dl class="facts">
       <dt>Sinkron terakhir</dt><dd>${s.lastSync ? waktu(s.lastSync) : '–'}</dd>
       <dt>Kesalahan terakhir</dt><dd>${s.lastError?.message ?? '–'}</dd>

@@ -86,6 +86,7 @@ class Location(Struct):
 
 
 class DirectoryEntry(Struct):
+    id: int
     number: str
     name: str
     kind: Literal["anggota", "badan"]
