@@ -17,7 +17,7 @@ from server.auth import mfa
 from tests.support.api import login as api_login
 
 from .helpers import PASSWORD, login, outbox
-from .test_member_offline import fill_deposit
+from .test_member_offline import fill_deposit, tiny_png
 from .test_screens import axe_problems
 
 BAD_CSV = ("nomor,nama,lokasi,tanggal_lahir\n"
@@ -30,9 +30,12 @@ GOOD_CSV = ("nomor,nama,lokasi,tanggal_lahir\n"
             "X0002,Bayu Aji,1,1988-02-03\n").encode()
 
 
-def shot(page: Page, tmp_path: Path, name: str) -> None:
-    """A 360×800 screenshot, after checking the screen has no serious or critical axe-core violation."""
+def shot(page: Page, tmp_path: Path, name: str, scroll_to: str | None = None) -> None:
+    """A 360×800 screenshot (scrolled to ``scroll_to`` when given), after checking the screen has no
+    serious or critical axe-core violation."""
     page.evaluate("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+    if scroll_to:
+        page.evaluate("(sel) => { const el = document.querySelector(sel); window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 130); }", scroll_to)
     page.wait_for_timeout(150)
     problems = axe_problems(page)
     assert not problems, f"{name}: {problems}"
@@ -69,6 +72,20 @@ def test_admin_creates_edits_and_deactivates_a_member_and_imports_after_a_dry_ru
     found = [m for m in admin.get("/api/directory/members", q="Z0001").json()]
     assert found == []  # inactive members leave the directory
 
+    page.goto("/#/admin/pengguna")
+    expect(page.locator("#user-list li[data-username=petugas1]")).to_be_visible()
+    page.click("#new-user")
+    page.fill("#u-username", "petugas9")
+    page.fill("#u-name", "Dewi Kasir")
+    page.select_option("#u-role", "petugas")
+    page.check("#user-form input[type=checkbox] >> nth=0")
+    page.fill("#u-password", "Lumbung-Koperasi-2026")
+    page.click("#save-user")
+    expect(page.locator("#user-list li[data-username=petugas9]")).to_contain_text("Dewi Kasir")
+    shot(page, tmp_path, "admin-users")
+    created = next(u for u in admin.get("/api/admin/users").json() if u["username"] == "petugas9")
+    assert (created["role"], created["location_ids"]) == ("petugas", [1])
+
     page.goto("/#/admin/impor")
     page.set_input_files("#import-file", files=[{"name": "anggota.csv", "mimeType": "text/csv", "buffer": BAD_CSV}])
     page.click("#import-dry-run")
@@ -79,7 +96,7 @@ def test_admin_creates_edits_and_deactivates_a_member_and_imports_after_a_dry_ru
         assert any(line.startswith(row_no + "\t") for line in text.splitlines()), text
     assert problems.count() >= 4  # duplicate, unknown location, bad date, empty name
     expect(page.locator("#import-run")).to_have_count(0)  # nothing to import while a problem remains
-    shot(page, tmp_path, "admin-import-dry-run")
+    shot(page, tmp_path, "admin-import-dry-run", scroll_to="#import-report")
     assert admin.get("/api/directory/members", q="X0002").json() == []
 
     page.set_input_files("#import-file", files=[{"name": "anggota.csv", "mimeType": "text/csv", "buffer": GOOD_CSV}])
@@ -103,11 +120,16 @@ def test_admin_sets_board_time_zone_branding_and_the_board_reads_the_audit_log(p
         page.click("#save-board")
         expect(page.locator("#board-seats")).to_contain_text(name, timeout=15000)
 
+    shot(page, tmp_path, "admin-board")
     page.goto("/#/admin/koperasi")
+    expect(page.locator("#branding")).to_be_visible()
+    shot(page, tmp_path, "admin-coop")
     page.fill("#br-name", "Koperasi Karyawan Sejahtera Makassar")
     page.fill("#br-short", "KKS Makassar")
+    page.set_input_files("#br-logo", files=[{"name": "logo.png", "mimeType": "image/png", "buffer": tiny_png()}])
     page.click("#save-branding")
     expect(page.locator("#brand-name")).to_have_text("KKS Makassar", timeout=15000)
+    expect(page.locator("#brand-name img.brand-logo")).to_be_visible()
     page.select_option("#tz", "WITA")
     page.click("#save-tz")
     expect(page.locator("#time-zone")).to_contain_text("Sekarang: WITA", timeout=15000)
@@ -179,6 +201,7 @@ def test_admin_enrols_mfa_from_a_qr_image_and_the_next_login_asks_for_the_code(p
     page.wait_for_function("document.getElementById('mfa-qr').naturalWidth > 0")
     assert page.locator("#mfa svg").count() == 0
     secret = page.locator("#mfa-secret").inner_text().strip()
+    shot(page, tmp_path, "mfa-enrolment", scroll_to="#mfa")
     step = int(time.time() // mfa.STEP_SECONDS)
     page.fill("#mfa-code", "%06d" % ((int(mfa.code_at(secret, step)) + 1) % 1_000_000))
     page.click("#mfa-confirm")
@@ -188,7 +211,7 @@ def test_admin_enrols_mfa_from_a_qr_image_and_the_next_login_asks_for_the_code(p
     codes = page.locator("#recovery-codes li")
     expect(codes).to_have_count(10)
     expect(page.locator("#mfa-state")).to_contain_text("Aktif")
-    shot(page, tmp_path, "mfa-enrolment")
+    shot(page, tmp_path, "mfa-recovery-codes", scroll_to="#mfa")
 
     page.click("text=Keluar")
     expect(page.locator("#username")).to_be_visible()

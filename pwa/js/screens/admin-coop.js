@@ -5,7 +5,7 @@
  */
 import { html, useState } from '../html.js';
 import { app } from '../app-state.js';
-import { Page, Field } from '../ui/components.js';
+import { Page, Field, branding } from '../ui/components.js';
 import { tanggal } from '../ui/format.js';
 import { call, useNote } from '../ui/online.js';
 import { Note } from './admin-members.js';
@@ -117,8 +117,9 @@ function TimeZone() {
 }
 
 function Branding() {
-  const b = app.view?.branding?.[0] ?? {};
-  const [v, setV] = useState({ name: b.name ?? '', short_name: b.short_name ?? '', theme_color: b.theme_color ?? '#166534' });
+  const b = branding() ?? {};
+  const [edit, setV] = useState(null);
+  const v = edit ?? { name: b.name ?? '', short_name: b.short_name ?? '', theme_color: b.theme_color ?? '#166534' };
   const [logo, setLogo] = useState(null);
   const [note, run] = useNote();
   const set = (k) => (e) => setV({ ...v, [k]: e.currentTarget.value });

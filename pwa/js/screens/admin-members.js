@@ -84,6 +84,8 @@ export function AdminMembers() {
 }
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+/** The spreadsheet's column names for the fields a problem names. */
+const COLUMN = { number: 'nomor', name: 'nama', location: 'lokasi', birth_date: 'tanggal_lahir', kind: 'jenis', category: 'kategori' };
 
 export function MemberImport() {
   const [file, setFile] = useState(null);
@@ -121,9 +123,9 @@ export function MemberImport() {
       <h2>${report.applied ? 'Impor selesai' : report.dry_run ? 'Hasil uji coba' : 'Impor ditolak'}</h2>
       ${report.rows !== null && report.rows !== undefined ? html`<dl class="facts"><dt>Baris</dt><dd>${report.rows}</dd><dt>Baru</dt><dd>${report.created}</dd>
         <dt>Diubah</dt><dd>${report.updated}</dd><dt>Sama</dt><dd>${report.unchanged}</dd><dt>Masalah</dt><dd id="problem-count">${problems.length}</dd></dl>` : null}
-      ${problems.length ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="Masalah per baris"><table class="table" id="import-problems"><caption>Masalah per baris (tidak ada yang disimpan)</caption>
+      ${problems.length ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="Masalah per baris"><table class="table problems" id="import-problems"><caption>Masalah per baris</caption>
         <thead><tr><th scope="col">Baris</th><th scope="col">Kolom</th><th scope="col">Masalah</th><th scope="col">Isi</th></tr></thead>
-        <tbody>${problems.map((p) => html`<tr><td>${p.row}</td><td>${p.field}</td><td>${p.message}</td><td>${p.value ?? ''}</td></tr>`)}</tbody></table></div>`
+        <tbody>${problems.map((p) => html`<tr><td>${p.row}</td><td>${COLUMN[p.field] ?? p.field}</td><td>${p.message}</td><td>${p.value ?? ''}</td></tr>`)}</tbody></table></div>`
         : report.dry_run ? html`<p class="ok">File bersih: siap diimpor.</p>
           <button class="primary" type="button" id="import-run" onClick=${() => send(false)} disabled=${busy}>Impor ${report.rows} baris</button>` : null}
     </section>` : null}

@@ -5,13 +5,23 @@
  */
 import { html, useState } from '../html.js';
 import { liveFormat } from '../domain/money.js';
-import { app, logout } from '../app-state.js';
+import { app, changed, logout } from '../app-state.js';
+import { request } from '../sync/api.js';
 import { statusLabel } from '../sync/view.js';
 import { waktu } from './format.js';
 
-/** The cooperative's white-label from the feed (`branding`); applied to the browser's theme colour too. */
+let askedBranding = false;
+/**
+ * The cooperative's white-label from the feed (`branding`); until the admin first saves one the feed
+ * has no row, so the server's current answer (GET /branding) stands in. Applied to the browser's
+ * theme colour too.
+ */
 export function branding() {
-  const b = app.view?.branding?.[0] ?? null;
+  if (!app.view?.branding?.length && !askedBranding) {
+    askedBranding = true;
+    request('GET', '/branding').then((b) => { app.brandingFallback = b; changed(); }).catch(() => { askedBranding = false; });
+  }
+  const b = app.view?.branding?.[0] ?? app.brandingFallback ?? null;
   const meta = document.querySelector('meta[name=theme-color]');
   if (b?.theme_color && meta && meta.content !== b.theme_color) meta.content = b.theme_color;
   return b;
