@@ -31,6 +31,7 @@ function App() {
   const role = app.profile?.user?.role;
   if (!app.profile || path[0] === 'masuk') return html`<${Login} />`;
   const [a, b] = path;
+  if (app.profile.mfaEnrolmentRequired && a !== 'pengaturan') { location.hash = '#/pengaturan'; return null; }
   if (role === 'anggota') {
     if (!a) return html`<${Dashboard} />`;
     if (a === 'kartu') return html`<${SavingsCard} />`;

@@ -15,6 +15,9 @@ from playwright.sync_api import Page, expect
 
 from server.auth import mfa
 from tests.support.api import login as api_login
+from tests.support.servers import copy_template
+
+from .conftest import PwaServer
 
 from .helpers import PASSWORD, login, outbox
 from .test_member_offline import fill_deposit, tiny_png
@@ -243,3 +246,27 @@ def test_deposit_for_another_member_finds_the_recipient_in_the_directory(page: P
     expect(page.locator("#saved")).to_be_visible()
     op = [i for i in outbox(page) if i["name"] == "deposit.create"][-1]["op"]
     assert op["member_id"] == 2
+
+
+def test_an_enforced_board_member_is_kept_on_the_enrolment_until_the_factor_is_confirmed(page: Page, demo_template: Path, tmp_path: Path) -> None:
+    server = PwaServer(copy_template(demo_template, tmp_path / "enforced"), mfa_enforced=True)
+    try:
+        page.goto(f"{server.url}/")
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+        page.fill("#username", "pengurus1")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page.locator("#mfa-enforced")).to_be_visible(timeout=15000)
+        page.goto(f"{server.url}/#/persetujuan")
+        expect(page).to_have_url(f"{server.url}/#/pengaturan")
+        page.click("#mfa-start")
+        secret = page.locator("#mfa-secret").inner_text().strip()
+        page.fill("#mfa-code", mfa.code_at(secret, int(time.time() // mfa.STEP_SECONDS)))
+        page.click("#mfa-confirm")
+        expect(page.locator("#recovery-codes li")).to_have_count(10)
+        expect(page.locator("#mfa-enforced")).to_have_count(0)
+        page.goto(f"{server.url}/#/persetujuan")
+        expect(page.locator("h1")).to_have_text("Persetujuan Pinjaman")
+        expect(page.locator("#last-sync")).to_contain_text("Sinkron ", timeout=15000)
+    finally:
+        server.stop()

@@ -3,6 +3,8 @@
  * blob URL, never as markup in the page), confirm with a code, then the recovery codes shown once.
  */
 import { html, useEffect, useState } from '../html.js';
+import { app, changed } from '../app-state.js';
+import { saveProfile } from '../sync/profiles.js';
 import { Field } from '../ui/components.js';
 import { call, useGet } from '../ui/online.js';
 
@@ -37,10 +39,17 @@ export function MfaCard() {
       setCodes(r.recovery_codes);
       setEnrol(null);
       status.reload();
+      if (app.profile.mfaEnrolmentRequired) { // the server lets this session through now: so does the app
+        app.syncer.session.profile = await saveProfile({ ...app.syncer.session.profile, mfaEnrolmentRequired: false });
+        app.profile = { ...app.profile, mfaEnrolmentRequired: false };
+        app.syncer.flush();
+        changed();
+      }
     } catch (err) { setError(err.message); }
   };
   const s = status.data;
   return html`<section class="card" id="mfa"><h2>Verifikasi Dua Langkah</h2>
+    ${app.profile?.mfaEnrolmentRequired ? html`<p class="banner warn" role="alert" id="mfa-enforced">Peran Anda wajib memakai verifikasi dua langkah. Aktifkan dulu sebelum memakai menu lain.</p>` : null}
     ${status.error ? html`<p class="muted">${status.error}</p>` : null}
     ${s ? html`<p id="mfa-state">${s.enrolled ? `Aktif. Sisa kode pemulihan: ${s.recovery_codes_left}.` : s.required ? 'Wajib untuk peran Anda: aktifkan sekarang.' : 'Belum aktif.'}</p>` : null}
     ${codes ? html`<div class="notice ok" role="status" id="recovery-codes"><p><strong>Simpan kode pemulihan ini sekarang.</strong> Kode hanya ditampilkan sekali; setiap kode berlaku satu kali bila ponsel hilang.</p>

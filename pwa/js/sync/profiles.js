@@ -31,6 +31,8 @@ function fromToken(profile, answer) {
     accessToken: answer.access_token,
     refreshToken: answer.refresh_token,
     user: answer.user,
+    // LUMBUNG_MFA_ENFORCED: this admin or pengurus must enrol a second factor before anything else
+    mfaEnrolmentRequired: !!answer.mfa_enrolment_required,
     loggedIn: true,
   };
 }
