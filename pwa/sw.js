@@ -8,7 +8,7 @@
  * - push / notificationclick / pushsubscriptionchange: Web Push (payload {v, kind, title, body, url, tag}).
  * - sync: Background Sync asks the open pages to flush their outbox.
  */
-const VERSION = '2026-12-02.2';
+const VERSION = '2026-12-02.3';
 const SHELL_CACHE = `lumbung-shell-${VERSION}`;
 const SHELL_FILES = [
   '/', '/index.html', '/app.css', '/manifest.webmanifest', '/icons/icon-192.png', '/icons/icon-512.png',
@@ -50,8 +50,22 @@ self.addEventListener('fetch', (event) => {
   event.respondWith(fromShell(request, url));
 });
 
+/** The cooperative's white-label changes without an app update: network first, the cached copy offline. */
+const LIVE = (path) => path === '/manifest.webmanifest' || path === '/branding' || path.startsWith('/branding/');
+
 async function fromShell(request, url) {
   const cache = await caches.open(SHELL_CACHE);
+  if (LIVE(url.pathname)) {
+    try {
+      const fresh = await fetch(request, { cache: 'no-store' });
+      if (fresh.ok && url.pathname === '/manifest.webmanifest') await cache.put('/manifest.webmanifest', fresh.clone());
+      return fresh;
+    } catch (err) {
+      const kept = await cache.match(url.pathname);
+      if (kept) return kept;
+      throw err;
+    }
+  }
   const key = request.mode === 'navigate' ? '/index.html' : url.pathname;
   const hit = await cache.match(key);
   if (hit) return hit;

@@ -139,6 +139,8 @@ def test_admin_sets_board_time_zone_branding_and_the_board_reads_the_audit_log(p
     expect(page.locator("#last-sync")).to_contain_text("WITA")  # every date a person sees, in the cooperative's zone
     manifest = httpx.get(f"{pwa.url}/manifest.webmanifest").json()
     assert manifest["short_name"] == "KKS Makassar"
+    through_worker = page.evaluate("fetch('/manifest.webmanifest').then((r) => r.json())")  # the service worker does not serve a stale copy
+    assert through_worker["name"] == "Koperasi Karyawan Sejahtera Makassar"
     assert page.evaluate("document.querySelector('link[rel=manifest]').getAttribute('href')") == "/manifest.webmanifest"
 
     page.goto("/#/audit")
