@@ -296,8 +296,8 @@ def directory(conn: sqlite3.Connection, q: str, limit: int, *, by_name: bool) ->
     return [_directory_row(r) for r in rows]
 
 
-def _directory_row(r: tuple[object, ...]) -> dict[str, object]:
-    return {"id": int(r[0]), "number": str(r[1]), "name": str(r[2]), "kind": str(r[3])}  # type: ignore[call-overload]
+def _directory_row(r: sqlite3.Row) -> dict[str, object]:
+    return {"id": int(r[0]), "number": str(r[1]), "name": str(r[2]), "kind": str(r[3])}
 
 
 def admin_user_id(conn: sqlite3.Connection, username: str | None) -> int | None:

@@ -18,19 +18,18 @@ from tests.support.api import login as api_login
 from tests.support.servers import copy_template
 
 from .conftest import PwaServer
-
 from .helpers import PASSWORD, login, outbox
 from .test_member_offline import fill_deposit, tiny_png
 from .test_screens import axe_problems
 
-BAD_CSV = ("nomor,nama,lokasi,tanggal_lahir\n"
-           "X0001,Ani Lestari,1,1990-05-01\n"
-           "X0001,Ani Kembar,1,1991-01-01\n"
-           "X0002,Bayu Aji,Gudang Timur,1988-02-30\n"
-           "X0003,,1,31/12/1985\n").encode()
-GOOD_CSV = ("nomor,nama,lokasi,tanggal_lahir\n"
-            "X0001,Ani Lestari,1,1990-05-01\n"
-            "X0002,Bayu Aji,1,1988-02-03\n").encode()
+BAD_CSV = (
+    b"nomor,nama,lokasi,tanggal_lahir\n"
+    b"X0001,Ani Lestari,1,1990-05-01\n"
+    b"X0001,Ani Kembar,1,1991-01-01\n"
+    b"X0002,Bayu Aji,Gudang Timur,1988-02-30\n"
+    b"X0003,,1,31/12/1985\n"
+)
+GOOD_CSV = b"nomor,nama,lokasi,tanggal_lahir\nX0001,Ani Lestari,1,1990-05-01\nX0002,Bayu Aji,1,1988-02-03\n"
 
 
 def shot(page: Page, tmp_path: Path, name: str, scroll_to: str | None = None) -> None:
@@ -38,7 +37,10 @@ def shot(page: Page, tmp_path: Path, name: str, scroll_to: str | None = None) ->
     serious or critical axe-core violation."""
     page.evaluate("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
     if scroll_to:
-        page.evaluate("(sel) => { const el = document.querySelector(sel); window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 130); }", scroll_to)
+        page.evaluate(
+            "(sel) => { const el = document.querySelector(sel); window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 130); }",
+            scroll_to,
+        )
     page.wait_for_timeout(150)
     problems = axe_problems(page)
     assert not problems, f"{name}: {problems}"
@@ -47,7 +49,9 @@ def shot(page: Page, tmp_path: Path, name: str, scroll_to: str | None = None) ->
     page.screenshot(path=str(shots / f"{name}.png"))
 
 
-def test_admin_creates_edits_and_deactivates_a_member_and_imports_after_a_dry_run(page: Page, pwa, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_admin_creates_edits_and_deactivates_a_member_and_imports_after_a_dry_run(
+    page: Page, pwa, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     login(page, "admin")
     page.goto("/#/admin/anggota")
     expect(page.locator("#member-list .tx").first).to_be_visible()
@@ -72,8 +76,7 @@ def test_admin_creates_edits_and_deactivates_a_member_and_imports_after_a_dry_ru
     expect(row.locator(".badge")).to_have_text("Nonaktif", timeout=15000)
 
     admin = api_login(pwa.url, "admin")
-    found = [m for m in admin.get("/api/directory/members", q="Z0001").json()]
-    assert found == []  # inactive members leave the directory
+    assert admin.get("/api/directory/members", q="Z0001").json() == []  # inactive members leave the directory
 
     page.goto("/#/admin/pengguna")
     expect(page.locator("#user-list li[data-username=petugas1]")).to_be_visible()
@@ -114,7 +117,11 @@ def test_admin_creates_edits_and_deactivates_a_member_and_imports_after_a_dry_ru
 def test_admin_sets_board_time_zone_branding_and_the_board_reads_the_audit_log(page: Page, pwa, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     login(page, "admin")
     page.goto("/#/admin/pengurus")
-    for body, position, name in (("pengurus", "Ketua", "Dr. Suharti"), ("pengurus", "Bendahara", "Agus Salim"), ("pengawas", "Ketua", "Hj. Ratna")):
+    for body, position, name in (
+        ("pengurus", "Ketua", "Dr. Suharti"),
+        ("pengurus", "Bendahara", "Agus Salim"),
+        ("pengawas", "Ketua", "Hj. Ratna"),
+    ):
         page.select_option("#bp-body", body)
         page.select_option("#bp-position", position)
         page.fill("#bp-name", name)
@@ -139,7 +146,9 @@ def test_admin_sets_board_time_zone_branding_and_the_board_reads_the_audit_log(p
     expect(page.locator("#last-sync")).to_contain_text("WITA")  # every date a person sees, in the cooperative's zone
     manifest = httpx.get(f"{pwa.url}/manifest.webmanifest").json()
     assert manifest["short_name"] == "KKS Makassar"
-    through_worker = page.evaluate("fetch('/manifest.webmanifest').then((r) => r.json())")  # the service worker does not serve a stale copy
+    through_worker = page.evaluate(
+        "fetch('/manifest.webmanifest').then((r) => r.json())"
+    )  # the service worker does not serve a stale copy
     assert through_worker["name"] == "Koperasi Karyawan Sejahtera Makassar"
     assert page.evaluate("document.querySelector('link[rel=manifest]').getAttribute('href')") == "/manifest.webmanifest"
 
@@ -161,21 +170,37 @@ def test_admin_sets_board_time_zone_branding_and_the_board_reads_the_audit_log(p
     expect(board.locator("#member-form, #member-list")).to_have_count(0)
 
 
-def test_a_member_sees_the_board_structure_but_never_an_admin_screen_and_the_api_refuses(page: Page, pwa, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_member_sees_the_board_structure_but_never_an_admin_screen_and_the_api_refuses(
+    page: Page, pwa, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     admin = api_login(pwa.url, "admin")
-    for pid, body, position, name in ((1, "pengurus", "Ketua", "Dr. Suharti"), (2, "pengurus", "Sekretaris", "Lina Marlina"),
-                                      (3, "pengurus", "Bendahara", "Agus Salim"), (4, "pengawas", "Ketua", "Hj. Ratna"),
-                                      (5, "pengawas", "Anggota", "Yusuf Maulana"), (6, "pengurus", "Ketua", "Pak Lama")):
+    for pid, body, position, name in (
+        (1, "pengurus", "Ketua", "Dr. Suharti"),
+        (2, "pengurus", "Sekretaris", "Lina Marlina"),
+        (3, "pengurus", "Bendahara", "Agus Salim"),
+        (4, "pengawas", "Ketua", "Hj. Ratna"),
+        (5, "pengawas", "Anggota", "Yusuf Maulana"),
+        (6, "pengurus", "Ketua", "Pak Lama"),
+    ):
         term = ("2019-01-01", "2023-12-31") if name == "Pak Lama" else ("2025-01-01", "2029-12-31")
-        r = admin.http.put(f"/api/admin/board/{pid}", json={"body": body, "position": position, "name": name,
-                                                            "term_start": term[0], "term_end": term[1]})
+        r = admin.http.put(
+            f"/api/admin/board/{pid}",
+            json={"body": body, "position": position, "name": name, "term_start": term[0], "term_end": term[1]},
+        )
         assert r.status_code == 200, r.text
     admin.close()
     login(page, "anggota01")
     nav = page.locator("nav.menu")
     for label in ("Data Anggota", "Pengguna", "Data Koperasi", "Log Audit"):
         expect(nav).not_to_contain_text(label)
-    for path in ("#/admin/anggota", "#/admin/impor", "#/admin/koperasi", "#/admin/pengguna", "#/admin/pengurus", "#/audit"):
+    for path in (
+        "#/admin/anggota",
+        "#/admin/impor",
+        "#/admin/koperasi",
+        "#/admin/pengguna",
+        "#/admin/pengurus",
+        "#/audit",
+    ):
         page.goto(f"/{path}")
         expect(page).to_have_url(f"{pwa.url}/#/")
         expect(page.locator("#member-form, #import-file, #board-form, #user-list, #audit-list")).to_have_count(0)
@@ -189,8 +214,13 @@ def test_a_member_sees_the_board_structure_but_never_an_admin_screen_and_the_api
     shot(page, tmp_path, "board-structure")
 
     member = api_login(pwa.url, "anggota01")
-    for method, path in (("GET", "/api/admin/users"), ("GET", "/api/audit"), ("POST", "/api/admin/members/import"),
-                         ("PUT", "/api/admin/settings"), ("PUT", "/api/admin/board/9")):
+    for method, path in (
+        ("GET", "/api/admin/users"),
+        ("GET", "/api/audit"),
+        ("POST", "/api/admin/members/import"),
+        ("PUT", "/api/admin/settings"),
+        ("PUT", "/api/admin/board/9"),
+    ):
         r = member.http.request(method, path, json={} if method != "GET" else None)
         assert (r.status_code, r.json()["code"]) == (403, "role_not_allowed"), (path, r.text)
     member.close()
@@ -208,7 +238,7 @@ def test_admin_enrols_mfa_from_a_qr_image_and_the_next_login_asks_for_the_code(p
     secret = page.locator("#mfa-secret").inner_text().strip()
     shot(page, tmp_path, "mfa-enrolment", scroll_to="#mfa")
     step = int(time.time() // mfa.STEP_SECONDS)
-    page.fill("#mfa-code", "%06d" % ((int(mfa.code_at(secret, step)) + 1) % 1_000_000))
+    page.fill("#mfa-code", f"{(int(mfa.code_at(secret, step)) + 1) % 1_000_000:06d}")
     page.click("#mfa-confirm")
     expect(page.locator("#mfa-code-err")).to_be_visible()
     page.fill("#mfa-code", mfa.code_at(secret, step))
@@ -250,7 +280,9 @@ def test_deposit_for_another_member_finds_the_recipient_in_the_directory(page: P
     assert op["member_id"] == 2
 
 
-def test_an_enforced_board_member_is_kept_on_the_enrolment_until_the_factor_is_confirmed(page: Page, demo_template: Path, tmp_path: Path) -> None:
+def test_an_enforced_board_member_is_kept_on_the_enrolment_until_the_factor_is_confirmed(
+    page: Page, demo_template: Path, tmp_path: Path
+) -> None:
     server = PwaServer(copy_template(demo_template, tmp_path / "enforced"), mfa_enforced=True)
     try:
         page.goto(f"{server.url}/")
