@@ -77,8 +77,8 @@ export async function boot() {
   changed();
 }
 
-export async function login(username, password) {
-  const profile = await apiLogin(username, password);
+export async function login(username, password, otp = null) {
+  const profile = await apiLogin(username, password, otp);
   await startProfile(profile);
 }
 

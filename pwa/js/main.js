@@ -18,6 +18,11 @@ import { Settings } from './screens/settings.js';
 import { Slip } from './screens/slip.js';
 import { Help, ReportForm } from './screens/report.js';
 import { keepPushAlive, onWorkerMessage } from './push-client.js';
+import { BoardStructure } from './screens/board-structure.js';
+import { AuditLog } from './screens/audit.js';
+import { AdminMembers, MemberImport } from './screens/admin-members.js';
+import { AdminCoop, AdminBoard } from './screens/admin-coop.js';
+import { AdminUsers } from './screens/admin-users.js';
 
 const HOME = { anggota: '#/', petugas: '#/petugas', pengurus: '#/persetujuan', admin: '#/persetujuan' };
 
@@ -28,6 +33,7 @@ function App() {
   const role = app.profile?.user?.role;
   if (!app.profile || path[0] === 'masuk') return html`<${Login} />`;
   const [a, b] = path;
+  if (app.profile.mfaEnrolmentRequired && a !== 'pengaturan') { location.hash = '#/pengaturan'; return null; }
   if (role === 'anggota') {
     if (!a) return html`<${Dashboard} />`;
     if (a === 'kartu') return html`<${SavingsCard} />`;
@@ -47,7 +53,16 @@ function App() {
   }
   if (role === 'pengurus' || role === 'admin') {
     if (!a || a === 'persetujuan') return html`<${Approvals} />`;
+    if (a === 'audit') return html`<${AuditLog} />`;
   }
+  if (role === 'admin' && a === 'admin') {
+    if (b === 'anggota') return html`<${AdminMembers} />`;
+    if (b === 'impor') return html`<${MemberImport} />`;
+    if (b === 'pengguna') return html`<${AdminUsers} />`;
+    if (b === 'koperasi') return html`<${AdminCoop} />`;
+    if (b === 'pengurus') return html`<${AdminBoard} />`;
+  }
+  if (a === 'struktur') return html`<${BoardStructure} />`;
   if (a === 'pengaturan') return html`<${Settings} />`;
   if (a === 'bantuan') return b === 'laporkan' ? html`<${ReportForm} />` : html`<${Help} />`;
   location.hash = HOME[role] ?? '#/';

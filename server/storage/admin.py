@@ -276,24 +276,28 @@ def board_positions(conn: sqlite3.Connection) -> list[BoardPosition]:
 # --- member directory ---------------------------------------------------------------------------
 
 
-def directory(conn: sqlite3.Connection, q: str, limit: int, *, by_name: bool) -> list[dict[str, str]]:
+def directory(conn: sqlite3.Connection, q: str, limit: int, *, by_name: bool) -> list[dict[str, object]]:
     """Active members whose number is ``q`` or, with ``by_name``, starts with it or whose name contains it:
-    number, name, kind only.
+    id (what ``deposit.create`` names), number, name, kind only.
 
     ``q`` is escaped for LIKE, so ``%`` and ``_`` match themselves (no wildcard enumeration).
     """
     if not by_name:
         rows = conn.execute(
-            "SELECT number, name, kind FROM members WHERE active = 1 AND number = ?", (q,)).fetchall()
-        return [{"number": str(r[0]), "name": str(r[1]), "kind": str(r[2])} for r in rows]
+            "SELECT id, number, name, kind FROM members WHERE active = 1 AND number = ?", (q,)).fetchall()
+        return [_directory_row(r) for r in rows]
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = conn.execute(
-        "SELECT number, name, kind FROM members WHERE active = 1 AND"
+        "SELECT id, number, name, kind FROM members WHERE active = 1 AND"
         " (number LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')"
         " ORDER BY (number = ?) DESC, name COLLATE NOCASE, number LIMIT ?",
         (f"{escaped}%", f"%{escaped}%", q, limit),
     ).fetchall()
-    return [{"number": str(r[0]), "name": str(r[1]), "kind": str(r[2])} for r in rows]
+    return [_directory_row(r) for r in rows]
+
+
+def _directory_row(r: sqlite3.Row) -> dict[str, object]:
+    return {"id": int(r[0]), "number": str(r[1]), "name": str(r[2]), "kind": str(r[3])}
 
 
 def admin_user_id(conn: sqlite3.Connection, username: str | None) -> int | None:

@@ -74,7 +74,7 @@ def test_settings_board_and_directory_are_for_every_role(sessions: dict[str, Api
     assert s.get("/api/settings").json()["time_zone_label"] in ("WIB", "WITA", "WIT")
     assert isinstance(s.get("/api/board").json(), list)
     found = s.get("/api/directory/members", q="A0002").json()
-    assert found == [{"number": "A0002", "name": "Siti Rahayu", "kind": "anggota"}]
+    assert found == [{"id": 2, "number": "A0002", "name": "Siti Rahayu", "kind": "anggota"}]
 
 
 def test_a_created_member_reaches_the_officers_of_its_location_and_the_audit_log(
@@ -186,12 +186,14 @@ def test_the_time_zone_is_a_published_setting_used_for_new_codes(admin_server: T
         admin.http.put("/api/admin/settings", json={"time_zone": "WIB"})
 
 
-def test_the_directory_shows_only_number_name_and_kind_and_is_bounded(admin_server: ThreadServer) -> None:
+def test_the_directory_shows_only_id_number_name_and_kind_and_is_bounded(admin_server: ThreadServer) -> None:
     member = login(admin_server.url, "anggota03")
     by_name = member.get("/api/directory/members", q="sari").json()
-    assert by_name and all(set(r) == {"number", "name", "kind"} for r in by_name)
+    assert by_name and all(set(r) == {"id", "number", "name", "kind"} for r in by_name)
     assert {"Kartika Sari", "Wulan Sari"} <= {r["name"] for r in by_name}
-    assert member.get("/api/directory/members", q="paguyuban").json() == [
+    badan = member.get("/api/directory/members", q="paguyuban").json()
+    assert isinstance(badan[0].pop("id"), int)
+    assert badan == [
         {"number": "B0001", "name": "Paguyuban Karyawan Konimex", "kind": "badan"}]
     assert member.get("/api/directory/members", q="%").json() == []  # a wildcard matches only itself
     assert member.get("/api/directory/members", q="a").json() == []  # short queries match whole numbers only

@@ -2,7 +2,7 @@
 import { html, useEffect, useState } from '../html.js';
 import { app } from '../app-state.js';
 import { Page, Empty } from '../ui/components.js';
-import { rupiah, tanggal, waktu, today } from '../ui/format.js';
+import { rupiah, tanggal, waktu, today, coopZone } from '../ui/format.js';
 import { plafonNow, plafonInstallments } from '../domain/loans.js';
 import { dateIn } from '../domain/dates.js';
 import { checkLedger } from '../sync/ledger-check.js';
@@ -89,7 +89,7 @@ export function savingsCard(entries, savingsType, start, end) {
   let opening = 0;
   const lines = [];
   for (const e of rows) {
-    const day = dateIn(e.at);
+    const day = dateIn(e.at, coopZone());
     if (day < start) opening = e.balance_after;
     else if (day <= end) lines.push({ at: e.at, ref_code: e.ref_code, kind: e.kind, debit: e.amount < 0 ? -e.amount : 0, credit: e.amount > 0 ? e.amount : 0, balance: e.balance_after });
   }
@@ -128,7 +128,7 @@ export function SavingsCard() {
       <div class="table-wrap" tabindex="0" role="region" aria-label="Kartu Simpanan"><table class="table narrow" id="savings-card">
         <caption>${d.types.get(applied.type)?.name ?? applied.type}: ${tanggal(applied.start)} – ${tanggal(applied.end)}</caption>
         <thead><tr><th scope="col">Tanggal / Kode</th><th scope="col">Debit</th><th scope="col">Kredit</th><th scope="col">Saldo</th></tr></thead>
-        <tbody>${card.lines.map((l) => html`<tr><td>${tanggal(dateIn(l.at))}<br /><small>${l.ref_code}</small></td><td>${l.debit ? rupiah(l.debit) : ''}</td><td>${l.credit ? rupiah(l.credit) : ''}</td><td>${rupiah(l.balance)}</td></tr>`)}</tbody>
+        <tbody>${card.lines.map((l) => html`<tr><td>${tanggal(dateIn(l.at, coopZone()))}<br /><small>${l.ref_code}</small></td><td>${l.debit ? rupiah(l.debit) : ''}</td><td>${l.credit ? rupiah(l.credit) : ''}</td><td>${rupiah(l.balance)}</td></tr>`)}</tbody>
         <tfoot><tr><th scope="row">Jumlah</th><td>${rupiah(card.debit)}</td><td>${rupiah(card.credit)}</td><td></td></tr></tfoot>
       </table></div>
       ${card.lines.length ? null : html`<${Empty}>Tidak ada transaksi pada periode ini.<//>`}

@@ -48,6 +48,39 @@ async function save(op, attachment, setErrors, setSaved) {
   }
 }
 
+const KIND = { anggota: 'Anggota', badan: 'Badan' };
+
+/**
+ * Setor untuk karyawan/badan: find the recipient by number or name (GET /api/directory/members,
+ * online). Only number, name and kind are shown; the id the mutation needs stays out of sight.
+ */
+function Recipient({ chosen, onChoose, error }) {
+  const [q, setQ] = useState('');
+  const [found, setFound] = useState(null);
+  const [note, setNote] = useState(null);
+  const search = async () => {
+    if (!q.trim()) { setNote('Isi nomor atau nama anggota/badan.'); return; }
+    setNote(null);
+    try {
+      const rows = await app.syncer.session.call('GET', '/api/directory/members', { query: { q: q.trim() } });
+      setFound(rows);
+      if (!rows.length) setNote('Tidak ditemukan. Nama perlu minimal 3 huruf; nomor harus lengkap bila kurang dari 3 karakter.');
+    } catch (err) { setNote(navigator.onLine ? err.message : 'Pencarian anggota tersedia saat online.'); }
+  };
+  const onKey = (e) => { if (e.key === 'Enter') { e.preventDefault(); search(); } };
+  const msg = error ?? note;
+  return html`<fieldset class=${msg ? 'field has-error' : 'field'} id="recipient"><legend>Anggota/Badan tujuan</legend>
+    ${chosen ? html`<p id="recipient-chosen"><strong>${chosen.number ?? ''}</strong> ${chosen.name ?? `ID ${chosen.id}`} ${chosen.kind ? html`<span class="badge">${KIND[chosen.kind] ?? chosen.kind}</span>` : null}
+      <button type="button" class="linkish" onClick=${() => onChoose(null)}>Ganti</button></p>` : html`
+    <label for="recipient-q">Nomor atau nama</label>
+    <div class="decide"><input id="recipient-q" type="search" value=${q} maxlength="50" onInput=${(e) => setQ(e.currentTarget.value)} onKeyDown=${onKey}
+      aria-describedby=${msg ? 'recipient-err' : undefined} /><button type="button" id="recipient-search" onClick=${search}>Cari</button></div>
+    ${found?.length ? html`<ul class="balances" id="recipient-results">${found.map((r) => html`<li><span><strong>${r.number}</strong> ${r.name}</span>
+      <span>${KIND[r.kind] ?? r.kind} <button type="button" class="linkish" onClick=${() => onChoose(r)} aria-label=${`Pilih ${r.number} ${r.name}`}>Pilih</button></span></li>`)}</ul>` : null}`}
+    ${msg ? html`<p class="error" id="recipient-err" role="alert">${msg}</p>` : null}
+  </fieldset>`;
+}
+
 function Saved({ item, what, back }) {
   return html`<div class="notice ok" role="status" id="saved">${what} tersimpan di perangkat (Menunggu sinkronisasi, no. ${item.id}).
     <a href=${back}>Kembali ke riwayat</a></div>`;
@@ -64,6 +97,7 @@ export function DepositForm() {
     location_id: q.location_id ?? String(d.member?.location_id ?? app.view?.location?.[0]?.id ?? ''),
   });
   const [file, setFile] = useState(null);
+  const [recipient, setRecipient] = useState(v.other && q.member_id ? { id: Number(q.member_id) } : null);
   const [errors, setErrors] = useState({});
   const [saved, setSaved] = useState(null);
   const set = (k) => (e) => setV({ ...v, [k]: e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value });
@@ -75,8 +109,8 @@ export function DepositForm() {
     if (amountErr) e.amount = amountErr;
     let memberId = u.member_id;
     if (v.other) {
-      memberId = Number(v.member_id);
-      if (!Number.isSafeInteger(memberId) || memberId < 1) e.member_id = 'Isi ID anggota atau badan tujuan (angka).';
+      memberId = Number(recipient?.id);
+      if (!Number.isSafeInteger(memberId) || memberId < 1) e.member_id = 'Cari dan pilih anggota atau badan tujuan.';
     }
     if (!v.bank_account_id) e.bank_account_id = 'Pilih bank tujuan setoran.';
     if (!v.transfer_date) e.transfer_date = 'Isi tanggal setoran.';
@@ -98,8 +132,7 @@ export function DepositForm() {
   return html`<${Page} title="Tambah Setoran" current="#/setoran">
     <form class="form" id="deposit-form" onSubmit=${submit} novalidate>
       <label class="check"><input type="checkbox" id="for-other" checked=${v.other} onChange=${set('other')} /> Setor untuk karyawan/badan</label>
-      ${v.other ? html`<${Field} label="ID Anggota/Badan tujuan" id="member_id" error=${errors.member_id}>
-        <input id="member_id" inputmode="numeric" value=${v.member_id} onInput=${set('member_id')} aria-describedby=${errors.member_id ? 'member_id-err' : undefined} /><//>` : null}
+      ${v.other ? html`<${Recipient} chosen=${recipient} onChoose=${setRecipient} error=${errors.member_id} />` : null}
       <${Field} label="Jenis Simpanan" id="savings_type">
         <select id="savings_type" value=${v.savings_type} onChange=${set('savings_type')}>${[...d.types.values()].map((t) => html`<option value=${t.code}>${t.name}</option>`)}</select><//>
       <${Field} label="Metode Pembayaran" id="bank_account_id" error=${errors.bank_account_id} hint="Bank tujuan (rekening koperasi)">

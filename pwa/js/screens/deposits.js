@@ -2,13 +2,13 @@
 import { html, useState } from '../html.js';
 import { app, queue } from '../app-state.js';
 import { Page, SyncState, Empty } from '../ui/components.js';
-import { rupiah, tanggal, KIND_LABEL, METHOD_LABEL } from '../ui/format.js';
+import { rupiah, tanggal, coopZone, KIND_LABEL, METHOD_LABEL } from '../ui/format.js';
 import { dateIn } from '../domain/dates.js';
 
 export const STATUSES = [['unverified', 'Belum Diverifikasi'], ['verified', 'Verifikasi'], ['cancelled', 'Dibatalkan'], ['rejected', 'Ditolak']];
 
 function txDate(row) {
-  return row.transfer_date ?? (row.created_at ? dateIn(row.created_at) : '');
+  return row.transfer_date ?? (row.created_at ? dateIn(row.created_at, coopZone()) : '');
 }
 
 /** History filter shared by deposits and withdrawals (the guide's a–e). */

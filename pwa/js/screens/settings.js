@@ -7,12 +7,14 @@ import { app } from '../app-state.js';
 import { Page } from '../ui/components.js';
 import { waktu } from '../ui/format.js';
 import { InstallCard, NotificationCard } from './notifications.js';
+import { MfaCard } from './mfa.js';
 
 export function Settings() {
   const s = app.sync ?? {};
   return html`<${Page} title="Pengaturan" current="#/pengaturan">
     <${InstallCard} />
     <${NotificationCard} />
+    <${MfaCard} />
     <section class="card"><h2>Sinkronisasi</h2><dl class="facts">
       <dt>Sinkron terakhir</dt><dd>${s.lastSync ? waktu(s.lastSync) : '–'}</dd>
       <dt>Kesalahan terakhir</dt><dd>${s.lastError?.message ?? '–'}</dd>

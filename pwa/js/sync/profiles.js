@@ -31,17 +31,22 @@ function fromToken(profile, answer) {
     accessToken: answer.access_token,
     refreshToken: answer.refresh_token,
     user: answer.user,
+    // LUMBUNG_MFA_ENFORCED: this admin or pengurus must enrol a second factor before anything else
+    mfaEnrolmentRequired: !!answer.mfa_enrolment_required,
     loggedIn: true,
   };
 }
 
-/** Log in online; reuses this user's client id on this device, creates one the first time. */
-export async function login(username, password) {
+/**
+ * Log in online; reuses this user's client id on this device, creates one the first time. `otp` is
+ * the second factor (a TOTP or recovery code) once the server answered `mfa_required`.
+ */
+export async function login(username, password, otp = null) {
   const db = await deviceDb();
   const known = await db.get('profiles', username);
   const profile = known ?? { username, clientId: newClientId(), createdAt: new Date().toISOString() };
   const answer = await request('POST', '/api/auth/login', {
-    body: { username, password, client_id: profile.clientId },
+    body: { username, password, client_id: profile.clientId, ...(otp ? { otp } : {}) },
   });
   const next = fromToken(profile, answer);
   await db.put('profiles', next);

@@ -5,17 +5,37 @@
  */
 import { html, useState } from '../html.js';
 import { liveFormat } from '../domain/money.js';
-import { app, logout } from '../app-state.js';
+import { app, changed, logout } from '../app-state.js';
+import { request } from '../sync/api.js';
 import { statusLabel } from '../sync/view.js';
 import { waktu } from './format.js';
+
+let askedBranding = false;
+/**
+ * The cooperative's white-label from the feed (`branding`); until the admin first saves one the feed
+ * has no row, so the server's current answer (GET /branding) stands in. Applied to the browser's
+ * theme colour too.
+ */
+export function branding() {
+  if (!app.view?.branding?.length && !askedBranding) {
+    askedBranding = true;
+    request('GET', '/branding').then((b) => { app.brandingFallback = b; changed(); }).catch(() => { askedBranding = false; });
+  }
+  const b = app.view?.branding?.[0] ?? app.brandingFallback ?? null;
+  const meta = document.querySelector('meta[name=theme-color]');
+  if (b?.theme_color && meta && meta.content !== b.theme_color) meta.content = b.theme_color;
+  return b;
+}
 
 export function Header() {
   const s = app.sync ?? {};
   const online = s.online !== false && navigator.onLine;
   const pending = app.view?.pendingCount ?? 0;
   const u = app.profile?.user;
-  return html`<header class="top" role="banner">
-    <div class="brand"><a href="#/">Lumbung</a>${u ? html`<span class="who">${u.name}</span>` : null}</div>
+  const b = branding();
+  const logo = b?.logo_sha256 ? `/branding/logo?v=${b.logo_sha256.slice(0, 12)}` : null;
+  return html`<header class="top" role="banner" style=${b?.theme_color ? { backgroundColor: b.theme_color } : undefined}>
+    <div class="brand"><a href="#/" id="brand-name" title=${b?.name ?? 'Lumbung'}>${logo ? html`<img class="brand-logo" src=${logo} alt="" width="24" height="24" />` : null}${b?.short_name || b?.name || 'Lumbung'}</a>${u ? html`<span class="who">${u.name}</span>` : null}</div>
     <div class="syncbar" aria-live="polite">
       <span id="net-state" class=${online ? 'net on' : 'net off'}>${online ? 'Online' : 'Offline'}</span>
       <span id="pending-count" class="pending" title="Menunggu sinkronisasi">${pending} menunggu</span>
@@ -32,12 +52,17 @@ const MENUS = {
     ['#/penarikan', 'Penarikan Simpanan'], ['#/pinjaman', 'Pengajuan Pinjaman'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
   petugas: [['#/petugas', 'Setor Tunai'], ['#/verifikasi', 'Verifikasi'], ['#/kas', 'Kas di Tangan'],
     ['#/pencairan', 'Pinjaman'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
-  pengurus: [['#/persetujuan', 'Persetujuan Pinjaman'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
+  pengurus: [['#/persetujuan', 'Persetujuan Pinjaman'], ['#/audit', 'Log Audit'], ['#/struktur', 'Pengurus & Pengawas'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
+  admin: [['#/persetujuan', 'Persetujuan Pinjaman'], ['#/admin/anggota', 'Data Anggota'], ['#/admin/pengguna', 'Pengguna'],
+    ['#/admin/koperasi', 'Data Koperasi'], ['#/admin/pengurus', 'Atur Pengurus'], ['#/audit', 'Log Audit'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
 };
+// Every member sees the board structure (Pengurus & Pengawas).
+MENUS.anggota.splice(MENUS.anggota.length - 1, 0, ['#/struktur', 'Pengurus & Pengawas']);
+MENUS.petugas.splice(MENUS.petugas.length - 1, 0, ['#/struktur', 'Pengurus & Pengawas']);
 
 export function Nav({ current }) {
   const role = app.profile?.user?.role;
-  const items = MENUS[role === 'admin' ? 'pengurus' : role] ?? [];
+  const items = MENUS[role] ?? [];
   return html`<nav class="menu" aria-label="Menu utama"><ul>
     ${items.map(([href, label]) => html`<li><a href=${href} aria-current=${current === href ? 'page' : undefined}>${label}</a></li>`)}
     <li><button type="button" class="linkish" onClick=${() => logout().then(() => { location.hash = '#/masuk'; })}>Keluar</button></li>

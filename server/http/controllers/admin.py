@@ -86,6 +86,7 @@ class Location(Struct):
 
 
 class DirectoryEntry(Struct):
+    id: int
     number: str
     name: str
     kind: Literal["anggota", "badan"]
@@ -382,4 +383,4 @@ class CooperativeController(Controller):
         budget.spend(request.user.id)
         rows = await state.services.db.read(
             lambda c: store.directory(c, text, DIRECTORY_LIMIT, by_name=len(text) >= 3))
-        return [DirectoryEntry(**r) for r in rows]  # type: ignore[arg-type]
+        return [DirectoryEntry(**r) for r in rows]
