@@ -16,6 +16,8 @@ import { CashDeposit, Verification, CashInHand, Disbursement } from './screens/o
 import { Approvals } from './screens/board.js';
 import { Settings } from './screens/settings.js';
 import { Slip } from './screens/slip.js';
+import { Scan } from './screens/scan.js';
+import { MemberCard } from './screens/member-card.js';
 
 const HOME = { anggota: '#/', petugas: '#/petugas', pengurus: '#/persetujuan', admin: '#/persetujuan' };
 
@@ -34,6 +36,7 @@ function App() {
     if (a === 'perubahan-setoran') return html`<${DeductionChanges} adding=${b === 'baru'} />`;
     if (a === 'pinjaman') return b === 'baru' ? html`<${LoanWizard} />` : b ? html`<${LoanDetail} id=${b} />` : html`<${Loans} />`;
     if (a === 'slip') return html`<${Slip} id=${b} />`;
+    if (a === 'kartu-anggota') return html`<${MemberCard} />`;
   }
   if (role === 'petugas') {
     if (!a || a === 'petugas') return html`<${CashDeposit} />`;
@@ -45,6 +48,7 @@ function App() {
     if (!a || a === 'persetujuan') return html`<${Approvals} />`;
   }
   if (a === 'pengaturan') return html`<${Settings} />`;
+  if (a === 'pindai') return html`<${Scan} />`;
   location.hash = HOME[role] ?? '#/';
   return null;
 }

@@ -29,10 +29,10 @@ export function Header() {
 
 const MENUS = {
   anggota: [['#/', 'Dashboard'], ['#/setoran', 'Setoran Simpanan'], ['#/perubahan-setoran', 'Perubahan Setoran'],
-    ['#/penarikan', 'Penarikan Simpanan'], ['#/pinjaman', 'Pengajuan Pinjaman'], ['#/pengaturan', 'Pengaturan']],
+    ['#/penarikan', 'Penarikan Simpanan'], ['#/pinjaman', 'Pengajuan Pinjaman'], ['#/kartu-anggota', 'Kartu Anggota'], ['#/pindai', 'Pindai QR'], ['#/pengaturan', 'Pengaturan']],
   petugas: [['#/petugas', 'Setor Tunai'], ['#/verifikasi', 'Verifikasi'], ['#/kas', 'Kas di Tangan'],
-    ['#/pencairan', 'Pinjaman'], ['#/pengaturan', 'Pengaturan']],
-  pengurus: [['#/persetujuan', 'Persetujuan Pinjaman'], ['#/pengaturan', 'Pengaturan']],
+    ['#/pencairan', 'Pinjaman'], ['#/pindai', 'Pindai QR'], ['#/pengaturan', 'Pengaturan']],
+  pengurus: [['#/persetujuan', 'Persetujuan Pinjaman'], ['#/pindai', 'Pindai QR'], ['#/pengaturan', 'Pengaturan']],
 };
 
 export function Nav({ current }) {
