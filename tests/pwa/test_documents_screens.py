@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,7 +20,8 @@ import pytest
 import segno
 from playwright.sync_api import Browser, Page, expect
 
-from tests.documents.helpers import pdf_qr_codes, render_png
+from server.protocol import LoanApply, WithdrawalCreate
+from tests.documents.helpers import pdf_qr_codes, pdf_text, render_png
 from tests.support.api import login as api_login
 from tests.support.servers import copy_template
 
@@ -121,6 +123,34 @@ def test_officer_cash_report_and_withdrawal_slip_are_pdfs(page: Page, pwa) -> No
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
 
 
+def test_withdrawal_slip_and_loan_statement_are_pdfs_from_their_screens(page: Page, pwa) -> None:  # type: ignore[no-untyped-def]
+    today = dt.datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
+    withdrawal_id, loan_id = str(uuid.uuid4()), str(uuid.uuid4())
+    member = api_login(pwa.url, "anggota01")
+    assert [r["status"] for r in member.push_ops(
+        WithdrawalCreate(withdrawal_id=withdrawal_id, member_id=1, savings_type="sukarela", amount=200_000, method="transfer",
+                         location_id=1, bank_name="BRI", account_number="0021010001", account_holder="Budi Santoso"),
+        LoanApply(loan_id=loan_id, member_id=1, product_id=1, purpose="Pendidikan", amount=5_000_000, tenor=12,
+                  requested_disbursement_date=today, location_id=1, disbursement_method="tunai"))] == ["applied", "applied"]
+    member.close()
+    login(page, "anggota01")
+    page.goto("/#/penarikan")
+    row = page.locator(f"#withdrawal-list .tx[data-id='{withdrawal_id}']")
+    row.locator("summary").click()
+    with page.expect_response(lambda r: f"/api/documents/withdrawals/{withdrawal_id}/slip" in r.url) as answer, page.expect_download() as download:
+        row.locator("text=Cetak Slip").click()
+    assert answer.value.headers["content-type"].startswith("application/pdf")
+    text = pdf_text(Path(download.value.path()).read_bytes())
+    assert "Rp6.500" in text and "Rp193.500" in text  # the transfer fee and what the member receives
+
+    page.goto(f"/#/pinjaman/{loan_id}")
+    expect(page.locator("main")).to_contain_text("Biaya Administrasi")
+    with page.expect_response(lambda r: f"/api/documents/loans/{loan_id}/statement" in r.url) as answer, page.expect_download() as download:
+        page.click("#loan-pdf")
+    assert answer.value.headers["content-type"].startswith("application/pdf")
+    assert "Rp50.000" in pdf_text(Path(download.value.path()).read_bytes())  # 1 % admin fee
+
+
 def test_a_real_slip_qr_reads_asli_offline_and_a_tampered_one_tidak_cocok(page: Page, context, pwa, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     shots = shots_dir(tmp_path)
     deposit = opening_deposit(pwa.url)
@@ -146,6 +176,7 @@ def test_a_real_slip_qr_reads_asli_offline_and_a_tampered_one_tidak_cocok(page: 
     expect(page.locator("#qr-verdict")).to_have_text("Tidak cocok")
     expect(page.locator("#qr-reason")).to_contain_text("diubah")
     expect(page.locator("#qr-result")).not_to_contain_text("Rp625.000")
+    expect(page.locator("#qr-result")).not_to_contain_text("Rp6.250.000")  # a forger's figures are not shown as fact
     shoot(page, shots, "pindai-qr-tidak-cocok")
 
     other_hash = with_body(payload, {**body_of(payload), "h": "0" * 64})  # signed fields changed: still the signature

@@ -2,6 +2,11 @@
  * Fees a person confirms before saving (docs/DOCUMENTS.md "Fees shown before confirming"), computed
  * on the device from the feed (`fee_settings`, the loan product) exactly as server/domain/fees.py
  * and server/domain/loans.py do, so the confirmation shows the same figures offline.
+ *
+ * Exports:
+ *   withdrawalFee(method, amount, transferFee) -> number
+ *   withdrawalPreview(method, amount, transferFee) -> {amount, fee, received, fee_label}
+ *   loanFees(product, amount) -> {admin_fee, disbursed_amount}
  */
 import { adminFee } from './loans.js';
 

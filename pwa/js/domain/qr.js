@@ -4,6 +4,14 @@
  * `subtle` is passed in, so Node tests hold this module to tests/vectors/qr_payloads.json exactly as
  * server/documents/qr.py is held to it. Why offline: an officer in a village without signal must tell
  * a forged slip from a real one with only the public key the feed published (`qr_key`).
+ *
+ * Exports:
+ *   PREFIX, MAX_PAYLOAD, ASLI, TIDAK_COCOK, REASON_TEXT, reasonText(code) -> string
+ *   b64(bytes) / unb64(text) -> base64url without padding, both ways (unb64: null when not base64url)
+ *   encodeBody(body) -> string; unsignedSetoran({m, n, s, a, r}) -> payload
+ *   parsePayload(payload) -> {ok, body, signed} | {ok: false, error}
+ *   verifyPayload(payload, keys, subtle?) -> Promise of the same, the signature checked
+ *   checkOffline(body, replica) -> {verdict: 'Asli' | 'Tidak cocok' | null, reason}
  */
 
 export const PREFIX = 'LMB1';

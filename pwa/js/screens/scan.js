@@ -82,17 +82,21 @@ function Verdict({ result, onOnline }) {
   const b = result.body ?? {};
   const cls = result.verdict === ASLI ? 'verdict asli' : result.verdict === TIDAK_COCOK ? 'verdict tidak' : 'verdict unknown';
   const title = result.verdict ?? 'Belum dapat dipastikan';
+  // A code whose signature fails says nothing we may show as fact (the forger wrote it).
+  const forged = result.verdict === TIDAK_COCOK && String(result.reason).startsWith('qr_');
   const what = b.t === 'doc' ? DOC_LABEL[b.d] ?? 'Dokumen' : b.t === 'card' ? 'Kartu Anggota' : b.t === 'setoran' ? 'Permintaan Setoran' : null;
   return html`<section class=${cls} id="qr-result" role="status" aria-live="polite">
     <h2 id="qr-verdict">${title}</h2>
     <p id="qr-reason">${reasonText(result.reason)}</p>
+    ${forged ? html`<p>Isi kode tidak ditampilkan karena tidak dapat dipercaya.</p>` : null}
     <dl class="facts">
-      ${what ? html`<dt>Jenis</dt><dd>${what}</dd>` : null}
-      ${b.c ? html`<dt>Kode</dt><dd>${b.c}</dd>` : null}
-      ${typeof b.a === 'number' ? html`<dt>Jumlah</dt><dd>${rupiah(b.a)}</dd>` : null}
-      ${b.n ? html`<dt>${b.d === 'kas_harian' ? 'Petugas' : 'No. Anggota'}</dt><dd>${b.n}</dd>` : null}
-      ${b.nm ? html`<dt>Nama</dt><dd>${b.nm}</dd>` : null}
-      ${b.at ? html`<dt>Dicetak</dt><dd>${b.at}</dd>` : null}
+      ${what && !forged ? html`<dt>Jenis</dt><dd>${what}</dd>` : null}
+      ${forged ? null : html`
+        ${b.c ? html`<dt>Kode</dt><dd>${b.c}</dd>` : null}
+        ${typeof b.a === 'number' ? html`<dt>Jumlah</dt><dd>${rupiah(b.a)}</dd>` : null}
+        ${b.n ? html`<dt>${b.d === 'kas_harian' ? 'Petugas' : 'No. Anggota'}</dt><dd>${b.n}</dd>` : null}
+        ${b.nm ? html`<dt>Nama</dt><dd>${b.nm}</dd>` : null}
+        ${b.at ? html`<dt>Dicetak</dt><dd>${b.at}</dd>` : null}`}
       ${result.status ? html`<dt>Status sekarang</dt><dd>${result.status}</dd>` : null}
       <dt>Diperiksa</dt><dd id="qr-where">${result.where === 'server' ? 'di server (online)' : 'di perangkat (offline)'}</dd>
     </dl>
