@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,7 +88,10 @@ def test_pdf_buttons_fetch_application_pdf_and_offline_the_html_slip_stays(page:
     login(page, "anggota01")
     page.goto(f"/#/slip/{deposit['id']}")
     expect(page.locator("h1")).to_have_text("Slip Setoran Simpanan")
-    with page.expect_response(lambda r: "/api/documents/deposits/" in r.url) as answer, page.expect_download() as download:
+    with (
+        page.expect_response(lambda r: "/api/documents/deposits/" in r.url) as answer,
+        page.expect_download() as download,
+    ):
         page.click("#slip-pdf")
     assert answer.value.status == 200 and answer.value.headers["content-type"].startswith("application/pdf")
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
@@ -98,7 +102,10 @@ def test_pdf_buttons_fetch_application_pdf_and_offline_the_html_slip_stays(page:
     page.goto("/#/kartu")
     page.fill("#card-start", "2020-01-01")
     page.click("text=Terapkan")
-    with page.expect_response(lambda r: "/api/documents/savings-statement" in r.url) as answer, page.expect_download() as download:
+    with (
+        page.expect_response(lambda r: "/api/documents/savings-statement" in r.url) as answer,
+        page.expect_download() as download,
+    ):
         page.click("#card-pdf")
     assert answer.value.status == 200 and answer.value.headers["content-type"].startswith("application/pdf")
     assert "period_start=2020-01-01" in answer.value.url and f"period_end={today}" in answer.value.url
@@ -117,7 +124,10 @@ def test_pdf_buttons_fetch_application_pdf_and_offline_the_html_slip_stays(page:
 def test_officer_cash_report_and_withdrawal_slip_are_pdfs(page: Page, pwa) -> None:  # type: ignore[no-untyped-def]
     login(page, "petugas1")
     page.goto("/#/kas")
-    with page.expect_response(lambda r: "/api/documents/cash-report" in r.url) as answer, page.expect_download() as download:
+    with (
+        page.expect_response(lambda r: "/api/documents/cash-report" in r.url) as answer,
+        page.expect_download() as download,
+    ):
         page.click("#cash-report-pdf")
     assert answer.value.status == 200 and answer.value.headers["content-type"].startswith("application/pdf")
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
@@ -127,17 +137,42 @@ def test_withdrawal_slip_and_loan_statement_are_pdfs_from_their_screens(page: Pa
     today = dt.datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
     withdrawal_id, loan_id = str(uuid.uuid4()), str(uuid.uuid4())
     member = api_login(pwa.url, "anggota01")
-    assert [r["status"] for r in member.push_ops(
-        WithdrawalCreate(withdrawal_id=withdrawal_id, member_id=1, savings_type="sukarela", amount=200_000, method="transfer",
-                         location_id=1, bank_name="BRI", account_number="0021010001", account_holder="Budi Santoso"),
-        LoanApply(loan_id=loan_id, member_id=1, product_id=1, purpose="Pendidikan", amount=5_000_000, tenor=12,
-                  requested_disbursement_date=today, location_id=1, disbursement_method="tunai"))] == ["applied", "applied"]
+    assert [
+        r["status"]
+        for r in member.push_ops(
+            WithdrawalCreate(
+                withdrawal_id=withdrawal_id,
+                member_id=1,
+                savings_type="sukarela",
+                amount=200_000,
+                method="transfer",
+                location_id=1,
+                bank_name="BRI",
+                account_number="0021010001",
+                account_holder="Budi Santoso",
+            ),
+            LoanApply(
+                loan_id=loan_id,
+                member_id=1,
+                product_id=1,
+                purpose="Pendidikan",
+                amount=5_000_000,
+                tenor=12,
+                requested_disbursement_date=today,
+                location_id=1,
+                disbursement_method="tunai",
+            ),
+        )
+    ] == ["applied", "applied"]
     member.close()
     login(page, "anggota01")
     page.goto("/#/penarikan")
     row = page.locator(f"#withdrawal-list .tx[data-id='{withdrawal_id}']")
     row.locator("summary").click()
-    with page.expect_response(lambda r: f"/api/documents/withdrawals/{withdrawal_id}/slip" in r.url) as answer, page.expect_download() as download:
+    with (
+        page.expect_response(lambda r: f"/api/documents/withdrawals/{withdrawal_id}/slip" in r.url) as answer,
+        page.expect_download() as download,
+    ):
         row.locator("text=Cetak Slip").click()
     assert answer.value.headers["content-type"].startswith("application/pdf")
     text = pdf_text(Path(download.value.path()).read_bytes())
@@ -145,13 +180,18 @@ def test_withdrawal_slip_and_loan_statement_are_pdfs_from_their_screens(page: Pa
 
     page.goto(f"/#/pinjaman/{loan_id}")
     expect(page.locator("main")).to_contain_text("Biaya Administrasi")
-    with page.expect_response(lambda r: f"/api/documents/loans/{loan_id}/statement" in r.url) as answer, page.expect_download() as download:
+    with (
+        page.expect_response(lambda r: f"/api/documents/loans/{loan_id}/statement" in r.url) as answer,
+        page.expect_download() as download,
+    ):
         page.click("#loan-pdf")
     assert answer.value.headers["content-type"].startswith("application/pdf")
     assert "Rp50.000" in pdf_text(Path(download.value.path()).read_bytes())  # 1 % admin fee
 
 
-def test_a_real_slip_qr_reads_asli_offline_and_a_tampered_one_tidak_cocok(page: Page, context, pwa, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_real_slip_qr_reads_asli_offline_and_a_tampered_one_tidak_cocok(
+    page: Page, context, pwa, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     shots = shots_dir(tmp_path)
     deposit = opening_deposit(pwa.url)
     member = api_login(pwa.url, "anggota01")
@@ -199,7 +239,8 @@ def test_online_a_document_outside_the_replica_is_checked_by_the_server(page: Pa
 
 
 def test_member_card_scanned_offline_opens_the_cash_form_and_a_setoran_request_prefills_it(  # type: ignore[no-untyped-def]
-        page: Page, context, browser: Browser, browser_context_args, pwa, tmp_path: Path) -> None:
+    page: Page, context, browser: Browser, browser_context_args, pwa, tmp_path: Path
+) -> None:
     shots = shots_dir(tmp_path)
     login(page, "anggota01")
     page.goto("/#/kartu-anggota")
@@ -240,7 +281,11 @@ def test_member_card_scanned_offline_opens_the_cash_form_and_a_setoran_request_p
         officer.click("#save-cash")
         expect(officer.locator("#saved")).to_contain_text("Rp150.000")
         [item] = [i for i in outbox(officer) if i["name"] == "deposit.create"]
-        assert item["op"]["member_id"] == 1 and item["op"]["amount"] == 150_000 and item["op"]["savings_type"] == "sukarela"
+        assert (
+            item["op"]["member_id"] == 1
+            and item["op"]["amount"] == 150_000
+            and item["op"]["savings_type"] == "sukarela"
+        )
         assert pwa.hits.paths[before:] == []
     finally:
         officer_context.close()
@@ -250,8 +295,15 @@ def test_fees_are_shown_before_confirming(page: Page, pwa, tmp_path: Path) -> No
     shots = shots_dir(tmp_path)
     member = api_login(pwa.url, "anggota08")
     today = dt.datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
-    sim = member.get("/api/loans/simulate", product_id=1, amount=10_000_000, tenor=6, purpose="Pendidikan",
-                     start_date=today, member_id=8).json()
+    sim = member.get(
+        "/api/loans/simulate",
+        product_id=1,
+        amount=10_000_000,
+        tenor=6,
+        purpose="Pendidikan",
+        start_date=today,
+        member_id=8,
+    ).json()
     member.close()
     assert sim["admin_fee"] == 100_000  # demo product 1: 1 %
     login(page, "anggota08")
@@ -274,3 +326,59 @@ def test_fees_are_shown_before_confirming(page: Page, pwa, tmp_path: Path) -> No
     page.select_option("#method", "tunai")
     expect(page.locator("#withdrawal-fees")).to_contain_text("Tanpa biaya")
     expect(page.locator("#withdrawal-fee")).to_have_text("Rp0")
+
+
+def y4m_of(png: Path, target: Path, size: int = 480, frames: int = 5) -> Path:
+    """A still picture as a Y4M clip (grey QR: Y plane only, neutral chroma) for Chromium's fake camera."""
+    from PIL import Image
+
+    image = Image.open(png).convert("L")
+    canvas = Image.new("L", (size, size), 255)
+    image.thumbnail((size - 40, size - 40))
+    canvas.paste(image, ((size - image.width) // 2, (size - image.height) // 2))
+    chroma = bytes([128]) * ((size // 2) * (size // 2) * 2)
+    with target.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{size} H{size} F5:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n" + canvas.tobytes() + chroma)
+    return target
+
+
+def test_the_camera_reads_a_slip_and_says_asli(browser_type, pwa, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import CHROMIUM, CHROMIUM_ARGS
+
+    deposit = opening_deposit(pwa.url)
+    member = api_login(pwa.url, "anggota01")
+    [payload] = pdf_qr_codes(member.get(f"/api/documents/deposits/{deposit['id']}/slip").content)
+    member.close()
+    clip = y4m_of(qr_png(payload, tmp_path / "slip.png"), tmp_path / "slip.y4m")
+    browser = browser_type.launch(
+        executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={clip}",
+        ],
+    )
+    try:
+        context = browser.new_context(
+            base_url=pwa.url,
+            viewport={"width": 360, "height": 800},
+            permissions=["camera"],
+            service_workers="allow",
+            locale="id-ID",
+            timezone_id="Asia/Jakarta",
+            bypass_csp=True,
+        )
+        page = context.new_page()
+        login(page, "petugas1")
+        context.set_offline(True)
+        page.goto("/#/pindai")
+        page.click("#qr-camera")
+        expect(page.locator("#qr-verdict")).to_have_text("Asli", timeout=20000)
+        expect(page.locator("#qr-result")).to_contain_text(deposit["code"])
+        expect(page.locator("#qr-camera")).to_be_visible()  # the camera is closed after a read
+        context.close()
+    finally:
+        browser.close()
