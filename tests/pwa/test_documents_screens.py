@@ -179,7 +179,7 @@ def test_withdrawal_slip_and_loan_statement_are_pdfs_from_their_screens(page: Pa
     assert "Rp6.500" in text and "Rp193.500" in text  # the transfer fee and what the member receives
 
     page.goto(f"/#/pinjaman/{loan_id}")
-    expect(page.locator("main")).to_contain_text("Biaya Administrasi")
+    expect(page.locator("main")).to_contain_text("Biaya administrasi")
     with (
         page.expect_response(lambda r: f"/api/documents/loans/{loan_id}/statement" in r.url) as answer,
         page.expect_download() as download,

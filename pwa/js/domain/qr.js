@@ -38,6 +38,7 @@ export const REASON_TEXT = {
   member_inactive: 'Anggota tidak aktif.',
   not_in_replica: 'Tanda tangan asli, tetapi transaksinya tidak ada di perangkat ini. Periksa secara online.',
   not_posted: 'Tanda tangan asli, transaksi belum diverifikasi (belum ada di buku besar). Periksa secara online.',
+  member_elsewhere: 'Kartu asli, tetapi anggota ini bukan dari lokasi Anda: Setor Tunai tidak dapat dibuka.',
   no_key: 'Kunci verifikasi belum ada di perangkat. Sinkronkan atau periksa secara online.',
   unsupported: 'Peramban ini tidak mendukung verifikasi Ed25519. Periksa secara online.',
 };

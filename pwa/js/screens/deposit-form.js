@@ -139,7 +139,7 @@ function WithdrawalFees({ method, text }) {
   const p = withdrawalPreview(method, a.ok ? a.value : 0, transferFee);
   return html`<dl class="facts fees" id="withdrawal-fees" aria-live="polite">
     <dt>${p.fee_label}</dt><dd id="withdrawal-fee">${rupiah(p.fee)}</dd>
-    <dt>Diterima</dt><dd id="withdrawal-received">${a.ok ? rupiah(p.received) : '–'}</dd></dl>`;
+    <dt>Diterima anggota</dt><dd id="withdrawal-received">${a.ok ? rupiah(p.received) : '–'}</dd></dl>`;
 }
 
 export function WithdrawalForm() {

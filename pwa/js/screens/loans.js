@@ -29,7 +29,7 @@ function FeeFacts({ product, amount, idPrefix }) {
   if (!product || !(amount > 0)) return null;
   const f = loanFees(product, amount);
   return html`<dl class="facts fees" id=${`${idPrefix}-fees`}>
-    <dt>Biaya Administrasi</dt><dd id=${`${idPrefix}-admin-fee`}>${rupiah(f.admin_fee)}</dd>
+    <dt>Biaya administrasi</dt><dd id=${`${idPrefix}-admin-fee`}>${rupiah(f.admin_fee)}</dd>
     <dt>Dana Diterima</dt><dd id=${`${idPrefix}-disbursed`}>${rupiah(f.disbursed_amount)}</dd></dl>`;
 }
 
@@ -63,7 +63,7 @@ export function LoanDetail({ id }) {
       <dt>Kode</dt><dd>${loan.code ?? '–'}</dd><dt>Jenis Pinjaman</dt><dd>${product?.name ?? ''}</dd>
       <dt>Tujuan</dt><dd>${loan.purpose}</dd><dt>Jumlah</dt><dd>${rupiah(loan.amount)}</dd><dt>Jangka Waktu</dt><dd>${loan.tenor} bulan</dd>
       <dt>Angsuran per bulan</dt><dd>${rupiah(loan.monthly_installment)}</dd><dt>Sisa pokok</dt><dd>${rupiah(loan.outstanding)}</dd>
-      ${loan.admin_fee !== undefined && loan.admin_fee !== null ? html`<dt>Biaya Administrasi</dt><dd>${rupiah(loan.admin_fee)}</dd><dt>Dana Diterima</dt><dd>${rupiah(loan.amount - loan.admin_fee)}</dd>` : null}
+      ${loan.admin_fee !== undefined && loan.admin_fee !== null ? html`<dt>Biaya administrasi</dt><dd>${rupiah(loan.admin_fee)}</dd><dt>Dana Diterima</dt><dd>${rupiah(loan.amount - loan.admin_fee)}</dd>` : null}
       <dt>Status</dt><dd><${StatusBadge} status=${loan.status} /></dd>${loan.reason ? html`<dt>Alasan</dt><dd>${loan.reason}</dd>` : null}
     </dl></section>
     ${loan.code && !loan.pendingCreate ? html`<${PdfButton} id="loan-pdf" path=${`/api/documents/loans/${loan.id}/statement`} filename=${`pinjaman-${loan.code}.pdf`} label="Cetak Jadwal dan Riwayat (PDF)" />` : null}

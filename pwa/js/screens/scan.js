@@ -127,7 +127,7 @@ export function Scan() {
     const b = r.body ?? {};
     if (role === 'petugas' && (b.t === 'card' || b.t === 'setoran') && r.verdict === ASLI) {
       if ((app.view?.member ?? []).some((m) => m.id === b.m && (app.profile.user.location_ids ?? []).includes(m.location_id))) { go(depositLink(b)); return; }
-      r.reason = 'not_in_replica';
+      r.reason = 'member_elsewhere';
     }
     setResult(r);
   };
