@@ -382,3 +382,15 @@ def test_the_camera_reads_a_slip_and_says_asli(browser_type, pwa, tmp_path: Path
         context.close()
     finally:
         browser.close()
+
+
+def test_an_officer_of_another_location_gets_no_cash_form_for_the_card(page: Page, pwa, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    member = api_login(pwa.url, "anggota01")
+    card = member.get("/api/qr/member-card", member_id=1).json()["payload"]
+    member.close()
+    login(page, "petugas3")  # serves location 2; member 1 is at location 1
+    page.goto("/#/pindai")
+    scan(page, qr_png(card, tmp_path / "card.png"))
+    expect(page.locator("#qr-reason")).to_contain_text("bukan dari lokasi Anda", timeout=15000)
+    assert "#/pindai" in page.url
+    expect(page.locator("#cash-form")).to_have_count(0)
