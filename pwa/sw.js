@@ -8,22 +8,23 @@
  * - push / notificationclick / pushsubscriptionchange: Web Push (PROTOCOL §19; payload {v, kind, title, body, url, tag}).
  * - sync: Background Sync asks the open pages to flush their outbox.
  */
-const VERSION = '2026-12-02.5';
+const VERSION = '2026-12-02.6';
 const SHELL_CACHE = `lumbung-shell-${VERSION}`;
 const SHELL_FILES = [
   '/', '/index.html', '/app.css', '/manifest.webmanifest', '/icons/icon-192.png', '/icons/icon-512.png',
   '/vendor/preact/preact.module.js', '/vendor/preact/hooks.module.js', '/vendor/htm/htm.module.js', '/vendor/idb/idb.js',
+  '/vendor/jsqr/jsQR.js', '/vendor/qrcode-generator/qrcode.js',
   '/js/main.js', '/js/html.js', '/js/app-state.js', '/js/router.js', '/js/push-client.js',
   '/js/sync/api.js', '/js/sync/db.js', '/js/sync/profiles.js', '/js/sync/outbox.js', '/js/sync/replica.js',
   '/js/sync/engine.js', '/js/sync/view.js', '/js/sync/validate.js', '/js/sync/ledger-check.js', '/js/sync/push.js',
-  '/js/ui/components.js', '/js/ui/format.js', '/js/ui/online.js',
+  '/js/ui/components.js', '/js/ui/format.js', '/js/ui/online.js', '/js/ui/documents.js',
   '/js/screens/login.js', '/js/screens/dashboard.js', '/js/screens/deposits.js', '/js/screens/deposit-form.js',
   '/js/screens/deduction.js', '/js/screens/loans.js', '/js/screens/officer.js',
-  '/js/screens/board.js', '/js/screens/settings.js', '/js/screens/notifications.js', '/js/screens/slip.js', '/js/screens/report.js',
+  '/js/screens/board.js', '/js/screens/settings.js', '/js/screens/notifications.js', '/js/screens/slip.js', '/js/screens/report.js', '/js/screens/scan.js', '/js/screens/member-card.js',
   '/js/screens/board-structure.js', '/js/screens/audit.js', '/js/screens/mfa.js',
   '/js/screens/admin-members.js', '/js/screens/admin-coop.js', '/js/screens/admin-users.js',
   '/js/domain/money.js', '/js/domain/dates.js', '/js/domain/schedule.js', '/js/domain/loans.js', '/js/domain/terbilang.js',
-  '/js/domain/ledger.js', '/js/domain/mutations.js', '/js/domain/outbox_rules.js', '/js/domain/report.js',
+  '/js/domain/ledger.js', '/js/domain/mutations.js', '/js/domain/outbox_rules.js', '/js/domain/report.js', '/js/domain/qr.js', '/js/domain/fees.js',
 ];
 
 self.addEventListener('install', (event) => {

@@ -23,6 +23,8 @@ import { AuditLog } from './screens/audit.js';
 import { AdminMembers, MemberImport } from './screens/admin-members.js';
 import { AdminCoop, AdminBoard } from './screens/admin-coop.js';
 import { AdminUsers } from './screens/admin-users.js';
+import { Scan } from './screens/scan.js';
+import { MemberCard } from './screens/member-card.js';
 
 const HOME = { anggota: '#/', petugas: '#/petugas', pengurus: '#/persetujuan', admin: '#/persetujuan' };
 
@@ -44,6 +46,7 @@ function App() {
     if (a === 'perubahan-setoran') return html`<${DeductionChanges} adding=${b === 'baru'} />`;
     if (a === 'pinjaman') return b === 'baru' ? html`<${LoanWizard} />` : b ? html`<${LoanDetail} id=${b} />` : html`<${Loans} />`;
     if (a === 'slip') return html`<${Slip} id=${b} />`;
+    if (a === 'kartu-anggota') return html`<${MemberCard} />`;
   }
   if (role === 'petugas') {
     if (!a || a === 'petugas') return html`<${CashDeposit} />`;
@@ -65,6 +68,7 @@ function App() {
   if (a === 'struktur') return html`<${BoardStructure} />`;
   if (a === 'pengaturan') return html`<${Settings} />`;
   if (a === 'bantuan') return b === 'laporkan' ? html`<${ReportForm} />` : html`<${Help} />`;
+  if (a === 'pindai') return html`<${Scan} />`;
   location.hash = HOME[role] ?? '#/';
   return null;
 }

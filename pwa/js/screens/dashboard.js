@@ -7,6 +7,7 @@ import { plafonNow, plafonInstallments } from '../domain/loans.js';
 import { dateIn } from '../domain/dates.js';
 import { checkLedger } from '../sync/ledger-check.js';
 import { setMeta, getMeta, profileDb } from '../sync/db.js';
+import { PdfButton } from '../ui/documents.js';
 
 export function memberData(view, memberId) {
   const v = view ?? {};
@@ -133,6 +134,8 @@ export function SavingsCard() {
       </table></div>
       ${card.lines.length ? null : html`<${Empty}>Tidak ada transaksi pada periode ini.<//>`}
       <p>Saldo akhir <strong id="closing-balance">${rupiah(card.closing)}</strong></p>
+      <${PdfButton} id="card-pdf" path="/api/documents/savings-statement" query=${{ savings_type: applied.type, period_start: applied.start, period_end: applied.end }}
+        filename=${`kartu-simpanan-${applied.type}-${applied.start}-${applied.end}.pdf`} label="Cetak Kartu Simpanan (PDF)" />
     </section>
   <//>`;
 }

@@ -12,6 +12,7 @@ import { today, rupiah } from '../ui/format.js';
 import { validateOp, clean } from '../sync/validate.js';
 import { QuotaError } from '../sync/outbox.js';
 import { memberData } from './dashboard.js';
+import { withdrawalPreview } from '../domain/fees.js';
 
 export const LIMITS = { deposit: [1_000, 100_000_000], withdrawal: [10_000, 50_000_000] };
 export const MAX_PROOF_BYTES = 5 * 1024 * 1024;
@@ -164,6 +165,16 @@ export function DepositForm() {
   <//>`;
 }
 
+/** The transfer fee from the feed's `fee_settings`, shown before the member saves. */
+function WithdrawalFees({ method, text }) {
+  const a = parseAmount(text);
+  const transferFee = (app.view?.fee_settings ?? []).find((f) => f._key === 'current')?.withdrawal_transfer_fee ?? 0;
+  const p = withdrawalPreview(method, a.ok ? a.value : 0, transferFee);
+  return html`<dl class="facts fees" id="withdrawal-fees" aria-live="polite">
+    <dt>${p.fee_label}</dt><dd id="withdrawal-fee">${rupiah(p.fee)}</dd>
+    <dt>Diterima anggota</dt><dd id="withdrawal-received">${a.ok ? rupiah(p.received) : '–'}</dd></dl>`;
+}
+
 export function WithdrawalForm() {
   const u = app.profile.user;
   const d = memberData(app.view, u.member_id);
@@ -213,6 +224,7 @@ export function WithdrawalForm() {
       <${Field} label="Lokasi" id="location_id" error=${errors.location_id}>
         <select id="location_id" value=${v.location_id} onChange=${set('location_id')}>${(app.view?.location ?? []).map((l) => html`<option value=${String(l.id)}>${l.name}</option>`)}</select><//>
       <${Field} label="Keterangan" id="note"><textarea id="note" rows="2" maxlength="1000" value=${v.note} onInput=${set('note')}></textarea><//>
+      <${WithdrawalFees} method=${v.method} text=${v.amount} />
       ${errors.form ? html`<p class="error" role="alert">${errors.form}</p>` : null}
       <button class="primary" type="submit" id="save-withdrawal">Selanjutnya</button>
     </form>

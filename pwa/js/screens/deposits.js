@@ -4,6 +4,7 @@ import { app, queue } from '../app-state.js';
 import { Page, SyncState, Empty } from '../ui/components.js';
 import { rupiah, tanggal, coopZone, KIND_LABEL, METHOD_LABEL } from '../ui/format.js';
 import { dateIn } from '../domain/dates.js';
+import { PdfButton } from '../ui/documents.js';
 
 export const STATUSES = [['unverified', 'Belum Diverifikasi'], ['verified', 'Verifikasi'], ['cancelled', 'Dibatalkan'], ['rejected', 'Ditolak']];
 
@@ -118,6 +119,7 @@ export function Withdrawals({ focus } = {}) {
       <div class="tx-state"><${SyncState} row=${r} /></div>
       <details class="actions"><summary>Aksi</summary>
         ${r.status === 'unverified' && r.sync?.state !== 'rejected' ? html`<button type="button" onClick=${() => cancel(r)}>Batalkan</button>` : null}
+        ${r.code && !r.pendingCreate ? html`<${PdfButton} path=${`/api/documents/withdrawals/${r.id}/slip`} filename=${`slip-${r.code}.pdf`} label="Cetak Slip" />` : null}
         ${r.sync?.state === 'rejected' ? html`<a href=${copyLink(r, '#/penarikan/baru')}>Salin ke penarikan baru</a>` : null}
       </details>
     </li>`)}</ul>

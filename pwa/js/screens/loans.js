@@ -7,6 +7,8 @@ import { parseAmount } from '../domain/money.js';
 import { evaluateApplication, DEFAULT_SETTINGS } from '../domain/loans.js';
 import { validateOp, clean } from '../sync/validate.js';
 import { memberData } from './dashboard.js';
+import { loanFees } from '../domain/fees.js';
+import { PdfButton } from '../ui/documents.js';
 
 export function loanSettings() {
   return (app.view?.loan_settings ?? [])[0] ?? DEFAULT_SETTINGS;
@@ -20,6 +22,15 @@ export function ScheduleTable({ schedule, id = 'schedule' }) {
       <td class="inst-remaining">${rupiah(i.remaining)}</td></tr>`)}</tbody>
     ${schedule.total_amount !== undefined ? html`<tfoot><tr><th scope="row" colspan="2">Total</th><td>${rupiah(schedule.total_amount)}<br /><small>${rupiah(schedule.total_principal)} + ${rupiah(schedule.total_interest)}</small></td><td></td></tr></tfoot>` : null}
   </table></div>`;
+}
+
+/** The admin fee kept at disbursement and what the member receives, shown before "Ajukan Pinjaman". */
+function FeeFacts({ product, amount, idPrefix }) {
+  if (!product || !(amount > 0)) return null;
+  const f = loanFees(product, amount);
+  return html`<dl class="facts fees" id=${`${idPrefix}-fees`}>
+    <dt>Biaya administrasi</dt><dd id=${`${idPrefix}-admin-fee`}>${rupiah(f.admin_fee)}</dd>
+    <dt>Dana Diterima</dt><dd id=${`${idPrefix}-disbursed`}>${rupiah(f.disbursed_amount)}</dd></dl>`;
 }
 
 export function Checks({ checks }) {
@@ -52,8 +63,10 @@ export function LoanDetail({ id }) {
       <dt>Kode</dt><dd>${loan.code ?? '–'}</dd><dt>Jenis Pinjaman</dt><dd>${product?.name ?? ''}</dd>
       <dt>Tujuan</dt><dd>${loan.purpose}</dd><dt>Jumlah</dt><dd>${rupiah(loan.amount)}</dd><dt>Jangka Waktu</dt><dd>${loan.tenor} bulan</dd>
       <dt>Angsuran per bulan</dt><dd>${rupiah(loan.monthly_installment)}</dd><dt>Sisa pokok</dt><dd>${rupiah(loan.outstanding)}</dd>
+      ${loan.admin_fee !== undefined && loan.admin_fee !== null ? html`<dt>Biaya administrasi</dt><dd>${rupiah(loan.admin_fee)}</dd><dt>Dana Diterima</dt><dd>${rupiah(loan.amount - loan.admin_fee)}</dd>` : null}
       <dt>Status</dt><dd><${StatusBadge} status=${loan.status} /></dd>${loan.reason ? html`<dt>Alasan</dt><dd>${loan.reason}</dd>` : null}
     </dl></section>
+    ${loan.code && !loan.pendingCreate ? html`<${PdfButton} id="loan-pdf" path=${`/api/documents/loans/${loan.id}/statement`} filename=${`pinjaman-${loan.code}.pdf`} label="Cetak Jadwal dan Riwayat (PDF)" />` : null}
     ${sched ? html`<${ScheduleTable} schedule=${{ installments: sched.installments }} />` : html`<p class="muted">Jadwal angsuran tersedia setelah pencairan.</p>`}
   <//>`;
 }
@@ -127,6 +140,7 @@ export function LoanWizard() {
         <button type="button" id="simulate" onClick=${simulate}>Simulasi Pinjaman</button>
         ${sim ? html`<section class="card" id="simulation"><h2>Simulasi Pinjaman</h2>
           <p>Angsuran terbesar <strong id="max-installment">${rupiah(sim.schedule.max_installment)}</strong> · sisa plafon ${rupiah(sim.breakdown.remaining)}</p>
+          <${FeeFacts} product=${product} amount=${parseAmount(v.amount).value} idPrefix="sim" />
           <${Checks} checks=${sim.checks} /><${ScheduleTable} schedule=${sim.schedule} /></section>` : null}
         <div class="row2"><button type="button" onClick=${() => setStep(1)}>Kembali</button>
           <button class="primary" type="button" id="next-2" onClick=${() => { const r = simulate(); if (r && r.ok) setStep(3); }}>Selanjutnya</button></div>` : null}
@@ -134,6 +148,7 @@ export function LoanWizard() {
         <section class="card" id="summary"><h2>Ringkasan</h2><dl class="facts"><dt>Jenis Pinjaman</dt><dd>${product?.name}</dd><dt>Tujuan</dt><dd>${v.purpose}</dd>
           <dt>Jumlah</dt><dd>${rupiah(parseAmount(v.amount).value)}</dd><dt>Jangka Waktu</dt><dd>${v.tenor} bulan</dd>
           <dt>Angsuran terbesar</dt><dd>${sim ? rupiah(sim.schedule.max_installment) : '–'}</dd></dl>
+          <${FeeFacts} product=${product} amount=${parseAmount(v.amount).value} idPrefix="summary" />
           ${sim ? html`<${ScheduleTable} schedule=${sim.schedule} id="summary-schedule" />` : null}</section>
         <${Field} label="Tanggal Permintaan Pencairan" id="date" error=${errors.date}><input id="date" type="date" min=${today()} value=${v.date} onInput=${set('date')} aria-describedby=${err('date')} /><//>
         <${Field} label="Lokasi" id="location_id" error=${errors.location_id}><select id="location_id" value=${v.location_id} onChange=${set('location_id')}>${(app.view?.location ?? []).map((l) => html`<option value=${String(l.id)}>${l.name}</option>`)}</select><//>

@@ -9,13 +9,23 @@ import { profileDb } from '../sync/db.js';
 import { attachment as storedAttachment } from '../sync/outbox.js';
 import { LIMITS } from './deposit-form.js';
 import { locationName } from './deposits.js';
+import { parseHash } from '../router.js';
+import { PdfButton } from '../ui/documents.js';
 
 const mine = () => new Set(app.profile.user.location_ids ?? []);
 
+/** A scanned member card or Setoran request arrives as `#/petugas?member=&savings_type=&amount=`. */
+function scanned(locs) {
+  const q = parseHash().query;
+  const member = q.member ? (app.view?.member ?? []).find((m) => String(m.id) === q.member && m.active && locs.has(m.location_id)) ?? null : null;
+  return { member, savings_type: q.savings_type, amount: /^\d+$/.test(q.amount ?? '') ? q.amount.replace(/\B(?=(\d{3})+(?!\d))/g, '.') : '' };
+}
+
 export function CashDeposit() {
   const [q, setQ] = useState('');
-  const [member, setMember] = useState(null);
-  const [v, setV] = useState({ savings_type: 'wajib', amount: '', note: '' });
+  const [pre] = useState(() => scanned(mine()));
+  const [member, setMember] = useState(pre.member);
+  const [v, setV] = useState({ savings_type: pre.savings_type ?? 'wajib', amount: pre.amount, note: '' });
   const [errors, setErrors] = useState({});
   const [saved, setSaved] = useState(null);
   const locs = mine();
@@ -124,7 +134,8 @@ export function CashInHand() {
     .sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
   const total = rows.reduce((s, r) => s + r.amount, 0);
   return html`<${Page} title="Kas di Tangan" current="#/kas">
-    <section class="card"><h2>Total kas belum diverifikasi</h2><p class="big" id="cash-total">${rupiah(total)}</p><p class="muted">${rows.length} setoran tunai</p></section>
+    <section class="card"><h2>Total kas belum diverifikasi</h2><p class="big" id="cash-total">${rupiah(total)}</p><p class="muted">${rows.length} setoran tunai</p>
+      <${PdfButton} id="cash-report-pdf" path="/api/documents/cash-report" query=${{ day: today() }} filename=${`kas-harian-${today()}.pdf`} label="Cetak Laporan Kas Harian (PDF)" /></section>
     <ul class="tx-list" id="cash-list">${rows.map((r) => html`<li class="tx"><div class="tx-main"><strong>${r.code ?? 'Belum terkirim'}</strong> <span class="amount">${rupiah(r.amount)}</span></div>
       <div class="tx-sub">${members.get(r.member_id)?.name ?? ''} · ${waktu(r.device_time ?? r.created_at)}</div><div class="tx-state"><${SyncState} row=${r} /></div></li>`)}</ul>
   <//>`;

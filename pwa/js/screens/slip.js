@@ -5,6 +5,7 @@ import { rupiah, tanggal, waktu } from '../ui/format.js';
 import { terbilang } from '../domain/terbilang.js';
 import { statusLabel } from '../sync/view.js';
 import { locationName } from './deposits.js';
+import { PdfButton } from '../ui/documents.js';
 
 export function Slip({ id }) {
   const local = (app.view?.deposit ?? []).find((d) => d.id === id);
@@ -24,6 +25,8 @@ export function Slip({ id }) {
       ${s.bank ? html`<dt>Rekening koperasi</dt><dd>${s.bank} ${s.bank_number}</dd>` : null}
       ${s.decided_by_name ? html`<dt>Diputuskan oleh</dt><dd>${s.decided_by_name}</dd>` : null}
     </dl>
-    <p class="noprint"><button class="primary" type="button" onClick=${() => window.print()}>Cetak</button> <a href="#/setoran">Kembali</a></p>
+    <p class="noprint"><button class="primary" type="button" onClick=${() => window.print()}>Cetak</button>
+      ${local?.pendingCreate ? null : html`<${PdfButton} id="slip-pdf" path=${`/api/documents/deposits/${id}/slip`} filename=${`slip-${s.code ?? id}.pdf`} label="Unduh PDF" />`}
+      <a href="#/setoran">Kembali</a></p>
   </main>`;
 }

@@ -49,10 +49,10 @@ export function Header() {
 
 const MENUS = {
   anggota: [['#/', 'Dashboard'], ['#/setoran', 'Setoran Simpanan'], ['#/perubahan-setoran', 'Perubahan Setoran'],
-    ['#/penarikan', 'Penarikan Simpanan'], ['#/pinjaman', 'Pengajuan Pinjaman'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
+    ['#/penarikan', 'Penarikan Simpanan'], ['#/pinjaman', 'Pengajuan Pinjaman'], ['#/kartu-anggota', 'Kartu Anggota'], ['#/pindai', 'Pindai QR'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
   petugas: [['#/petugas', 'Setor Tunai'], ['#/verifikasi', 'Verifikasi'], ['#/kas', 'Kas di Tangan'],
-    ['#/pencairan', 'Pinjaman'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
-  pengurus: [['#/persetujuan', 'Persetujuan Pinjaman'], ['#/audit', 'Log Audit'], ['#/struktur', 'Pengurus & Pengawas'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
+    ['#/pencairan', 'Pinjaman'], ['#/pindai', 'Pindai QR'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
+  pengurus: [['#/persetujuan', 'Persetujuan Pinjaman'], ['#/audit', 'Log Audit'], ['#/struktur', 'Pengurus & Pengawas'], ['#/pindai', 'Pindai QR'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
   admin: [['#/persetujuan', 'Persetujuan Pinjaman'], ['#/admin/anggota', 'Data Anggota'], ['#/admin/pengguna', 'Pengguna'],
     ['#/admin/koperasi', 'Data Koperasi'], ['#/admin/pengurus', 'Atur Pengurus'], ['#/audit', 'Log Audit'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
 };
