@@ -28,12 +28,23 @@ from bench.common import Report
 def _body(n: int) -> bytes:
     from server.protocol import DepositCreate, Mutation, PushRequest, encode
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     mutations = [
-        Mutation(id=i + 1, uuid=str(uuid.uuid4()), user_id=101, device_time=now, op=DepositCreate(
-            deposit_id=str(uuid.uuid4()), member_id=1 + i % 12, savings_type="sukarela", kind="offline",
-            amount=10_000 + i, location_id=1, note=f"setoran {i}",
-        ))
+        Mutation(
+            id=i + 1,
+            uuid=str(uuid.uuid4()),
+            user_id=101,
+            device_time=now,
+            op=DepositCreate(
+                deposit_id=str(uuid.uuid4()),
+                member_id=1 + i % 12,
+                savings_type="sukarela",
+                kind="offline",
+                amount=10_000 + i,
+                location_id=1,
+                note=f"setoran {i}",
+            ),
+        )
         for i in range(n)
     ]
     return encode(PushRequest(client_id="bench-device-0001", mutations=mutations))
@@ -73,8 +84,9 @@ def main(n: int = 1000) -> dict[str, Any]:
     report.figure("duplicate-key check alone vs the typed decode", check * 1e6, floor * 1e6, "us", goal_ratio=None)
     report.note("check / typed decode (below 1: the check does not double the decode)", round(check / floor, 3))
     report.note("after / before (the whole decode of a push)", round(new / old, 3))
-    report.note("milliseconds: typed decode / before / after", [round(floor * 1e3, 3), round(old * 1e3, 3),
-                                                                 round(new * 1e3, 3)])
+    report.note(
+        "milliseconds: typed decode / before / after", [round(floor * 1e3, 3), round(old * 1e3, 3), round(new * 1e3, 3)]
+    )
     return report.save()
 
 

@@ -49,7 +49,9 @@ def login_clients(url: str, clients: int) -> list[tuple[str, str]]:
         for k in range(clients):
             client_id = f"bench{k:04d}{os.urandom(6).hex()}"
             username = USERS[k % len(USERS)]
-            r = http.post("/api/auth/login", json={"username": username, "password": DEMO_PASSWORD, "client_id": client_id})
+            r = http.post(
+                "/api/auth/login", json={"username": username, "password": DEMO_PASSWORD, "client_id": client_id}
+            )
             r.raise_for_status()
             token = r.json()["access_token"]
             auth = {"Authorization": f"Bearer {token}"}
@@ -76,19 +78,34 @@ def write_targets(path: Path, targets: list[tuple[str, str]]) -> Path:
 
 def run_wrk(url: str, targets_file: Path, connections: int, seconds: int, threads: int = 1) -> dict[str, Any]:
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(BENCH / "idle.lua"), url]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60,
-                         env={**os.environ, "IDLE_TARGETS": str(targets_file)}).stdout
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=seconds + 60, env={**os.environ, "IDLE_TARGETS": str(targets_file)}
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:(.*)", out)
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
-    return {"rps": rps, "non2xx": int(non2xx.group(1)) if non2xx else 0,
-            "socket_errors": errors.group(1).strip() if errors else "", "p50": latency.get("50"), "p99": latency.get("99")}
+    return {
+        "rps": rps,
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(1).strip() if errors else "",
+        "p50": latency.get("50"),
+        "p99": latency.get("99"),
+    }
 
 
 def run_httpx(url: str, targets_file: Path, connections: int, seconds: int) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "bench.loadgen", url, str(targets_file), "--connections", str(connections),
-           "--seconds", str(seconds)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.loadgen",
+        url,
+        str(targets_file),
+        "--connections",
+        str(connections),
+        "--seconds",
+        str(seconds),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, cwd=ROOT, check=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
     return {"rps": result["rps"], "non2xx": result["bad"], "socket_errors": result["errors"], "p50": None, "p99": None}
@@ -102,9 +119,13 @@ class BareServer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> BareServer:
-        self.proc = subprocess.Popen([sys.executable, "-m", "bench.bare_app", "--port", str(self.port)], cwd=ROOT,
-                                     stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.bare_app", "--port", str(self.port)],
+            cwd=ROOT,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -120,8 +141,9 @@ class BareServer:
             self.proc.wait(10)
 
 
-def main(clients: int = 200, seconds: int = 10, rounds: int = 2, loadgen: str = "auto",
-         profile: bool = False) -> dict[str, Any]:
+def main(
+    clients: int = 200, seconds: int = 10, rounds: int = 2, loadgen: str = "auto", profile: bool = False
+) -> dict[str, Any]:
     if loadgen == "auto":
         loadgen = "wrk" if shutil.which("wrk") else "httpx"
     load = run_wrk if loadgen == "wrk" else run_httpx
@@ -164,5 +186,4 @@ def main(clients: int = 200, seconds: int = 10, rounds: int = 2, loadgen: str = 
 if __name__ == "__main__":
     from bench.common import write_results
 
-    write_results("idle", main(profile="--profile" in sys.argv,
-                               loadgen="httpx" if "--httpx" in sys.argv else "auto"))
+    write_results("idle", main(profile="--profile" in sys.argv, loadgen="httpx" if "--httpx" in sys.argv else "auto"))

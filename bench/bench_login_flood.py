@@ -42,18 +42,30 @@ def _free_port() -> int:
 
 
 def _env(code_root: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(code_root), "LUMBUNG_ARGON2_MEMORY_KIB": "65536",
-            "LUMBUNG_ARGON2_TIME_COST": "3", "LUMBUNG_ALLOW_DEMO_ACCOUNTS": "1"}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(code_root),
+        "LUMBUNG_ARGON2_MEMORY_KIB": "65536",
+        "LUMBUNG_ARGON2_TIME_COST": "3",
+        "LUMBUNG_ALLOW_DEMO_ACCOUNTS": "1",
+    }
 
 
 def prepare(code_root: Path, data_dir: Path) -> None:
     """The demo cooperative, made by the code under test; one account gets a production-cost hash."""
     env = {**_env(code_root), "LUMBUNG_ARGON2_MEMORY_KIB": "8192", "LUMBUNG_ARGON2_TIME_COST": "1"}
-    subprocess.run([sys.executable, "-m", "server.cli", "--data-dir", str(data_dir), "demo"], cwd=code_root, env=env,
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "server.cli", "--data-dir", str(data_dir), "demo"],
+        cwd=code_root,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     with sqlite3.connect(data_dir / "lumbung.sqlite3") as conn:
-        conn.execute("UPDATE users SET password_hash = ? WHERE username = 'anggota01'",
-                     (PasswordHasher(memory_cost=65536, time_cost=3).hash("rahasia123"),))
+        conn.execute(
+            "UPDATE users SET password_hash = ? WHERE username = 'anggota01'",
+            (PasswordHasher(memory_cost=65536, time_cost=3).hash("rahasia123"),),
+        )
 
 
 def _rss_hwm_mib(pid: int) -> float:
@@ -84,8 +96,11 @@ async def _flood(url: str, usernames: list[str], rounds: int) -> dict[str, objec
 
     async def one(client: httpx.AsyncClient, username: str) -> None:
         try:
-            r = await client.post(f"{url}/api/auth/login", headers=HEADERS, json={
-                "username": username, "password": "salah-sekali", "client_id": os.urandom(8).hex()})
+            r = await client.post(
+                f"{url}/api/auth/login",
+                headers=HEADERS,
+                json={"username": username, "password": "salah-sekali", "client_id": os.urandom(8).hex()},
+            )
             statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
         except httpx.HTTPError:
             statuses[-1] = statuses.get(-1, 0) + 1
@@ -99,8 +114,13 @@ async def _flood(url: str, usernames: list[str], rounds: int) -> dict[str, objec
         elapsed = time.perf_counter() - started
         stop.set()
         await probing
-    return {"statuses": statuses, "seconds": round(elapsed, 2), "health_max_ms": round(max(health) * 1000, 1),
-            "health_median_ms": round(statistics.median(health) * 1000, 1), "health_probes": len(health)}
+    return {
+        "statuses": statuses,
+        "seconds": round(elapsed, 2),
+        "health_max_ms": round(max(health) * 1000, 1),
+        "health_median_ms": round(statistics.median(health) * 1000, 1),
+        "health_probes": len(health),
+    }
 
 
 def run_one(code_root: Path, template: Path, scenario: str, rounds: int) -> dict[str, object]:
@@ -110,8 +130,13 @@ def run_one(code_root: Path, template: Path, scenario: str, rounds: int) -> dict
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
         log = (Path(tmp) / "server.log").open("wb")
-        proc = subprocess.Popen([sys.executable, "-m", "server.cli", "--data-dir", str(data), "serve", "--port", str(port)],
-                                cwd=code_root, env=_env(code_root), stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "--data-dir", str(data), "serve", "--port", str(port)],
+            cwd=code_root,
+            env=_env(code_root),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 60
             while True:
@@ -124,10 +149,18 @@ def run_one(code_root: Path, template: Path, scenario: str, rounds: int) -> dict
                     raise RuntimeError("server did not start: " + (Path(tmp) / "server.log").read_text()[-2000:])
                 time.sleep(0.1)
             idle = _rss_mib(proc.pid)
-            names = ["anggota01"] * CONCURRENCY if scenario == "one-account" else [f"tamu{i:02d}" for i in range(CONCURRENCY)]
+            names = (
+                ["anggota01"] * CONCURRENCY
+                if scenario == "one-account"
+                else [f"tamu{i:02d}" for i in range(CONCURRENCY)]
+            )
             result = asyncio.run(_flood(url, names, rounds))
-            return {"scenario": scenario, "rss_idle_mib": round(idle, 1), "rss_peak_mib": round(_rss_hwm_mib(proc.pid), 1),
-                    **result}
+            return {
+                "scenario": scenario,
+                "rss_idle_mib": round(idle, 1),
+                "rss_peak_mib": round(_rss_hwm_mib(proc.pid), 1),
+                **result,
+            }
         finally:
             proc.terminate()
             proc.wait(20)
@@ -143,8 +176,12 @@ def main(argv: list[str] | None = None) -> int:
         template = Path(tmp) / "data"
         prepare(code_root, template)
         results = [run_one(code_root, template, s, args.rounds) for s in ("one-account", "distinct-usernames")]
-    print(json.dumps({"code_root": str(code_root), "concurrency": CONCURRENCY, "rounds": args.rounds,
-                      "results": results}, indent=2))
+    print(
+        json.dumps(
+            {"code_root": str(code_root), "concurrency": CONCURRENCY, "rounds": args.rounds, "results": results},
+            indent=2,
+        )
+    )
     return 0
 
 

@@ -47,17 +47,30 @@ def seed(data_dir: Path, n: int, chunk: int = 5000) -> float:
     from server.storage.savings import insert_deposit
 
     db = Database(data_dir / "lumbung.sqlite3")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     start = time.perf_counter()
     try:
         for first in range(0, n, chunk):
+
             def write(conn: Any, first: int = first) -> None:
                 for i in range(first, min(first + chunk, n)):
-                    insert_deposit(conn, Deposit(
-                        id=str(uuid.uuid4()), code=f"STR-SEED-{i + 1:07d}", member_id=MEMBERS[i % len(MEMBERS)],
-                        savings_type="sukarela", kind="offline", amount=10_000 + i, location_id=1, status="unverified",
-                        created_by=101, created_at=now, note=f"setoran {i}", device_time=now,
-                    ))
+                    insert_deposit(
+                        conn,
+                        Deposit(
+                            id=str(uuid.uuid4()),
+                            code=f"STR-SEED-{i + 1:07d}",
+                            member_id=MEMBERS[i % len(MEMBERS)],
+                            savings_type="sukarela",
+                            kind="offline",
+                            amount=10_000 + i,
+                            location_id=1,
+                            status="unverified",
+                            created_by=101,
+                            created_at=now,
+                            note=f"setoran {i}",
+                            device_time=now,
+                        ),
+                    )
 
             db.write_sync(write, timeout=300)
     finally:
@@ -69,12 +82,12 @@ def seed(data_dir: Path, n: int, chunk: int = 5000) -> float:
 def scope_rows(db_path: Path) -> int:
     """Change rows petugas1 (location 1) may read: what a fresh pull must bring."""
     with sqlite3.connect(db_path) as conn:
-        return int(conn.execute(
-            "SELECT COUNT(*) FROM changes WHERE audience = 'all' OR scope_user = 101"
-            " OR (audience = 'scoped' AND scope_location IN (1))"
-        ).fetchone()[0])
-
-
+        return int(
+            conn.execute(
+                "SELECT COUNT(*) FROM changes WHERE audience = 'all' OR scope_user = 101"
+                " OR (audience = 'scoped' AND scope_location IN (1))"
+            ).fetchone()[0]
+        )
 
 
 def _head(db_path: Path) -> int:
@@ -84,7 +97,9 @@ def _head(db_path: Path) -> int:
 
 def _added_since(db_path: Path, seq: int) -> dict[str, int]:
     with sqlite3.connect(db_path) as conn:
-        return dict(conn.execute("SELECT entity, COUNT(*) FROM changes WHERE seq > ? GROUP BY entity", (seq,)).fetchall())
+        return dict(
+            conn.execute("SELECT entity, COUNT(*) FROM changes WHERE seq > ? GROUP BY entity", (seq,)).fetchall()
+        )
 
 
 def _replica_ddl() -> str:
@@ -131,8 +146,10 @@ def copy_baseline(source_db: Path, base: Path, target: str = "source") -> tuple[
         if target == "replica":
             out.execute(_replica_ddl())
         else:
-            out.execute("CREATE TABLE rows (client_id TEXT NOT NULL, entity TEXT NOT NULL, id TEXT NOT NULL,"
-                        " seq INTEGER NOT NULL, data TEXT NOT NULL)")
+            out.execute(
+                "CREATE TABLE rows (client_id TEXT NOT NULL, entity TEXT NOT NULL, id TEXT NOT NULL,"
+                " seq INTEGER NOT NULL, data TEXT NOT NULL)"
+            )
         select = f"SELECT ?, entity, entity_id, seq, data FROM changes WHERE {SCOPE_WHERE} ORDER BY seq"
         insert = "INSERT INTO rows (client_id, entity, id, seq, data) VALUES (?, ?, ?, ?, ?)"
         params = (client_id,)
@@ -147,8 +164,16 @@ def copy_baseline(source_db: Path, base: Path, target: str = "source") -> tuple[
     return len(rows) / elapsed, len(rows)
 
 
-def run_client(base: Path, data: Path, *, page_limit: int = 5000, profile: bool = False, tag: str = "pull",
-               synchronous: str = "FULL", accept_encoding: str | None = None) -> dict[str, Any]:
+def run_client(
+    base: Path,
+    data: Path,
+    *,
+    page_limit: int = 5000,
+    profile: bool = False,
+    tag: str = "pull",
+    synchronous: str = "FULL",
+    accept_encoding: str | None = None,
+) -> dict[str, Any]:
     """``accept_encoding``: None = the library's default (brotli, else gzip); ``"identity"`` = uncompressed."""
     import httpx
 
@@ -169,8 +194,9 @@ def run_client(base: Path, data: Path, *, page_limit: int = 5000, profile: bool 
         with client_profile(tag, profile), ServerProfile(server.proc.pid if server.proc else None, tag, profile):
             start = time.perf_counter()
             http = httpx.Client(base_url=server.url, timeout=60, event_hooks={"response": [count]})
-            client = SyncClient(base / f"device-{tag}.sqlite3", server.url, device_name="bench", page_limit=page_limit,
-                                http=http)
+            client = SyncClient(
+                base / f"device-{tag}.sqlite3", server.url, device_name="bench", page_limit=page_limit, http=http
+            )
             if accept_encoding is not None:
                 client._require_transport()._headers["Accept-Encoding"] = accept_encoding
             client.login("petugas1", DEMO_PASSWORD)
@@ -185,9 +211,16 @@ def run_client(base: Path, data: Path, *, page_limit: int = 5000, profile: bool 
         client.close()
     finally:
         server.stop()
-    return {"seconds": total_seconds, "login_seconds": login_seconds, "pulled": summary.pulled, "held": held,
-            "timers": timers.as_dict(), "wire_bytes": wire["bytes"], "json_bytes": wire["decoded"],
-            "encodings": sorted(wire["encodings"])}
+    return {
+        "seconds": total_seconds,
+        "login_seconds": login_seconds,
+        "pulled": summary.pulled,
+        "held": held,
+        "timers": timers.as_dict(),
+        "wire_bytes": wire["bytes"],
+        "json_bytes": wire["decoded"],
+        "encodings": sorted(wire["encodings"]),
+    }
 
 
 def main(n: int = 100_000, profile: bool = False, extras: bool = True) -> dict[str, Any]:
@@ -205,14 +238,27 @@ def main(n: int = 100_000, profile: bool = False, extras: bool = True) -> dict[s
         ours = run_client(base, data, profile=profile)
         expected = scope_rows(data / "lumbung.sqlite3")  # the server may add rows as it starts or logs in
         assert ours["pulled"] == expected, (ours["pulled"], expected)
-        report.note("change rows written while the server ran (entity: count)", _added_since(data / "lumbung.sqlite3",
-                                                                                          head_before))
-        report.figure("fresh pull: login + sync_once(), FULL", ours["pulled"] / ours["seconds"], raw, "rows/s",
-                      goal_ratio=1 / 3, primary=True)
-        report.figure("  sync_once() alone (login excluded)", ours["pulled"] / (ours["seconds"] - ours["login_seconds"]),
-                      raw, "rows/s")
-        report.figure("  vs copy into the replica's own rows table", ours["pulled"] / ours["seconds"], replica_copy,
-                      "rows/s")
+        report.note(
+            "change rows written while the server ran (entity: count)",
+            _added_since(data / "lumbung.sqlite3", head_before),
+        )
+        report.figure(
+            "fresh pull: login + sync_once(), FULL",
+            ours["pulled"] / ours["seconds"],
+            raw,
+            "rows/s",
+            goal_ratio=1 / 3,
+            primary=True,
+        )
+        report.figure(
+            "  sync_once() alone (login excluded)",
+            ours["pulled"] / (ours["seconds"] - ours["login_seconds"]),
+            raw,
+            "rows/s",
+        )
+        report.figure(
+            "  vs copy into the replica's own rows table", ours["pulled"] / ours["seconds"], replica_copy, "rows/s"
+        )
         report.note("rows pulled (changes in petugas1's scope)", ours["pulled"])
         report.note("rows held in the replica after the pull", ours["held"])
         report.note("seconds, login + sync_once", round(ours["seconds"], 3))
@@ -221,19 +267,26 @@ def main(n: int = 100_000, profile: bool = False, extras: bool = True) -> dict[s
         report.note("pull bytes on the wire / as JSON (compressed answers)", [ours["wire_bytes"], ours["json_bytes"]])
         report.note("content encodings seen", ours["encodings"])
         plain = run_client(base, data, tag="pull-identity", accept_encoding="identity")
-        report.figure("  same pull uncompressed (Accept-Encoding: identity)", plain["pulled"] / plain["seconds"], raw,
-                      "rows/s")
+        report.figure(
+            "  same pull uncompressed (Accept-Encoding: identity)", plain["pulled"] / plain["seconds"], raw, "rows/s"
+        )
         report.note("uncompressed pull bytes on the wire", plain["wire_bytes"])
         report.note("compressed / uncompressed bytes", round(ours["wire_bytes"] / max(plain["wire_bytes"], 1), 4))
-        report.note("baseline copies (rows/s): same table as the source / replica rows table",
-                    [round(raw), round(replica_copy)])
+        report.note(
+            "baseline copies (rows/s): same table as the source / replica rows table", [round(raw), round(replica_copy)]
+        )
         if extras:
             plain, _ = copy_baseline(data / "lumbung.sqlite3", base, "plain")
-            report.figure("extra: vs copy into a plain rowid table, no index", ours["pulled"] / ours["seconds"], plain,
-                          "rows/s")
+            report.figure(
+                "extra: vs copy into a plain rowid table, no index", ours["pulled"] / ours["seconds"], plain, "rows/s"
+            )
             normal = run_client(base, data, tag="pull-normal", synchronous="NORMAL")
-            report.figure("extra: server synchronous=NORMAL (client stays FULL)", normal["pulled"] / normal["seconds"],
-                          raw, "rows/s")
+            report.figure(
+                "extra: server synchronous=NORMAL (client stays FULL)",
+                normal["pulled"] / normal["seconds"],
+                raw,
+                "rows/s",
+            )
     return report.save()
 
 

@@ -36,9 +36,26 @@ from bench.common import (
 
 MEMBERS = list(range(1, 13))  # location 1's members in the demo cooperative
 DEPOSIT_COLUMNS = (
-    "id", "code", "member_id", "savings_type", "kind", "amount", "location_id", "status", "created_by", "created_at",
-    "bank_account_id", "transfer_date", "sender_bank", "account_holder", "note", "attachment", "device_time",
-    "decided_by", "decided_at", "reason",
+    "id",
+    "code",
+    "member_id",
+    "savings_type",
+    "kind",
+    "amount",
+    "location_id",
+    "status",
+    "created_by",
+    "created_at",
+    "bank_account_id",
+    "transfer_date",
+    "sender_bank",
+    "account_holder",
+    "note",
+    "attachment",
+    "device_time",
+    "decided_by",
+    "decided_at",
+    "reason",
 )
 
 
@@ -55,9 +72,14 @@ def _reference_db(path: Path, synchronous: str) -> sqlite3.Connection:
     conn.execute("INSERT INTO locations (id, name) VALUES (1, 'Kantor Pusat')")
     conn.execute("INSERT INTO savings_types (code, name, withdrawable) VALUES ('sukarela', 'Simpanan Sukarela', 1)")
     for m in MEMBERS:
-        conn.execute("INSERT INTO members (id, number, name, kind, location_id, joined_at) VALUES (?, ?, ?, 'anggota', 1,"
-                     " '2026-01-01')", (m, f"A{m:04d}", f"Anggota {m}"))
-    conn.execute("INSERT INTO users (id, username, name, password_hash, role) VALUES (101, 'petugas1', 'x', 'x', 'petugas')")
+        conn.execute(
+            "INSERT INTO members (id, number, name, kind, location_id, joined_at) VALUES (?, ?, ?, 'anggota', 1,"
+            " '2026-01-01')",
+            (m, f"A{m:04d}", f"Anggota {m}"),
+        )
+    conn.execute(
+        "INSERT INTO users (id, username, name, password_hash, role) VALUES (101, 'petugas1', 'x', 'x', 'petugas')"
+    )
     conn.execute("COMMIT")
     return conn
 
@@ -66,10 +88,30 @@ def raw_baseline(base: Path, n: int, synchronous: str = "FULL") -> float:
     """Rows/s of raw executemany into the real ``deposits`` table, one transaction."""
     # the server's own schema: the deposits table with its indexes and constraints
     conn = _reference_db(base / f"raw-{synchronous.lower()}.sqlite3", synchronous)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     rows = [
-        (str(uuid.uuid4()), f"STR-2611-{i + 1:06d}", MEMBERS[i % len(MEMBERS)], "sukarela", "offline", 10_000 + i, 1,
-         "unverified", 101, now.isoformat(), None, None, None, None, "", None, now.isoformat(), None, None, None)
+        (
+            str(uuid.uuid4()),
+            f"STR-2611-{i + 1:06d}",
+            MEMBERS[i % len(MEMBERS)],
+            "sukarela",
+            "offline",
+            10_000 + i,
+            1,
+            "unverified",
+            101,
+            now.isoformat(),
+            None,
+            None,
+            None,
+            None,
+            "",
+            None,
+            now.isoformat(),
+            None,
+            None,
+            None,
+        )
         for i in range(n)
     ]
     sql = f"INSERT INTO deposits ({','.join(DEPOSIT_COLUMNS)}) VALUES ({','.join('?' * len(DEPOSIT_COLUMNS))})"
@@ -93,26 +135,54 @@ def write_set_floor(base: Path, n: int) -> float:
     """
     conn = _reference_db(base / "write-set.sqlite3", "FULL")
     conn.execute("INSERT INTO clients (client_id, user_id, created_at) VALUES ('bench', 101, '2026-01-01')")
-    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    now = dt.datetime.now(dt.UTC).isoformat()
     work = [(str(uuid.uuid4()), str(uuid.uuid4()), MEMBERS[i % len(MEMBERS)], 10_000 + i) for i in range(n)]
     deposit_sql = f"INSERT INTO deposits ({','.join(DEPOSIT_COLUMNS)}) VALUES ({','.join('?' * len(DEPOSIT_COLUMNS))})"
-    change_sql = ("INSERT INTO changes (entity, entity_id, op, data, audience, scope_member, scope_location, scope_user)"
-                  " VALUES (?, ?, 'put', ?, ?, ?, ?, ?)")
+    change_sql = (
+        "INSERT INTO changes (entity, entity_id, op, data, audience, scope_member, scope_location, scope_user)"
+        " VALUES (?, ?, 'put', ?, ?, ?, ?, ?)"
+    )
     start = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
     for i, (deposit_id, mutation_uuid, member, amount) in enumerate(work, start=1):
-        number = conn.execute("INSERT INTO code_counters (prefix, next) VALUES ('STR', 2) ON CONFLICT (prefix)"
-                              " DO UPDATE SET next = next + 1 RETURNING next - 1").fetchone()[0]
-        row = (deposit_id, f"STR-2611-{number:06d}", member, "sukarela", "offline", amount, 1, "unverified", 101, now,
-               None, None, None, None, "", None, now, None, None, None)
+        number = conn.execute(
+            "INSERT INTO code_counters (prefix, next) VALUES ('STR', 2) ON CONFLICT (prefix)"
+            " DO UPDATE SET next = next + 1 RETURNING next - 1"
+        ).fetchone()[0]
+        row = (
+            deposit_id,
+            f"STR-2611-{number:06d}",
+            member,
+            "sukarela",
+            "offline",
+            amount,
+            1,
+            "unverified",
+            101,
+            now,
+            None,
+            None,
+            None,
+            None,
+            "",
+            None,
+            now,
+            None,
+            None,
+            None,
+        )
         conn.execute(deposit_sql, row)
-        conn.execute(change_sql, ("deposit", deposit_id, f'{{"id":"{deposit_id}","amount":{amount}}}', "scoped",
-                                  member, 1, 101))
-        seq = conn.execute(change_sql, ("mutation", mutation_uuid, '{"status":"applied"}', "private", None, None,
-                                        101)).lastrowid
-        conn.execute("INSERT INTO mutations (uuid, client_id, mutation_id, user_id, name, status, visible_at,"
-                     " received_at) VALUES (?, 'bench', ?, 101, 'deposit.create', 'applied', ?, ?)",
-                     (mutation_uuid, i, seq, now))
+        conn.execute(
+            change_sql, ("deposit", deposit_id, f'{{"id":"{deposit_id}","amount":{amount}}}', "scoped", member, 1, 101)
+        )
+        seq = conn.execute(
+            change_sql, ("mutation", mutation_uuid, '{"status":"applied"}', "private", None, None, 101)
+        ).lastrowid
+        conn.execute(
+            "INSERT INTO mutations (uuid, client_id, mutation_id, user_id, name, status, visible_at,"
+            " received_at) VALUES (?, 'bench', ?, 101, 'deposit.create', 'applied', ?, ?)",
+            (mutation_uuid, i, seq, now),
+        )
     conn.execute("UPDATE clients SET last_mutation_id = ? WHERE client_id = 'bench'", (n,))
     conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
@@ -134,7 +204,13 @@ def process_cpu(pid: int | None) -> float:
 
 
 def run_client(
-    base: Path, template: Path, n: int, *, batch_size: int | None = None, synchronous: str = "FULL", profile: bool = False,
+    base: Path,
+    template: Path,
+    n: int,
+    *,
+    batch_size: int | None = None,
+    synchronous: str = "FULL",
+    profile: bool = False,
     tag: str = "push",
 ) -> dict[str, Any]:
     """Queue ``n`` deposits offline on a fresh device, then time ``sync_once``. Returns timings."""
@@ -154,10 +230,17 @@ def run_client(
 
         start = time.perf_counter()
         for i in range(n):
-            client.queue(DepositCreate(
-                deposit_id=SyncClient.new_id(), member_id=MEMBERS[i % len(MEMBERS)], savings_type="sukarela",
-                kind="offline", amount=10_000 + i, location_id=1, note=f"setoran {i}",
-            ))
+            client.queue(
+                DepositCreate(
+                    deposit_id=SyncClient.new_id(),
+                    member_id=MEMBERS[i % len(MEMBERS)],
+                    savings_type="sukarela",
+                    kind="offline",
+                    amount=10_000 + i,
+                    location_id=1,
+                    note=f"setoran {i}",
+                )
+            )
         queue_seconds = time.perf_counter() - start
 
         timers = Timers()
@@ -202,8 +285,13 @@ def run_client(
         ).fetchone()[0]
     assert stored == n, stored
     return {
-        "sync_seconds": sync_seconds, "queue_seconds": queue_seconds, "push_phase_seconds": push_seconds,
-        "pulled": summary.pulled, "timers": timers.as_dict(), "batch_size": used_batch, "cpu": cpu,
+        "sync_seconds": sync_seconds,
+        "queue_seconds": queue_seconds,
+        "push_phase_seconds": push_seconds,
+        "pulled": summary.pulled,
+        "timers": timers.as_dict(),
+        "batch_size": used_batch,
+        "cpu": cpu,
     }
 
 
@@ -228,7 +316,9 @@ def main(n: int = 10_000, profile: bool = False, extras: bool = True) -> dict[st
         report.note("client queue() rate, one durable transaction per item (items/s)", round(n / ours["queue_seconds"]))
         report.note("breakdown of sync_once (seconds)", ours["timers"])
         report.note("CPU seconds during sync_once, server process and client (robust to other load)", ours["cpu"])
-        report.note("server CPU per mutation, push phase (us)", round(ours["cpu"]["server_cpu_push_phase_s"] / n * 1e6, 1))
+        report.note(
+            "server CPU per mutation, push phase (us)", round(ours["cpu"]["server_cpu_push_phase_s"] / n * 1e6, 1)
+        )
         if extras:
             normal_raw = raw_baseline(base, n, "NORMAL")
             normal = run_client(base, template, n, synchronous="NORMAL", tag="push-normal")

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import msgspec
 
 from bench.common import DEMO_PASSWORD, Report, ServerProfile, demo_template, start_server, workdir
 
@@ -35,9 +34,12 @@ def _login(url: str, username: str) -> dict[str, Any]:
     from server.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 
     client_id = uuid.uuid4().hex
-    response = httpx.post(f"{url}/api/auth/login", json={"username": username, "password": DEMO_PASSWORD,
-                                                          "client_id": client_id},
-                          headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)}, timeout=30)
+    response = httpx.post(
+        f"{url}/api/auth/login",
+        json={"username": username, "password": DEMO_PASSWORD, "client_id": client_id},
+        headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)},
+        timeout=30,
+    )
     response.raise_for_status()
     body = response.json()
     return {"client_id": client_id, "token": body["access_token"], "user_id": body["user"]["id"]}
@@ -48,21 +50,36 @@ def _bodies(device: dict[str, Any], count: int, batch: int, first_amount: int) -
     from server.protocol import DepositCreate, Mutation, PushRequest, encode
 
     mutations = [
-        Mutation(id=i + 1, uuid=str(uuid.uuid4()), user_id=device["user_id"], op=DepositCreate(
-            deposit_id=str(uuid.uuid4()), member_id=MEMBERS[i % len(MEMBERS)], savings_type="sukarela", kind="offline",
-            amount=first_amount + i, location_id=1, note=f"setoran {i}",
-        ))
+        Mutation(
+            id=i + 1,
+            uuid=str(uuid.uuid4()),
+            user_id=device["user_id"],
+            op=DepositCreate(
+                deposit_id=str(uuid.uuid4()),
+                member_id=MEMBERS[i % len(MEMBERS)],
+                savings_type="sukarela",
+                kind="offline",
+                amount=first_amount + i,
+                location_id=1,
+                note=f"setoran {i}",
+            ),
+        )
         for i in range(count)
     ]
-    return [encode(PushRequest(client_id=device["client_id"], mutations=mutations[s:s + batch]))
-            for s in range(0, count, batch)]
+    return [
+        encode(PushRequest(client_id=device["client_id"], mutations=mutations[s : s + batch]))
+        for s in range(0, count, batch)
+    ]
 
 
 def _post(http: httpx.Client, token: str, body: bytes, stats: dict[str, int]) -> dict[str, Any]:
     from server.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 
-    headers = {PROTOCOL_HEADER: str(PROTOCOL_VERSION), "Authorization": f"Bearer {token}",
-               "Content-Type": "application/json"}
+    headers = {
+        PROTOCOL_HEADER: str(PROTOCOL_VERSION),
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+    }
     for _ in range(200):
         response = http.post("/api/sync/push", content=body, headers=headers)
         if response.status_code == 503:
@@ -78,8 +95,9 @@ def _applied(db_path: Path, user_ids: list[int]) -> tuple[int, int]:
     with sqlite3.connect(db_path) as conn:
         marks = ",".join("?" * len(user_ids))
         deposits = conn.execute(f"SELECT COUNT(*) FROM deposits WHERE created_by IN ({marks})", user_ids).fetchone()[0]
-        mutations = conn.execute(f"SELECT COUNT(*) FROM mutations WHERE user_id IN ({marks}) AND status = 'applied'",
-                                 user_ids).fetchone()[0]
+        mutations = conn.execute(
+            f"SELECT COUNT(*) FROM mutations WHERE user_id IN ({marks}) AND status = 'applied'", user_ids
+        ).fetchone()[0]
     return deposits, mutations
 
 
@@ -164,9 +182,17 @@ def main(devices: int = 200, each: int = 50, rounds: int = 3, profile: bool = Fa
             crowds.append(run_many(base, template, devices, each, f"many-{r}", profile=profile and r == rounds - 1))
         single = statistics.median(s["rate"] for s in singles)
         crowd = statistics.median(c["rate"] for c in crowds)
-        report.figure(f"{devices} devices x {each} at once (median of {rounds})", crowd, single, "mut/s", goal_ratio=1.0,
-                      primary=True)
-        report.note("baseline: one device, batches of 1000, sequential (mut/s, each round)", [round(s["rate"]) for s in singles])
+        report.figure(
+            f"{devices} devices x {each} at once (median of {rounds})",
+            crowd,
+            single,
+            "mut/s",
+            goal_ratio=1.0,
+            primary=True,
+        )
+        report.note(
+            "baseline: one device, batches of 1000, sequential (mut/s, each round)", [round(s["rate"]) for s in singles]
+        )
         report.note(f"{devices} devices at once (mut/s, each round)", [round(c["rate"]) for c in crowds])
         report.note("503 busy answers retried (crowd, each round)", [c["busy"] for c in crowds])
     return report.save()

@@ -40,8 +40,16 @@ from bench.common import DEMO_PASSWORD, ROOT, Report, checkpoint, demo_template,
 
 PWA = ROOT / "pwa"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 MEMBER = (13, "anggota13", 2, 103)  # member id, username, location, an officer of that location
 OFFICER_MEMBERS = list(range(1, 13))  # location 1's members; petugas1 (101) serves location 1
 DASHBOARD = ".balance[data-type=sukarela]"
@@ -58,18 +66,31 @@ def seed(data_dir: Path, rows: list[tuple[int, int, int]], chunk: int = 5000) ->
     from server.storage.savings import insert_deposit
 
     db = Database(data_dir / "lumbung.sqlite3")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     start = time.perf_counter()
     try:
         for first in range(0, len(rows), chunk):
+
             def write(conn: Any, first: int = first) -> None:
                 for i in range(first, min(first + chunk, len(rows))):
                     member, location, officer = rows[i]
-                    insert_deposit(conn, Deposit(
-                        id=str(uuid.uuid4()), code=f"STR-PWA-{i + 1:07d}", member_id=member, savings_type="sukarela",
-                        kind="offline", amount=10_000 + i, location_id=location, status="unverified",
-                        created_by=officer, created_at=now, note=f"setoran {i}", device_time=now,
-                    ))
+                    insert_deposit(
+                        conn,
+                        Deposit(
+                            id=str(uuid.uuid4()),
+                            code=f"STR-PWA-{i + 1:07d}",
+                            member_id=member,
+                            savings_type="sukarela",
+                            kind="offline",
+                            amount=10_000 + i,
+                            location_id=location,
+                            status="unverified",
+                            created_by=officer,
+                            created_at=now,
+                            note=f"setoran {i}",
+                            device_time=now,
+                        ),
+                    )
 
             db.write_sync(write, timeout=300)
     finally:
@@ -81,7 +102,8 @@ def seed(data_dir: Path, rows: list[tuple[int, int, int]], chunk: int = 5000) ->
 # --- browser ------------------------------------------------------------------------------------
 
 
-WAIT_JS = """async ({ condition, timeoutMs }) => {
+WAIT_JS = (
+    """async ({ condition, timeoutMs }) => {
   // polled on animation frames inside the page: Playwright's own wait_for_function evaluates a string,
   // which the app's strict CSP (no 'unsafe-eval') refuses, and the benchmark keeps the real CSP
   const check = { controlled: () => navigator.serviceWorker.controller !== null,
@@ -93,7 +115,9 @@ WAIT_JS = """async ({ condition, timeoutMs }) => {
     await new Promise((r) => requestAnimationFrame(() => r()));
   }
   return performance.now();
-}""" % DASHBOARD
+}"""
+    % DASHBOARD
+)
 
 
 def wait(page: Any, condition: str, timeout_ms: int = 30_000) -> float:
@@ -128,7 +152,8 @@ QUIET_SYNCER = """
   window.__httpMs = 0;
 """
 
-PULL_JS = """async () => {
+PULL_JS = (
+    """async () => {
   const { app } = await import('/js/app-state.js');
   const { profileDb } = await import('/js/sync/db.js');
   const { resetReplica } = await import('/js/sync/replica.js');
@@ -141,7 +166,9 @@ PULL_JS = """async () => {
     window.__bench = { ms: performance.now() - t0 };
   });
   return { ms: window.__bench.ms, httpMs: window.__httpMs, rows: await db.count('replica'), error: s.state.lastError };
-}""" % QUIET_SYNCER
+}"""
+    % QUIET_SYNCER
+)
 
 BULK_JS = """async () => {
   const { app } = await import('/js/app-state.js');
@@ -165,7 +192,8 @@ BULK_JS = """async () => {
   return { ms, rows: n };
 }"""
 
-PUSH_JS = """async ({ n, members }) => {
+PUSH_JS = (
+    """async ({ n, members }) => {
   const { app } = await import('/js/app-state.js');
   const { profileDb } = await import('/js/sync/db.js');
   const outbox = await import('/js/sync/outbox.js');
@@ -198,9 +226,12 @@ PUSH_JS = """async ({ n, members }) => {
   return { queueMs, pushMs, pullMs, pushHttpMs, changes, pullHttpMs: window.__httpMs - pushHttpMs, queued: mine.length,
            applied: mine.filter((i) => i.state === 'applied').length,
            settled: mine.filter((i) => i.settled).length, error: s.state.lastError };
-}""" % QUIET_SYNCER
+}"""
+    % QUIET_SYNCER
+)
 
-RULES_PUSH_JS = """async ({ n, members }) => {
+RULES_PUSH_JS = (
+    """async ({ n, members }) => {
   // An experiment, not the app: the same push and pull-back driven by the pure rules of
   // domain/outbox_rules.js with batched IndexedDB writes (one getAll per batch from a 'state' index,
   // the answers written without awaiting between requests), under a fresh client id of the same user.
@@ -268,7 +299,9 @@ RULES_PUSH_JS = """async ({ n, members }) => {
   await deleteDB('bench-rules');
   return { pushMs: t1 - t0, pullMs: t2 - t1, applied: all.filter((i) => i.state === 'applied').length,
            settled: all.filter((i) => i.settled).length };
-}""" % QUIET_SYNCER
+}"""
+    % QUIET_SYNCER
+)
 
 BUILD_VIEW_JS = """async () => {
   const { app } = await import('/js/app-state.js');
@@ -298,7 +331,7 @@ class PageProfile:
         self.cdp = context.new_cdp_session(page) if enabled else None
         self.summary: list[tuple[str, float]] = []
 
-    def __enter__(self) -> "PageProfile":
+    def __enter__(self) -> PageProfile:
         if self.cdp is not None:
             self.cdp.send("Profiler.enable")
             self.cdp.send("Profiler.setSamplingInterval", {"interval": 250})
@@ -313,8 +346,11 @@ class PageProfile:
         for node in profile["nodes"]:
             frame = node["callFrame"]
             where = frame["url"].rsplit("/", 1)[-1]
-            names[node["id"]] = f"{frame['functionName'] or '(anonymous)'} {where}:{frame['lineNumber'] + 1}" if where \
+            names[node["id"]] = (
+                f"{frame['functionName'] or '(anonymous)'} {where}:{frame['lineNumber'] + 1}"
+                if where
                 else frame["functionName"] or "(anonymous)"
+            )
         own: dict[str, float] = {}
         for node_id, delta in zip(profile["samples"], profile["timeDeltas"], strict=False):
             own[names[node_id]] = own.get(names[node_id], 0.0) + delta / 1000
@@ -328,16 +364,21 @@ class PageProfile:
 
 def launch(playwright: Any, *, persistent: Path | None = None) -> Any:
     options = {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
-    context_options = {"viewport": {"width": 360, "height": 800}, "locale": "id-ID", "timezone_id": "Asia/Jakarta",
-                       "service_workers": "allow"}
+    context_options = {
+        "viewport": {"width": 360, "height": 800},
+        "locale": "id-ID",
+        "timezone_id": "Asia/Jakarta",
+        "service_workers": "allow",
+    }
     if persistent is not None:
         return None, playwright.chromium.launch_persistent_context(str(persistent), **options, **context_options)
     browser = playwright.chromium.launch(**options)
     return browser, browser.new_context(**context_options)
 
 
-def officer_benchmarks(report: Report, playwright: Any, url: str, base: Path, *, runs: int, n_push: int,
-                       profile: bool = False) -> dict:
+def officer_benchmarks(
+    report: Report, playwright: Any, url: str, base: Path, *, runs: int, n_push: int, profile: bool = False
+) -> dict:
     """2 (fresh pull vs bulk put) and 3 (browser push vs client_sync) as petugas1."""
     browser, context = launch(playwright)
     page = context.new_page()
@@ -354,10 +395,19 @@ def officer_benchmarks(report: Report, playwright: Any, url: str, base: Path, *,
         pull_ms = statistics.median(p["ms"] for p in pulls)
         bulk_ms = statistics.median(b["ms"] for b in bulks)
         assert all(b["rows"] == rows for b in bulks), (rows, bulks)
-        report.figure("fresh pull into IndexedDB (app Syncer)", rows / (pull_ms / 1000), rows / (bulk_ms / 1000),
-                      "rows/s", goal_ratio=1 / 3, primary=True,
-                      extra={"rows": rows, "pull_ms": [round(p["ms"]) for p in pulls],
-                             "bulk_ms": [round(b["ms"]) for b in bulks]})
+        report.figure(
+            "fresh pull into IndexedDB (app Syncer)",
+            rows / (pull_ms / 1000),
+            rows / (bulk_ms / 1000),
+            "rows/s",
+            goal_ratio=1 / 3,
+            primary=True,
+            extra={
+                "rows": rows,
+                "pull_ms": [round(p["ms"]) for p in pulls],
+                "bulk_ms": [round(b["ms"]) for b in bulks],
+            },
+        )
 
         with PageProfile(context, page, profile) as push_profile:
             push = page.evaluate(PUSH_JS, {"n": n_push, "members": OFFICER_MEMBERS})
@@ -380,10 +430,17 @@ def officer_benchmarks(report: Report, playwright: Any, url: str, base: Path, *,
         first = client.sync_once()  # the device holds its location before queueing, like the browser
         assert not first.errors, first.errors
         for i in range(n_push):
-            client.queue(DepositCreate(
-                deposit_id=SyncClient.new_id(), member_id=OFFICER_MEMBERS[i % len(OFFICER_MEMBERS)],
-                savings_type="sukarela", kind="offline", amount=10_000 + i, location_id=1, note=f"setoran {i}",
-            ))
+            client.queue(
+                DepositCreate(
+                    deposit_id=SyncClient.new_id(),
+                    member_id=OFFICER_MEMBERS[i % len(OFFICER_MEMBERS)],
+                    savings_type="sukarela",
+                    kind="offline",
+                    amount=10_000 + i,
+                    location_id=1,
+                    note=f"setoran {i}",
+                )
+            )
         marks: dict[str, float] = {}
         start = time.perf_counter()
         summary = client.sync_once(lambda stage, _count: marks.setdefault(stage, time.perf_counter()))
@@ -394,25 +451,51 @@ def officer_benchmarks(report: Report, playwright: Any, url: str, base: Path, *,
     finally:
         client.close()
     browser_seconds = (push["pushMs"] + push["pullMs"]) / 1000
-    report.figure(f"{n_push} mutations pushed + results pulled (browser)", n_push / browser_seconds,
-                  n_push / cs_seconds, "mutations/s", goal_ratio=0.5, primary=True,
-                  extra={"browser_push_ms": round(push["pushMs"]), "browser_pull_ms": round(push["pullMs"]),
-                         "client_sync_seconds": round(cs_seconds, 3), "client_sync_batch": batch,
-                         "browser_batch": 500})
-    report.figure("  push phase only (browser vs client_sync)", n_push / (push["pushMs"] / 1000), n_push / cs_push,
-                  "mutations/s")
+    report.figure(
+        f"{n_push} mutations pushed + results pulled (browser)",
+        n_push / browser_seconds,
+        n_push / cs_seconds,
+        "mutations/s",
+        goal_ratio=0.5,
+        primary=True,
+        extra={
+            "browser_push_ms": round(push["pushMs"]),
+            "browser_pull_ms": round(push["pullMs"]),
+            "client_sync_seconds": round(cs_seconds, 3),
+            "client_sync_batch": batch,
+            "browser_batch": 500,
+        },
+    )
+    report.figure(
+        "  push phase only (browser vs client_sync)", n_push / (push["pushMs"] / 1000), n_push / cs_push, "mutations/s"
+    )
     experiment_seconds = (experiment["pushMs"] + experiment["pullMs"]) / 1000
-    report.figure("  experiment: outbox_rules.js + batched IndexedDB", n_push / experiment_seconds, n_push / cs_seconds,
-                  "mutations/s", extra={"push_ms": round(experiment["pushMs"]), "pull_ms": round(experiment["pullMs"])})
-    report.note("browser push: view refreshes scheduled during push + pull-back / one view build, ms",
-                f"{push['changes']} / {view['ms']:.0f} (replica of {view['rows']} rows)")
-    report.note("browser push: waiting for HTTP answers / whole push phase, ms",
-                f"{push['pushHttpMs']:.0f} / {push['pushMs']:.0f}")
-    report.note("browser pull-back: waiting for HTTP answers / whole pull phase, ms",
-                f"{push['pullHttpMs']:.0f} / {push['pullMs']:.0f}")
-    report.note("fresh pull: waiting for HTTP answers / whole pull, ms (median run)",
-                "{:.0f} / {:.0f}".format(*sorted(((p["httpMs"], p["ms"]) for p in pulls), key=lambda x: x[1])[len(pulls) // 2]))
-    report.note(f"browser: queueing {n_push} items in IndexedDB (validated, one transaction each), ms", round(push["queueMs"]))
+    report.figure(
+        "  experiment: outbox_rules.js + batched IndexedDB",
+        n_push / experiment_seconds,
+        n_push / cs_seconds,
+        "mutations/s",
+        extra={"push_ms": round(experiment["pushMs"]), "pull_ms": round(experiment["pullMs"])},
+    )
+    report.note(
+        "browser push: view refreshes scheduled during push + pull-back / one view build, ms",
+        f"{push['changes']} / {view['ms']:.0f} (replica of {view['rows']} rows)",
+    )
+    report.note(
+        "browser push: waiting for HTTP answers / whole push phase, ms",
+        f"{push['pushHttpMs']:.0f} / {push['pushMs']:.0f}",
+    )
+    report.note(
+        "browser pull-back: waiting for HTTP answers / whole pull phase, ms",
+        f"{push['pullHttpMs']:.0f} / {push['pullMs']:.0f}",
+    )
+    report.note(
+        "fresh pull: waiting for HTTP answers / whole pull, ms (median run)",
+        "{:.0f} / {:.0f}".format(*sorted(((p["httpMs"], p["ms"]) for p in pulls), key=lambda x: x[1])[len(pulls) // 2]),
+    )
+    report.note(
+        f"browser: queueing {n_push} items in IndexedDB (validated, one transaction each), ms", round(push["queueMs"])
+    )
     return {"pulls": pulls, "bulks": bulks, "push": push, "officer_view_build": view, "rules_experiment": experiment}
 
 
@@ -443,11 +526,25 @@ def cold_start(report: Report, playwright: Any, server: Any, base: Path, *, runs
         finally:
             context.close()
     median = statistics.median(r["dashboard_ms"] for r in results)
-    report.figure("cold start offline to dashboard (median)", median, None, "ms",
-                  primary=True, extra={"goal_ms": 1000, "goal_met": median < 1000, "replica_rows": view["rows"],
-                                       "runs": [round(r["dashboard_ms"]) for r in results]})
-    for key, label in (("responseEnd", "document from the service worker"), ("lastModule", "last module loaded"),
-                       ("domContentLoaded", "DOMContentLoaded"), ("build_view_ms", "a view build from IndexedDB")):
+    report.figure(
+        "cold start offline to dashboard (median)",
+        median,
+        None,
+        "ms",
+        primary=True,
+        extra={
+            "goal_ms": 1000,
+            "goal_met": median < 1000,
+            "replica_rows": view["rows"],
+            "runs": [round(r["dashboard_ms"]) for r in results],
+        },
+    )
+    for key, label in (
+        ("responseEnd", "document from the service worker"),
+        ("lastModule", "last module loaded"),
+        ("domContentLoaded", "DOMContentLoaded"),
+        ("build_view_ms", "a view build from IndexedDB"),
+    ):
         report.note(f"cold start: {label}, median ms", round(statistics.median(r[key] for r in results), 1))
     report.note("cold start: modules loaded", results[0]["modules"])
     report.note("cold start goal < 1000 ms", "MET" if median < 1000 else "NOT MET")
@@ -463,9 +560,19 @@ def shell_weight(report: Report) -> dict:
     raw = sum(len(b) for b in files.values())
     packed = {name: len(gzip.compress(b, 9)) for name, b in files.items()}
     total = sum(packed.values())
-    report.figure("app shell, gzip -9 per file", total / 1024, None, "KB", primary=True,
-                  extra={"raw_kb": round(raw / 1024, 1), "files": len(files), "goal_kb": WEIGHT_GOAL_KB,
-                         "goal_met": total / 1024 <= WEIGHT_GOAL_KB})
+    report.figure(
+        "app shell, gzip -9 per file",
+        total / 1024,
+        None,
+        "KB",
+        primary=True,
+        extra={
+            "raw_kb": round(raw / 1024, 1),
+            "files": len(files),
+            "goal_kb": WEIGHT_GOAL_KB,
+            "goal_met": total / 1024 <= WEIGHT_GOAL_KB,
+        },
+    )
     report.note("app shell raw KB", round(raw / 1024, 1))
     report.note(f"app shell goal <= {WEIGHT_GOAL_KB} KB gzip", "MET" if total / 1024 <= WEIGHT_GOAL_KB else "NOT MET")
     biggest = sorted(packed.items(), key=lambda kv: -kv[1])[:5]
@@ -492,8 +599,9 @@ def main(quick: bool = False, runs: int = 5, profile: bool = False) -> dict[str,
         server = start_server(data)
         try:
             with sync_playwright() as playwright:
-                out["officer"] = officer_benchmarks(report, playwright, server.url, base, runs=3 if not quick else 1,
-                                                    n_push=n_push, profile=profile)
+                out["officer"] = officer_benchmarks(
+                    report, playwright, server.url, base, runs=3 if not quick else 1, n_push=n_push, profile=profile
+                )
                 out["cold_start"] = cold_start(report, playwright, server, base, runs=runs)
         finally:
             server.stop()
@@ -506,6 +614,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts, to check the harness")
     parser.add_argument("--runs", type=int, default=5, help="cold-start runs (median)")
-    parser.add_argument("--profile", action="store_true", help="the page's JS CPU profile of the last pull and the push")
+    parser.add_argument(
+        "--profile", action="store_true", help="the page's JS CPU profile of the last pull and the push"
+    )
     args = parser.parse_args()
     main(quick=args.quick, runs=args.runs, profile=args.profile)

@@ -48,9 +48,17 @@ def serve_receiver(port: int, log_path: str) -> None:
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            out.write(json.dumps({"t": time.time(), "path": self.path,
-                                  "h": {k.lower(): v for k, v in self.headers.items()},
-                                  "b": base64.b64encode(body).decode()}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "t": time.time(),
+                        "path": self.path,
+                        "h": {k.lower(): v for k, v in self.headers.items()},
+                        "b": base64.b64encode(body).decode(),
+                    }
+                )
+                + "\n"
+            )
             self.send_response(201)
             self.send_header("content-length", "0")
             self.end_headers()
@@ -77,19 +85,39 @@ def populate(data_dir: Path, members: int) -> list[tuple[int, int, str]]:
     password_hash = Passwords(8192, 1).hash("rahasia123")
     rows = [(1000 + i, 10_000 + i, str(uuid.uuid4())) for i in range(1, members + 1)]
     db = Database(data_dir / "lumbung.sqlite3")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
 
     def write(conn: Any) -> None:
         for member_id, user_id, deposit_id in rows:
-            savings.insert_member(conn, Member(member_id, f"B{member_id:05d}", f"Anggota {member_id}", "anggota", 1),
-                                  now.date().isoformat())
-            accounts.insert_user(conn, user_id=user_id, username=f"bench{member_id}", name=f"Anggota {member_id}",
-                                 password_hash=password_hash, role="anggota", member_id=member_id)
-            savings.insert_deposit(conn, Deposit(
-                id=deposit_id, code=savings.next_code(conn, "STR", now), member_id=member_id, savings_type="sukarela",
-                kind="offline", amount=50_000 + member_id, location_id=1, status="unverified", created_by=101,
-                created_at=now,
-            ))
+            savings.insert_member(
+                conn,
+                Member(member_id, f"B{member_id:05d}", f"Anggota {member_id}", "anggota", 1),
+                now.date().isoformat(),
+            )
+            accounts.insert_user(
+                conn,
+                user_id=user_id,
+                username=f"bench{member_id}",
+                name=f"Anggota {member_id}",
+                password_hash=password_hash,
+                role="anggota",
+                member_id=member_id,
+            )
+            savings.insert_deposit(
+                conn,
+                Deposit(
+                    id=deposit_id,
+                    code=savings.next_code(conn, "STR", now),
+                    member_id=member_id,
+                    savings_type="sukarela",
+                    kind="offline",
+                    amount=50_000 + member_id,
+                    location_id=1,
+                    status="unverified",
+                    created_by=101,
+                    created_at=now,
+                ),
+            )
 
     try:
         db.write_sync(write, timeout=300)
@@ -111,7 +139,7 @@ def subscribe_all(data_dir: Path, rows: list[tuple[int, int, str]], origin: str)
     key = KeyStore(data_dir).ensure()
     devices: dict[str, Any] = {}
     db = Database(data_dir / "lumbung.sqlite3")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
 
     def write(conn: Any) -> None:
         for member_id, user_id, _deposit in rows:
@@ -119,14 +147,25 @@ def subscribe_all(data_dir: Path, rows: list[tuple[int, int, str]], origin: str)
                 device = Device(f"{origin}/push/{member_id}-{n}")
                 devices[f"/push/{member_id}-{n}"] = device
                 session_id, client_id = uuid.uuid4().hex, uuid.uuid4().hex
-                accounts.insert_session(conn, session_id=session_id, user_id=user_id, client_id=client_id,
-                                        refresh_hash=uuid.uuid4().hex, now=now.isoformat(),
-                                        expires_at=(now + dt.timedelta(days=30)).isoformat())
+                accounts.insert_session(
+                    conn,
+                    session_id=session_id,
+                    user_id=user_id,
+                    client_id=client_id,
+                    refresh_hash=uuid.uuid4().hex,
+                    now=now.isoformat(),
+                    expires_at=(now + dt.timedelta(days=30)).isoformat(),
+                )
                 sub = device.subscription()
                 store.upsert_subscription(
-                    conn, user_id=user_id, member_id=member_id, session_id=session_id, client_id=client_id,
+                    conn,
+                    user_id=user_id,
+                    member_id=member_id,
+                    session_id=session_id,
+                    client_id=client_id,
                     checked=CheckedSubscription(sub["endpoint"], sub["keys"]["p256dh"], sub["keys"]["auth"]),
-                    key_id=key.key_id, now=now,
+                    key_id=key.key_id,
+                    now=now,
                 )
 
     try:
@@ -156,7 +195,9 @@ def verify_all(url: str, rows: list[tuple[int, int, str]]) -> tuple[float, float
         officer.close()
 
 
-def check_deliveries(log_path: Path, devices: dict[str, Any], rows: list[tuple[int, int, str]], public_key: str) -> dict[str, Any]:
+def check_deliveries(
+    log_path: Path, devices: dict[str, Any], rows: list[tuple[int, int, str]], public_key: str
+) -> dict[str, Any]:
     from py_vapid import Vapid02
 
     by_member = {member_id: deposit_id for member_id, _u, deposit_id in rows}
@@ -174,19 +215,33 @@ def check_deliveries(log_path: Path, devices: dict[str, Any], rows: list[tuple[i
         last = max(last, hit["t"])
     duplicates = sum(1 for c in seen.values() if c > 1)
     missing = len(devices) - len(seen)
-    return {"delivered": sum(seen.values()), "devices_reached": len(seen), "duplicates": duplicates,
-            "missing": missing, "last_at": last}
+    return {
+        "delivered": sum(seen.values()),
+        "devices_reached": len(seen),
+        "duplicates": duplicates,
+        "missing": missing,
+        "last_at": last,
+    }
 
 
 def _start_receiver(port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    receiver = subprocess.Popen([sys.executable, "-m", "bench.bench_webpush", "--receiver", str(port), str(log_path)],
-                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE)
+    receiver = subprocess.Popen(
+        [sys.executable, "-m", "bench.bench_webpush", "--receiver", str(port), str(log_path)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+    )
     assert receiver.stdout is not None and receiver.stdout.readline().strip() == b"siap"
     return receiver
 
 
 def run_round(
-    base: Path, template: Path, rows: list[tuple[int, int, str]], push: bool, tag: str, backlog: bool = False,
+    base: Path,
+    template: Path,
+    rows: list[tuple[int, int, str]],
+    push: bool,
+    tag: str,
+    backlog: bool = False,
 ) -> dict[str, Any]:
     """One server on a fresh copy. ``backlog``: the push service is down while verifying and comes up
     after, so the figure is the sender's own rate at draining 2,000 waiting notices."""
@@ -244,15 +299,22 @@ def main(members: int = 1000, rounds: int = 1) -> dict[str, Any]:
                 (ons if push else offs).append(run_round(base, template, rows, push=push, tag=f"r{r}"))
         off_rate = statistics.median(x["verify_rate"] for x in offs)
         on_rate = statistics.median(x["verify_rate"] for x in ons)
-        report.figure("verifications/s with push on (median)", on_rate, off_rate, "verif/s", goal_ratio=0.9, primary=True)
+        report.figure(
+            "verifications/s with push on (median)", on_rate, off_rate, "verif/s", goal_ratio=0.9, primary=True
+        )
         last = ons[-1]
         report.figure("notices delivered/s (first verify -> last notice)", last["delivery_rate"], None, "notices/s")
         for key in ("delivered", "devices_reached", "duplicates", "missing", "drain_after_last_verify_s"):
             report.note(key, last[key])
         report.note("rounds", {"off": offs, "on": [{k: v for k, v in x.items() if k != "last_at"} for x in ons]})
         drained = run_round(base, template, rows, push=True, tag="backlog", backlog=True)
-        report.figure("backlog drain: notices/s once the push service is back", drained["delivery_rate"], None,
-                      "notices/s", extra={k: v for k, v in drained.items() if k != "last_at"})
+        report.figure(
+            "backlog drain: notices/s once the push service is back",
+            drained["delivery_rate"],
+            None,
+            "notices/s",
+            extra={k: v for k, v in drained.items() if k != "last_at"},
+        )
         ok = all(x["missing"] == 0 and x["duplicates"] == 0 and x["delivered"] == 2 * members for x in [*ons, drained])
         report.note("every notice delivered exactly once", ok)
     data = report.save()

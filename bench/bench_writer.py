@@ -46,26 +46,52 @@ def main() -> None:
         per = 1000 if args.groups == 1 else 50
         devices = [uuid.uuid4().hex for _ in range(args.n // per)]
         now = dt.datetime.now(dt.UTC)
-        db.write_sync(lambda c: [c.execute("INSERT INTO clients (client_id, user_id, created_at) VALUES (?, ?, ?)",
-                                           (d, user_id, now.isoformat())) for d in devices])
+        db.write_sync(
+            lambda c: [
+                c.execute(
+                    "INSERT INTO clients (client_id, user_id, created_at) VALUES (?, ?, ?)",
+                    (d, user_id, now.isoformat()),
+                )
+                for d in devices
+            ]
+        )
         pushes = []
         for device in devices:
-            pushes.append((device, [
-                Mutation(id=k + 1, uuid=str(uuid.uuid4()), user_id=user_id, op=DepositCreate(
-                    deposit_id=str(uuid.uuid4()), member_id=MEMBERS[k % 12], savings_type="sukarela", kind="offline",
-                    amount=10_000 + k, location_id=1, note=f"setoran {k}"))
-                for k in range(per)]))
+            pushes.append(
+                (
+                    device,
+                    [
+                        Mutation(
+                            id=k + 1,
+                            uuid=str(uuid.uuid4()),
+                            user_id=user_id,
+                            op=DepositCreate(
+                                deposit_id=str(uuid.uuid4()),
+                                member_id=MEMBERS[k % 12],
+                                savings_type="sukarela",
+                                kind="offline",
+                                amount=10_000 + k,
+                                location_id=1,
+                                note=f"setoran {k}",
+                            ),
+                        )
+                        for k in range(per)
+                    ],
+                )
+            )
         limits = Limits()
         profiler = None
         cpu = [0.0]  # writer-thread CPU seconds inside process_push: robust to other load on the machine
         if args.profile:
             import cProfile
+
             profiler = cProfile.Profile()
         start = time.perf_counter()
         step = 1 if args.groups == 1 else args.groups
         for s in range(0, len(pushes), step):
             futures = []
-            for device, muts in pushes[s:s + step]:
+            for device, muts in pushes[s : s + step]:
+
                 def task(c, device=device, muts=muts):
                     if profiler:
                         profiler.enable()
@@ -76,6 +102,7 @@ def main() -> None:
                         cpu[0] += time.thread_time() - began
                         if profiler:
                             profiler.disable()
+
                 futures.append(db.submit(task))
             for f in futures:
                 r = f.result()
@@ -84,10 +111,13 @@ def main() -> None:
         db.close()
         with sqlite3.connect(path) as conn:
             count = conn.execute("SELECT COUNT(*) FROM deposits WHERE created_by = ?", (user_id,)).fetchone()[0]
-        print(f"groups={args.groups}: {args.n / elapsed:,.0f} mut/s ({elapsed:.2f} s wall),"
-              f" process_push CPU {cpu[0] / args.n * 1e6:.1f} us/mutation, deposits={count}")
+        print(
+            f"groups={args.groups}: {args.n / elapsed:,.0f} mut/s ({elapsed:.2f} s wall),"
+            f" process_push CPU {cpu[0] / args.n * 1e6:.1f} us/mutation, deposits={count}"
+        )
         if profiler:
             import pstats
+
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -59,14 +59,29 @@ class Report:
         self.data["load_average_at_start"] = round(busy_warning(), 2)
 
     def figure(
-        self, label: str, ours: float, baseline: float | None, unit: str, *, goal_ratio: float | None = None,
-        primary: bool = False, extra: dict[str, Any] | None = None,
+        self,
+        label: str,
+        ours: float,
+        baseline: float | None,
+        unit: str,
+        *,
+        goal_ratio: float | None = None,
+        primary: bool = False,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         ratio = ours / baseline if baseline else None
         met = None if goal_ratio is None or ratio is None else ratio >= goal_ratio
-        entry = {"label": label, "ours": round(ours, 2), "baseline": None if baseline is None else round(baseline, 2),
-                 "unit": unit, "ratio": None if ratio is None else round(ratio, 4), "goal_ratio": goal_ratio,
-                 "goal_met": met, "primary": primary, **(extra or {})}
+        entry = {
+            "label": label,
+            "ours": round(ours, 2),
+            "baseline": None if baseline is None else round(baseline, 2),
+            "unit": unit,
+            "ratio": None if ratio is None else round(ratio, 4),
+            "goal_ratio": goal_ratio,
+            "goal_met": met,
+            "primary": primary,
+            **(extra or {}),
+        }
         self.data["figures"].append(entry)
         text = f"  {label:<46} {ours:>12,.0f} {unit}"
         if baseline is not None:
@@ -89,8 +104,10 @@ def busy_warning() -> float:
     """The 1-minute load average; warns when other work shares the CPUs (figures then run low and noisy)."""
     load = os.getloadavg()[0]
     if load > 0.5:
-        print(f"  ! load average {load:.2f} before this benchmark: other processes share the CPUs; figures will"
-              " be lower and noisier than on an idle machine")
+        print(
+            f"  ! load average {load:.2f} before this benchmark: other processes share the CPUs; figures will"
+            " be lower and noisier than on an idle machine"
+        )
     return load
 
 
@@ -205,8 +222,21 @@ class ServerProfile:
             return self
         RESULTS.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [spy, "record", "-p", str(self.pid), "-r", str(self.rate), "-f", "raw", "-o", str(self.raw), "--nonblocking"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                spy,
+                "record",
+                "-p",
+                str(self.pid),
+                "-r",
+                str(self.rate),
+                "-f",
+                "raw",
+                "-o",
+                str(self.raw),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(0.5)  # let it attach
         return self

@@ -45,24 +45,35 @@ def main(argv: list[str] | None = None) -> int:
         if name == "push":
             results[name] = bench_push.main(1_000 if args.quick else 10_000, profile=args.profile, extras=extras)
         elif name == "many":
-            results[name] = bench_push_many.main(40 if args.quick else 200, 25 if args.quick else 50,
-                                                 rounds=1 if args.quick else 3, profile=args.profile)
+            results[name] = bench_push_many.main(
+                40 if args.quick else 200, 25 if args.quick else 50, rounds=1 if args.quick else 3, profile=args.profile
+            )
         elif name == "decode":
             results[name] = bench_decode.main()
         elif name == "pull":
             results[name] = bench_pull.main(10_000 if args.quick else 100_000, profile=args.profile, extras=extras)
         else:
-            results[name] = bench_idle.main(seconds=3 if args.quick else 10, rounds=1 if args.quick else 2,
-                                            loadgen="httpx" if args.httpx else "auto", profile=args.profile)
+            results[name] = bench_idle.main(
+                seconds=3 if args.quick else 10,
+                rounds=1 if args.quick else 2,
+                loadgen="httpx" if args.httpx else "auto",
+                profile=args.profile,
+            )
         results[name]["seconds"] = round(time.perf_counter() - t0, 1)
         print(f"  ({name} took {results[name]['seconds']} s)")
-    write_results(args.which if args.which != "all" else "all", {"benchmarks": results, "quick": args.quick,
-                                                                  "seconds": round(time.perf_counter() - started, 1)})
+    write_results(
+        args.which if args.which != "all" else "all",
+        {"benchmarks": results, "quick": args.quick, "seconds": round(time.perf_counter() - started, 1)},
+    )
     print("\nfigure                                              ours        baseline     ratio   goal")
     for name in chosen:
         for f in results[name]["figures"]:
             if f["primary"]:
-                goal = "" if f["goal_ratio"] is None else f">= {f['goal_ratio']:.3g} {'MET' if f['goal_met'] else 'NOT MET'}"
+                goal = (
+                    ""
+                    if f["goal_ratio"] is None
+                    else f">= {f['goal_ratio']:.3g} {'MET' if f['goal_met'] else 'NOT MET'}"
+                )
                 print(f"{f['label'][:48]:<48} {f['ours']:>10,.0f} {f['baseline']:>12,.0f} {f['ratio']:>9.3f}   {goal}")
     return 0
 

@@ -14,7 +14,12 @@ from pathlib import Path
 from msgspec import Struct
 
 __all__ = [
-    "ACCEPTED_TYPES", "MAX_ATTACHMENT_BYTES", "LoadedAttachment", "sniff_content_type", "load_attachment", "sha256_of",
+    "ACCEPTED_TYPES",
+    "MAX_ATTACHMENT_BYTES",
+    "LoadedAttachment",
+    "sniff_content_type",
+    "load_attachment",
+    "sha256_of",
 ]
 
 ACCEPTED_TYPES = ("image/jpeg", "image/png", "application/pdf")

@@ -27,8 +27,6 @@ import msgspec
 from server.domain.loans import admin_fee, percent
 from server.domain.schedule import Schedule
 from server.protocol import (
-    ReportCreate,
-    UserInfo,
     DeductionChangeCancel,
     DeductionChangeCreate,
     DepositCancel,
@@ -41,6 +39,8 @@ from server.protocol import (
     LoanDisburse,
     LoanReject,
     LoanRepay,
+    ReportCreate,
+    UserInfo,
     WithdrawalCancel,
     WithdrawalCreate,
     WithdrawalReject,
@@ -166,10 +166,16 @@ def describe(item: QueuedItem, members: dict[int, MemberView], loan_codes: dict[
     if isinstance(op, ReportCreate):
         return f"laporan masalah: {op.description[:50]}"
     labels = {
-        DepositCancel: "batalkan setoran", DepositVerify: "verifikasi setoran", DepositReject: "tolak setoran",
-        WithdrawalCancel: "batalkan penarikan", WithdrawalVerify: "verifikasi penarikan",
-        WithdrawalReject: "tolak penarikan", LoanCancel: "batalkan pinjaman", LoanApprove: "setujui pinjaman",
-        LoanReject: "tolak pinjaman", LoanDisburse: "pencairan pinjaman",
+        DepositCancel: "batalkan setoran",
+        DepositVerify: "verifikasi setoran",
+        DepositReject: "tolak setoran",
+        WithdrawalCancel: "batalkan penarikan",
+        WithdrawalVerify: "verifikasi penarikan",
+        WithdrawalReject: "tolak penarikan",
+        LoanCancel: "batalkan pinjaman",
+        LoanApprove: "setujui pinjaman",
+        LoanReject: "tolak pinjaman",
+        LoanDisburse: "pencairan pinjaman",
         DeductionChangeCancel: "batalkan perubahan setoran",
     }
     loan_id = getattr(op, "loan_id", None)
@@ -199,8 +205,11 @@ class _Out:
 
     def json(self, value: Any) -> None:
         """One JSON document: structs as their fields, dates as ISO text, keys sorted."""
-        print(json.dumps(msgspec.to_builtins(value), ensure_ascii=False, indent=2, sort_keys=True), file=self.out,
-              flush=True)
+        print(
+            json.dumps(msgspec.to_builtins(value), ensure_ascii=False, indent=2, sort_keys=True),
+            file=self.out,
+            flush=True,
+        )
 
 
 def _item_json(item: QueuedItem, members: dict[int, MemberView], codes: dict[str, str]) -> dict[str, Any]:
@@ -262,9 +271,7 @@ def _run_sync(client: SyncClient, io: _Out) -> int:
         io.say("Data lokal dimuat ulang dari server.")
     if summary.recovered_from is not None:
         io.say(f"Antrean dikirim ulang mulai nomor {summary.recovered_from} sesuai permintaan server.")
-    io.say(
-        f"Selesai: {summary.applied} diterima, {len(summary.rejected)} ditolak, {summary.pulled} perubahan ditarik."
-    )
+    io.say(f"Selesai: {summary.applied} diterima, {len(summary.rejected)} ditolak, {summary.pulled} perubahan ditarik.")
     if summary.rejected:
         members = _members_by_id(client)
         io.say("Transaksi ditolak server:")
@@ -324,9 +331,15 @@ def cmd_anggota(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
         return EXIT_FAIL
     members = client.members(args.cari)
     if args.json:
-        io.json({"query": args.cari, "members": [
-            {**msgspec.to_builtins(m), "balances": client.balances(m.id), "loans": client.loans(m.id)} for m in members
-        ]})
+        io.json(
+            {
+                "query": args.cari,
+                "members": [
+                    {**msgspec.to_builtins(m), "balances": client.balances(m.id), "loans": client.loans(m.id)}
+                    for m in members
+                ],
+            }
+        )
         return EXIT_OK
     if not members:
         if not client.members():
@@ -395,8 +408,13 @@ def cmd_setor(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
         io.fail("Pilih lokasi dengan --lokasi ID.")
         return EXIT_USAGE
     op = DepositCreate(
-        deposit_id=client.new_id(), member_id=member.id, savings_type=args.jenis, kind="offline", amount=amount,
-        location_id=location, note=args.catatan or "",
+        deposit_id=client.new_id(),
+        member_id=member.id,
+        savings_type=args.jenis,
+        kind="offline",
+        amount=amount,
+        location_id=location,
+        note=args.catatan or "",
     )
     try:
         item = client.queue(op)
@@ -420,8 +438,10 @@ def cmd_angsuran(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
         item = client.repay_loan(args.pinjaman, amount)
     except RuleViolation as exc:
         if exc.code == "loan_not_found":
-            io.fail(f"Pinjaman '{args.pinjaman}' tidak ditemukan di data lokal. Lihat pinjaman anggota dengan "
-                    "'lumbung-officer anggota NOMOR' atau jalankan 'lumbung-officer sync' saat online.")
+            io.fail(
+                f"Pinjaman '{args.pinjaman}' tidak ditemukan di data lokal. Lihat pinjaman anggota dengan "
+                "'lumbung-officer anggota NOMOR' atau jalankan 'lumbung-officer sync' saat online."
+            )
             return EXIT_FAIL
         io.fail(exc.message)
         return EXIT_USAGE if exc.code in ("repayment_exceeds_due", "amount_not_positive") else EXIT_FAIL
@@ -438,8 +458,10 @@ def cmd_angsuran(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     if upcoming is None:
         io.say("Setelah pembayaran ini pinjaman LUNAS.")
     else:
-        io.say(f"Sisa tagihan: {format_rupiah(detail.total_due)}; angsuran berikutnya ke-{upcoming.number}, "
-               f"jatuh tempo {_date(upcoming.due_date)}, kurang {format_rupiah(upcoming.due)}.")
+        io.say(
+            f"Sisa tagihan: {format_rupiah(detail.total_due)}; angsuran berikutnya ke-{upcoming.number}, "
+            f"jatuh tempo {_date(upcoming.due_date)}, kurang {format_rupiah(upcoming.due)}."
+        )
     io.say("Akan dikirim saat sinkronisasi: lumbung-officer sync")
     return EXIT_OK
 
@@ -449,15 +471,21 @@ _ROUNDING = {"half_up": "terdekat", "up": "ke atas", "down": "ke bawah"}
 
 def schedule_table(schedule: Schedule) -> list[str]:
     """The schedule as the officer shows it to a member (amounts in rupiah)."""
-    head = (f"{'Angsuran ke':>11}  {'Jatuh tempo':<11}  {'Pokok':>13}  {'Bunga':>13}  {'Angsuran':>13}"
-            f"  {'Sisa pinjaman':>13}")
+    head = (
+        f"{'Angsuran ke':>11}  {'Jatuh tempo':<11}  {'Pokok':>13}  {'Bunga':>13}  {'Angsuran':>13}"
+        f"  {'Sisa pinjaman':>13}"
+    )
     lines = [head, "-" * len(head)]
     for i in schedule.installments:
-        lines.append(f"{i.number:>11}  {_date(i.due_date):<11}  {_number(i.principal):>13}  {_number(i.interest):>13}"
-                     f"  {_number(i.amount):>13}  {_number(i.remaining):>13}")
+        lines.append(
+            f"{i.number:>11}  {_date(i.due_date):<11}  {_number(i.principal):>13}  {_number(i.interest):>13}"
+            f"  {_number(i.amount):>13}  {_number(i.remaining):>13}"
+        )
     lines.append("-" * len(head))
-    lines.append(f"{'Jumlah':<24}  {_number(schedule.total_principal):>13}  {_number(schedule.total_interest):>13}"
-                 f"  {_number(schedule.total_amount):>13}")
+    lines.append(
+        f"{'Jumlah':<24}  {_number(schedule.total_principal):>13}  {_number(schedule.total_interest):>13}"
+        f"  {_number(schedule.total_amount):>13}"
+    )
     return lines
 
 
@@ -492,12 +520,18 @@ def cmd_simulasi(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     except RuleViolation as exc:
         io.fail(exc.message)
         return EXIT_USAGE
-    rounding = (f"pembulatan {_ROUNDING.get(product.rounding_mode, product.rounding_mode)} ke "
-                f"{format_rupiah(product.rounding_multiple)}")
-    io.say(f"Simulasi Pinjaman — {product.name} (bunga {product.method} {percent(product.annual_rate_bp)} per tahun, "
-           f"{rounding})")
-    io.say(f"Jumlah pinjaman {format_rupiah(amount)}, jangka waktu {args.tenor} bulan, "
-           f"tanggal pencairan {_date(schedule.start_date)}. Angka dalam rupiah.")
+    rounding = (
+        f"pembulatan {_ROUNDING.get(product.rounding_mode, product.rounding_mode)} ke "
+        f"{format_rupiah(product.rounding_multiple)}"
+    )
+    io.say(
+        f"Simulasi Pinjaman — {product.name} (bunga {product.method} {percent(product.annual_rate_bp)} per tahun, "
+        f"{rounding})"
+    )
+    io.say(
+        f"Jumlah pinjaman {format_rupiah(amount)}, jangka waktu {args.tenor} bulan, "
+        f"tanggal pencairan {_date(schedule.start_date)}. Angka dalam rupiah."
+    )
     io.say()
     for line in schedule_table(schedule):
         io.say(line)
@@ -509,8 +543,10 @@ def cmd_simulasi(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     if not product.active:
         io.say("Catatan: produk ini sudah tidak tersedia untuk pengajuan baru.")
     if not product.min_amount <= amount <= product.max_amount:
-        io.say(f"Catatan: jumlah di luar batas produk ({format_rupiah(product.min_amount)} – "
-               f"{format_rupiah(product.max_amount)}).")
+        io.say(
+            f"Catatan: jumlah di luar batas produk ({format_rupiah(product.min_amount)} – "
+            f"{format_rupiah(product.max_amount)})."
+        )
     if not product.min_tenor <= args.tenor <= product.max_tenor:
         io.say(f"Catatan: jangka waktu di luar batas produk ({product.min_tenor} – {product.max_tenor} bulan).")
     return EXIT_OK
@@ -561,8 +597,13 @@ def cmd_status(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     if args.json:
         members, codes = _members_by_id(client), _loan_codes(client)
         rejected = client.rejected(limit=20) if status.rejected else []
-        io.json({**msgspec.to_builtins(status), "device_name": client.device_name,
-                 "rejected_items": [_item_json(i, members, codes) for i in rejected]})
+        io.json(
+            {
+                **msgspec.to_builtins(status),
+                "device_name": client.device_name,
+                "rejected_items": [_item_json(i, members, codes) for i in rejected],
+            }
+        )
         return EXIT_OK
     user = status.user
     io.say(f"Pengguna        : {f'{user.name} ({user.username}, {user.role})' if user else 'belum masuk'}")
@@ -588,9 +629,16 @@ def cmd_status(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
 
 
 COMMANDS = {
-    "login": cmd_login, "logout": cmd_logout, "anggota": cmd_anggota, "setor": cmd_setor,
-    "angsuran": cmd_angsuran, "simulasi": cmd_simulasi, "tertunda": cmd_tertunda, "kas": cmd_kas,
-    "sync": cmd_sync, "status": cmd_status,
+    "login": cmd_login,
+    "logout": cmd_logout,
+    "anggota": cmd_anggota,
+    "setor": cmd_setor,
+    "angsuran": cmd_angsuran,
+    "simulasi": cmd_simulasi,
+    "tertunda": cmd_tertunda,
+    "kas": cmd_kas,
+    "sync": cmd_sync,
+    "status": cmd_status,
 }
 
 

@@ -34,9 +34,6 @@ from server.protocol import (
 
 from . import view
 from .attachments import LoadedAttachment, load_attachment
-from .ledger import LedgerVerification, verify_replica
-from .loan_methods import LoanMethods
-from .reports import ReportMethods
 from .errors import (
     UPDATE_REQUIRED_MESSAGE,
     InvalidMutation,
@@ -47,6 +44,8 @@ from .errors import (
     SyncError,
     TransportError,
 )
+from .ledger import LedgerVerification, verify_replica
+from .loan_methods import LoanMethods
 from .models import (
     BalanceView,
     CashInHand,
@@ -58,6 +57,7 @@ from .models import (
     SyncSummary,
     WithdrawalView,
 )
+from .reports import ReportMethods
 from .session import Session, expiry_from
 from .store import Profile, Store
 from .sync import Progress, Round
@@ -149,8 +149,9 @@ class SyncClient(LoanMethods, ReportMethods):
             if self._transport is None or self._transport.base_url != url:
                 if self._transport is not None:
                     self._transport.close()
-                self._transport = Transport(url, timeout=self._timeout, protocol_version=self._protocol_version,
-                                            http=self._http)
+                self._transport = Transport(
+                    url, timeout=self._timeout, protocol_version=self._protocol_version, http=self._http
+                )
             return self._transport
 
     # --- identity -----------------------------------------------------------------------------
@@ -210,8 +211,11 @@ class SyncClient(LoanMethods, ReportMethods):
                 continue
             break
         self.store.save_tokens(
-            profile.client_id, user=tokens.user, access_token=tokens.access_token,
-            refresh_token=tokens.refresh_token, expires_at=expiry_from(tokens),
+            profile.client_id,
+            user=tokens.user,
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_at=expiry_from(tokens),
         )
         self.store.set_meta(META_ACTIVE, profile.client_id)
         return tokens.user
@@ -268,7 +272,10 @@ class SyncClient(LoanMethods, ReportMethods):
         except msgspec.ValidationError as exc:
             raise InvalidMutation(f"Transaksi tidak sesuai protokol: {exc}") from exc
         return self.store.enqueue(
-            profile.client_id, uuid=mutation_uuid, user_id=profile.user.id, op=op,
+            profile.client_id,
+            uuid=mutation_uuid,
+            user_id=profile.user.id,
+            op=op,
             device_time=device_time.isoformat(),
             attachments=[(a.sha256, a.content_type, a.path, a.content) for a in loaded],
         )
@@ -321,27 +328,34 @@ class SyncClient(LoanMethods, ReportMethods):
         profile = self.profile
         if profile is None:
             return []
-        rows = (self.store.replica_where(profile.client_id, "deposit", "member_id", member_id)
-                if member_id is not None else self._rows("deposit"))
-        return view.deposit_views(rows, self.store.overlay_items(profile.client_id), member_id=member_id,
-                                  status=status)
+        rows = (
+            self.store.replica_where(profile.client_id, "deposit", "member_id", member_id)
+            if member_id is not None
+            else self._rows("deposit")
+        )
+        return view.deposit_views(rows, self.store.overlay_items(profile.client_id), member_id=member_id, status=status)
 
     def withdrawals(self, member_id: int | None = None, status: str | None = None) -> list[WithdrawalView]:
         profile = self.profile
         if profile is None:
             return []
-        rows = (self.store.replica_where(profile.client_id, "withdrawal", "member_id", member_id)
-                if member_id is not None else self._rows("withdrawal"))
-        return view.withdrawal_views(rows, self.store.overlay_items(profile.client_id), member_id=member_id,
-                                     status=status)
+        rows = (
+            self.store.replica_where(profile.client_id, "withdrawal", "member_id", member_id)
+            if member_id is not None
+            else self._rows("withdrawal")
+        )
+        return view.withdrawal_views(
+            rows, self.store.overlay_items(profile.client_id), member_id=member_id, status=status
+        )
 
     def balances(self, member_id: int) -> list[BalanceView]:
         profile = self.profile
         if profile is None:
             return []
         accounts = self.store.replica_where(profile.client_id, "savings_account", "member_id", member_id)
-        return view.balance_views(member_id, accounts, self.savings_types(), self.deposits(member_id),
-                                  self.withdrawals(member_id))
+        return view.balance_views(
+            member_id, accounts, self.savings_types(), self.deposits(member_id), self.withdrawals(member_id)
+        )
 
     def verify_ledger(self, member_id: int | None = None) -> LedgerVerification:
         """Check every ledger account chain this device holds (one member's, if given), offline.
@@ -420,8 +434,9 @@ class SyncClient(LoanMethods, ReportMethods):
             return summary
         with self._exclusive():
             session = Session(self.store, transport, profile.client_id)
-            Round(self.store, transport, session, profile.client_id, summary, self.batch_size, self.page_limit,
-                  progress).run()
+            Round(
+                self.store, transport, session, profile.client_id, summary, self.batch_size, self.page_limit, progress
+            ).run()
         if any(e.code == "protocol_version_unsupported" for e in summary.errors):
             self.store.set_meta(_NEEDS_UPDATE, "1")
         elif not any(e.code in ("network", "timeout") for e in summary.errors):

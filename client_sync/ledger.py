@@ -118,11 +118,11 @@ def verify_replica(
     held = held_balances(savings_accounts, loans)
     verdicts = verify_accounts(entries, held)
     names = {v.account for v in verdicts}
-    verdicts += [AccountVerdict(key, 0, False, seq, "malformed_entry") for key, seq in malformed.items() if key not in names]
+    verdicts += [
+        AccountVerdict(key, 0, False, seq, "malformed_entry") for key, seq in malformed.items() if key not in names
+    ]
     checks = sorted((_check(v, held, malformed) for v in verdicts), key=lambda c: c.account)
-    worst = first_failure(
-        AccountVerdict(c.account, c.entries, c.ok, c.first_bad_seq, c.reason) for c in checks
-    )
+    worst = first_failure(AccountVerdict(c.account, c.entries, c.ok, c.first_bad_seq, c.reason) for c in checks)
     if worst is None:
         message = f"Buku besar terverifikasi: {len(entries)} entri di {len(checks)} rekening, tidak ada yang diubah atau hilang."
         return LedgerVerification(True, count, None, None, None, message, checks)

@@ -35,6 +35,7 @@ class LoanMethods:
     _loan_settings_override: LoanSettings | None
 
     if TYPE_CHECKING:
+
         @property
         def profile(self) -> Profile | None: ...
         def _require_profile(self) -> Profile: ...
@@ -85,7 +86,9 @@ class LoanMethods:
     def sisa_plafon(self, member_id: int) -> PlafonBreakdown:
         """Plafon - installments of approved/active loans - voluntary deduction; ``RuleViolation("plafon_not_set")``."""
         return loans.plafon(
-            member_id, self.payroll_profile(member_id), self._member_rows("loan", member_id),
+            member_id,
+            self.payroll_profile(member_id),
+            self._member_rows("loan", member_id),
             self._member_rows("deduction_change", member_id),
         )
 
@@ -98,20 +101,38 @@ class LoanMethods:
             return rules.simulate(product, amount, tenor, start_date or loans.today_wib())
 
     def _evaluate(
-        self, member_id: int, product: LoanProduct, purpose: str, amount: int, tenor: int, start_date: dt.date,
+        self,
+        member_id: int,
+        product: LoanProduct,
+        purpose: str,
+        amount: int,
+        tenor: int,
+        start_date: dt.date,
         settings: LoanSettings | None,
     ) -> loans.Evaluation:
         return loans.evaluate_application(
-            product=product, member_id=member_id, profile=self.payroll_profile(member_id),
+            product=product,
+            member_id=member_id,
+            profile=self.payroll_profile(member_id),
             loan_rows=self._member_rows("loan", member_id),
             account_rows=self._member_rows("savings_account", member_id),
-            purpose=purpose, amount=amount, tenor=tenor, start_date=start_date, settings=settings or self.loan_settings,
+            purpose=purpose,
+            amount=amount,
+            tenor=tenor,
+            start_date=start_date,
+            settings=settings or self.loan_settings,
             change_rows=self._member_rows("deduction_change", member_id),
         )
 
     def check_loan(
-        self, member_id: int, product_id: str | int, purpose: str, amount: int, tenor: int,
-        start_date: dt.date | None = None, settings: LoanSettings | None = None,
+        self,
+        member_id: int,
+        product_id: str | int,
+        purpose: str,
+        amount: int,
+        tenor: int,
+        start_date: dt.date | None = None,
+        settings: LoanSettings | None = None,
     ) -> list[RuleCheck]:
         """Every application rule, passed or not, in the server's order (``APPLICATION_RULES``)."""
         product = self._require_product(product_id)
@@ -119,10 +140,21 @@ class LoanMethods:
         return self._evaluate(member_id, product, purpose, amount, tenor, start, settings).checks
 
     def apply_loan(
-        self, member_id: int, product_id: str | int, purpose: str, amount: int, tenor: int, *,
-        requested_disbursement_date: dt.date | None = None, location_id: int | None = None,
-        disbursement_method: str = "tunai", bank_name: str | None = None, account_number: str | None = None,
-        account_holder: str | None = None, settings: LoanSettings | None = None, loan_id: str | None = None,
+        self,
+        member_id: int,
+        product_id: str | int,
+        purpose: str,
+        amount: int,
+        tenor: int,
+        *,
+        requested_disbursement_date: dt.date | None = None,
+        location_id: int | None = None,
+        disbursement_method: str = "tunai",
+        bank_name: str | None = None,
+        account_number: str | None = None,
+        account_holder: str | None = None,
+        settings: LoanSettings | None = None,
+        loan_id: str | None = None,
     ) -> QueuedItem:
         """*Pengajuan Pinjaman* offline: check every rule on the device, then queue ``loan.apply``.
 
@@ -146,18 +178,40 @@ class LoanMethods:
         loan_id = loan_id or self.new_id()
         with loans.domain_rules(evaluation.failed):
             rules.apply_loan(
-                loan_id=loan_id, code="", actor=actor, member_id=member_id, product=product, purpose=purpose,
-                amount=amount, tenor=tenor, requested_disbursement_date=start, location_id=location_id,
-                disbursement_method=disbursement_method, bank_name=bank_name, account_number=account_number,
-                account_holder=account_holder, checks=evaluation.checks, schedule=evaluation.schedule,
+                loan_id=loan_id,
+                code="",
+                actor=actor,
+                member_id=member_id,
+                product=product,
+                purpose=purpose,
+                amount=amount,
+                tenor=tenor,
+                requested_disbursement_date=start,
+                location_id=location_id,
+                disbursement_method=disbursement_method,
+                bank_name=bank_name,
+                account_number=account_number,
+                account_holder=account_holder,
+                checks=evaluation.checks,
+                schedule=evaluation.schedule,
                 now=dt.datetime.now(COOP_TZ),
             )
-        return self.queue(LoanApply(
-            loan_id=loan_id, member_id=member_id, product_id=product.id, purpose=purpose.strip(), amount=amount,
-            tenor=tenor, requested_disbursement_date=start, location_id=location_id,
-            disbursement_method=disbursement_method,  # type: ignore[arg-type]  # rules.apply_loan refused others
-            bank_name=bank_name, account_number=account_number, account_holder=account_holder,
-        ))
+        return self.queue(
+            LoanApply(
+                loan_id=loan_id,
+                member_id=member_id,
+                product_id=product.id,
+                purpose=purpose.strip(),
+                amount=amount,
+                tenor=tenor,
+                requested_disbursement_date=start,
+                location_id=location_id,
+                disbursement_method=disbursement_method,  # type: ignore[arg-type]  # rules.apply_loan refused others
+                bank_name=bank_name,
+                account_number=account_number,
+                account_holder=account_holder,
+            )
+        )
 
     def loans(self, member_id: int | None = None, status: str | None = None) -> list[LoanView]:
         """Loans newest first, applications queued here included (``status='pending'``)."""
@@ -165,8 +219,9 @@ class LoanMethods:
         if profile is None:
             return []
         rows = self._member_rows("loan", member_id) if member_id is not None else self._rows("loan")
-        return loans.loan_views(rows, self.store.overlay_items(profile.client_id), self.loan_products(),
-                                member_id=member_id, status=status)
+        return loans.loan_views(
+            rows, self.store.overlay_items(profile.client_id), self.loan_products(), member_id=member_id, status=status
+        )
 
     def loan(self, ref: str) -> LoanView | None:
         """A loan by code (PJM-…), id, or an id prefix of 8+ characters."""
@@ -180,9 +235,11 @@ class LoanMethods:
             return None
         cid = profile.client_id
         return loans.loan_detail(
-            found, self.store.replica_row(cid, "loan", found.id),
+            found,
+            self.store.replica_row(cid, "loan", found.id),
             self.store.replica_row(cid, "loan_schedule", found.id),
-            self.store.replica_where(cid, "loan_repayment", "loan_id", found.id), self.store.overlay_items(cid),
+            self.store.replica_where(cid, "loan_repayment", "loan_id", found.id),
+            self.store.overlay_items(cid),
         )
 
     def repay_loan(self, ref: str, amount: int, *, repayment_id: str | None = None) -> QueuedItem:
@@ -194,9 +251,14 @@ class LoanMethods:
         if row is None:
             raise RuleViolation("loan_not_found", f"Pinjaman {ref} tidak ada di data lokal; jalankan sinkronisasi.")
         cid, loan_id = profile.client_id, str(row["id"])
-        loans.check_repayment(loans.actor_for(profile.user), row, self.store.replica_row(cid, "loan_schedule", loan_id),
-                              self.store.replica_where(cid, "loan_repayment", "loan_id", loan_id),
-                              self.store.overlay_items(cid), amount)
+        loans.check_repayment(
+            loans.actor_for(profile.user),
+            row,
+            self.store.replica_row(cid, "loan_schedule", loan_id),
+            self.store.replica_where(cid, "loan_repayment", "loan_id", loan_id),
+            self.store.overlay_items(cid),
+            amount,
+        )
         return self.queue(LoanRepay(repayment_id=repayment_id or self.new_id(), loan_id=loan_id, amount=amount))
 
     def request_deduction_change(self, member_id: int, new_amount: int, *, change_id: str | None = None) -> QueuedItem:
@@ -209,21 +271,33 @@ class LoanMethods:
         in_effect = rules.deduction_for_month(base, history, loans.today_wib().strftime("%Y-%m"))
         with loans.domain_rules():  # as the server: the deduction in effect this month is what gets replaced
             rules.request_deduction_change(
-                change_id=change_id, actor=loans.actor_for(profile.user),
+                change_id=change_id,
+                actor=loans.actor_for(profile.user),
                 profile=msgspec.structs.replace(base, voluntary_deduction=in_effect),
                 active_monthly_installments=loans.plafon_installments(self._member_rows("loan", member_id), member_id),
-                new_amount=new_amount, now=dt.datetime.now(COOP_TZ),
+                new_amount=new_amount,
+                now=dt.datetime.now(COOP_TZ),
             )
-        return self.queue(DeductionChangeCreate(change_id=change_id, member_id=member_id, savings_type="sukarela",
-                                                new_amount=new_amount))
+        return self.queue(
+            DeductionChangeCreate(
+                change_id=change_id, member_id=member_id, savings_type="sukarela", new_amount=new_amount
+            )
+        )
 
     def deduction_changes(self, member_id: int | None = None, status: str | None = None) -> list[DeductionChangeView]:
         """Changes of the voluntary deduction newest first, those queued here included (``status='pending'``)."""
         profile = self.profile
         if profile is None:
             return []
-        rows = (self._member_rows("deduction_change", member_id) if member_id is not None
-                else self._rows("deduction_change"))
-        return loans.deduction_change_views(rows, self.store.overlay_items(profile.client_id),
-                                            loans.profiles_by_member(self._rows("payroll_profile")),
-                                            member_id=member_id, status=status)
+        rows = (
+            self._member_rows("deduction_change", member_id)
+            if member_id is not None
+            else self._rows("deduction_change")
+        )
+        return loans.deduction_change_views(
+            rows,
+            self.store.overlay_items(profile.client_id),
+            loans.profiles_by_member(self._rows("payroll_profile")),
+            member_id=member_id,
+            status=status,
+        )

@@ -41,9 +41,9 @@ from server.domain.loans import (
     check_repayment_actor,
     counted_savings_balance,
     next_payroll_month,
+    plafon_now,
     retirement_date,
     simulate,
-    plafon_now,
 )
 from server.domain.models import COOP_TZ, Actor, SavingsAccount
 from server.domain.schedule import Installment, Schedule, build_schedule
@@ -156,21 +156,28 @@ def savings_accounts(rows: Iterable[dict[str, Any]], member_id: int) -> list[Sav
 def deduction_history(rows: Iterable[dict[str, Any]], member_id: int) -> list[DeductionChange]:
     """The member's deduction changes the server counts (submitted or applied, not cancelled)."""
     return [
-        msgspec.convert(r, DeductionChange, strict=False) for r in rows
+        msgspec.convert(r, DeductionChange, strict=False)
+        for r in rows
         if int(r["member_id"]) == member_id and r.get("status") in ("submitted", "applied")
     ]
 
 
 def plafon(
-    member_id: int, profile: PayrollProfile | None, loan_rows: Iterable[dict[str, Any]],
+    member_id: int,
+    profile: PayrollProfile | None,
+    loan_rows: Iterable[dict[str, Any]],
     change_rows: Iterable[dict[str, Any]] = (),
 ) -> PlafonBreakdown:
     """Sisa plafon from the replica, counted as the server counts it (``loans.plafon_now``);
     ``RuleViolation("plafon_not_set")`` when the member has none."""
     month = today_wib().strftime("%Y-%m")
     with domain_rules():
-        return plafon_now(profile or PayrollProfile(member_id), deduction_history(change_rows, member_id), month,
-                          plafon_installments(loan_rows, member_id))
+        return plafon_now(
+            profile or PayrollProfile(member_id),
+            deduction_history(change_rows, member_id),
+            month,
+            plafon_installments(loan_rows, member_id),
+        )
 
 
 class Evaluation(msgspec.Struct, frozen=True):
@@ -209,9 +216,15 @@ def evaluate_application(
     with domain_rules():
         schedule = simulate(product, amount, tenor, start_date)
         checks = check_application(
-            product=product, purpose=purpose, amount=amount, tenor=tenor, schedule=schedule, breakdown=breakdown,
+            product=product,
+            purpose=purpose,
+            amount=amount,
+            tenor=tenor,
+            schedule=schedule,
+            breakdown=breakdown,
             savings_balance=counted_savings_balance(savings_accounts(account_rows, member_id), settings),
-            retirement=retirement_date(profile, settings), settings=settings,
+            retirement=retirement_date(profile, settings),
+            settings=settings,
         )
     return Evaluation(schedule, checks, breakdown)
 
@@ -228,7 +241,9 @@ def _simulated(view: LoanView, product: LoanProduct | None) -> LoanView:
     except DomainError:
         return view
     return msgspec.structs.replace(
-        view, monthly_installment=schedule.max_installment, terms=schedule.terms,
+        view,
+        monthly_installment=schedule.max_installment,
+        terms=schedule.terms,
         admin_fee=admin_fee(product, view.amount),
     )
 
@@ -266,8 +281,11 @@ def loan_views(
     for v in views:
         v = _simulated(v, by_id.get(v.product_id))
         owed = sum(op.amount for _, op in repaying.get(v.id, ()))
-        out.append(msgspec.structs.replace(v, product_name=by_id[v.product_id].name if v.product_id in by_id else "",
-                                           pending_repayments=owed))
+        out.append(
+            msgspec.structs.replace(
+                v, product_name=by_id[v.product_id].name if v.product_id in by_id else "", pending_repayments=owed
+            )
+        )
     return out
 
 
@@ -288,8 +306,12 @@ def _schedule_rows(schedule_row: dict[str, Any] | None) -> list[tuple[Installmen
     rows = []
     for r in (schedule_row or {}).get("installments") or []:
         inst = Installment(
-            int(r["number"]), msgspec.convert(r["due_date"], dt.date, strict=False), int(r["principal"]),
-            int(r["interest"]), int(r["amount"]), int(r["remaining"]),
+            int(r["number"]),
+            msgspec.convert(r["due_date"], dt.date, strict=False),
+            int(r["principal"]),
+            int(r["interest"]),
+            int(r["amount"]),
+            int(r["remaining"]),
         )
         rows.append((inst, int(r.get("paid") or 0)))
     return sorted(rows, key=lambda row: row[0].number)
@@ -343,17 +365,34 @@ def loan_detail(
     elif loan_row is not None and (loan := _as_loan(loan_row)) is not None:
         _, extra = pending_allocation(loan, rows, [op.amount for _, op in queued])
     installments = [
-        InstallmentView(inst.number, inst.due_date, inst.principal, inst.interest, inst.amount, inst.remaining, paid,
-                        extra.get(inst.number, 0))
+        InstallmentView(
+            inst.number,
+            inst.due_date,
+            inst.principal,
+            inst.interest,
+            inst.amount,
+            inst.remaining,
+            paid,
+            extra.get(inst.number, 0),
+        )
         for inst, paid in rows
     ]
     server = sorted(
         (msgspec.convert({**r, "pending": False}, RepaymentView, strict=False) for r in repayment_rows),
-        key=lambda r: (r.created_at or "", r.id), reverse=True,
+        key=lambda r: (r.created_at or "", r.id),
+        reverse=True,
     )
     local = [
-        RepaymentView(id=op.repayment_id, loan_id=view.id, amount=op.amount, member_id=view.member_id,
-                      source="tunai", created_at=item.queued_at, pending=True, mutation_id=item.id)
+        RepaymentView(
+            id=op.repayment_id,
+            loan_id=view.id,
+            amount=op.amount,
+            member_id=view.member_id,
+            source="tunai",
+            created_at=item.queued_at,
+            pending=True,
+            mutation_id=item.id,
+        )
         for item, op in reversed(queued)
     ]
     return LoanDetail(loan=view, installments=installments, projected=projected, repayments=local + server)
@@ -401,8 +440,17 @@ def deduction_change_views(
     """Changes newest first; a pending one shows the deduction it replaces and the month it should start
     (the month after today: the server fixes both when the request reaches it)."""
     actions = _pending_actions(items, (DeductionChangeCancel,), "change_id")
-    views = _transaction_views(DeductionChangeView, rows, items, DeductionChangeCreate, DeductionChangeCancel,
-                               "change_id", actions, member_id, status)
+    views = _transaction_views(
+        DeductionChangeView,
+        rows,
+        items,
+        DeductionChangeCreate,
+        DeductionChangeCancel,
+        "change_id",
+        actions,
+        member_id,
+        status,
+    )
     month = next_payroll_month(today or today_wib())
     out = []
     for v in views:

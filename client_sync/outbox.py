@@ -20,8 +20,15 @@ from server.protocol import MutationOp, PushResponse, decode_mutation_op, encode
 from .db import Database, utcnow_iso
 from .models import ItemState, QueuedItem
 
-__all__ = ["RETAIN_ITEMS", "RETAIN_DAYS", "ITEM_COLUMNS", "item_from_row", "StoredAttachment", "ResultsOutcome",
-           "OutboxStore"]
+__all__ = [
+    "RETAIN_ITEMS",
+    "RETAIN_DAYS",
+    "ITEM_COLUMNS",
+    "item_from_row",
+    "StoredAttachment",
+    "ResultsOutcome",
+    "OutboxStore",
+]
 
 RETAIN_ITEMS = 1000
 """Settled outbox items kept as history at least (the newest ones), for gap recovery and display."""
@@ -103,8 +110,14 @@ class OutboxStore(Database):
                 "INSERT INTO outbox (client_id, id, uuid, user_id, name, op, device_time, queued_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    client_id, number, uuid, user_id, type(op).__struct_config__.tag, encode(op).decode(),
-                    device_time, utcnow_iso(),
+                    client_id,
+                    number,
+                    uuid,
+                    user_id,
+                    type(op).__struct_config__.tag,
+                    encode(op).decode(),
+                    device_time,
+                    utcnow_iso(),
                 ),
             )
             for sha, content_type, path, content in attachments:
@@ -152,9 +165,7 @@ class OutboxStore(Database):
 
     def overlay_items(self, client_id: str) -> list[QueuedItem]:
         """Items the view must still draw on top of the replica: unanswered, or applied but not yet pulled."""
-        return [
-            i for i in self.items(client_id, settled=False) if i.state == "pending" or i.state == "applied"
-        ]
+        return [i for i in self.items(client_id, settled=False) if i.state == "pending" or i.state == "applied"]
 
     def count_items(self, client_id: str | None = None, *, exclude: str | None = None) -> dict[str, int]:
         """Counts of unsettled pending/applied items, unsent items and rejected items."""
@@ -205,7 +216,10 @@ class OutboxStore(Database):
                 )
                 if cur.rowcount:
                     done = msgspec.structs.replace(
-                        item, state=result.status, code=result.code, message=result.message,
+                        item,
+                        state=result.status,
+                        code=result.code,
+                        message=result.message,
                         visible_at=result.visible_at,
                     )
                     (outcome.applied if result.status == "applied" else outcome.rejected).append(done)
@@ -242,8 +256,11 @@ class OutboxStore(Database):
             highest = conn.execute("SELECT MAX(id) FROM outbox WHERE client_id = ?", (client_id,)).fetchone()[0]
             next_id = max(start + len(ids), (highest or 0) + 1)
             conn.execute("UPDATE profiles SET next_mutation_id = ? WHERE client_id = ?", (next_id, client_id))
-            conn.execute("UPDATE attachments SET uploaded_at = NULL WHERE mutation_uuid IN"
-                         " (SELECT uuid FROM outbox WHERE client_id = ? AND state = 'pending')", (client_id,))
+            conn.execute(
+                "UPDATE attachments SET uploaded_at = NULL WHERE mutation_uuid IN"
+                " (SELECT uuid FROM outbox WHERE client_id = ? AND state = 'pending')",
+                (client_id,),
+            )
         return len(ids)
 
     def highest_answered_id(self, client_id: str) -> int:

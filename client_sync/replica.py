@@ -117,9 +117,7 @@ class ReplicaStore(Database):
             )
 
     def replica(self, client_id: str, entity: str) -> list[dict[str, Any]]:
-        rows = self._query(
-            "SELECT data FROM rows WHERE client_id = ? AND entity = ? ORDER BY seq", (client_id, entity)
-        )
+        rows = self._query("SELECT data FROM rows WHERE client_id = ? AND entity = ? ORDER BY seq", (client_id, entity))
         return [_json_decoder.decode(r[0]) for r in rows]
 
     def replica_row(self, client_id: str, entity: str, row_id: str) -> dict[str, Any] | None:

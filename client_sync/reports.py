@@ -30,14 +30,16 @@ def sync_state_of(status: SyncStatus, rejected: list[QueuedItem]) -> DeviceSyncS
         if _CODE.match(code) and code not in codes:
             codes.append(code)
     last_sync = dt.datetime.fromisoformat(status.last_sync_at) if status.last_sync_at else None
-    return DeviceSyncState(pending=status.pending, rejected=status.rejected, last_sync_at=last_sync,
-                           error_codes=codes[:MAX_CODES])
+    return DeviceSyncState(
+        pending=status.pending, rejected=status.rejected, last_sync_at=last_sync, error_codes=codes[:MAX_CODES]
+    )
 
 
 class ReportMethods:
     """Mixed into ``SyncClient``: needs its ``status``, ``rejected``, ``queue`` and ``new_id``."""
 
     if TYPE_CHECKING:
+
         def status(self) -> SyncStatus: ...
         def rejected(self, limit: int | None = None) -> list[QueuedItem]: ...
         def queue(self, op: Any, attachments: Any = None) -> QueuedItem: ...
@@ -47,6 +49,7 @@ class ReportMethods:
     def report_problem(self, description: str, app_version: str) -> QueuedItem:
         """Queue a problem report (works offline; sent with the next sync)."""
         state = sync_state_of(self.status(), self.rejected(limit=MAX_CODES))
-        op = ReportCreate(report_id=self.new_id(), description=description.strip(), app_version=app_version,
-                          sync_state=state)
+        op = ReportCreate(
+            report_id=self.new_id(), description=description.strip(), app_version=app_version, sync_state=state
+        )
         return self.queue(op)

@@ -150,8 +150,14 @@ class Round:
                 continue
             self._note("upload", len(seen))
             try:
-                self.session.call(partial(self.transport.put_attachment, sha256=attachment.sha256, content=content,
-                                          content_type=attachment.content_type))
+                self.session.call(
+                    partial(
+                        self.transport.put_attachment,
+                        sha256=attachment.sha256,
+                        content=content,
+                        content_type=attachment.content_type,
+                    )
+                )
             except AttachmentRejected as exc:
                 raise AttachmentRejected(
                     exc.code, f"Lampiran transaksi tidak diterima server: {exc.message}", exc.detail, exc.status
@@ -272,8 +278,9 @@ class Round:
         while True:
             profile = self.store.profile(self.client_id)
             assert profile is not None
-            page = self.session.call(partial(self.transport.pull, client_id=self.client_id, cursor=profile.cursor,
-                                             limit=self.page_limit))
+            page = self.session.call(
+                partial(self.transport.pull, client_id=self.client_id, cursor=profile.cursor, limit=self.page_limit)
+            )
             if page.reset is not None:
                 resets += 1
                 if resets > MAX_RESETS:
@@ -283,8 +290,9 @@ class Round:
                 continue
             outcome = self.store.apply_page(self.client_id, page)
             self.summary.pulled += outcome.changes
-            self.summary.rejected.extend(i for i in outcome.rejected_by_feed if i.uuid not in
-                                         {r.uuid for r in self.summary.rejected})
+            self.summary.rejected.extend(
+                i for i in outcome.rejected_by_feed if i.uuid not in {r.uuid for r in self.summary.rejected}
+            )
             self.summary.position = page.position
             self._note("pull", self.summary.pulled)
             if not page.has_more or not page.changes:

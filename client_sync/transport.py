@@ -104,8 +104,11 @@ class Transport:
         first pull is tens of megabytes of JSON, a few megabytes compressed, over prepaid mobile data."""
         self.base_url = base_url.rstrip("/")
         self._http = http or httpx.Client(base_url=self.base_url, timeout=timeout)
-        self._headers = {PROTOCOL_HEADER: str(protocol_version), "User-Agent": "lumbung-client-sync",
-                         "Accept-Encoding": accept_encoding}
+        self._headers = {
+            PROTOCOL_HEADER: str(protocol_version),
+            "User-Agent": "lumbung-client-sync",
+            "Accept-Encoding": accept_encoding,
+        }
 
     def close(self) -> None:
         self._http.close()

@@ -60,8 +60,12 @@ def _tag(op: msgspec.Struct) -> str:
 def member_views(rows: Iterable[dict[str, Any]]) -> list[MemberView]:
     views = [
         MemberView(
-            id=int(r["id"]), number=str(r.get("number", "")), name=str(r.get("name", "")), kind=str(r.get("kind", "")),
-            location_id=int(r.get("location_id") or 0), active=bool(r.get("active", True)),
+            id=int(r["id"]),
+            number=str(r.get("number", "")),
+            name=str(r.get("name", "")),
+            kind=str(r.get("kind", "")),
+            location_id=int(r.get("location_id") or 0),
+            active=bool(r.get("active", True)),
         )
         for r in rows
     ]
@@ -113,28 +117,51 @@ def _transaction_views(
         row_id = str(r["id"])
         known.add(row_id)
         pending_op = actions.get(row_id)
-        server.append(msgspec.convert(
-            {**r, "id": row_id, "note": r.get("note") or "", "pending": pending_op is not None,
-             "pending_op": pending_op, "cancelling": pending_op == cancel_name},
-            view_cls, strict=False,
-        ))
+        server.append(
+            msgspec.convert(
+                {
+                    **r,
+                    "id": row_id,
+                    "note": r.get("note") or "",
+                    "pending": pending_op is not None,
+                    "pending_op": pending_op,
+                    "cancelling": pending_op == cancel_name,
+                },
+                view_cls,
+                strict=False,
+            )
+        )
     local: list[_V] = []
     for item in items:
         op = item.op
         if not isinstance(op, create_op) or getattr(op, id_field) in known:
             continue
         pending_op = actions.get(getattr(op, id_field))
-        local.append(msgspec.convert(
-            {**msgspec.structs.asdict(op), "id": getattr(op, id_field), "status": PENDING,
-             "created_by": item.user_id, "created_at": item.queued_at, "device_time": item.device_time,
-             "pending": True, "pending_op": pending_op or create_name, "cancelling": pending_op == cancel_name,
-             "mutation_id": item.id},
-            view_cls, strict=False,
-        ))
+        local.append(
+            msgspec.convert(
+                {
+                    **msgspec.structs.asdict(op),
+                    "id": getattr(op, id_field),
+                    "status": PENDING,
+                    "created_by": item.user_id,
+                    "created_at": item.queued_at,
+                    "device_time": item.device_time,
+                    "pending": True,
+                    "pending_op": pending_op or create_name,
+                    "cancelling": pending_op == cancel_name,
+                    "mutation_id": item.id,
+                },
+                view_cls,
+                strict=False,
+            )
+        )
     server.sort(key=lambda v: (v.created_at or "", v.id), reverse=True)
     local.sort(key=lambda v: v.mutation_id or 0, reverse=True)
-    return [v for v in local + server
-            if (member_id is None or v.member_id == member_id) and (status is None or v.status == status)]
+    return [
+        v
+        for v in local + server
+        if (member_id is None or v.member_id == member_id) and (status is None or v.status == status)
+    ]
 
 
 def deposit_views(
@@ -146,8 +173,9 @@ def deposit_views(
 ) -> list[DepositView]:
     """Deposits newest first: pending local ones, then the replica's (marked if an action is pending)."""
     actions = _pending_actions(items, _DEPOSIT_ACTIONS, "deposit_id")
-    return _transaction_views(DepositView, rows, items, DepositCreate, DepositCancel, "deposit_id", actions,
-                              member_id, status)
+    return _transaction_views(
+        DepositView, rows, items, DepositCreate, DepositCancel, "deposit_id", actions, member_id, status
+    )
 
 
 def withdrawal_views(
@@ -159,8 +187,9 @@ def withdrawal_views(
 ) -> list[WithdrawalView]:
     """Withdrawals newest first, built like ``deposit_views``."""
     actions = _pending_actions(items, _WITHDRAWAL_ACTIONS, "withdrawal_id")
-    return _transaction_views(WithdrawalView, rows, items, WithdrawalCreate, WithdrawalCancel, "withdrawal_id",
-                              actions, member_id, status)
+    return _transaction_views(
+        WithdrawalView, rows, items, WithdrawalCreate, WithdrawalCancel, "withdrawal_id", actions, member_id, status
+    )
 
 
 def balance_views(
@@ -190,16 +219,31 @@ def balance_views(
     views = []
     for code, account in by_type.items():
         balance, held = int(account.get("balance") or 0), int(account.get("held") or 0)
-        pending_out = sum(w.amount for w in withdrawals if w.member_id == member_id and w.savings_type == code
-                          and w.status == PENDING and not w.cancelling)
-        pending_in = sum(d.amount for d in deposits if d.member_id == member_id and d.savings_type == code
-                         and d.status in (PENDING, "unverified") and not d.cancelling)
+        pending_out = sum(
+            w.amount
+            for w in withdrawals
+            if w.member_id == member_id and w.savings_type == code and w.status == PENDING and not w.cancelling
+        )
+        pending_in = sum(
+            d.amount
+            for d in deposits
+            if d.member_id == member_id
+            and d.savings_type == code
+            and d.status in (PENDING, "unverified")
+            and not d.cancelling
+        )
         info = types.get(code, {})
         views.append(
             BalanceView(
-                member_id=member_id, savings_type=code, name=str(info.get("name", code)),
-                withdrawable=bool(info.get("withdrawable", False)), balance=balance, held=held,
-                pending_withdrawals=pending_out, available=balance - held - pending_out, pending_deposits=pending_in,
+                member_id=member_id,
+                savings_type=code,
+                name=str(info.get("name", code)),
+                withdrawable=bool(info.get("withdrawable", False)),
+                balance=balance,
+                held=held,
+                pending_withdrawals=pending_out,
+                available=balance - held - pending_out,
+                pending_deposits=pending_in,
             )
         )
     order = list(types)
@@ -210,11 +254,12 @@ def balance_views(
 def cash_in_hand(deposits: Sequence[DepositView], user_id: int) -> CashInHand:
     """The officer's offline (cash) deposits not yet verified: unverified on the server plus pending here."""
     mine = [
-        d for d in deposits
-        if d.kind == "offline" and d.created_by == user_id and d.status in ("unverified", PENDING)
+        d for d in deposits if d.kind == "offline" and d.created_by == user_id and d.status in ("unverified", PENDING)
     ]
     local = [d for d in mine if d.status == PENDING]
     return CashInHand(
-        total=sum(d.amount for d in mine), count=len(mine),
-        unsynced_total=sum(d.amount for d in local), unsynced_count=len(local),
+        total=sum(d.amount for d in mine),
+        count=len(mine),
+        unsynced_total=sum(d.amount for d in local),
+        unsynced_count=len(local),
     )

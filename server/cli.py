@@ -19,9 +19,9 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, NamedTuple
 
+from server.commands import admin as admin_commands
 from server.commands import documents as document_commands
 from server.commands import ops as ops_commands
-from server.commands import admin as admin_commands
 from server.commands import push as push_commands
 from server.commands import users as user_commands
 from server.settings import Settings
@@ -105,8 +105,9 @@ def _load_demo(settings: Settings) -> bool:
     from server.demo import load_demo
     from server.storage.database import Database
 
-    db = Database(settings.database_path, synchronous=settings.sqlite_synchronous,
-                  write_timeout=settings.write_timeout_seconds)
+    db = Database(
+        settings.database_path, synchronous=settings.sqlite_synchronous, write_timeout=settings.write_timeout_seconds
+    )
     try:
         return load_demo(db, Passwords(settings.argon2_memory_kib, settings.argon2_time_cost))
     finally:
@@ -172,8 +173,10 @@ def cmd_verify_ledger(args: argparse.Namespace, settings: Settings) -> int:
     elif result.ok:
         print(f"Buku besar utuh: {result.entries} entri, rantai hash dan saldo cocok.")
     else:
-        print(f"Buku besar RUSAK: entri pertama yang salah {result.first_bad_seq}, "
-              f"saldo tidak cocok: {result.mismatched_accounts}, rantai rekening rusak: {result.broken_accounts}")
+        print(
+            f"Buku besar RUSAK: entri pertama yang salah {result.first_bad_seq}, "
+            f"saldo tidak cocok: {result.mismatched_accounts}, rantai rekening rusak: {result.broken_accounts}"
+        )
     return EXIT_OK if result.ok else EXIT_FAIL
 
 
@@ -211,8 +214,9 @@ COMMANDS: dict[str, Command] = {
     "serve": Command("run the HTTP server", cmd_serve, _serve_arguments),
     "verify-ledger": Command("check the ledger's hash chain and balances", cmd_verify_ledger, _json_flag),
     "backup": Command("copy the live database to a file", cmd_backup, _positional("destination")),
-    "restore": Command("replace the database with a backup (server stopped); new epoch", cmd_restore,
-                       _positional("source")),
+    "restore": Command(
+        "replace the database with a backup (server stopped); new epoch", cmd_restore, _positional("source")
+    ),
     "compact": Command("drop superseded feed changes below a position", cmd_compact, _positional("below", int)),
 }
 

@@ -22,12 +22,31 @@ __all__ = ["DEMO_PASSWORD", "load_demo", "demo_loaded", "demo_accounts", "demo_l
 
 DEMO_PASSWORD = "rahasia123"
 
-LOCATIONS = [(1, "Kantor Pusat", "Jl. Slamet Riyadi 10, Surakarta"), (2, "Pabrik Sukoharjo", "Jl. Raya Solo-Sukoharjo km 7")]
+LOCATIONS = [
+    (1, "Kantor Pusat", "Jl. Slamet Riyadi 10, Surakarta"),
+    (2, "Pabrik Sukoharjo", "Jl. Raya Solo-Sukoharjo km 7"),
+]
 NAMES = [
-    "Budi Santoso", "Siti Rahayu", "Agus Setiawan", "Dewi Lestari", "Eko Prasetyo", "Fitri Handayani",
-    "Hendra Wijaya", "Indah Permatasari", "Joko Susilo", "Kartika Sari", "Lukman Hakim", "Maya Anggraini",
-    "Nur Hidayat", "Oktaviani Putri", "Purnomo Adi", "Ratna Dewi", "Slamet Riyanto", "Tri Wahyuni",
-    "Umar Said", "Wulan Sari",
+    "Budi Santoso",
+    "Siti Rahayu",
+    "Agus Setiawan",
+    "Dewi Lestari",
+    "Eko Prasetyo",
+    "Fitri Handayani",
+    "Hendra Wijaya",
+    "Indah Permatasari",
+    "Joko Susilo",
+    "Kartika Sari",
+    "Lukman Hakim",
+    "Maya Anggraini",
+    "Nur Hidayat",
+    "Oktaviani Putri",
+    "Purnomo Adi",
+    "Ratna Dewi",
+    "Slamet Riyanto",
+    "Tri Wahyuni",
+    "Umar Said",
+    "Wulan Sari",
 ]
 STAFF = [
     # id, username, name, role, locations
@@ -40,19 +59,52 @@ STAFF = [
 
 
 PRODUCTS = [
-    LoanProduct(1, "Pinjaman Umum", ("Pendidikan", "Renovasi rumah", "Kesehatan", "Modal usaha"), "efektif", 1200,
-                1_000_000, 100_000_000, 3, 60, admin_fee_bp=100, rounding_multiple=100),
-    LoanProduct(2, "Pinjaman Barang", ("Elektronik", "Kendaraan", "Perabot"), "flat", 1200, 500_000, 20_000_000, 3, 24,
-                rounding_mode="up", rounding_multiple=1000),
+    LoanProduct(
+        1,
+        "Pinjaman Umum",
+        ("Pendidikan", "Renovasi rumah", "Kesehatan", "Modal usaha"),
+        "efektif",
+        1200,
+        1_000_000,
+        100_000_000,
+        3,
+        60,
+        admin_fee_bp=100,
+        rounding_multiple=100,
+    ),
+    LoanProduct(
+        2,
+        "Pinjaman Barang",
+        ("Elektronik", "Kendaraan", "Perabot"),
+        "flat",
+        1200,
+        500_000,
+        20_000_000,
+        3,
+        24,
+        rounding_mode="up",
+        rounding_multiple=1000,
+    ),
     LoanProduct(3, "Pinjaman Darurat", ("Darurat keluarga", "Kesehatan"), "anuitas", 900, 500_000, 10_000_000, 1, 12),
 ]
 
 
 def _opening(conn: Connection, member: Member, savings_type: str, amount: int, now: dt.datetime) -> None:
     deposit = Deposit(
-        id=str(uuid.uuid4()), code=savings.next_code(conn, "STR", now), member_id=member.id, savings_type=savings_type,
-        kind="offline", amount=amount, location_id=member.location_id, status="verified", created_by=105,
-        created_at=now, note="Saldo awal", decided_by=105, decided_role="admin", decided_at=now,
+        id=str(uuid.uuid4()),
+        code=savings.next_code(conn, "STR", now),
+        member_id=member.id,
+        savings_type=savings_type,
+        kind="offline",
+        amount=amount,
+        location_id=member.location_id,
+        status="verified",
+        created_by=105,
+        created_at=now,
+        note="Saldo awal",
+        decided_by=105,
+        decided_role="admin",
+        decided_at=now,
     )
     savings.insert_deposit(conn, deposit)
     savings.post(conn, Posting(member.id, savings_type, amount, "deposit", deposit.id, deposit.code), now)
@@ -71,16 +123,23 @@ def load_demo(db: Database, passwords: Passwords) -> bool:
     def write(conn: Connection) -> bool:
         if savings.has_members(conn):
             return False
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         for loc_id, name, address in LOCATIONS:
             savings.insert_location(conn, loc_id, name, address)
         for st in DEFAULT_SAVINGS_TYPES:
             savings.insert_savings_type(conn, st)
-        savings.insert_bank_account(conn, BankAccount(1, "Bank Mandiri", "1380012345678", "Koperasi Karyawan Sejahtera"))
+        savings.insert_bank_account(
+            conn, BankAccount(1, "Bank Mandiri", "1380012345678", "Koperasi Karyawan Sejahtera")
+        )
         savings.insert_bank_account(conn, BankAccount(2, "BRI", "002101000123567", "Koperasi Karyawan Sejahtera"))
         for staff_id, username, name, role, locs in STAFF:
             accounts.insert_user(
-                conn, user_id=staff_id, username=username, name=name, password_hash=hashes[username], role=role,
+                conn,
+                user_id=staff_id,
+                username=username,
+                name=name,
+                password_hash=hashes[username],
+                role=role,
                 demo=True,
             )
             if locs:
@@ -90,7 +149,13 @@ def load_demo(db: Database, passwords: Passwords) -> bool:
             savings.insert_member(conn, member, now.date().isoformat())
             username = f"anggota{i:02d}"
             accounts.insert_user(
-                conn, user_id=i, username=username, name=name, password_hash=hashes[username], role="anggota", member_id=i,
+                conn,
+                user_id=i,
+                username=username,
+                name=name,
+                password_hash=hashes[username],
+                role="anggota",
+                member_id=i,
                 demo=True,
             )
             _opening(conn, member, "pokok", 100_000, now)
@@ -100,8 +165,12 @@ def load_demo(db: Database, passwords: Passwords) -> bool:
             loan_store.save_product(conn, product)
         for i in range(1, len(NAMES) + 1):
             profile = PayrollProfile(
-                member_id=i, plafon=2_500_000 + 250_000 * (i % 8), birth_date=dt.date(1976 + i, i % 12 + 1, 10),
-                category="karyawan", voluntary_deduction=100_000 * (i % 3), mandatory_savings=50_000,
+                member_id=i,
+                plafon=2_500_000 + 250_000 * (i % 8),
+                birth_date=dt.date(1976 + i, i % 12 + 1, 10),
+                category="karyawan",
+                voluntary_deduction=100_000 * (i % 3),
+                mandatory_savings=50_000,
             )
             loan_store.save_profile(conn, profile, 105, now)
         badan = Member(21, "B0001", "Paguyuban Karyawan Konimex", "badan", 1)
@@ -139,6 +208,8 @@ def demo_logins() -> list[dict[str, Any]]:
 
 def demo_accounts() -> list[tuple[str, str]]:
     """(username, description) of every demo login, for printing."""
-    rows = [(u, f"{r} — {n}" + (f" (lokasi {', '.join(map(str, locs))})" if locs else "")) for _, u, n, r, locs in STAFF]
+    rows = [
+        (u, f"{r} — {n}" + (f" (lokasi {', '.join(map(str, locs))})" if locs else "")) for _, u, n, r, locs in STAFF
+    ]
     rows += [(f"anggota{i:02d}", f"anggota — {n}") for i, n in enumerate(NAMES, start=1)]
     return rows

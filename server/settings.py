@@ -119,9 +119,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         self.loan_settings  # noqa: B018 - a malformed LUMBUNG_RETIREMENT_AGES fails at start-up, not per request
         hour, _, minute = self.backup_time.partition(":")
-        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60) or self.backup_keep_days < 1:
-            raise ValueError(f"LUMBUNG_BACKUP_TIME must be HH:MM and LUMBUNG_BACKUP_KEEP_DAYS >= 1, got "
-                             f"{self.backup_time!r}, {self.backup_keep_days}")
+        if (
+            not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60)
+            or self.backup_keep_days < 1
+        ):
+            raise ValueError(
+                f"LUMBUNG_BACKUP_TIME must be HH:MM and LUMBUNG_BACKUP_KEEP_DAYS >= 1, got "
+                f"{self.backup_time!r}, {self.backup_keep_days}"
+            )
         if self.log_format not in ("text", "json"):
             raise ValueError(f"LUMBUNG_LOG_FORMAT must be text or json, got {self.log_format!r}")
         if self.secret_key and len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
@@ -131,7 +136,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             )
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for name in cls.__struct_fields__:

@@ -25,7 +25,11 @@ def test_node_test_runner_passes_every_js_test() -> None:
     files = sorted(str(p.relative_to(ROOT)) for p in JS_TESTS.glob("*.test.js"))
     assert files, "no tests/js/*.test.js found"
     proc = subprocess.run(
-        [node, "--test", "--test-reporter=tap", *files], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [node, "--test", "--test-reporter=tap", *files],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     summary = dict(re.findall(r"^# (tests|pass|fail|cancelled) (\d+)$", proc.stdout, re.MULTILINE))
     failures = "\n".join(line for line in proc.stdout.splitlines() if line.startswith("not ok"))

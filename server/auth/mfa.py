@@ -19,8 +19,17 @@ import pyotp
 import segno
 
 __all__ = [
-    "BOARD_ROLES", "STEP_SECONDS", "new_secret", "otpauth_uri", "qr_svg", "accepted_step", "code_at",
-    "new_recovery_codes", "hash_recovery_code", "looks_like_totp", "normalise",
+    "BOARD_ROLES",
+    "STEP_SECONDS",
+    "new_secret",
+    "otpauth_uri",
+    "qr_svg",
+    "accepted_step",
+    "code_at",
+    "new_recovery_codes",
+    "hash_recovery_code",
+    "looks_like_totp",
+    "normalise",
 ]
 
 BOARD_ROLES = frozenset({"admin", "pengurus"})

@@ -30,7 +30,9 @@ def common_passwords() -> frozenset[str]:
 def check_password(password: str, *, min_length: int, username: str = "") -> None:
     """Raise ``InvalidInput`` if ``password`` may not be used."""
     if len(password) < min_length:
-        raise InvalidInput("password_too_short", f"Kata sandi minimal {min_length} karakter.", {"min_length": min_length})
+        raise InvalidInput(
+            "password_too_short", f"Kata sandi minimal {min_length} karakter.", {"min_length": min_length}
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise InvalidInput("password_too_long", f"Kata sandi paling panjang {MAX_PASSWORD_LENGTH} karakter.")
     folded = password.strip().casefold()

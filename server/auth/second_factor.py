@@ -14,7 +14,8 @@ import time
 from msgspec import Struct
 
 from server.errors import AuthError, InvalidInput, InvalidState, TooManyAttempts
-from server.storage import accounts, mfa as store
+from server.storage import accounts
+from server.storage import mfa as store
 from server.storage.accounts import UserRecord
 from server.storage.database import Connection, Database
 from server.storage.interface import ReadTx
@@ -58,7 +59,7 @@ class MfaStatus(Struct):
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat()
+    return dt.datetime.now(dt.UTC).isoformat()
 
 
 class SecondFactor:
@@ -80,7 +81,8 @@ class SecondFactor:
         def read(conn: ReadTx) -> MfaStatus:
             enrolled = store.enrolled(conn, user.id)
             return MfaStatus(
-                enrolled=enrolled, required=enrolled or self.enrolment_required(user, enrolled),
+                enrolled=enrolled,
+                required=enrolled or self.enrolment_required(user, enrolled),
                 enrolment_required=self.enrolment_required(user, enrolled),
                 recovery_codes_left=store.recovery_codes_left(conn, user.id) if enrolled else 0,
             )
@@ -188,7 +190,8 @@ class SecondFactor:
 
         def write(conn: Connection) -> None:
             previous = accounts.login_attempts(conn, [key]).get(key)
-            accounts.save_login_attempt(conn, after_failure(previous, key, now, policy),
-                                        forget_before=now - policy.window_seconds)
+            accounts.save_login_attempt(
+                conn, after_failure(previous, key, now, policy), forget_before=now - policy.window_seconds
+            )
 
         await self.db.write(write)

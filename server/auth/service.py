@@ -31,13 +31,17 @@ __all__ = ["AuthService", "LoginLimits", "user_info", "utcnow"]
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def user_info(user: UserRecord) -> UserInfo:
     return UserInfo(
-        id=user.id, username=user.username, name=user.name, role=user.role,
-        member_id=user.member_id, location_ids=list(user.location_ids),
+        id=user.id,
+        username=user.username,
+        name=user.name,
+        role=user.role,
+        member_id=user.member_id,
+        location_ids=list(user.location_ids),
     )
 
 
@@ -51,12 +55,19 @@ class LoginLimits:
         self.min_length = min_length
 
     @classmethod
-    def from_settings(cls, s: Settings) -> "LoginLimits":
-        account = ThrottlePolicy(s.login_free_failures, s.login_delay_seconds, s.login_delay_max_seconds,
-                                 s.login_lockout_failures, s.login_lockout_seconds, s.login_window_seconds)
+    def from_settings(cls, s: Settings) -> LoginLimits:
+        account = ThrottlePolicy(
+            s.login_free_failures,
+            s.login_delay_seconds,
+            s.login_delay_max_seconds,
+            s.login_lockout_failures,
+            s.login_lockout_seconds,
+            s.login_window_seconds,
+        )
         # an address gets no small waits (an office behind one NAT shares it), only the lockout
-        address = ThrottlePolicy(s.login_address_failures, 0, 0, s.login_address_failures,
-                                 s.login_lockout_seconds, s.login_window_seconds)
+        address = ThrottlePolicy(
+            s.login_address_failures, 0, 0, s.login_address_failures, s.login_lockout_seconds, s.login_window_seconds
+        )
         gate = PasswordGate(s.password_checks_concurrent, s.password_checks_waiting)
         return cls(account, address, gate, s.password_min_length)
 
@@ -66,7 +77,12 @@ TOO_MANY = "Terlalu banyak percobaan masuk yang gagal; coba lagi dalam {seconds}
 
 class AuthService:
     def __init__(
-        self, db: Database, passwords: Passwords, signer: TokenSigner, refresh_ttl: int, limits: LoginLimits,
+        self,
+        db: Database,
+        passwords: Passwords,
+        signer: TokenSigner,
+        refresh_ttl: int,
+        limits: LoginLimits,
         second_factor: SecondFactor | None = None,
     ) -> None:
         self.second_factor = second_factor or SecondFactor(db, limits.account, enforced=False, issuer="Lumbung")
@@ -145,7 +161,8 @@ class AuthService:
             )
         await self.second_factor.check_login(user, request.otp)  # second_factor.py: TOTP or a recovery code
         enrolment_required = self.second_factor.enrolment_required(
-            user, await self.db.read(lambda c: mfa_store.enrolled(c, user.id)))
+            user, await self.db.read(lambda c: mfa_store.enrolled(c, user.id))
+        )
         refresh = new_refresh_token()
         session_id = secrets.token_hex(16)
         now = utcnow()
@@ -158,14 +175,23 @@ class AuthService:
                 )
             feed.register_client(conn, request.client_id, user.id, now.isoformat())
             accounts.insert_session(
-                conn, session_id=session_id, user_id=user.id, client_id=request.client_id,
-                refresh_hash=hash_refresh_token(refresh), now=now.isoformat(),
+                conn,
+                session_id=session_id,
+                user_id=user.id,
+                client_id=request.client_id,
+                refresh_hash=hash_refresh_token(refresh),
+                now=now.isoformat(),
                 expires_at=(now + dt.timedelta(seconds=self.refresh_ttl)).isoformat(),
             )
 
         await self.db.write(write)
-        return TokenResponse(self.signer.issue(user.id, session_id), refresh, self.signer.ttl, user_info(user),
-                             mfa_enrolment_required=enrolment_required)
+        return TokenResponse(
+            self.signer.issue(user.id, session_id),
+            refresh,
+            self.signer.ttl,
+            user_info(user),
+            mfa_enrolment_required=enrolment_required,
+        )
 
     async def change_password(self, username: str, current: str, new: str, address: str = "") -> UserRecord:
         """One's own password, proven by the current one (also the way out of ``password_change_required``).

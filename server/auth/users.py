@@ -62,8 +62,15 @@ def create_user(conn: Connection, spec: NewUser, password_hash: str, now: str, *
             raise NotFound("location_not_found", f"Lokasi {loc} tidak ditemukan.")
     user_id = accounts.next_user_id(conn)
     accounts.insert_user(
-        conn, user_id=user_id, username=spec.username, name=spec.name.strip(), password_hash=password_hash,
-        role=spec.role, member_id=spec.member_id, change_required=change_required, now=now,
+        conn,
+        user_id=user_id,
+        username=spec.username,
+        name=spec.name.strip(),
+        password_hash=password_hash,
+        role=spec.role,
+        member_id=spec.member_id,
+        change_required=change_required,
+        now=now,
     )
     if spec.location_ids:
         accounts.assign_locations(conn, user_id, spec.location_ids)

@@ -54,7 +54,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 
     table = member_import.read_table(Path(args.file).read_bytes(), args.format)
     categories = sorted(settings.loan_settings.retirement_ages)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     db = _database(settings)
     try:
         if args.dry_run:
@@ -72,8 +72,10 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         db.close()
     for p in report.problems:
         print(f"baris {p.row}: {p.field}: {p.message} ({p.code})" + (f" [{p.value}]" if p.value else ""))
-    summary = (f"{report.rows} baris: {report.created} anggota baru, {report.updated} diubah, "
-               f"{report.unchanged} tetap; {len(report.problems)} masalah")
+    summary = (
+        f"{report.rows} baris: {report.created} anggota baru, {report.updated} diubah, "
+        f"{report.unchanged} tetap; {len(report.problems)} masalah"
+    )
     if report.problems:
         print(f"{summary}. Tidak ada yang diimpor.", file=sys.stderr)
         return 1
@@ -90,13 +92,21 @@ def _time_zone(args: argparse.Namespace, settings: Settings) -> int:
         if args.zone is None:
             current = db.read_sync(store.coop_settings)
         else:
-            name, user_id, now = check_zone(args.zone), _admin(db, args.by), dt.datetime.now(dt.timezone.utc)
+            name, user_id, now = check_zone(args.zone), _admin(db, args.by), dt.datetime.now(dt.UTC)
 
             def write(conn: Any) -> dict[str, str]:
                 before = store.coop_settings(conn)
                 after = store.save_time_zone(conn, name)
-                store.record_audit(conn, user_id=user_id, action="settings.save", entity="coop_settings",
-                                   entity_id="current", before=before, after=after, at=now)
+                store.record_audit(
+                    conn,
+                    user_id=user_id,
+                    action="settings.save",
+                    entity="coop_settings",
+                    entity_id="current",
+                    before=before,
+                    after=after,
+                    at=now,
+                )
                 return after
 
             current = db.write_sync(write)

@@ -51,7 +51,7 @@ def _branding(settings: Settings, args: argparse.Namespace) -> int:
     from server.errors import LumbungError
     from server.storage import branding as store
 
-    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    now = dt.datetime.now(dt.UTC).isoformat()
     db = _database(settings)
     try:
         if args.branding_command == "show":
@@ -60,8 +60,9 @@ def _branding(settings: Settings, args: argparse.Namespace) -> int:
         try:
             if args.branding_command == "set":
                 given = validate_branding(BrandingInput(args.name, args.short_name, args.color))
-                saved = db.write_sync(lambda c: store.save_branding(c, given.name, given.short_name, given.theme_color,
-                                                                    None, now))  # type: ignore[arg-type]
+                saved = db.write_sync(
+                    lambda c: store.save_branding(c, given.name, given.short_name, given.theme_color, None, now)
+                )  # type: ignore[arg-type]
             else:
                 content_type = _TYPES.get(args.file.suffix.lower(), "")
                 data = args.file.read_bytes()
@@ -90,7 +91,9 @@ def _qr(settings: Settings, args: argparse.Namespace) -> int:
         verdict = db.read_sync(lambda c: verify_payload(c, signer, args.payload.strip(), reach(0, "admin", None, ())))
     finally:
         db.close()
-    detail = " ".join(str(x) for x in (verdict.document or verdict.type, verdict.code, verdict.amount, verdict.status) if x)
+    detail = " ".join(
+        str(x) for x in (verdict.document or verdict.type, verdict.code, verdict.amount, verdict.status) if x
+    )
     print(f"{verdict.verdict} ({verdict.reason}) {detail}".rstrip())
     return 0 if verdict.valid else 1
 

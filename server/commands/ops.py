@@ -41,8 +41,9 @@ def _database(settings: Settings) -> Any:
 
     settings.prepare_data_dir()
     upgrade(settings.database_path)
-    db = Database(settings.database_path, synchronous=settings.sqlite_synchronous,
-                  write_timeout=settings.write_timeout_seconds)
+    db = Database(
+        settings.database_path, synchronous=settings.sqlite_synchronous, write_timeout=settings.write_timeout_seconds
+    )
     db.start()
     return db
 
@@ -53,8 +54,10 @@ def _print(row: Any, as_json: bool) -> None:
         return
     verdict = "BAIK" if row.ok else f"GAGAL ({row.detail})"
     removed = f", dihapus {row.removed_at}" if row.removed_at else ""
-    print(f"{row.file}  {row.trigger:<6} {row.finished_at}  {row.size_bytes} byte  "
-          f"{row.ledger_entries if row.ledger_entries is not None else '-'} entri  {verdict}{removed}")
+    print(
+        f"{row.file}  {row.trigger:<6} {row.finished_at}  {row.size_bytes} byte  "
+        f"{row.ledger_entries if row.ledger_entries is not None else '-'} entri  {verdict}{removed}"
+    )
 
 
 def _backup_now(settings: Settings, args: argparse.Namespace) -> int:
@@ -113,8 +116,10 @@ def _restore_backup(settings: Settings, args: argparse.Namespace) -> int:
                 shutil.copy2(path, dest)
                 copied += 1
     restored = verify_file(settings.database_path)
-    print(f"Dipulihkan dari {source.name}: epoch baru {epoch}, {restored.ledger_entries} entri buku besar "
-          f"{'utuh' if restored.ok else 'RUSAK'}, {copied} lampiran disalin.")
+    print(
+        f"Dipulihkan dari {source.name}: epoch baru {epoch}, {restored.ledger_entries} entri buku besar "
+        f"{'utuh' if restored.ok else 'RUSAK'}, {copied} lampiran disalin."
+    )
     print("Perangkat akan memuat ulang datanya; antrean mereka tetap tersimpan dan dikirim ulang.")
     return 0 if restored.ok else 1
 
@@ -136,6 +141,11 @@ def _mfa_reset(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
-    handlers = {"backup-now": _backup_now, "backups": _backups, "restore-backup": _restore_backup, "mfa-reset": _mfa_reset}
+    handlers = {
+        "backup-now": _backup_now,
+        "backups": _backups,
+        "restore-backup": _restore_backup,
+        "mfa-reset": _mfa_reset,
+    }
     handler = handlers.get(args.command)
     return None if handler is None else handler(settings, args)

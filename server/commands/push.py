@@ -46,7 +46,7 @@ def _rotate(settings: Settings) -> int:
     key = KeyStore(settings.data_dir).rotate()
     db = _database(settings)
     try:
-        count = db.write_sync(lambda c: store.mark_resubscribe(c, key.key_id, dt.datetime.now(dt.timezone.utc)))
+        count = db.write_sync(lambda c: store.mark_resubscribe(c, key.key_id, dt.datetime.now(dt.UTC)))
     finally:
         db.close()
     print(f"Kunci VAPID baru ({key.key_id}): {key.public_key}")
@@ -59,22 +59,29 @@ def _deliveries(settings: Settings, args: argparse.Namespace) -> int:
 
     db = _database(settings)
     try:
-        view = db.read_sync(lambda c: store.delivery_view(
-            c, status=args.status, subscription_id=args.subscription, limit=args.limit))
+        view = db.read_sync(
+            lambda c: store.delivery_view(c, status=args.status, subscription_id=args.subscription, limit=args.limit)
+        )
     finally:
         db.close()
     t = view["totals"]
     print(f"Pengiriman notifikasi: terkirim {t['sent']}, gagal {t['failed']}, menunggu {t['pending'] + t['sending']}")
     print("\nLangganan:")
-    print(f"  {'id':>5} {'pengguna':<14} {'status':<12} {'terkirim':>8} {'gagal':>6} {'menunggu':>8}  layanan push / kegagalan terakhir")
+    print(
+        f"  {'id':>5} {'pengguna':<14} {'status':<12} {'terkirim':>8} {'gagal':>6} {'menunggu':>8}  layanan push / kegagalan terakhir"
+    )
     for s in view["subscriptions"]:
         last = s["last_failure"] or s["removed_reason"] or ""
-        print(f"  {s['id']:>5} {s['username']:<14} {s['status']:<12} {s['sent']:>8} {s['failed']:>6} {s['pending']:>8}"
-              f"  {s['push_service']}" + (f" — {last}" if last else ""))
+        print(
+            f"  {s['id']:>5} {s['username']:<14} {s['status']:<12} {s['sent']:>8} {s['failed']:>6} {s['pending']:>8}"
+            f"  {s['push_service']}" + (f" — {last}" if last else "")
+        )
     print("\nPengiriman terakhir:")
     for d in view["deliveries"]:
-        print(f"  notice {d['notice_id']:>6} → langganan {d['subscription_id']:>5}  {d['kind']:<20} {d['status']:<8}"
-              f" percobaan {d['attempts']}" + (f"  {d['reason']}" if d["reason"] else ""))
+        print(
+            f"  notice {d['notice_id']:>6} → langganan {d['subscription_id']:>5}  {d['kind']:<20} {d['status']:<8}"
+            f" percobaan {d['attempts']}" + (f"  {d['reason']}" if d["reason"] else "")
+        )
     return 0
 
 

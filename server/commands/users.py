@@ -56,7 +56,8 @@ def add_parsers(sub: Any) -> None:
     serve = sub.choices.get("serve")
     if serve is not None:
         serve.add_argument(
-            "--allow-demo-accounts", action="store_true",
+            "--allow-demo-accounts",
+            action="store_true",
             help="start although demo accounts still have the shared demo password (never in production)",
         )
 
@@ -121,7 +122,7 @@ class _Refused(Exception):
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat()
+    return dt.datetime.now(dt.UTC).isoformat()
 
 
 def _run(settings: Settings, fn: Any) -> Any:
@@ -182,15 +183,23 @@ def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
 def _create_user(args: argparse.Namespace, settings: Settings) -> int:
     from server.auth.users import NewUser, check_new_user, create_user
 
-    spec = NewUser(username=args.username, name=args.name, role=args.role, password="", member_id=args.member_id,
-                   location_ids=list(args.location))
+    spec = NewUser(
+        username=args.username,
+        name=args.name,
+        role=args.role,
+        password="",
+        member_id=args.member_id,
+        location_ids=list(args.location),
+    )
     check_new_user(spec)
     password = _new_password(args.password_file, settings, spec.username)
     password_hash = _passwords(settings).hash(password)
     spec = msgspec.structs.replace(spec, password=password)
     now = _now()
     user = _run(settings, lambda c: create_user(c, spec, password_hash, now, change_required=True))
-    print(f"Pengguna {user.username!r} ({user.role}) dibuat (id {user.id}); kata sandi harus diganti saat masuk pertama.")
+    print(
+        f"Pengguna {user.username!r} ({user.role}) dibuat (id {user.id}); kata sandi harus diganti saat masuk pertama."
+    )
     return 0
 
 
@@ -239,7 +248,9 @@ def _unlock(args: argparse.Namespace, settings: Settings) -> int:
     from server.auth.throttle import account_key, address_key
     from server.storage import accounts
 
-    keys = ([account_key(args.username), mfa_key(args.username)] if args.username else []) + ([address_key(args.address)] if args.address else [])
+    keys = ([account_key(args.username), mfa_key(args.username)] if args.username else []) + (
+        [address_key(args.address)] if args.address else []
+    )
     if not keys:
         raise _Refused("Sebutkan --username atau --address.")
     cleared = _run(settings, lambda c: accounts.clear_login_attempts(c, keys))

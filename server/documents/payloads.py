@@ -25,7 +25,13 @@ import msgspec
 from server.errors import InvalidInput
 
 __all__ = [
-    "DOCUMENTS", "doc_body", "card_body", "setoran_body", "cash_report_hash", "statement_code", "cash_report_code",
+    "DOCUMENTS",
+    "doc_body",
+    "card_body",
+    "setoran_body",
+    "cash_report_hash",
+    "statement_code",
+    "cash_report_code",
     "check_setoran",
 ]
 
@@ -45,13 +51,24 @@ def check_setoran(savings_type: str, amount: int, minimum: int, maximum: int) ->
     if not savings_type or len(savings_type) > 32:
         raise InvalidInput("savings_type_invalid", "Jenis simpanan tidak valid.")
     if not minimum <= amount <= maximum:
-        raise InvalidInput("amount_out_of_range", f"Nominal setoran harus antara {minimum} dan {maximum}.",
-                           {"min": minimum, "max": maximum})
+        raise InvalidInput(
+            "amount_out_of_range",
+            f"Nominal setoran harus antara {minimum} dan {maximum}.",
+            {"min": minimum, "max": maximum},
+        )
 
 
-def setoran_body(member_id: int, number: str, savings_type: str, amount: int, request_id: str | None = None) -> dict[str, Any]:
-    return {"t": "setoran", "m": member_id, "n": number, "s": savings_type, "a": amount,
-            "r": request_id or str(uuid.uuid4())}
+def setoran_body(
+    member_id: int, number: str, savings_type: str, amount: int, request_id: str | None = None
+) -> dict[str, Any]:
+    return {
+        "t": "setoran",
+        "m": member_id,
+        "n": number,
+        "s": savings_type,
+        "a": amount,
+        "r": request_id or str(uuid.uuid4()),
+    }
 
 
 def statement_code(number: str, savings_type: str, start: str, end: str) -> str:

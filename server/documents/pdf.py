@@ -48,8 +48,16 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 class Page:
     """A document: branded header, title, rows, tables, amount in words, the QR and a footer."""
 
-    def __init__(self, branding: Branding, logo: tuple[bytes, str] | None, title: str, *, fmt: str | tuple[float, float] = "A4",
-                 printed_by: str = "", now: dt.datetime | None = None) -> None:
+    def __init__(
+        self,
+        branding: Branding,
+        logo: tuple[bytes, str] | None,
+        title: str,
+        *,
+        fmt: str | tuple[float, float] = "A4",
+        printed_by: str = "",
+        now: dt.datetime | None = None,
+    ) -> None:
         self.pdf = FPDF(format=fmt)
         self.pdf.set_auto_page_break(True, margin=18)
         self.pdf.set_margins(14, 12, 14)
@@ -57,9 +65,12 @@ class Page:
         self.pdf.set_author(text(branding.name))
         self.pdf.set_creator("Lumbung")
         self.branding, self.colour = branding, _rgb(branding.theme_color)
-        self.printed = (now or dt.datetime.now(dt.timezone.utc)).astimezone(COOP_TZ)
+        self.printed = (now or dt.datetime.now(dt.UTC)).astimezone(COOP_TZ)
         self.printed_by = printed_by
-        footer = text(f"{branding.name} - dicetak {self.printed:%d-%m-%Y %H:%M} WIB" + (f" oleh {printed_by}" if printed_by else ""))
+        footer = text(
+            f"{branding.name} - dicetak {self.printed:%d-%m-%Y %H:%M} WIB"
+            + (f" oleh {printed_by}" if printed_by else "")
+        )
         pdf = self.pdf
 
         def _footer() -> None:
@@ -141,8 +152,14 @@ class Page:
         self.pdf.set_font("Helvetica", "B", 10.5)
         self.pdf.cell(0, 6.5, text(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[float],
-              align: str = "", empty: str = "Tidak ada transaksi pada periode ini.") -> None:
+    def table(
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[object]],
+        widths: Sequence[float],
+        align: str = "",
+        empty: str = "Tidak ada transaksi pada periode ini.",
+    ) -> None:
         """A simple ruled table; ``align`` has one letter (L/R/C) per column."""
         pdf = self.pdf
         align = align or "L" * len(headers)
@@ -194,7 +211,13 @@ class Page:
                     start = c
                     while c < len(row) and row[c]:
                         c += 1
-                    pdf.rect(x0 + (quiet + start) * module, y0 + (quiet + r) * module, (c - start) * module, module, style="F")
+                    pdf.rect(
+                        x0 + (quiet + start) * module,
+                        y0 + (quiet + r) * module,
+                        (c - start) * module,
+                        module,
+                        style="F",
+                    )
                 else:
                     c += 1
         pdf.set_xy(pdf.l_margin, y0 + 6)

@@ -108,7 +108,9 @@ def parse(payload: str, keys: dict[str, QrKey]) -> Parsed:
     if key is None:
         raise QrError("qr_unknown_key")
     try:
-        Ed25519PublicKey.from_public_bytes(unb64(key.public_key)).verify(unb64(parts[2]), f"{parts[0]}.{parts[1]}".encode())
+        Ed25519PublicKey.from_public_bytes(unb64(key.public_key)).verify(
+            unb64(parts[2]), f"{parts[0]}.{parts[1]}".encode()
+        )
     except (InvalidSignature, ValueError):
         raise QrError("qr_bad_signature") from None
     return Parsed(body, signed=True)

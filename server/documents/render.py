@@ -20,11 +20,20 @@ __all__ = ["deposit_slip", "withdrawal_slip", "savings_statement", "loan_stateme
 Logo = tuple[bytes, str] | None
 A5 = (148.0, 210.0)
 """A5 in millimetres (fpdf2 warns when its name is used: its dimensions changed in 2.8.5)."""
-STATUS = {"unverified": "Belum diverifikasi", "verified": "Terverifikasi", "cancelled": "Dibatalkan",
-          "rejected": "Ditolak", "submitted": "Diajukan", "approved": "Disetujui", "active": "Aktif",
-          "paid_off": "Lunas"}
-QR_CAPTION = ("Pindai kode QR ini di aplikasi Lumbung untuk memeriksa keaslian dokumen: kode transaksi dan hash "
-              "buku besar ditandatangani server. Hasil: Asli atau Tidak cocok.")
+STATUS = {
+    "unverified": "Belum diverifikasi",
+    "verified": "Terverifikasi",
+    "cancelled": "Dibatalkan",
+    "rejected": "Ditolak",
+    "submitted": "Diajukan",
+    "approved": "Disetujui",
+    "active": "Aktif",
+    "paid_off": "Lunas",
+}
+QR_CAPTION = (
+    "Pindai kode QR ini di aplikasi Lumbung untuk memeriksa keaslian dokumen: kode transaksi dan hash "
+    "buku besar ditandatangani server. Hasil: Asli atau Tidak cocok."
+)
 
 
 def when(value: str | dt.datetime | None, with_time: bool = True) -> str:
@@ -33,7 +42,7 @@ def when(value: str | dt.datetime | None, with_time: bool = True) -> str:
         return "-"
     moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return f"{moment.astimezone(COOP_TZ):%d-%m-%Y %H:%M} WIB" if with_time else f"{moment.astimezone(COOP_TZ):%d-%m-%Y}"
 
 
@@ -42,47 +51,75 @@ def day(value: str | None) -> str:
     return "-" if not value else "-".join(reversed(str(value)[:10].split("-")))
 
 
-def deposit_slip(branding: Branding, logo: Logo, slip: dict[str, Any], entry: dict[str, Any] | None, payload: str,
-                 printed_by: str) -> bytes:
+def deposit_slip(
+    branding: Branding, logo: Logo, slip: dict[str, Any], entry: dict[str, Any] | None, payload: str, printed_by: str
+) -> bytes:
     page = Page(branding, logo, "Slip Setoran Simpanan", fmt=A5, printed_by=printed_by)
-    page.rows([
-        ("Kode transaksi", slip["code"]),
-        ("Tanggal", when(slip["created_at"])),
-        ("Anggota", f"{slip['member_number']} - {slip['member_name']}"),
-        ("Jenis simpanan", slip["savings_type_name"]),
-        ("Cara setor", "Tunai melalui petugas" if slip["kind"] == "offline" else f"Transfer ke {slip.get('bank') or '-'} {slip.get('bank_number') or ''}"),
-        ("Lokasi", slip["location_name"]),
-        ("Status", STATUS.get(slip["status"], slip["status"])),
-    ])
+    page.rows(
+        [
+            ("Kode transaksi", slip["code"]),
+            ("Tanggal", when(slip["created_at"])),
+            ("Anggota", f"{slip['member_number']} - {slip['member_name']}"),
+            ("Jenis simpanan", slip["savings_type_name"]),
+            (
+                "Cara setor",
+                "Tunai melalui petugas"
+                if slip["kind"] == "offline"
+                else f"Transfer ke {slip.get('bank') or '-'} {slip.get('bank_number') or ''}",
+            ),
+            ("Lokasi", slip["location_name"]),
+            ("Status", STATUS.get(slip["status"], slip["status"])),
+        ]
+    )
     page.amount("Jumlah setoran", slip["amount"], terbilang(slip["amount"]))
-    page.rows([
-        ("Diverifikasi oleh", slip.get("decided_by_name") or "-"),
-        ("Hash buku besar", (entry or {}).get("hash") or "belum dibukukan (menunggu verifikasi)"),
-    ])
+    page.rows(
+        [
+            ("Diverifikasi oleh", slip.get("decided_by_name") or "-"),
+            ("Hash buku besar", (entry or {}).get("hash") or "belum dibukukan (menunggu verifikasi)"),
+        ]
+    )
     page.qr(payload, QR_CAPTION, size=34)
     return page.output()
 
 
-def withdrawal_slip(branding: Branding, logo: Logo, slip: dict[str, Any], entry: dict[str, Any] | None, payload: str,
-                    fee: int, printed_by: str) -> bytes:
+def withdrawal_slip(
+    branding: Branding,
+    logo: Logo,
+    slip: dict[str, Any],
+    entry: dict[str, Any] | None,
+    payload: str,
+    fee: int,
+    printed_by: str,
+) -> bytes:
     page = Page(branding, logo, "Slip Penarikan Simpanan", fmt=A5, printed_by=printed_by)
     method = "Transfer" if slip["method"] == "transfer" else "Tunai"
-    page.rows([
-        ("Kode transaksi", slip["code"]),
-        ("Tanggal", when(slip["created_at"])),
-        ("Anggota", f"{slip['member_number']} - {slip['member_name']}"),
-        ("Jenis simpanan", slip["savings_type_name"]),
-        ("Cara penarikan", method + (f" ke {slip.get('bank_name')} {slip.get('account_number')} a.n. {slip.get('account_holder')}"
-                                      if slip["method"] == "transfer" else "")),
-        ("Status", STATUS.get(slip["status"], slip["status"])),
-    ])
+    page.rows(
+        [
+            ("Kode transaksi", slip["code"]),
+            ("Tanggal", when(slip["created_at"])),
+            ("Anggota", f"{slip['member_number']} - {slip['member_name']}"),
+            ("Jenis simpanan", slip["savings_type_name"]),
+            (
+                "Cara penarikan",
+                method
+                + (
+                    f" ke {slip.get('bank_name')} {slip.get('account_number')} a.n. {slip.get('account_holder')}"
+                    if slip["method"] == "transfer"
+                    else ""
+                ),
+            ),
+            ("Status", STATUS.get(slip["status"], slip["status"])),
+        ]
+    )
     page.amount("Jumlah penarikan", slip["amount"], terbilang(slip["amount"]))
-    page.rows([
-        ("Biaya transfer", rupiah(fee)),
-        ("Diterima anggota", rupiah(slip["amount"] - fee)),
-        ("Diputuskan oleh", slip.get("decided_by_name") or "-"),
-        ("Hash buku besar", (entry or {}).get("hash") or "belum dibukukan (menunggu verifikasi)"),
-    ])
+    page.rows(
+        [
+            ("Biaya transfer", rupiah(fee)),
+            ("Diterima anggota", rupiah(slip["amount"] - fee)),
+            ("Diputuskan oleh", slip.get("decided_by_name") or "-"),
+            ("Hash buku besar", (entry or {}).get("hash") or "belum dibukukan (menunggu verifikasi)"),
+        ]
+    )
     page.qr(payload, QR_CAPTION, size=34)
     return page.output()
 
@@ -90,86 +127,152 @@ def withdrawal_slip(branding: Branding, logo: Logo, slip: dict[str, Any], entry:
 _KIND = {"deposit": "Setoran", "withdrawal": "Penarikan"}
 
 
-def savings_statement(branding: Branding, logo: Logo, member: dict[str, Any], card: Any, type_name: str, payload: str,
-                      printed_by: str) -> bytes:
+def savings_statement(
+    branding: Branding, logo: Logo, member: dict[str, Any], card: Any, type_name: str, payload: str, printed_by: str
+) -> bytes:
     page = Page(branding, logo, "Kartu Simpanan", printed_by=printed_by)
-    page.rows([
-        ("Anggota", f"{member['number']} - {member['name']}"),
-        ("Jenis simpanan", type_name),
-        ("Periode", f"{day(card.period_start)} s.d. {day(card.period_end)}"),
-        ("Saldo awal", rupiah(card.opening_balance)),
-    ])
+    page.rows(
+        [
+            ("Anggota", f"{member['number']} - {member['name']}"),
+            ("Jenis simpanan", type_name),
+            ("Periode", f"{day(card.period_start)} s.d. {day(card.period_end)}"),
+            ("Saldo awal", rupiah(card.opening_balance)),
+        ]
+    )
     page.heading("Mutasi")
     page.table(
         ["Tanggal", "Kode", "Keterangan", "Debit", "Kredit", "Saldo"],
-        [(when(x.at), x.ref_code, _KIND.get(x.kind, x.kind), rupiah(x.debit) if x.debit else "",
-          rupiah(x.credit) if x.credit else "", rupiah(x.balance)) for x in card.lines],
-        [30, 30, 22, 22, 22, 24], "LLLRRR",
+        [
+            (
+                when(x.at),
+                x.ref_code,
+                _KIND.get(x.kind, x.kind),
+                rupiah(x.debit) if x.debit else "",
+                rupiah(x.credit) if x.credit else "",
+                rupiah(x.balance),
+            )
+            for x in card.lines
+        ],
+        [30, 30, 22, 22, 22, 24],
+        "LLLRRR",
     )
-    page.rows([
-        ("Total kredit", rupiah(card.total_credit)),
-        ("Total debit", rupiah(card.total_debit)),
-        ("Saldo akhir", rupiah(card.closing_balance)),
-    ])
+    page.rows(
+        [
+            ("Total kredit", rupiah(card.total_credit)),
+            ("Total debit", rupiah(card.total_debit)),
+            ("Saldo akhir", rupiah(card.closing_balance)),
+        ]
+    )
     page.amount("Saldo akhir periode", card.closing_balance, terbilang(card.closing_balance))
     page.qr(payload, QR_CAPTION)
     return page.output()
 
 
-def loan_statement(branding: Branding, logo: Logo, loan: dict[str, Any], member: dict[str, Any], product_name: str,
-                   installments: list[dict[str, Any]], repayments: list[dict[str, Any]], payload: str,
-                   printed_by: str) -> bytes:
+def loan_statement(
+    branding: Branding,
+    logo: Logo,
+    loan: dict[str, Any],
+    member: dict[str, Any],
+    product_name: str,
+    installments: list[dict[str, Any]],
+    repayments: list[dict[str, Any]],
+    payload: str,
+    printed_by: str,
+) -> bytes:
     page = Page(branding, logo, "Jadwal dan Riwayat Angsuran Pinjaman", printed_by=printed_by)
     fee = int(loan.get("admin_fee") or 0)
-    page.rows([
-        ("Kode pinjaman", loan["code"]),
-        ("Anggota", f"{member['number']} - {member['name']}"),
-        ("Jenis pinjaman", product_name),
-        ("Status", STATUS.get(loan["status"], loan["status"])),
-        ("Jangka waktu", f"{loan['tenor']} bulan"),
-        ("Tanggal pencairan", day(loan.get("disbursement_date"))),
-        ("Biaya administrasi", rupiah(fee)),
-        ("Diterima anggota", rupiah(loan["amount"] - fee)),
-        ("Sisa pokok", rupiah(int(loan.get("outstanding") or 0))),
-    ])
+    page.rows(
+        [
+            ("Kode pinjaman", loan["code"]),
+            ("Anggota", f"{member['number']} - {member['name']}"),
+            ("Jenis pinjaman", product_name),
+            ("Status", STATUS.get(loan["status"], loan["status"])),
+            ("Jangka waktu", f"{loan['tenor']} bulan"),
+            ("Tanggal pencairan", day(loan.get("disbursement_date"))),
+            ("Biaya administrasi", rupiah(fee)),
+            ("Diterima anggota", rupiah(loan["amount"] - fee)),
+            ("Sisa pokok", rupiah(int(loan.get("outstanding") or 0))),
+        ]
+    )
     page.amount("Jumlah pinjaman", loan["amount"], terbilang(loan["amount"]))
     page.heading("Jadwal angsuran")
     page.table(
         ["Ke", "Jatuh tempo", "Pokok", "Bunga", "Angsuran", "Dibayar", "Sisa pokok"],
-        [(i["number"], day(i["due_date"]), rupiah(i["principal"]), rupiah(i["interest"]), rupiah(i["amount"]),
-          rupiah(i["paid"]), rupiah(i["remaining"])) for i in installments],
-        [8, 22, 22, 20, 22, 22, 24], "CLRRRRR", empty="Jadwal ditetapkan saat pinjaman dicairkan.",
+        [
+            (
+                i["number"],
+                day(i["due_date"]),
+                rupiah(i["principal"]),
+                rupiah(i["interest"]),
+                rupiah(i["amount"]),
+                rupiah(i["paid"]),
+                rupiah(i["remaining"]),
+            )
+            for i in installments
+        ],
+        [8, 22, 22, 20, 22, 22, 24],
+        "CLRRRRR",
+        empty="Jadwal ditetapkan saat pinjaman dicairkan.",
     )
     page.heading("Riwayat pembayaran")
     page.table(
         ["Tanggal", "Sumber", "Jumlah", "Pokok", "Bunga"],
-        [(when(r.get("created_at")), r.get("source", ""), rupiah(r["amount"]), rupiah(r.get("principal", 0)),
-          rupiah(r.get("interest", 0))) for r in repayments],
-        [34, 22, 24, 24, 24], "LLRRR", empty="Belum ada pembayaran.",
+        [
+            (
+                when(r.get("created_at")),
+                r.get("source", ""),
+                rupiah(r["amount"]),
+                rupiah(r.get("principal", 0)),
+                rupiah(r.get("interest", 0)),
+            )
+            for r in repayments
+        ],
+        [34, 22, 24, 24, 24],
+        "LLRRR",
+        empty="Belum ada pembayaran.",
     )
     page.qr(payload, QR_CAPTION)
     return page.output()
 
 
-def cash_report(branding: Branding, logo: Logo, officer: dict[str, Any], report_day: str, items: list[dict[str, Any]],
-                payload: str, printed_by: str) -> bytes:
+def cash_report(
+    branding: Branding,
+    logo: Logo,
+    officer: dict[str, Any],
+    report_day: str,
+    items: list[dict[str, Any]],
+    payload: str,
+    printed_by: str,
+) -> bytes:
     page = Page(branding, logo, "Laporan Kas Harian Petugas", printed_by=printed_by)
     total = sum(i["amount"] for i in items)
     verified = sum(i["amount"] for i in items if i["status"] == "verified")
     pending = sum(i["amount"] for i in items if i["status"] == "unverified")
-    page.rows([
-        ("Petugas", f"{officer['name']} ({officer['username']})"),
-        ("Tanggal", day(report_day)),
-        ("Jumlah transaksi", str(len(items))),
-        ("Sudah diverifikasi", rupiah(verified)),
-        ("Belum diverifikasi", rupiah(pending)),
-    ])
+    page.rows(
+        [
+            ("Petugas", f"{officer['name']} ({officer['username']})"),
+            ("Tanggal", day(report_day)),
+            ("Jumlah transaksi", str(len(items))),
+            ("Sudah diverifikasi", rupiah(verified)),
+            ("Belum diverifikasi", rupiah(pending)),
+        ]
+    )
     page.heading("Setoran tunai yang diterima")
     page.table(
         ["Waktu", "Kode", "Anggota", "Simpanan", "Status", "Jumlah"],
-        [(when(i["created_at"])[11:], i["code"], f"{i['member_number']} {i['member_name']}", i["savings_type"],
-          STATUS.get(i["status"], i["status"]), rupiah(i["amount"])) for i in items],
-        [18, 28, 44, 18, 26, 24], "LLLLLR",
+        [
+            (
+                when(i["created_at"])[11:],
+                i["code"],
+                f"{i['member_number']} {i['member_name']}",
+                i["savings_type"],
+                STATUS.get(i["status"], i["status"]),
+                rupiah(i["amount"]),
+            )
+            for i in items
+        ],
+        [18, 28, 44, 18, 26, 24],
+        "LLLLLR",
     )
     page.amount("Total kas diterima", total, terbilang(total))
     page.signatures("Petugas", "Diperiksa oleh")

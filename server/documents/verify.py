@@ -56,12 +56,24 @@ def verify_payload(conn: ReadTx, signer: QrSigner, payload: str, reach: Reach) -
             return _document(conn, body, reach)
         if body["t"] in ("card", "setoran"):
             member = store.member_by_number(conn, str(body.get("n")))
-            if member is None or member["id"] != body.get("m") or (body["t"] == "card" and body.get("nm") != member["name"]):
+            if (
+                member is None
+                or member["id"] != body.get("m")
+                or (body["t"] == "card" and body.get("nm") != member["name"])
+            ):
                 return _no("member_mismatch", body)
             if not member["active"]:
                 return _no("member_inactive", body)
-            return Verdict(ASLI, True, "ok" if parsed.signed else "unsigned_request", body["t"], None, None,
-                           body.get("a"), member["number"])
+            return Verdict(
+                ASLI,
+                True,
+                "ok" if parsed.signed else "unsigned_request",
+                body["t"],
+                None,
+                None,
+                body.get("a"),
+                member["number"],
+            )
     except (KeyError, TypeError, ValueError):
         return _no("qr_malformed", body)
     return _no("qr_unknown_type", body)
@@ -78,7 +90,9 @@ def _document(conn: ReadTx, body: dict[str, Any], reach: Reach) -> Verdict:
             return _no("amount_or_member_mismatch", body)
         if document == "pinjaman":
             entry = store.entry_by_hash(conn, entry_hash) if entry_hash else None
-            if entry_hash and (entry is None or entry["ref_code"] != code or entry["savings_type"] != f"pinjaman:{row['id']}"):
+            if entry_hash and (
+                entry is None or entry["ref_code"] != code or entry["savings_type"] != f"pinjaman:{row['id']}"
+            ):
                 return _no("hash_mismatch", body)
         else:
             entry = store.posting_of(conn, row["id"], "deposit" if document == "setoran" else "withdrawal")
@@ -92,8 +106,13 @@ def _document(conn: ReadTx, body: dict[str, Any], reach: Reach) -> Verdict:
         if prefix != "KS" or member is None or member_number != number:
             return _no("record_not_found", body)
         opening = reads.opening_balance(conn, member["id"], savings_type, start)
-        card = savings_card(savings_type, start, end, opening, reads.movements(conn, member["id"], savings_type, start, end))
-        if card.closing_balance != amount or store.last_entry_in_period(conn, member["id"], savings_type, end) != entry_hash:
+        card = savings_card(
+            savings_type, start, end, opening, reads.movements(conn, member["id"], savings_type, start, end)
+        )
+        if (
+            card.closing_balance != amount
+            or store.last_entry_in_period(conn, member["id"], savings_type, end) != entry_hash
+        ):
             return _no("hash_mismatch", body)
     elif document == "kas_harian":
         prefix, username, day = code.split("/")
@@ -101,7 +120,10 @@ def _document(conn: ReadTx, body: dict[str, Any], reach: Reach) -> Verdict:
         if prefix != "KAS" or officer is None or username != number:
             return _no("record_not_found", body)
         items = store.cash_report(conn, officer["id"], day)
-        if cash_report_hash([(i["code"], i["amount"]) for i in items]) != entry_hash or sum(i["amount"] for i in items) != amount:
+        if (
+            cash_report_hash([(i["code"], i["amount"]) for i in items]) != entry_hash
+            or sum(i["amount"] for i in items) != amount
+        ):
             return _no("hash_mismatch", body)
     else:
         return _no("qr_unknown_type", body)

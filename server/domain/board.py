@@ -46,7 +46,8 @@ def check_position(position_id: int, spec: BoardPositionInput) -> BoardPosition:
         raise InvalidInput("board_position_id_invalid", "Id jabatan harus bilangan positif.")
     if spec.position not in POSITIONS[spec.body]:
         raise InvalidInput(
-            "board_position_invalid", f"Jabatan {spec.body} harus salah satu dari: {', '.join(POSITIONS[spec.body])}.",
+            "board_position_invalid",
+            f"Jabatan {spec.body} harus salah satu dari: {', '.join(POSITIONS[spec.body])}.",
             {"allowed": list(POSITIONS[spec.body])},
         )
     name = " ".join(spec.name.split())
@@ -59,6 +60,7 @@ def check_position(position_id: int, spec: BoardPositionInput) -> BoardPosition:
 
 def current_board(positions: list[BoardPosition], today: dt.date) -> list[BoardPosition]:
     """Active positions whose term includes today, pengurus first, in the order of ``POSITIONS``."""
+
     def order(p: BoardPosition) -> tuple[int, int, str]:
         ranks = POSITIONS[p.body]
         return (BODIES.index(p.body), ranks.index(p.position) if p.position in ranks else len(ranks), p.name)

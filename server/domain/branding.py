@@ -14,7 +14,13 @@ from msgspec import Struct
 from server.errors import InvalidInput, TooLarge, UnsupportedType
 
 __all__ = [
-    "Branding", "BrandingInput", "DEFAULT_BRANDING", "LOGO_MAX_BYTES", "LOGO_TYPES", "validate_branding", "check_logo",
+    "Branding",
+    "BrandingInput",
+    "DEFAULT_BRANDING",
+    "LOGO_MAX_BYTES",
+    "LOGO_TYPES",
+    "validate_branding",
+    "check_logo",
 ]
 
 LOGO_MAX_BYTES = 256 * 1024
@@ -22,8 +28,9 @@ LOGO_MAX_BYTES = 256 * 1024
 LOGO_TYPES = ("image/png", "image/svg+xml")
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_SVG_FORBIDDEN = re.compile(rb"<\s*(script|foreignObject|iframe|object|embed)\b|\bon[a-z]+\s*=|javascript:|<!ENTITY",
-                            re.IGNORECASE)
+_SVG_FORBIDDEN = re.compile(
+    rb"<\s*(script|foreignObject|iframe|object|embed)\b|\bon[a-z]+\s*=|javascript:|<!ENTITY", re.IGNORECASE
+)
 
 
 class BrandingInput(Struct, forbid_unknown_fields=True):
@@ -68,7 +75,9 @@ def check_logo(content_type: str, data: bytes) -> str:
     if content_type not in LOGO_TYPES:
         raise UnsupportedType("logo_type_unsupported", "Logo harus berupa PNG atau SVG.", {"allowed": list(LOGO_TYPES)})
     if len(data) > LOGO_MAX_BYTES:
-        raise TooLarge("logo_too_large", f"Ukuran logo maksimal {LOGO_MAX_BYTES // 1024} KB.", {"max_bytes": LOGO_MAX_BYTES})
+        raise TooLarge(
+            "logo_too_large", f"Ukuran logo maksimal {LOGO_MAX_BYTES // 1024} KB.", {"max_bytes": LOGO_MAX_BYTES}
+        )
     if not data:
         raise InvalidInput("logo_empty", "Berkas logo kosong.")
     if content_type == "image/png" and not data.startswith(_PNG_MAGIC):

@@ -131,7 +131,11 @@ def reject_deposit(deposit: Deposit, actor: Actor, reason: str, now: dt.datetime
     if not reason.strip():
         raise InvalidInput("reason_required", "Alasan penolakan wajib diisi.")
     return msgspec.structs.replace(
-        deposit, status="rejected", decided_by=actor.user_id, decided_role=actor.role, decided_at=now,
+        deposit,
+        status="rejected",
+        decided_by=actor.user_id,
+        decided_role=actor.role,
+        decided_at=now,
         reason=reason.strip(),
     )
 
@@ -139,5 +143,7 @@ def reject_deposit(deposit: Deposit, actor: Actor, reason: str, now: dt.datetime
 def cash_in_hand(deposits: list[Deposit], officer_user_id: int) -> int:
     """Cash an officer collected that is not yet verified at the branch."""
     return sum(
-        d.amount for d in deposits if d.kind == "offline" and d.created_by == officer_user_id and d.status == "unverified"
+        d.amount
+        for d in deposits
+        if d.kind == "offline" and d.created_by == officer_user_id and d.status == "unverified"
     )

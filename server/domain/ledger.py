@@ -52,7 +52,18 @@ GENESIS_HASH = "0" * 64
 LEGACY_HASH_VERSION = 1
 HASH_VERSION = 2
 
-_V1_FIELDS = ("seq", "at", "member_id", "savings_type", "amount", "kind", "ref_id", "ref_code", "balance_after", "prev_hash")
+_V1_FIELDS = (
+    "seq",
+    "at",
+    "member_id",
+    "savings_type",
+    "amount",
+    "kind",
+    "ref_id",
+    "ref_code",
+    "balance_after",
+    "prev_hash",
+)
 HASHED_FIELDS: dict[int, tuple[str, ...]] = {
     LEGACY_HASH_VERSION: _V1_FIELDS,
     HASH_VERSION: (*_V1_FIELDS, "account_seq", "account_prev_hash"),
@@ -142,7 +153,9 @@ def new_entry(
     ``account_previous`` = (account_seq, ``account_link``) of the account's last one; ``None`` means
     genesis."""
     seq, prev_hash = (1, GENESIS_HASH) if previous is None else (previous[0] + 1, previous[1])
-    account_seq, account_prev_hash = (1, GENESIS_HASH) if account_previous is None else (account_previous[0] + 1, account_previous[1])
+    account_seq, account_prev_hash = (
+        (1, GENESIS_HASH) if account_previous is None else (account_previous[0] + 1, account_previous[1])
+    )
     entry = LedgerEntry(
         seq=seq, at=at, member_id=posting.member_id, savings_type=posting.savings_type, amount=posting.amount,
         kind=posting.kind, ref_id=posting.ref_id, ref_code=posting.ref_code, balance_after=balance_after,

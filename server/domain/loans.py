@@ -19,8 +19,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import Struct
@@ -164,9 +164,7 @@ class LoanSettings(Struct, frozen=True):
     """Counted savings must be at least this share of the amount (1000 bp = 10 %)."""
     counted_savings: tuple[str, ...] = ("pokok", "wajib", "sukarela")
     """Savings types whose *available* balance (balance - held) counts for the savings rule."""
-    retirement_ages: dict[str, int] = msgspec.field(
-        default_factory=lambda: {"karyawan": 56, "pns": 58, "dosen": 65}
-    )
+    retirement_ages: dict[str, int] = msgspec.field(default_factory=lambda: {"karyawan": 56, "pns": 58, "dosen": 65})
     """Member category -> retirement age in years."""
 
 
@@ -293,9 +291,7 @@ def _build(terms: ScheduleTerms, start_date: dt.date) -> Schedule:
             raise InvalidInput("tenor_not_positive", "Jangka waktu harus minimal 1 bulan.") from exc
         if terms.tenor > MAX_TENOR:
             raise InvalidInput("tenor_too_long", f"Jangka waktu paling lama {MAX_TENOR} bulan.") from exc
-        raise InvalidInput(
-            "invalid_terms", "Syarat produk pinjaman tidak valid.", {"reason": exc.message}
-        ) from exc
+        raise InvalidInput("invalid_terms", "Syarat produk pinjaman tidak valid.", {"reason": exc.message}) from exc
 
 
 def simulate(product: LoanProduct, amount: int, tenor: int, start_date: dt.date) -> Schedule:
@@ -378,7 +374,9 @@ def check_application(
         "purpose_unknown",
         purpose_ok,
         f"Tujuan pinjaman: {given}.",
-        "Tujuan pinjaman wajib diisi." if not given else f"Tujuan \"{given}\" tidak tersedia untuk produk {product.name}.",
+        "Tujuan pinjaman wajib diisi."
+        if not given
+        else f'Tujuan "{given}" tidak tersedia untuk produk {product.name}.',
     )
     add(
         "amount_out_of_range",
@@ -476,7 +474,9 @@ def apply_loan(
         missing = [f for f, v in details if _blank(v)]
         if missing:
             raise InvalidInput(
-                "missing_field", "Pencairan transfer wajib mengisi bank, nomor rekening dan atas nama.", {"fields": missing}
+                "missing_field",
+                "Pencairan transfer wajib mengisi bank, nomor rekening dan atas nama.",
+                {"fields": missing},
             )
     # ``today`` is the day the member applied (the device's, bounded by the caller), so an application
     # queued offline for "today" is not refused because it reached the server a day later
@@ -562,7 +562,11 @@ def reject_loan(loan: Loan, actor: Actor, reason: str, now: dt.datetime) -> Loan
 
 
 def disburse_loan(
-    loan: Loan, actor: Actor, product: LoanProduct, disbursement_date: dt.date, now: dt.datetime,
+    loan: Loan,
+    actor: Actor,
+    product: LoanProduct,
+    disbursement_date: dt.date,
+    now: dt.datetime,
     tz: ZoneInfo = COOP_TZ,
 ) -> tuple[Loan, Schedule]:
     """An officer of the loan's location records the disbursement; the schedule is fixed from its date.
@@ -661,7 +665,5 @@ def apply_repayment(loan: Loan, schedule_paid: list[tuple[Installment, int]], am
     interest_total = sum(a.interest for a in allocations)
     outstanding = loan.amount - principal_paid_before - principal_total
     paid_off = amount == due
-    updated = msgspec.structs.replace(
-        loan, outstanding=outstanding, status="paid_off" if paid_off else loan.status
-    )
+    updated = msgspec.structs.replace(loan, outstanding=outstanding, status="paid_off" if paid_off else loan.status)
     return RepaymentResult(updated, allocations, principal_total, interest_total, outstanding, paid_off)

@@ -40,12 +40,23 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
 """How spreadsheets in Indonesia write dates: ISO, or day first."""
 
 COLUMNS: dict[str, str] = {
-    "nomor": "number", "no": "number", "no_anggota": "number", "nomor_anggota": "number", "number": "number",
-    "nama": "name", "name": "name",
-    "jenis": "kind", "kind": "kind",
-    "lokasi": "location", "location": "location", "location_id": "location",
-    "tanggal_lahir": "birth_date", "tgl_lahir": "birth_date", "birth_date": "birth_date",
-    "kategori": "category", "category": "category",
+    "nomor": "number",
+    "no": "number",
+    "no_anggota": "number",
+    "nomor_anggota": "number",
+    "number": "number",
+    "nama": "name",
+    "name": "name",
+    "jenis": "kind",
+    "kind": "kind",
+    "lokasi": "location",
+    "location": "location",
+    "location_id": "location",
+    "tanggal_lahir": "birth_date",
+    "tgl_lahir": "birth_date",
+    "birth_date": "birth_date",
+    "kategori": "category",
+    "category": "category",
 }
 """Accepted column headings (case and spaces ignored) → field."""
 REQUIRED = ("number", "name", "location")
@@ -87,8 +98,14 @@ class MemberState(Struct, kw_only=True, frozen=True):
     category: str = "karyawan"
 
     def as_input(self) -> MemberInput:
-        return MemberInput(number=self.number, name=self.name, kind=self.kind, location_id=self.location_id,
-                           birth_date=self.birth_date, category=self.category)
+        return MemberInput(
+            number=self.number,
+            name=self.name,
+            kind=self.kind,
+            location_id=self.location_id,
+            birth_date=self.birth_date,
+            category=self.category,
+        )
 
 
 class Problem(Struct, frozen=True):
@@ -111,8 +128,13 @@ def member_problems(spec: MemberInput, categories: Iterable[str], today: dt.date
     """Every rule a member breaks, as ``(field, code, message)``; empty when the member is fine."""
     out: list[tuple[str, str, str]] = []
     if not NUMBER.fullmatch(spec.number):
-        out.append(("number", "member_number_invalid",
-                    "Nomor anggota 1-20 karakter: huruf, angka, titik, garis miring atau tanda hubung."))
+        out.append(
+            (
+                "number",
+                "member_number_invalid",
+                "Nomor anggota 1-20 karakter: huruf, angka, titik, garis miring atau tanda hubung.",
+            )
+        )
     if not spec.name.strip() or len(spec.name) > 200:
         out.append(("name", "name_invalid", "Nama wajib diisi (paling panjang 200 karakter)."))
     if spec.birth_date is not None and not dt.date(1900, 1, 1) <= spec.birth_date < today:
@@ -155,8 +177,11 @@ def _date(text: str) -> dt.date | None:
 
 
 def parse_rows(
-    header: list[str], rows: Iterable[tuple[int, list[str]]], locations: Mapping[str, int],
-    categories: Iterable[str], today: dt.date,
+    header: list[str],
+    rows: Iterable[tuple[int, list[str]]],
+    locations: Mapping[str, int],
+    categories: Iterable[str],
+    today: dt.date,
 ) -> tuple[list[MemberInput], list[Problem]]:
     """Turn a table into members, collecting every problem of every row.
 
@@ -184,7 +209,9 @@ def parse_rows(
             continue
         count += 1
         if count > MAX_IMPORT_ROWS:
-            problems.append(Problem(number, "", "import_too_large", f"Paling banyak {MAX_IMPORT_ROWS} baris sekali impor."))
+            problems.append(
+                Problem(number, "", "import_too_large", f"Paling banyak {MAX_IMPORT_ROWS} baris sekali impor.")
+            )
             break
         row_problems: list[Problem] = []
 
@@ -203,16 +230,25 @@ def parse_rows(
             try:
                 birth = _date(values["birth_date"])
             except ValueError:
-                bad("birth_date", "date_invalid", "Tanggal lahir tidak dapat dibaca (pakai YYYY-MM-DD atau DD/MM/YYYY).")
+                bad(
+                    "birth_date", "date_invalid", "Tanggal lahir tidak dapat dibaca (pakai YYYY-MM-DD atau DD/MM/YYYY)."
+                )
         spec = MemberInput(
-            number=values.get("number", ""), name=" ".join(values.get("name", "").split()),
+            number=values.get("number", ""),
+            name=" ".join(values.get("name", "").split()),
             kind=kind if kind in ("anggota", "badan") else "anggota",  # type: ignore[arg-type]
-            location_id=location_id or 0, birth_date=birth, category=values.get("category", "").lower() or "karyawan",
+            location_id=location_id or 0,
+            birth_date=birth,
+            category=values.get("category", "").lower() or "karyawan",
         )
         for field, code, message in member_problems(spec, categories, today):
             bad(field, code, message)
         if spec.number in first_row:
-            bad("number", "duplicate_number", f"Nomor anggota {spec.number} sudah ada di baris {first_row[spec.number]}.")
+            bad(
+                "number",
+                "duplicate_number",
+                f"Nomor anggota {spec.number} sudah ada di baris {first_row[spec.number]}.",
+            )
         elif spec.number:
             first_row[spec.number] = number
         problems += row_problems

@@ -146,8 +146,12 @@ def payroll_lines(
     lines: list[PayrollLine] = []
 
     def add(
-        member_id: int, kind: PayrollKind, reference: str, amount: int,
-        loan_id: str | None = None, installment_number: int | None = None,
+        member_id: int,
+        kind: PayrollKind,
+        reference: str,
+        amount: int,
+        loan_id: str | None = None,
+        installment_number: int | None = None,
     ) -> None:
         _, member = members[member_id]
         lines.append(
@@ -228,9 +232,7 @@ def parse_result_csv(
     columns = [h.strip().lower() for h in header]
     missing = [c for c in _REQUIRED_RESULT_COLUMNS if c not in columns]
     if missing:
-        return [], [
-            ImportProblem(1, "missing_column", f"Kolom wajib tidak ada di baris judul: {', '.join(missing)}.")
-        ]
+        return [], [ImportProblem(1, "missing_column", f"Kolom wajib tidak ada di baris judul: {', '.join(missing)}.")]
     index = {name: i for i, name in enumerate(columns)}
 
     rows: list[tuple[int, ImportedResult, PayrollLine]] = []
@@ -292,19 +294,21 @@ def _check_record(
     if line is None:
         raise _Bad("unknown_line", f"Baris {line_id or '(tanpa line_id)'} tidak ada dalam ekspor bulan ini.")
     if value["no_anggota"] != line.member_number:
-        raise _Bad("member_mismatch", f"No. anggota {value['no_anggota']} berbeda dengan ekspor ({line.member_number}).")
+        raise _Bad(
+            "member_mismatch", f"No. anggota {value['no_anggota']} berbeda dengan ekspor ({line.member_number})."
+        )
     if not _DIGITS.match(value["jumlah"]):
-        raise _Bad("malformed_amount", f"Jumlah \"{value['jumlah']}\" harus angka rupiah tanpa titik atau koma.")
+        raise _Bad("malformed_amount", f'Jumlah "{value["jumlah"]}" harus angka rupiah tanpa titik atau koma.')
     if int(value["jumlah"]) != line.amount:
         raise _Bad(
             "amount_mismatch", f"Jumlah {rupiah(int(value['jumlah']))} berbeda dengan ekspor ({rupiah(line.amount)})."
         )
     for column, exported in (("bulan", line.month), ("jenis", line.kind), ("referensi", line.reference)):
         if value.get(column) and value[column] != exported:
-            raise _Bad(_MISMATCH_CODES[column], f"Kolom {column} \"{value[column]}\" berbeda dengan ekspor ({exported}).")
+            raise _Bad(_MISMATCH_CODES[column], f'Kolom {column} "{value[column]}" berbeda dengan ekspor ({exported}).')
     status = value["status"].lower()
     if status not in _PAID:
-        raise _Bad("invalid_status", f"Status \"{value['status']}\" harus lunas atau gagal (1 atau 0).")
+        raise _Bad("invalid_status", f'Status "{value["status"]}" harus lunas atau gagal (1 atau 0).')
     return line_id, _PAID[status]
 
 
@@ -347,4 +351,6 @@ def savings_posting(line: PayrollLine) -> Posting:
     """The ledger posting of a paid savings line (``ref_id`` = the line id, ``ref_code`` = PG-YYYY-MM)."""
     if line.kind not in KIND_SAVINGS_TYPE:
         raise ValueError("only savings lines make a savings posting; installments are loan repayments")
-    return Posting(line.member_id, KIND_SAVINGS_TYPE[line.kind], line.amount, "deposit", line.line_id, f"PG-{line.month}")
+    return Posting(
+        line.member_id, KIND_SAVINGS_TYPE[line.kind], line.amount, "deposit", line.line_id, f"PG-{line.month}"
+    )

@@ -113,7 +113,7 @@ def check_deduction_change(
 
 
 def next_payroll_month(today: dt.date) -> str:
-    """"YYYY-MM" of the month after ``today``: when a deduction change takes effect."""
+    """ "YYYY-MM" of the month after ``today``: when a deduction change takes effect."""
     nxt = due_date(today.replace(day=1), 1)
     return f"{nxt.year:04d}-{nxt.month:02d}"
 

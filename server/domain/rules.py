@@ -12,8 +12,15 @@ from server.errors import Forbidden, InvalidInput, InvalidState
 from .models import Actor, Member, Role
 
 __all__ = [
-    "check_amount", "check_active", "check_officer_of", "check_not_own", "check_may_decide", "may_decide",
-    "check_unverified", "rupiah", "BOARD",
+    "check_amount",
+    "check_active",
+    "check_officer_of",
+    "check_not_own",
+    "check_may_decide",
+    "may_decide",
+    "check_unverified",
+    "rupiah",
+    "BOARD",
 ]
 
 BOARD: Role = "pengurus"

@@ -36,7 +36,11 @@ class SavingsCard(Struct, frozen=True):
 
 
 def savings_card(
-    savings_type: str, period_start: str, period_end: str, opening_balance: int, movements: list[tuple[str, str, str, int]]
+    savings_type: str,
+    period_start: str,
+    period_end: str,
+    opening_balance: int,
+    movements: list[tuple[str, str, str, int]],
 ) -> SavingsCard:
     """Build the card from the opening balance and the period's (at, ref_code, kind, amount) movements."""
     balance = opening_balance

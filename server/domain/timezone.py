@@ -39,7 +39,8 @@ def check_zone(value: str) -> str:
     name = ZONES.get(value.strip().upper(), value.strip())
     if name not in LABELS:
         raise InvalidInput(
-            "time_zone_invalid", "Zona waktu harus WIB (Asia/Jakarta), WITA (Asia/Makassar) atau WIT (Asia/Jayapura).",
+            "time_zone_invalid",
+            "Zona waktu harus WIB (Asia/Jakarta), WITA (Asia/Makassar) atau WIT (Asia/Jayapura).",
             {"allowed": sorted(LABELS)},
         )
     return name

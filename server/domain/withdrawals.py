@@ -55,7 +55,9 @@ def create_withdrawal(
         missing = [f for f, v in details if v is None or not v.strip()]
         if missing:
             raise InvalidInput(
-                "missing_field", "Penarikan transfer wajib mengisi bank, nomor rekening dan atas nama.", {"fields": missing}
+                "missing_field",
+                "Penarikan transfer wajib mengisi bank, nomor rekening dan atas nama.",
+                {"fields": missing},
             )
     if amount > account.available:
         raise InvalidState(
@@ -128,7 +130,11 @@ def reject_withdrawal(
     if not reason.strip():
         raise InvalidInput("reason_required", "Alasan penolakan wajib diisi.")
     rejected = msgspec.structs.replace(
-        withdrawal, status="rejected", decided_by=actor.user_id, decided_role=actor.role, decided_at=now,
+        withdrawal,
+        status="rejected",
+        decided_by=actor.user_id,
+        decided_role=actor.role,
+        decided_at=now,
         reason=reason.strip(),
     )
     return rejected, _release(account, withdrawal)

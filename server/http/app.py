@@ -22,9 +22,9 @@ from .controllers.attachments import AttachmentController
 from .controllers.auth import AdminController, AuthController
 from .controllers.branding import BrandingAdminController, BrandingController, PublicBrandingController
 from .controllers.documents import DocumentController, FeeController, QrController, publish_document_references
+from .controllers.loans import LoanAdminController, LoanController, PayrollController, PlafonController
 from .controllers.mfa import MfaAdminController, MfaController
 from .controllers.ops import OpsController
-from .controllers.loans import LoanAdminController, LoanController, PayrollController, PlafonController
 from .controllers.push import PushAdminController, PushController
 from .controllers.reads import ReadController
 from .controllers.sync import SyncController
@@ -34,8 +34,8 @@ from .metrics import METRICS_PATH, Metrics, metrics_endpoint
 from .openapi import assets_router, openapi_config
 from .pwa_headers import PwaHeadersMiddleware
 from .security import PUBLIC_API, AuthMiddleware
-from .strict import require_json
 from .services import build_services
+from .strict import require_json
 
 __all__ = ["create_app"]
 
@@ -47,7 +47,11 @@ PWA_DIR = Path(__file__).resolve().parents[2] / "pwa"
 # 1.3 MB page of feed JSON, brotli quality 1 took ~3-6 ms for 11 % of the size (quality 4: 16-56 ms
 # for 10.8 %); gzip level 5, ~10-18 ms for 12.5 %.
 COMPRESSION = CompressionConfig(
-    backend="brotli", brotli_quality=1, brotli_gzip_fallback=True, gzip_compress_level=5, minimum_size=1024,
+    backend="brotli",
+    brotli_quality=1,
+    brotli_gzip_fallback=True,
+    gzip_compress_level=5,
+    minimum_size=1024,
     exclude=["^/api/sync/events", "^/api/attachments/"],
 )
 
@@ -95,22 +99,53 @@ def create_app(settings: Settings | None = None) -> Litestar:
         services.db.close()
 
     handlers: list = [
-        health, AuthController, AdminController, SyncController, AttachmentController, ReadController, LoanController,
-        LoanAdminController, PlafonController, PayrollController, PushController, PushAdminController, assets_router(),
-        BrandingController, BrandingAdminController, PublicBrandingController, DocumentController, QrController,
+        health,
+        AuthController,
+        AdminController,
+        SyncController,
+        AttachmentController,
+        ReadController,
+        LoanController,
+        LoanAdminController,
+        PlafonController,
+        PayrollController,
+        PushController,
+        PushAdminController,
+        assets_router(),
+        BrandingController,
+        BrandingAdminController,
+        PublicBrandingController,
+        DocumentController,
+        QrController,
         FeeController,
-        MfaController, MfaAdminController, OpsController, metrics_endpoint,
-        MemberAdminController, AuditController, CooperativeController,
+        MfaController,
+        MfaAdminController,
+        OpsController,
+        metrics_endpoint,
+        MemberAdminController,
+        AuditController,
+        CooperativeController,
     ]
     if PWA_DIR.is_dir() and any(PWA_DIR.iterdir()):
-        handlers.append(create_static_files_router(
-            path="/", directories=[PWA_DIR], html_mode=True, include_in_schema=False, opt={"exclude_from_auth": True}
-        ))
+        handlers.append(
+            create_static_files_router(
+                path="/",
+                directories=[PWA_DIR],
+                html_mode=True,
+                include_in_schema=False,
+                opt={"exclude_from_auth": True},
+            )
+        )
     exclude = [f"^{p}$" for p in PUBLIC_API] + ["^/schema", "^/api/health$", f"^{METRICS_PATH}$"]
     app = Litestar(
         route_handlers=handlers,
         # OPTIONS is authenticated like every other method: guards need a user (else a 500)
-        middleware=[metrics.middleware, PwaHeadersMiddleware, bound_query, DefineMiddleware(AuthMiddleware, exclude=exclude, exclude_http_methods=[])],
+        middleware=[
+            metrics.middleware,
+            PwaHeadersMiddleware,
+            bound_query,
+            DefineMiddleware(AuthMiddleware, exclude=exclude, exclude_http_methods=[]),
+        ],
         exception_handlers=exception_handlers,
         on_startup=[startup, publish_document_references],
         on_shutdown=[shutdown],

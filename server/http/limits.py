@@ -25,7 +25,8 @@ def check_query(raw: bytes) -> None:
     for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
         if len(value) > MAX_QUERY_VALUE or len(name) > MAX_QUERY_VALUE:
             raise RequestError(
-                "query_too_long", f"Parameter {name[:40]!r} terlalu panjang (paling banyak {MAX_QUERY_VALUE} karakter).",
+                "query_too_long",
+                f"Parameter {name[:40]!r} terlalu panjang (paling banyak {MAX_QUERY_VALUE} karakter).",
                 {"parameter": name[:40], "max_length": MAX_QUERY_VALUE},
             )
 

@@ -54,7 +54,9 @@ class _Stored(Collector):
         clients = GaugeMetricFamily("lumbung_clients", "Registered sync clients (device installs).")
         clients.add_metric([], stats.clients)
         yield clients
-        mutations = CounterMetricFamily("lumbung_mutations", "Pushed mutations processed, by result.", labels=["status"])
+        mutations = CounterMetricFamily(
+            "lumbung_mutations", "Pushed mutations processed, by result.", labels=["status"]
+        )
         for status in ("applied", "rejected"):
             mutations.add_metric([status], stats.mutations.get(status, 0))
         yield mutations
@@ -69,8 +71,9 @@ class _Stored(Collector):
         size.add_metric([], stats.database_bytes)
         yield size
         last = db.read_sync(backup_log.last_good)
-        good = GaugeMetricFamily("lumbung_backup_last_good_timestamp_seconds",
-                                 "When the last verified backup finished (0: none yet).")
+        good = GaugeMetricFamily(
+            "lumbung_backup_last_good_timestamp_seconds", "When the last verified backup finished (0: none yet)."
+        )
         age = GaugeMetricFamily("lumbung_backup_age_seconds", "Seconds since the last verified backup (-1: none yet).")
         if last is None:
             good.add_metric([], 0)
@@ -88,10 +91,19 @@ class Metrics:
 
     def __init__(self, services: Any) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("lumbung_http_requests", "HTTP requests answered, by route and status.",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("lumbung_http_request_duration_seconds", "Time to answer an HTTP request.",
-                                 ["method", "route"], buckets=BUCKETS, registry=self.registry)
+        self.requests = Counter(
+            "lumbung_http_requests",
+            "HTTP requests answered, by route and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "lumbung_http_request_duration_seconds",
+            "Time to answer an HTTP request.",
+            ["method", "route"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
         self.registry.register(_Stored(services))
 
     def middleware(self, app: ASGIApp) -> ASGIApp:

@@ -76,7 +76,10 @@ def statuses_for(path: str, method: str) -> list[int]:
 
 
 def _error_response(status: int) -> dict[str, Any]:
-    response: dict[str, Any] = {"description": DESCRIPTIONS[status], "content": {"application/json": {"schema": ERROR_REF}}}
+    response: dict[str, Any] = {
+        "description": DESCRIPTIONS[status],
+        "content": {"application/json": {"schema": ERROR_REF}},
+    }
     if status in (429, 503):
         response["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
     return response
@@ -87,11 +90,17 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     components["securitySchemes"] = {
-        "BearerToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                        "description": "The access token from `POST /api/auth/login` or `/api/auth/refresh`."}
+        "BearerToken": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "The access token from `POST /api/auth/login` or `/api/auth/refresh`.",
+        }
     }
     header = {
-        "name": PROTOCOL_HEADER, "in": "header", "required": True,
+        "name": PROTOCOL_HEADER,
+        "in": "header",
+        "required": True,
         "description": "Protocol version; any other value is refused with 426.",
         "schema": {"type": "string", "enum": [str(PROTOCOL_VERSION)]},
     }
@@ -132,7 +141,10 @@ class OfflineRedoc(_Documented, RedocRenderPlugin):
 def openapi_config() -> OpenAPIConfig:
     redoc = OfflineRedoc(path="/", js_url=f"{ASSETS_PATH}/redoc.standalone.js", google_fonts=False, favicon="")
     return OpenAPIConfig(
-        title="Lumbung API", version="1", path="/schema", render_plugins=[redoc, DocumentedJson()],
+        title="Lumbung API",
+        version="1",
+        path="/schema",
+        render_plugins=[redoc, DocumentedJson()],
         description=f"Every `/api` request carries `{PROTOCOL_HEADER}: {PROTOCOL_VERSION}`; errors are "
         "`{code, message, detail}` (see docs/PROTOCOL.md).",
     )

@@ -21,8 +21,9 @@ from server.storage.accounts import UserRecord
 __all__ = ["AuthMiddleware", "check_protocol_version", "roles", "actor_of", "PUBLIC_API", "EVENTS_PATH"]
 
 PUBLIC_API = ("/api/auth/login", "/api/auth/refresh")
-MFA_ENROLMENT_PATHS = frozenset({
-    "/api/auth/mfa", "/api/auth/mfa/enrol", "/api/auth/mfa/confirm", "/api/auth/me", "/api/auth/logout"})
+MFA_ENROLMENT_PATHS = frozenset(
+    {"/api/auth/mfa", "/api/auth/mfa/enrol", "/api/auth/mfa/confirm", "/api/auth/me", "/api/auth/logout"}
+)
 """What a board member who must enrol a second factor may still reach before enrolling."""
 EVENTS_PATH = "/api/sync/events"
 """The one path that accepts ``?access_token=`` (a browser's EventSource cannot send headers)."""
@@ -58,8 +59,12 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         auth = connection.app.state.services.auth
         user, session_id = auth.authenticate(token)
         second = auth.second_factor
-        if (second.enforced and user.role in BOARD_ROLES and connection.scope["path"] not in MFA_ENROLMENT_PATHS
-                and not second.is_enrolled_sync(user.id)):
+        if (
+            second.enforced
+            and user.role in BOARD_ROLES
+            and connection.scope["path"] not in MFA_ENROLMENT_PATHS
+            and not second.is_enrolled_sync(user.id)
+        ):
             raise AccessDenied(
                 "mfa_enrolment_required",
                 "Aktifkan verifikasi dua langkah terlebih dahulu (POST /api/auth/mfa/enrol).",
@@ -78,7 +83,9 @@ def roles(*allowed: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         user: UserRecord = connection.user
         if user.role not in allowed:
-            raise AccessDenied("role_not_allowed", "Peran Anda tidak diizinkan melakukan ini.", {"allowed": list(allowed)})
+            raise AccessDenied(
+                "role_not_allowed", "Peran Anda tidak diizinkan melakukan ini.", {"allowed": list(allowed)}
+            )
 
     guard.__name__ = f"roles_{'_'.join(allowed)}"
     return guard

@@ -93,11 +93,18 @@ def _install_access_filter() -> None:
 
 def uvicorn_config(app: Any, settings: Settings, **options: Any) -> uvicorn.Config:
     """The uvicorn configuration the server runs with: our timeouts, our protocol, a safe access log."""
-    protocol = type("LumbungH11Protocol", (DeadlineH11Protocol,), {
-        "header_read_timeout": settings.header_read_timeout_seconds,
-    })
+    protocol = type(
+        "LumbungH11Protocol",
+        (DeadlineH11Protocol,),
+        {
+            "header_read_timeout": settings.header_read_timeout_seconds,
+        },
+    )
     values: dict[str, Any] = {
-        "host": settings.host, "port": settings.port, "log_level": "info", "http": protocol,
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "info",
+        "http": protocol,
         "timeout_keep_alive": settings.keep_alive_timeout_seconds,
     }
     if settings.log_format == "json":  # structured logs (logs.py)

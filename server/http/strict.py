@@ -45,7 +45,8 @@ def is_json(content_type: str | None) -> bool:
 
 def _not_json() -> UnsupportedType:
     return UnsupportedType(
-        "unsupported_media_type", "Isi permintaan harus dikirim sebagai JSON (Content-Type: application/json).",
+        "unsupported_media_type",
+        "Isi permintaan harus dikirim sebagai JSON (Content-Type: application/json).",
         {"expected": "application/json"},
     )
 
@@ -153,7 +154,9 @@ class StrictJSON(AbstractDTO[T]):
         return False
 
     @classmethod
-    def create_for_field_definition(cls, field_definition: FieldDefinition, handler_id: str, backend_cls: Any = None) -> None:
+    def create_for_field_definition(
+        cls, field_definition: FieldDefinition, handler_id: str, backend_cls: Any = None
+    ) -> None:
         return None
 
     @classmethod

@@ -34,7 +34,9 @@ KINDS: dict[str, str] = {
 }
 """Every kind of notice, with its title (Bahasa Indonesia). Members may turn each off."""
 
-ENTITIES = frozenset({"deposit", "withdrawal", "loan", "ledger_entry", "loan_repayment", "deduction_change", "mutation"})
+ENTITIES = frozenset(
+    {"deposit", "withdrawal", "loan", "ledger_entry", "loan_repayment", "deduction_change", "mutation"}
+)
 """Feed entities that can yield a notice; every other change is skipped with one set lookup."""
 
 _NOTIFYING_STATUS: dict[str, frozenset[str]] = {
@@ -65,11 +67,19 @@ def may_notify(entity: str, data: Any) -> bool:
 _TOPIC_PREFIX = {"deposit": "str", "withdrawal": "pnr", "loan": "pjm", "deduction_change": "pot", "mutation": "mut"}
 
 _MUTATION_LABELS = {
-    "deposit": "Setoran", "withdrawal": "Penarikan", "loan": "Pinjaman", "deduction_change": "Perubahan potongan",
+    "deposit": "Setoran",
+    "withdrawal": "Penarikan",
+    "loan": "Pinjaman",
+    "deduction_change": "Perubahan potongan",
 }
 
-_URLS = {"deposit": "/#/setoran/", "withdrawal": "/#/penarikan/", "loan": "/#/pinjaman/",
-         "deduction_change": "/#/potongan/", "mutation": "/#/riwayat/"}
+_URLS = {
+    "deposit": "/#/setoran/",
+    "withdrawal": "/#/penarikan/",
+    "loan": "/#/pinjaman/",
+    "deduction_change": "/#/potongan/",
+    "mutation": "/#/riwayat/",
+}
 
 _MAX_REASON = 120
 
@@ -105,12 +115,31 @@ def _short(text: str | None) -> str:
     return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 1] + "…"
 
 
-def _notice(kind: str, entity: str, entity_id: str, code: str | None, body: str, *, member_id: int | None = None,
-            user_id: int | None = None, urgency: str = "normal", dedupe_id: str = "") -> Notice:
+def _notice(
+    kind: str,
+    entity: str,
+    entity_id: str,
+    code: str | None,
+    body: str,
+    *,
+    member_id: int | None = None,
+    user_id: int | None = None,
+    urgency: str = "normal",
+    dedupe_id: str = "",
+) -> Notice:
     return Notice(
-        kind=kind, entity=entity, entity_id=entity_id, code=code, title=KINDS[kind], body=body,
-        url=_URLS[entity] + entity_id, topic=topic_for(entity, entity_id), urgency=urgency, member_id=member_id,
-        user_id=user_id, dedupe_id=dedupe_id or entity_id,
+        kind=kind,
+        entity=entity,
+        entity_id=entity_id,
+        code=code,
+        title=KINDS[kind],
+        body=body,
+        url=_URLS[entity] + entity_id,
+        topic=topic_for(entity, entity_id),
+        urgency=urgency,
+        member_id=member_id,
+        user_id=user_id,
+        dedupe_id=dedupe_id or entity_id,
     )
 
 
@@ -125,8 +154,15 @@ def _transaction(entity: str, row: Mapping[str, Any]) -> Notice | None:
     else:
         reason = _short(row.get("reason"))
         body = f"{what} ditolak" + (f": {reason}" if reason else "")
-    return _notice(f"{entity}.{status}", entity, str(row["id"]), str(row["code"]), body, member_id=int(row["member_id"]),
-                   urgency="high" if entity == "withdrawal" else "normal")
+    return _notice(
+        f"{entity}.{status}",
+        entity,
+        str(row["id"]),
+        str(row["code"]),
+        body,
+        member_id=int(row["member_id"]),
+        urgency="high" if entity == "withdrawal" else "normal",
+    )
 
 
 def _loan(row: Mapping[str, Any]) -> Notice | None:
@@ -146,24 +182,44 @@ def _ledger(row: Mapping[str, Any]) -> Notice | None:
     if row.get("kind") != "loan_disbursement":
         return None
     body = f"Pinjaman {row['ref_code']} {rupiah(int(row['amount']))} telah dicairkan"
-    return _notice("loan.disbursed", "loan", str(row["ref_id"]), str(row["ref_code"]), body,
-                   member_id=int(row["member_id"]), urgency="high")
+    return _notice(
+        "loan.disbursed",
+        "loan",
+        str(row["ref_id"]),
+        str(row["ref_code"]),
+        body,
+        member_id=int(row["member_id"]),
+        urgency="high",
+    )
 
 
 def _repayment(row: Mapping[str, Any]) -> Notice | None:
     code = row.get("loan_code")
     source = "potong gaji" if row.get("source") == "potong_gaji" else "tunai"
-    body = f"Angsuran {rupiah(int(row['amount']))} ({source})" + (f" untuk pinjaman {code}" if code else "") + " telah dicatat"
-    return _notice("loan.installment", "loan", str(row["loan_id"]), code, body, member_id=int(row["member_id"]),
-                   dedupe_id=str(row["id"]))
+    body = (
+        f"Angsuran {rupiah(int(row['amount']))} ({source})"
+        + (f" untuk pinjaman {code}" if code else "")
+        + " telah dicatat"
+    )
+    return _notice(
+        "loan.installment",
+        "loan",
+        str(row["loan_id"]),
+        code,
+        body,
+        member_id=int(row["member_id"]),
+        dedupe_id=str(row["id"]),
+    )
 
 
 def _deduction(row: Mapping[str, Any]) -> Notice | None:
     if row.get("status") != "applied":
         return None
     kind = str(row.get("savings_type") or "sukarela")
-    body = (f"Potongan gaji simpanan {kind} menjadi {rupiah(int(row['new_amount']))} per bulan"
-            f" mulai {row['effective_month']}")
+    body = (
+        f"Potongan gaji simpanan {kind} menjadi {rupiah(int(row['new_amount']))} per bulan"
+        f" mulai {row['effective_month']}"
+    )
     return _notice("deduction.applied", "deduction_change", str(row["id"]), None, body, member_id=int(row["member_id"]))
 
 
@@ -201,7 +257,14 @@ _encode = msgspec.json.Encoder().encode
 def payload_json(notice: Notice) -> str:
     """The push message body the service worker shows (PROTOCOL.md, "Web Push"): nothing but this
     member's own record."""
-    return _encode({
-        "v": 1, "kind": notice.kind, "title": notice.title, "body": notice.body, "url": notice.url,
-        "tag": notice.topic, "ref": {"entity": notice.entity, "id": notice.entity_id, "code": notice.code},
-    }).decode()
+    return _encode(
+        {
+            "v": 1,
+            "kind": notice.kind,
+            "title": notice.title,
+            "body": notice.body,
+            "url": notice.url,
+            "tag": notice.topic,
+            "ref": {"entity": notice.entity, "id": notice.entity_id, "code": notice.code},
+        }
+    ).decode()

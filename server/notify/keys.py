@@ -51,7 +51,9 @@ def _write_private(path: Path, pem: bytes) -> None:
 def _describe(vapid: Vapid02) -> VapidKey:
     raw = vapid.public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
     public = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-    return VapidKey(vapid=vapid, public_key=public, key_id=hashlib.sha256(raw).hexdigest()[:16], pem=vapid.private_pem())
+    return VapidKey(
+        vapid=vapid, public_key=public, key_id=hashlib.sha256(raw).hexdigest()[:16], pem=vapid.private_pem()
+    )
 
 
 class KeyStore:

@@ -48,13 +48,21 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return max(0.0, when.timestamp() - now)
 
 
 def decide(
-    *, status: int | None, error: str | None, retry_after: str | None, attempt: int, now: float, deadline: float,
-    base: float, cap: float, rng: random.Random | None = None,
+    *,
+    status: int | None,
+    error: str | None,
+    retry_after: str | None,
+    attempt: int,
+    now: float,
+    deadline: float,
+    base: float,
+    cap: float,
+    rng: random.Random | None = None,
 ) -> Outcome:
     """The outcome of attempt number ``attempt`` (1 = first); ``status`` is None for a network error."""
     if status is not None and 200 <= status < 300:

@@ -35,7 +35,7 @@ _IDLE_WAIT = 30.0
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat()
+    return dt.datetime.now(dt.UTC).isoformat()
 
 
 def _origin(endpoint: str) -> str:
@@ -119,7 +119,9 @@ class PushSender:
         if not sendable:
             held = [t for t in self._held.values() if t > now_ts]
             return 0 if doomed else max(0.05, min(held, default=now_ts + 1) - now_ts)
-        claimed = set(self.db.write_sync(lambda c: store.claim(c, [(d.notice_id, d.subscription_id) for d in sendable], _now())))
+        claimed = set(
+            self.db.write_sync(lambda c: store.claim(c, [(d.notice_id, d.subscription_id) for d in sendable], _now()))
+        )
         batch = [d for d in sendable if (d.notice_id, d.subscription_id) in claimed]
         results = self._attempts(batch, key)
         self.db.write_sync(lambda c: store.record_results(c, results, _now()))
@@ -130,26 +132,51 @@ class PushSender:
     def _attempts(self, batch: list[store.Due], key: VapidKey) -> list[store.Result]:
         s = self.settings
         started = time.time()
-        jobs = [{
-            "endpoint": d.endpoint, "p256dh": d.p256dh, "auth": d.auth, "payload": d.payload,
-            "ttl": max(60, int(s.push_ttl_seconds - (started - d.created_ts))), "urgency": d.urgency, "topic": d.topic,
-            "timeout": s.push_timeout_seconds,
-        } for d in batch]
+        jobs = [
+            {
+                "endpoint": d.endpoint,
+                "p256dh": d.p256dh,
+                "auth": d.auth,
+                "payload": d.payload,
+                "ttl": max(60, int(s.push_ttl_seconds - (started - d.created_ts))),
+                "urgency": d.urgency,
+                "topic": d.topic,
+                "timeout": s.push_timeout_seconds,
+            }
+            for d in batch
+        ]
         answers = self._worker.post(key.pem, s.vapid_subject, jobs)
         now = time.time()
         if answers is None:  # the worker died: any of these may have been sent, so none is repeated
-            return [store.Result(d.notice_id, d.subscription_id, "failed",
-                                 "interrupted: the push worker stopped while sending; not repeated", None) for d in batch]
+            return [
+                store.Result(
+                    d.notice_id,
+                    d.subscription_id,
+                    "failed",
+                    "interrupted: the push worker stopped while sending; not repeated",
+                    None,
+                )
+                for d in batch
+            ]
         results = []
         for d, (status, error, retry_after) in zip(batch, answers, strict=True):
             outcome = decide(
-                status=status, error=error, retry_after=retry_after, attempt=d.attempts + 1, now=now,
-                deadline=d.created_ts + s.push_give_up_seconds, base=s.push_retry_base_seconds,
-                cap=s.push_retry_max_seconds, rng=self._rng,
+                status=status,
+                error=error,
+                retry_after=retry_after,
+                attempt=d.attempts + 1,
+                now=now,
+                deadline=d.created_ts + s.push_give_up_seconds,
+                base=s.push_retry_base_seconds,
+                cap=s.push_retry_max_seconds,
+                rng=self._rng,
             )
             if outcome.hold_origin > 0:
                 origin = _origin(d.endpoint)
                 self._held[origin] = max(self._held.get(origin, 0), now + outcome.hold_origin)
-            results.append(store.Result(d.notice_id, d.subscription_id, outcome.action, outcome.reason, status,
-                                        now + outcome.delay))
+            results.append(
+                store.Result(
+                    d.notice_id, d.subscription_id, outcome.action, outcome.reason, status, now + outcome.delay
+                )
+            )
         return results

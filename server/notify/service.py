@@ -32,7 +32,7 @@ class PushService:
     async def start(self) -> None:
         """Make the key pair on first start; subscriptions made with another key are told to renew."""
         key = self.keys.ensure()
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         renewed = await self.db.write(lambda c: store.mark_resubscribe(c, key.key_id, now))
         if renewed:
             log.warning("push: %d subscriptions were made with another VAPID key and must be renewed", renewed)

@@ -19,8 +19,15 @@ from msgspec import Meta, Struct
 
 from server.errors import InvalidInput
 
-__all__ = ["SubscriptionKeys", "SubscriptionRequest", "CheckedSubscription", "check_subscription", "b64url_decode",
-           "MAX_ENDPOINT", "MAX_BODY"]
+__all__ = [
+    "SubscriptionKeys",
+    "SubscriptionRequest",
+    "CheckedSubscription",
+    "check_subscription",
+    "b64url_decode",
+    "MAX_ENDPOINT",
+    "MAX_BODY",
+]
 
 MAX_ENDPOINT = 2048
 """Push services' endpoints are a few hundred characters; anything longer is not one."""
@@ -88,8 +95,14 @@ def _check_endpoint(endpoint: str, allow_loopback_http: bool) -> str:
         except ValueError:
             return endpoint
         # an IP literal must be public: never let a subscription aim our server at its own network
-        if (address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
-                or address.is_multicast or address.is_unspecified) and not (allow_loopback_http and address.is_loopback):
+        if (
+            address.is_private
+            or address.is_loopback
+            or address.is_link_local
+            or address.is_reserved
+            or address.is_multicast
+            or address.is_unspecified
+        ) and not (allow_loopback_http and address.is_loopback):
             raise bad
         return endpoint
     if parts.scheme == "http" and allow_loopback_http and _loopback(host):
@@ -117,7 +130,9 @@ def _check_auth(value: str) -> str:
     except (ValueError, binascii.Error):
         raw = b""
     if len(raw) != 16:
-        raise InvalidInput("subscription_auth_invalid", "Rahasia langganan (auth) tidak sah: harus 16 byte dalam base64url.")
+        raise InvalidInput(
+            "subscription_auth_invalid", "Rahasia langganan (auth) tidak sah: harus 16 byte dalam base64url."
+        )
     return value
 
 

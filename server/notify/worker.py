@@ -102,7 +102,9 @@ class WorkerClient:
         if self._proc is None or not self._proc.is_alive() or self._conn is None:
             self.close()
             parent, child = self._ctx.Pipe()
-            self._proc = self._ctx.Process(target=_serve, args=(child, self.concurrency), name="lumbung-push", daemon=True)
+            self._proc = self._ctx.Process(
+                target=_serve, args=(child, self.concurrency), name="lumbung-push", daemon=True
+            )
             self._proc.start()
             child.close()
             self._conn = parent

@@ -37,7 +37,7 @@ NAME = re.compile(r"^lumbung-(\d{8}T\d{6}Z)\.sqlite3$")
 
 
 def backup_name(moment: dt.datetime) -> str:
-    return f"lumbung-{moment.astimezone(dt.timezone.utc):%Y%m%dT%H%M%SZ}.sqlite3"
+    return f"lumbung-{moment.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}.sqlite3"
 
 
 def backup_time_of(name: str) -> dt.datetime | None:
@@ -45,7 +45,7 @@ def backup_time_of(name: str) -> dt.datetime | None:
     match = NAME.match(name)
     if match is None:
         return None
-    return dt.datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
 
 
 def next_run(now: dt.datetime, at: str, tz: dt.tzinfo = COOP_TZ) -> dt.datetime:
@@ -92,7 +92,7 @@ def prune(db: Database, folder: Path, keep_days: int, now: dt.datetime) -> list[
 
 def take_backup(db: Database, settings: Settings, trigger: str = "manual", now: dt.datetime | None = None) -> BackupRow:
     """Copy, verify, log; on success prune old ones. Runs on a worker thread or the command line."""
-    started = now or dt.datetime.now(dt.timezone.utc)
+    started = now or dt.datetime.now(dt.UTC)
     folder = settings.backups_dir
     name = backup_name(started)
     target = folder / name
@@ -109,11 +109,19 @@ def take_backup(db: Database, settings: Settings, trigger: str = "manual", now: 
         with contextlib.suppress(OSError):
             part.unlink(missing_ok=True)
         check = BackupCheck(False, None, f"copy failed: {exc}"[:500])
-    finished = dt.datetime.now(dt.timezone.utc)
+    finished = dt.datetime.now(dt.UTC)
     size = target.stat().st_size if target.is_file() else 0
-    row = db.write_sync(lambda c: backup_log.record_backup(
-        c, file=name, trigger=trigger, started_at=started.isoformat(), finished_at=finished.isoformat(),
-        size_bytes=size, check=check))
+    row = db.write_sync(
+        lambda c: backup_log.record_backup(
+            c,
+            file=name,
+            trigger=trigger,
+            started_at=started.isoformat(),
+            finished_at=finished.isoformat(),
+            size_bytes=size,
+            check=check,
+        )
+    )
     if check.ok:
         prune(db, folder, settings.backup_keep_days, started)
         log.info("backup %s verified (%s ledger entries, %s bytes)", name, check.ledger_entries, size)
@@ -155,10 +163,10 @@ class BackupService:
 
     async def _daily(self) -> None:
         while True:
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             self.next_at = next_run(now, self.settings.backup_time)
             await asyncio.sleep(max(0.0, (self.next_at - now).total_seconds()))
             try:
                 await self.run_now("daily")
-            except Exception:  # noqa: BLE001 - a failed day is logged and retried tomorrow, never kills the server
+            except Exception:
                 log.exception("daily backup failed")

@@ -69,7 +69,9 @@ def _csv(data: bytes) -> Table:
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as exc:  # a NUL byte, a field over the csv module's limit
-        raise InvalidInput("import_file_unreadable", "Berkas CSV tidak dapat dibaca.", {"error": str(exc)[:200]}) from None
+        raise InvalidInput(
+            "import_file_unreadable", "Berkas CSV tidak dapat dibaca.", {"error": str(exc)[:200]}
+        ) from None
     if not rows:
         raise InvalidInput("import_file_empty", "Berkas impor kosong.")
     return Table(rows[0], [(i, r) for i, r in enumerate(rows[1:], start=2)])
@@ -81,7 +83,9 @@ def _xlsx(data: bytes) -> Table:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken file; any of them means "unreadable"
-        raise InvalidInput("import_file_unreadable", "Berkas XLSX tidak dapat dibaca.", {"error": str(exc)[:200]}) from None
+        raise InvalidInput(
+            "import_file_unreadable", "Berkas XLSX tidak dapat dibaca.", {"error": str(exc)[:200]}
+        ) from None
     try:
         sheet = book.worksheets[0]
         it: Iterator[tuple[Any, ...]] = sheet.iter_rows(values_only=True)
@@ -92,7 +96,9 @@ def _xlsx(data: bytes) -> Table:
     except InvalidInput:
         raise
     except Exception as exc:
-        raise InvalidInput("import_file_unreadable", "Berkas XLSX tidak dapat dibaca.", {"error": str(exc)[:200]}) from None
+        raise InvalidInput(
+            "import_file_unreadable", "Berkas XLSX tidak dapat dibaca.", {"error": str(exc)[:200]}
+        ) from None
     finally:
         book.close()
     return Table([_text(c) for c in header], rows)
@@ -114,12 +120,16 @@ def check_import(
 ) -> tuple[list[rules.MemberInput], list[rules.Problem], rules.ImportPlan]:
     """Every problem of the table against the database now, and what the import would do."""
     tz: ZoneInfo = zone(store.time_zone(conn))
-    specs, problems = rules.parse_rows(table.header, table.rows, store.location_map(conn), categories, local_date(now, tz))
+    specs, problems = rules.parse_rows(
+        table.header, table.rows, store.location_map(conn), categories, local_date(now, tz)
+    )
     plan = rules.plan_import(specs, store.member_states(conn))
     return specs, problems, plan
 
 
-def _report(table: Table, plan: rules.ImportPlan, problems: list[rules.Problem], *, dry_run: bool, applied: bool) -> ImportReport:
+def _report(
+    table: Table, plan: rules.ImportPlan, problems: list[rules.Problem], *, dry_run: bool, applied: bool
+) -> ImportReport:
     rows = sum(1 for _, cells in table.rows if any(c.strip() for c in cells))
     return ImportReport(dry_run, rows, len(plan.create), len(plan.update), plan.unchanged, problems, applied)
 
@@ -138,18 +148,34 @@ def run_import(conn: Tx, table: Table, categories: list[str], user_id: int, now:
     if problems:
         report = _report(table, plan, problems, dry_run=False, applied=False)
         raise InvalidInput(
-            "import_has_problems", f"Impor dibatalkan: {len(problems)} masalah; tidak ada yang diimpor.",
-            {"problems": [_problem(p) for p in problems[:1000]], "problem_count": len(problems),
-             "rows": report.rows},
+            "import_has_problems",
+            f"Impor dibatalkan: {len(problems)} masalah; tidak ada yang diimpor.",
+            {"problems": [_problem(p) for p in problems[:1000]], "problem_count": len(problems), "rows": report.rows},
         )
     for spec in plan.create:
         created = store.create_member(conn, spec, user_id, now)
-        store.record_audit(conn, user_id=user_id, action="member.import", entity="member", entity_id=created.id,
-                           before=None, after=created, at=now)
+        store.record_audit(
+            conn,
+            user_id=user_id,
+            action="member.import",
+            entity="member",
+            entity_id=created.id,
+            before=None,
+            after=created,
+            at=now,
+        )
     for before, spec in plan.update:
         after = store.update_member(conn, before, spec, user_id, now)
-        store.record_audit(conn, user_id=user_id, action="member.import", entity="member", entity_id=before.id,
-                           before=before, after=after, at=now)
+        store.record_audit(
+            conn,
+            user_id=user_id,
+            action="member.import",
+            entity="member",
+            entity_id=before.id,
+            before=before,
+            after=after,
+            at=now,
+        )
     return _report(table, plan, problems, dry_run=False, applied=True)
 
 

@@ -95,8 +95,16 @@ def import_month(conn: Tx, month: str, text: str, actor: Actor, now: dt.datetime
                     if loan is None:
                         raise DomainError("loan_not_found", "Pinjaman untuk baris ini tidak ditemukan.")
                     rules.check_repayment_actor(loan, actor, "potong_gaji")
-                    post_repayment(conn, loan, line.amount, repayment_id=f"pg:{line.line_id}", source="potong_gaji",
-                                   reference=line.line_id, created_by=actor.user_id, now=now)
+                    post_repayment(
+                        conn,
+                        loan,
+                        line.amount,
+                        repayment_id=f"pg:{line.line_id}",
+                        source="potong_gaji",
+                        reference=line.line_id,
+                        created_by=actor.user_id,
+                        now=now,
+                    )
                 elif result.paid:
                     savings.post(conn, savings_posting(line), now)
                 store.record_payroll_result(conn, line.line_id, result.paid, now)

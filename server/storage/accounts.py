@@ -59,16 +59,32 @@ def _record(conn: sqlite3.Connection, row: sqlite3.Row | None) -> UserRecord | N
     if row is None:
         return None
     return UserRecord(
-        id=row["id"], username=row["username"], name=row["name"], role=row["role"], member_id=row["member_id"],
-        active=bool(row["active"]), scope_gen=row["scope_gen"], location_ids=_locations(conn, row["id"]),
-        password_hash=row["password_hash"], demo=bool(row["demo"]),
+        id=row["id"],
+        username=row["username"],
+        name=row["name"],
+        role=row["role"],
+        member_id=row["member_id"],
+        active=bool(row["active"]),
+        scope_gen=row["scope_gen"],
+        location_ids=_locations(conn, row["id"]),
+        password_hash=row["password_hash"],
+        demo=bool(row["demo"]),
         password_change_required=bool(row["password_change_required"]),
     )
 
 
 def insert_user(
-    conn: Connection, *, user_id: int, username: str, name: str, password_hash: str, role: str,
-    member_id: int | None = None, demo: bool = False, change_required: bool = False, now: str | None = None,
+    conn: Connection,
+    *,
+    user_id: int,
+    username: str,
+    name: str,
+    password_hash: str,
+    role: str,
+    member_id: int | None = None,
+    demo: bool = False,
+    change_required: bool = False,
+    now: str | None = None,
 ) -> None:
     """A new login. ``now`` is when its password was set (None only for demo accounts' shared one)."""
     conn.execute(
@@ -219,7 +235,8 @@ def save_login_attempt(conn: Connection, row: AttemptRow, *, forget_before: floa
         (row.key, row.failures, row.first_failure_at, row.last_failure_at, row.blocked_until),
     )
     conn.execute(
-        "DELETE FROM login_attempts WHERE last_failure_at < ? AND blocked_until < ?", (forget_before, row.last_failure_at)
+        "DELETE FROM login_attempts WHERE last_failure_at < ? AND blocked_until < ?",
+        (forget_before, row.last_failure_at),
     )
 
 

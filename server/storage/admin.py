@@ -82,14 +82,28 @@ def save_time_zone(conn: Connection, name: str) -> dict[str, str]:
 
 
 def record_audit(
-    conn: Connection, *, user_id: int, action: str, entity: str, entity_id: str | int, before: Any, after: Any,
+    conn: Connection,
+    *,
+    user_id: int,
+    action: str,
+    entity: str,
+    entity_id: str | int,
+    before: Any,
+    after: Any,
     at: dt.datetime,
 ) -> None:
     """Append one admin action; ``before``/``after`` are structs or dicts (None: created / removed)."""
     conn.execute(
         "INSERT INTO audit_log (at, user_id, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (at.isoformat(), user_id, action, entity, str(entity_id),
-         None if before is None else _encode(before).decode(), None if after is None else _encode(after).decode()),
+        (
+            at.isoformat(),
+            user_id,
+            action,
+            entity,
+            str(entity_id),
+            None if before is None else _encode(before).decode(),
+            None if after is None else _encode(after).decode(),
+        ),
     )
 
 
@@ -167,7 +181,9 @@ MEMBER_SCOPED = ("member", "savings_account", "payroll_profile", "ledger_entry",
 """Feed entities scoped by the member's *current* location (transactions and loans keep their own)."""
 
 
-def update_member(conn: Connection, before: MemberState, spec: MemberInput, set_by: int, now: dt.datetime) -> MemberState:
+def update_member(
+    conn: Connection, before: MemberState, spec: MemberInput, set_by: int, now: dt.datetime
+) -> MemberState:
     """Change a member.
 
     A member moved to another location changes who may see their member-scoped rows: those rows'
@@ -187,9 +203,13 @@ def update_member(conn: Connection, before: MemberState, spec: MemberInput, set_
             f"UPDATE changes SET scope_location = ? WHERE scope_member = ? AND entity IN ({marks})",
             (spec.location_id, member.id, *MEMBER_SCOPED),
         )
-        officers = [int(r[0]) for r in conn.execute(
-            "SELECT DISTINCT user_id FROM officer_locations WHERE location_id IN (?, ?)",
-            (before.location_id, spec.location_id))]
+        officers = [
+            int(r[0])
+            for r in conn.execute(
+                "SELECT DISTINCT user_id FROM officer_locations WHERE location_id IN (?, ?)",
+                (before.location_id, spec.location_id),
+            )
+        ]
         for user_id in officers:
             conn.execute("UPDATE users SET scope_gen = scope_gen + 1 WHERE id = ?", (user_id,))
             conn.touched.add(("user", user_id))
@@ -263,8 +283,15 @@ def save_board_position(conn: Connection, position: BoardPosition) -> None:
         "INSERT INTO board_positions (id, body, position, name, term_start, term_end, active) VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET body = excluded.body, position = excluded.position, name = excluded.name,"
         " term_start = excluded.term_start, term_end = excluded.term_end, active = excluded.active",
-        (position.id, position.body, position.position, position.name, position.term_start.isoformat(),
-         position.term_end.isoformat(), position.active),
+        (
+            position.id,
+            position.body,
+            position.position,
+            position.name,
+            position.term_start.isoformat(),
+            position.term_end.isoformat(),
+            position.active,
+        ),
     )
     record_change(conn, "board_position", position.id, position, PUBLIC)
 
@@ -284,7 +311,8 @@ def directory(conn: sqlite3.Connection, q: str, limit: int, *, by_name: bool) ->
     """
     if not by_name:
         rows = conn.execute(
-            "SELECT id, number, name, kind FROM members WHERE active = 1 AND number = ?", (q,)).fetchall()
+            "SELECT id, number, name, kind FROM members WHERE active = 1 AND number = ?", (q,)
+        ).fetchall()
         return [_directory_row(r) for r in rows]
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = conn.execute(
@@ -303,9 +331,13 @@ def _directory_row(r: sqlite3.Row) -> dict[str, object]:
 def admin_user_id(conn: sqlite3.Connection, username: str | None) -> int | None:
     """The active admin a command-line action is recorded under: the named one, else the first."""
     if username is not None:
-        row = conn.execute("SELECT id FROM users WHERE username = ? AND role = 'admin' AND active = 1", (username,)).fetchone()
+        row = conn.execute(
+            "SELECT id FROM users WHERE username = ? AND role = 'admin' AND active = 1", (username,)
+        ).fetchone()
     else:
-        row = conn.execute("SELECT id FROM users WHERE role = 'admin' AND active = 1 ORDER BY demo, id LIMIT 1").fetchone()
+        row = conn.execute(
+            "SELECT id FROM users WHERE role = 'admin' AND active = 1 ORDER BY demo, id LIMIT 1"
+        ).fetchone()
     return None if row is None else int(row[0])
 
 
@@ -319,11 +351,19 @@ def list_users(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         " (SELECT group_concat(location_id) FROM (SELECT location_id FROM officer_locations o"
         "   WHERE o.user_id = u.id ORDER BY location_id)) AS locations FROM users u ORDER BY u.id"
     ).fetchall()
-    return [{
-        "id": r["id"], "username": r["username"], "name": r["name"], "role": r["role"], "member_id": r["member_id"],
-        "active": bool(r["active"]), "demo": bool(r["demo"]),
-        "location_ids": [int(x) for x in r["locations"].split(",")] if r["locations"] else [],
-    } for r in rows]
+    return [
+        {
+            "id": r["id"],
+            "username": r["username"],
+            "name": r["name"],
+            "role": r["role"],
+            "member_id": r["member_id"],
+            "active": bool(r["active"]),
+            "demo": bool(r["demo"]),
+            "location_ids": [int(x) for x in r["locations"].split(",")] if r["locations"] else [],
+        }
+        for r in rows
+    ]
 
 
 def update_user(conn: Connection, user_id: int, *, name: str, active: bool) -> None:
@@ -334,5 +374,5 @@ def update_user(conn: Connection, user_id: int, *, name: str, active: bool) -> N
         from . import accounts
 
         conn.execute("UPDATE users SET scope_gen = scope_gen + 1 WHERE id = ?", (user_id,))
-        accounts.revoke_user_sessions(conn, user_id, dt.datetime.now(dt.timezone.utc).isoformat())
+        accounts.revoke_user_sessions(conn, user_id, dt.datetime.now(dt.UTC).isoformat())
         conn.touched.add(("user", user_id))

@@ -20,11 +20,14 @@ __all__ = ["record_upload", "ownership", "readable_type"]
 
 def record_upload(conn: Connection, sha256: str, size: int, content_type: str, *, user_id: int, now: str) -> bool:
     """Record that ``user_id`` uploaded this file; True if the file itself is new to the server."""
-    created = conn.execute(
-        "INSERT INTO attachments (sha256, size, content_type, uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (sha256) DO NOTHING",
-        (sha256, size, content_type, user_id, now),
-    ).rowcount == 1
+    created = (
+        conn.execute(
+            "INSERT INTO attachments (sha256, size, content_type, uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (sha256) DO NOTHING",
+            (sha256, size, content_type, user_id, now),
+        ).rowcount
+        == 1
+    )
     conn.execute(
         "INSERT INTO attachment_uploads (sha256, user_id, uploaded_at) VALUES (?, ?, ?)"
         " ON CONFLICT (sha256, user_id) DO NOTHING",

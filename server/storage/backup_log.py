@@ -11,8 +11,16 @@ from msgspec import Struct
 from .database import Connection
 from .savings import check_ledger
 
-__all__ = ["BackupCheck", "BackupRow", "verify_file", "record_backup", "recent_backups", "last_good", "mark_removed",
-           "unremoved_before"]
+__all__ = [
+    "BackupCheck",
+    "BackupRow",
+    "verify_file",
+    "record_backup",
+    "recent_backups",
+    "last_good",
+    "mark_removed",
+    "unremoved_before",
+]
 
 
 class BackupCheck(Struct, frozen=True):
@@ -50,8 +58,11 @@ def verify_file(path: str | Path) -> BackupCheck:
             return BackupCheck(False, None, "not a Lumbung database (no epoch)")
         result = check_ledger(conn)
         if not result.ok:
-            return BackupCheck(False, result.entries, f"ledger broken: first bad entry {result.first_bad_seq}, "
-                                                      f"mismatched {result.mismatched_accounts[:10]}")
+            return BackupCheck(
+                False,
+                result.entries,
+                f"ledger broken: first bad entry {result.first_bad_seq}, mismatched {result.mismatched_accounts[:10]}",
+            )
         return BackupCheck(True, result.entries, "")
     except (sqlite3.Error, ValueError, TypeError, msgspec.ValidationError) as exc:  # a copy unlike ours
         return BackupCheck(False, None, f"unreadable: {exc}"[:500])
@@ -70,8 +81,18 @@ def record_backup(
         (file, trigger, started_at, finished_at, size_bytes, int(check.ok), check.ledger_entries, check.detail),
     )
     backup_id = int(cur.fetchone()[0])
-    return BackupRow(backup_id, file, trigger, started_at, finished_at, size_bytes, check.ok, check.ledger_entries,
-                     check.detail, None)
+    return BackupRow(
+        backup_id,
+        file,
+        trigger,
+        started_at,
+        finished_at,
+        size_bytes,
+        check.ok,
+        check.ledger_entries,
+        check.detail,
+        None,
+    )
 
 
 _COLUMNS = "id, file, trigger, started_at, finished_at, size_bytes, ok, ledger_entries, detail, removed_at"
@@ -99,4 +120,6 @@ def unremoved_before(conn: sqlite3.Connection, cutoff: str) -> list[str]:
 
 
 def mark_removed(conn: Connection, files: list[str], now: str) -> None:
-    conn.executemany("UPDATE backups SET removed_at = ? WHERE file = ? AND removed_at IS NULL", [(now, f) for f in files])
+    conn.executemany(
+        "UPDATE backups SET removed_at = ? WHERE file = ? AND removed_at IS NULL", [(now, f) for f in files]
+    )

@@ -51,7 +51,7 @@ def mutations_by_uuid(conn: Connection, uuids: Iterable[str]) -> dict[str, dict[
     wanted = list(dict.fromkeys(uuids))
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start:start + _CHUNK]
+        chunk = wanted[start : start + _CHUNK]
         rows = conn.execute(
             f"SELECT {_MUTATION_COLUMNS} FROM mutations WHERE uuid IN ({','.join('?' * len(chunk))})", chunk
         ).fetchall()
@@ -119,8 +119,8 @@ class PushWork:
         self.conn = conn
         self.codes = CodeBatch(conn)
         # the writer task's savepoint undoes exactly this push only if the task wrote nothing before it
-        self._own = (
-            getattr(conn, "task_savepoint", None) is None or conn.total_changes != getattr(conn, "task_changes", -1)
+        self._own = getattr(conn, "task_savepoint", None) is None or conn.total_changes != getattr(
+            conn, "task_changes", -1
         )
         if self._own:
             conn.execute("SAVEPOINT push")

@@ -66,7 +66,9 @@ def publish_reference(conn: Connection, entity: str, value: msgspec.Struct) -> b
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     if row is not None and row[0] == encoded:
         return False
-    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                 (key, encoded))
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, encoded),
+    )
     record_change(conn, entity, "current", value, PUBLIC)
     return True

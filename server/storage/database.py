@@ -19,6 +19,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -26,13 +27,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import os
-
 import anyio.to_thread
 
 from server.errors import Retryable
 
-__all__ = ["Connection", "Database", "WriterUnavailable", "DatabaseClosed", "WriteTimeout", "make_private", "is_storage_failure"]
+__all__ = [
+    "Connection",
+    "Database",
+    "WriterUnavailable",
+    "DatabaseClosed",
+    "WriteTimeout",
+    "make_private",
+    "is_storage_failure",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -141,9 +148,7 @@ class Database:
     def connect(self) -> Connection:
         if self.path != ":memory:" and not self.path.startswith("file:"):
             make_private(Path(self.path))
-        conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=30, factory=Connection
-        )
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30, factory=Connection)
         conn.row_factory = sqlite3.Row
         try:
             conn.execute("PRAGMA journal_mode=WAL")  # the first read of the file: a corrupt one fails here
@@ -296,7 +301,9 @@ class Database:
             if stop:
                 return
 
-    def _run_group(self, conn: Connection, batch: list[tuple[Callable[[Connection], Any], concurrent.futures.Future[Any]]]) -> None:
+    def _run_group(
+        self, conn: Connection, batch: list[tuple[Callable[[Connection], Any], concurrent.futures.Future[Any]]]
+    ) -> None:
         outcomes: list[tuple[concurrent.futures.Future[Any], Any, BaseException | None]] = []
         conn.touched = set()
         try:

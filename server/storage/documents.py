@@ -14,8 +14,16 @@ from server.access import Reach
 from .reads import local_offset, transaction_condition
 
 __all__ = [
-    "withdrawal_slip", "posting_of", "entry_by_hash", "last_entry_in_period", "last_loan_entry", "cash_report",
-    "user_brief", "officer_by_username", "by_code", "member_by_number",
+    "withdrawal_slip",
+    "posting_of",
+    "entry_by_hash",
+    "last_entry_in_period",
+    "last_loan_entry",
+    "cash_report",
+    "user_brief",
+    "officer_by_username",
+    "by_code",
+    "member_by_number",
 ]
 
 

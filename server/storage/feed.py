@@ -170,13 +170,28 @@ def mutation_by_number(conn: sqlite3.Connection, client_id: str, number: int) ->
 
 
 def record_mutation(
-    conn: Connection, *, uuid: str, client_id: str, number: int, user_id: int, name: str, status: str,
-    code: str | None, message: str | None, received_at: str, device_time: str | None,
+    conn: Connection,
+    *,
+    uuid: str,
+    client_id: str,
+    number: int,
+    user_id: int,
+    name: str,
+    status: str,
+    code: str | None,
+    message: str | None,
+    received_at: str,
+    device_time: str | None,
 ) -> int:
     """Store a processed mutation's result and publish it to its author's feed; return its position."""
     result = {
-        "client_id": client_id, "id": number, "uuid": uuid, "name": name, "status": status,
-        "code": code, "message": message,
+        "client_id": client_id,
+        "id": number,
+        "uuid": uuid,
+        "name": name,
+        "status": status,
+        "code": code,
+        "message": message,
     }
     seq = record_change(conn, "mutation", uuid, result, Scope(audience="private", user=user_id))
     conn.execute(

@@ -117,8 +117,10 @@ def publish_loan_settings(conn: Connection, settings: LoanSettings) -> bool:
     row = conn.execute("SELECT value FROM meta WHERE key = 'loan_settings'").fetchone()
     if row is not None and row[0] == encoded:
         return False
-    conn.execute("INSERT INTO meta (key, value) VALUES ('loan_settings', ?) ON CONFLICT (key) DO UPDATE SET value = ?",
-                 (encoded, encoded))
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('loan_settings', ?) ON CONFLICT (key) DO UPDATE SET value = ?",
+        (encoded, encoded),
+    )
     record_change(conn, "loan_settings", "current", settings, PUBLIC)
     return True
 
@@ -139,8 +141,14 @@ def save_profile(conn: Connection, profile: PayrollProfile, set_by: int, now: dt
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET plafon = excluded.plafon,"
         " birth_date = excluded.birth_date, category = excluded.category,"
         " voluntary_deduction = excluded.voluntary_deduction, mandatory_savings = excluded.mandatory_savings",
-        (profile.member_id, profile.plafon, _iso(profile.birth_date), profile.category, profile.voluntary_deduction,
-         profile.mandatory_savings),
+        (
+            profile.member_id,
+            profile.plafon,
+            _iso(profile.birth_date),
+            profile.category,
+            profile.voluntary_deduction,
+            profile.mandatory_savings,
+        ),
     )
     if before.plafon != profile.plafon:
         conn.execute(
@@ -158,7 +166,9 @@ _LOAN_FIELDS = tuple(Loan.__struct_fields__)
 
 def plafon_history(conn: sqlite3.Connection, member_id: int) -> list[dict[str, Any]]:
     """Every plafon angsuran a member has had, who set it and when, oldest first."""
-    rows = conn.execute("SELECT plafon, set_by, set_at FROM plafon_history WHERE member_id = ? ORDER BY id", (member_id,))
+    rows = conn.execute(
+        "SELECT plafon, set_by, set_at FROM plafon_history WHERE member_id = ? ORDER BY id", (member_id,)
+    )
     return [dict(r) for r in rows]
 
 
@@ -174,7 +184,8 @@ def _loan_values(loan: Loan) -> list[Any]:
 
 def insert_loan(conn: Connection, loan: Loan) -> None:
     conn.execute(
-        f"INSERT INTO loans ({','.join(_LOAN_FIELDS)}) VALUES ({','.join('?' for _ in _LOAN_FIELDS)})", _loan_values(loan)
+        f"INSERT INTO loans ({','.join(_LOAN_FIELDS)}) VALUES ({','.join('?' for _ in _LOAN_FIELDS)})",
+        _loan_values(loan),
     )
     record_change(conn, "loan", loan.id, loan, _loan_scope(loan))
 
@@ -216,16 +227,19 @@ def _publish_schedule(conn: Connection, loan: Loan) -> None:
         " WHERE loan_id = ? ORDER BY number",
         (loan.id,),
     ).fetchall()
-    record_change(conn, "loan_schedule", loan.id, {"loan_id": loan.id, "installments": [dict(r) for r in rows]},
-                  _loan_scope(loan))
+    record_change(
+        conn, "loan_schedule", loan.id, {"loan_id": loan.id, "installments": [dict(r) for r in rows]}, _loan_scope(loan)
+    )
 
 
 def save_schedule(conn: Connection, loan: Loan, schedule: Schedule) -> None:
     conn.executemany(
         "INSERT INTO loan_installments (loan_id, number, due_date, principal, interest, amount, remaining)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(loan.id, i.number, i.due_date.isoformat(), i.principal, i.interest, i.amount, i.remaining)
-         for i in schedule.installments],
+        [
+            (loan.id, i.number, i.due_date.isoformat(), i.principal, i.interest, i.amount, i.remaining)
+            for i in schedule.installments
+        ],
     )
     _publish_schedule(conn, loan)
 
@@ -236,8 +250,20 @@ def schedule_paid(conn: sqlite3.Connection, loan_id: str) -> list[tuple[Installm
         " WHERE loan_id = ? ORDER BY number",
         (loan_id,),
     ).fetchall()
-    return [(Installment(r["number"], dt.date.fromisoformat(r["due_date"]), r["principal"], r["interest"],
-                         r["amount"], r["remaining"]), int(r["paid"])) for r in rows]
+    return [
+        (
+            Installment(
+                r["number"],
+                dt.date.fromisoformat(r["due_date"]),
+                r["principal"],
+                r["interest"],
+                r["amount"],
+                r["remaining"],
+            ),
+            int(r["paid"]),
+        )
+        for r in rows
+    ]
 
 
 def mark_paid(conn: Connection, loan: Loan, paid_by_number: dict[int, int]) -> None:
@@ -250,17 +276,34 @@ def mark_paid(conn: Connection, loan: Loan, paid_by_number: dict[int, int]) -> N
 
 
 def insert_repayment(
-    conn: Connection, *, repayment_id: str, loan: Loan, amount: int, principal: int, interest: int, source: str,
-    reference: str | None, created_by: int, now: dt.datetime,
+    conn: Connection,
+    *,
+    repayment_id: str,
+    loan: Loan,
+    amount: int,
+    principal: int,
+    interest: int,
+    source: str,
+    reference: str | None,
+    created_by: int,
+    now: dt.datetime,
 ) -> None:
     conn.execute(
         "INSERT INTO loan_repayments (id, loan_id, amount, principal, interest, source, reference, created_by,"
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (repayment_id, loan.id, amount, principal, interest, source, reference, created_by, now.isoformat()),
     )
-    data = {"id": repayment_id, "loan_id": loan.id, "member_id": loan.member_id, "amount": amount,
-            "principal": principal, "interest": interest, "source": source, "created_by": created_by,
-            "created_at": now.isoformat()}
+    data = {
+        "id": repayment_id,
+        "loan_id": loan.id,
+        "member_id": loan.member_id,
+        "amount": amount,
+        "principal": principal,
+        "interest": interest,
+        "source": source,
+        "created_by": created_by,
+        "created_at": now.isoformat(),
+    }
     record_change(conn, "loan_repayment", repayment_id, data, _loan_scope(loan))
 
 
@@ -281,7 +324,9 @@ def repayments(conn: sqlite3.Connection, loan_id: str) -> list[dict[str, Any]]:
 def interest_paid(conn: sqlite3.Connection, loan_id: str) -> int:
     """Interest paid on a loan so far, repayments of the current transaction included: the balance of
     its ``bunga:`` ledger account."""
-    row = conn.execute("SELECT COALESCE(SUM(interest), 0) FROM loan_repayments WHERE loan_id = ?", (loan_id,)).fetchone()
+    row = conn.execute(
+        "SELECT COALESCE(SUM(interest), 0) FROM loan_repayments WHERE loan_id = ?", (loan_id,)
+    ).fetchone()
     return int(row[0])
 
 
@@ -310,14 +355,26 @@ def save_change(conn: Connection, change: DeductionChange, status: str, now: dt.
         "INSERT INTO deduction_changes (id, member_id, savings_type, current_amount, new_amount, effective_month,"
         " status, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET status = excluded.status, decided_at = ?",
-        (change.id, change.member_id, change.savings_type, change.current_amount, change.new_amount,
-         change.effective_month, status, change.created_by, change.created_at.isoformat(), now.isoformat()),
+        (
+            change.id,
+            change.member_id,
+            change.savings_type,
+            change.current_amount,
+            change.new_amount,
+            change.effective_month,
+            status,
+            change.created_by,
+            change.created_at.isoformat(),
+            now.isoformat(),
+        ),
     )
     scope = Scope(member=change.member_id, location=_member_location(conn, change.member_id), user=change.created_by)
     record_change(conn, "deduction_change", change.id, {**msgspec.to_builtins(change), "status": status}, scope)
 
 
-def deduction_changes(conn: sqlite3.Connection, member_id: int, statuses: tuple[str, ...] = ("submitted", "applied")) -> list[DeductionChange]:
+def deduction_changes(
+    conn: sqlite3.Connection, member_id: int, statuses: tuple[str, ...] = ("submitted", "applied")
+) -> list[DeductionChange]:
     """A member's deduction changes (by default those not cancelled), oldest first."""
     rows = conn.execute(
         f"SELECT * FROM deduction_changes WHERE member_id = ? AND status IN ({','.join('?' for _ in statuses)})"
@@ -342,8 +399,15 @@ def save_payroll_line(conn: Connection, line: PayrollLine) -> None:
         "INSERT INTO payroll_lines (line_id, month, member_id, kind, reference, amount, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (line_id) DO UPDATE SET amount = excluded.amount, data = excluded.data"
         " WHERE payroll_lines.status = 'exported'",
-        (line.line_id, line.month, line.member_id, line.kind, line.reference, line.amount,
-         msgspec.json.encode(line).decode()),
+        (
+            line.line_id,
+            line.month,
+            line.member_id,
+            line.kind,
+            line.reference,
+            line.amount,
+            msgspec.json.encode(line).decode(),
+        ),
     )
 
 
@@ -371,10 +435,14 @@ def apply_change(conn: Connection, change: DeductionChange, now: dt.datetime) ->
     save_change(conn, change, "applied", now)
 
 
-def plafon(conn: sqlite3.Connection, member_id: int, now: dt.datetime, exclude_loan: str | None = None) -> PlafonBreakdown:
+def plafon(
+    conn: sqlite3.Connection, member_id: int, now: dt.datetime, exclude_loan: str | None = None
+) -> PlafonBreakdown:
     """The member's sisa plafon now, as every check and the dashboard count it (loans.plafon_now)."""
     return plafon_now(
-        load_profile(conn, member_id), deduction_changes(conn, member_id), current_month(now),
+        load_profile(conn, member_id),
+        deduction_changes(conn, member_id),
+        current_month(now),
         active_installments(conn, member_id, exclude_loan),
     )
 

@@ -9,8 +9,16 @@ from msgspec import Struct
 from .database import Connection
 
 __all__ = [
-    "TotpRow", "totp_of", "start_enrolment", "confirm_enrolment", "accept_step", "remove", "store_recovery_codes",
-    "use_recovery_code", "recovery_codes_left", "enrolled",
+    "TotpRow",
+    "totp_of",
+    "start_enrolment",
+    "confirm_enrolment",
+    "accept_step",
+    "remove",
+    "store_recovery_codes",
+    "use_recovery_code",
+    "recovery_codes_left",
+    "enrolled",
 ]
 
 
@@ -29,9 +37,10 @@ def totp_of(conn: sqlite3.Connection, user_id: int) -> TotpRow | None:
 
 
 def enrolled(conn: sqlite3.Connection, user_id: int) -> bool:
-    return conn.execute(
-        "SELECT 1 FROM mfa_totp WHERE user_id = ? AND confirmed_at IS NOT NULL", (user_id,)
-    ).fetchone() is not None
+    return (
+        conn.execute("SELECT 1 FROM mfa_totp WHERE user_id = ? AND confirmed_at IS NOT NULL", (user_id,)).fetchone()
+        is not None
+    )
 
 
 def start_enrolment(conn: Connection, user_id: int, secret: str, now: str) -> None:
@@ -62,7 +71,9 @@ def remove(conn: Connection, user_id: int) -> bool:
 def store_recovery_codes(conn: Connection, user_id: int, hashes: list[str]) -> None:
     """Replace the user's recovery codes (earlier ones stop working)."""
     conn.execute("DELETE FROM mfa_recovery_codes WHERE user_id = ?", (user_id,))
-    conn.executemany("INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES (?, ?)", [(user_id, h) for h in hashes])
+    conn.executemany(
+        "INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES (?, ?)", [(user_id, h) for h in hashes]
+    )
 
 
 def use_recovery_code(conn: Connection, user_id: int, code_hash: str, now: str) -> bool:

@@ -30,9 +30,12 @@ def ops_stats(conn: sqlite3.Connection) -> OpsStats:
     try:
         head = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
         clients = conn.execute("SELECT COUNT(*) FROM clients").fetchone()[0]
-        mutations = {str(r[0]): int(r[1]) for r in conn.execute("SELECT status, COUNT(*) FROM mutations GROUP BY status")}
-        deliveries = {str(r[0]): int(r[1]) for r in conn.execute(
-            "SELECT status, COUNT(*) FROM push_deliveries GROUP BY status")}
+        mutations = {
+            str(r[0]): int(r[1]) for r in conn.execute("SELECT status, COUNT(*) FROM mutations GROUP BY status")
+        }
+        deliveries = {
+            str(r[0]): int(r[1]) for r in conn.execute("SELECT status, COUNT(*) FROM push_deliveries GROUP BY status")
+        }
         reports = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
         pages = conn.execute("PRAGMA page_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
     finally:

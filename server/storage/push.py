@@ -22,9 +22,24 @@ from .database import Connection
 from .feed import Scope, record_change
 
 __all__ = [
-    "Due", "Result", "upsert_subscription", "user_subscriptions", "subscription_owner", "remove_subscription",
-    "remove_for_session", "remove_for_user", "mark_resubscribe", "preferences", "set_preferences",
-    "recover_interrupted", "due_deliveries", "next_due", "claim", "record_results", "delivery_view", "session_client",
+    "Due",
+    "Result",
+    "upsert_subscription",
+    "user_subscriptions",
+    "subscription_owner",
+    "remove_subscription",
+    "remove_for_session",
+    "remove_for_user",
+    "mark_resubscribe",
+    "preferences",
+    "set_preferences",
+    "recover_interrupted",
+    "due_deliveries",
+    "next_due",
+    "claim",
+    "record_results",
+    "delivery_view",
+    "session_client",
 ]
 
 _SUB_COLUMNS = "id, user_id, client_id, status, vapid_key_id, created_at, updated_at, removed_reason"
@@ -36,8 +51,13 @@ def _stamp(now: dt.datetime | str) -> str:
 
 def _public(row: sqlite3.Row) -> dict[str, Any]:
     return {
-        "id": row["id"], "client_id": row["client_id"], "status": row["status"], "vapid_key_id": row["vapid_key_id"],
-        "created_at": row["created_at"], "updated_at": row["updated_at"], "removed_reason": row["removed_reason"],
+        "id": row["id"],
+        "client_id": row["client_id"],
+        "status": row["status"],
+        "vapid_key_id": row["vapid_key_id"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "removed_reason": row["removed_reason"],
     }
 
 
@@ -51,14 +71,23 @@ def _publish(conn: Connection, row: sqlite3.Row) -> dict[str, Any]:
 
 
 def upsert_subscription(
-    conn: Connection, *, user_id: int, member_id: int | None, session_id: str, client_id: str,
-    checked: CheckedSubscription, key_id: str, now: dt.datetime,
+    conn: Connection,
+    *,
+    user_id: int,
+    member_id: int | None,
+    session_id: str,
+    client_id: str,
+    checked: CheckedSubscription,
+    key_id: str,
+    now: dt.datetime,
 ) -> tuple[dict[str, Any], bool]:
     """Store a device's subscription (``(public view, created)``). The same endpoint again is the same
     browser: it is renewed and now belongs to whoever subscribed it last, and notices still pending for a
     previous owner are never sent to it."""
     stamp = _stamp(now)
-    before = conn.execute("SELECT id, user_id FROM push_subscriptions WHERE endpoint = ?", (checked.endpoint,)).fetchone()
+    before = conn.execute(
+        "SELECT id, user_id FROM push_subscriptions WHERE endpoint = ?", (checked.endpoint,)
+    ).fetchone()
     if before is not None and before["user_id"] != user_id:
         _fail_pending(conn, [before["id"]], "subscription_reassigned", stamp)
     row = conn.execute(
@@ -68,7 +97,18 @@ def upsert_subscription(
         " session_id = excluded.session_id, client_id = excluded.client_id, p256dh = excluded.p256dh,"
         " auth = excluded.auth, vapid_key_id = excluded.vapid_key_id, status = 'active', removed_reason = NULL,"
         f" updated_at = excluded.updated_at RETURNING {_SUB_COLUMNS}",
-        (user_id, member_id, session_id, client_id, checked.endpoint, checked.p256dh, checked.auth, key_id, stamp, stamp),
+        (
+            user_id,
+            member_id,
+            session_id,
+            client_id,
+            checked.endpoint,
+            checked.p256dh,
+            checked.auth,
+            key_id,
+            stamp,
+            stamp,
+        ),
     ).fetchone()
     return _publish(conn, row), before is None
 
@@ -155,7 +195,9 @@ def preferences(conn: sqlite3.Connection, user_id: int) -> dict[str, bool]:
     return {kind: kind not in off for kind in KINDS}
 
 
-def set_preferences(conn: Connection, user_id: int, changes: dict[str, bool], now: dt.datetime | str) -> dict[str, bool]:
+def set_preferences(
+    conn: Connection, user_id: int, changes: dict[str, bool], now: dt.datetime | str
+) -> dict[str, bool]:
     """Turn kinds on or off (kinds not named keep their setting); published to the user's devices."""
     off = _disabled(conn, user_id)
     for kind, enabled in changes.items():
@@ -166,8 +208,13 @@ def set_preferences(conn: Connection, user_id: int, changes: dict[str, bool], no
         (user_id, msgspec.json.encode(sorted(off)).decode(), _stamp(now)),
     )
     current = {kind: kind not in off for kind in KINDS}
-    record_change(conn, "notice_preferences", user_id, {"user_id": user_id, "kinds": current},
-                  Scope(audience="private", user=user_id))
+    record_change(
+        conn,
+        "notice_preferences",
+        user_id,
+        {"user_id": user_id, "kinds": current},
+        Scope(audience="private", user=user_id),
+    )
     return current
 
 
@@ -281,13 +328,17 @@ def _origin(endpoint: str) -> str:
 
 
 def delivery_view(
-    conn: sqlite3.Connection, *, status: str | None = None, subscription_id: int | None = None, limit: int = 100,
+    conn: sqlite3.Connection,
+    *,
+    status: str | None = None,
+    subscription_id: int | None = None,
+    limit: int = 100,
 ) -> dict[str, Any]:
     """Totals, one line per subscription (sent, failed, pending, last failure) and the latest deliveries.
     Shows endpoints by push service only (the full URL is a device's address) and no notice text."""
     conn.execute("BEGIN")
     try:
-        totals = {k: 0 for k in ("pending", "sending", "sent", "failed")}
+        totals = dict.fromkeys(("pending", "sending", "sent", "failed"), 0)
         for state, count in conn.execute("SELECT status, COUNT(*) FROM push_deliveries GROUP BY status"):
             totals[state] = int(count)
         subscriptions = []
@@ -302,15 +353,37 @@ def delivery_view(
             " WHERE (:sub IS NULL OR s.id = :sub) GROUP BY s.id ORDER BY s.id",
             {"sub": subscription_id},
         ):
-            subscriptions.append({
-                "id": r[0], "user_id": r[1], "username": r[2], "client_id": r[3], "push_service": _origin(r[4]),
-                "status": r[5], "removed_reason": r[6], "created_at": r[7], "sent": r[8], "failed": r[9],
-                "pending": r[10], "last_failure": r[11],
-            })
+            subscriptions.append(
+                {
+                    "id": r[0],
+                    "user_id": r[1],
+                    "username": r[2],
+                    "client_id": r[3],
+                    "push_service": _origin(r[4]),
+                    "status": r[5],
+                    "removed_reason": r[6],
+                    "created_at": r[7],
+                    "sent": r[8],
+                    "failed": r[9],
+                    "pending": r[10],
+                    "last_failure": r[11],
+                }
+            )
         deliveries = [
-            {"notice_id": r[0], "subscription_id": r[1], "user_id": r[2], "kind": r[3], "entity": r[4], "status": r[5],
-             "attempts": r[6], "last_status": r[7], "reason": r[8], "created_at": r[9], "updated_at": r[10],
-             "sent_at": r[11]}
+            {
+                "notice_id": r[0],
+                "subscription_id": r[1],
+                "user_id": r[2],
+                "kind": r[3],
+                "entity": r[4],
+                "status": r[5],
+                "attempts": r[6],
+                "last_status": r[7],
+                "reason": r[8],
+                "created_at": r[9],
+                "updated_at": r[10],
+                "sent_at": r[11],
+            }
             for r in conn.execute(
                 "SELECT d.notice_id, d.subscription_id, n.user_id, n.kind, n.entity, d.status, d.attempts, d.last_status,"
                 " d.reason, n.created_at, d.updated_at, d.sent_at FROM push_deliveries d"

@@ -47,8 +47,10 @@ def derive(conn: sqlite3.Connection, entity: str, data: Any, user_id: int | None
     notice = notice_for(entity, row, user_id)
     if notice is None:
         return
-    now = dt.datetime.now(dt.timezone.utc)
-    who, sql = (notice.member_id, _TARGETS_BY_MEMBER) if notice.member_id is not None else (notice.user_id, _TARGETS_BY_USER)
+    now = dt.datetime.now(dt.UTC)
+    who, sql = (
+        (notice.member_id, _TARGETS_BY_MEMBER) if notice.member_id is not None else (notice.user_id, _TARGETS_BY_USER)
+    )
     targets = conn.execute(sql, {"who": who, "now": now.isoformat(), "kind": notice.kind}).fetchall()
     if not targets:
         return
@@ -60,7 +62,17 @@ def derive(conn: sqlite3.Connection, entity: str, data: Any, user_id: int | None
         found = conn.execute(
             "INSERT INTO push_notices (user_id, kind, entity, event_id, topic, urgency, payload, created_at, created_ts)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, kind, event_id) DO NOTHING RETURNING id",
-            (target_user, notice.kind, notice.entity, notice.dedupe_id, notice.topic, notice.urgency, payload, stamp, ts),
+            (
+                target_user,
+                notice.kind,
+                notice.entity,
+                notice.dedupe_id,
+                notice.topic,
+                notice.urgency,
+                payload,
+                stamp,
+                ts,
+            ),
         ).fetchone()
         if found is None:
             continue  # this event was told already

@@ -18,9 +18,17 @@ from server.domain.timezone import utc_offset_modifier, zone
 from . import admin
 
 __all__ = [
-    "HistoryFilter", "transaction_condition", "history", "slip", "balances", "members", "movements", "opening_balance",
+    "HistoryFilter",
+    "transaction_condition",
+    "history",
+    "slip",
+    "balances",
+    "members",
+    "movements",
+    "opening_balance",
     "cash_in_hand",
 ]
+
 
 def local_offset(conn: sqlite3.Connection) -> str:
     """Timestamps are stored in UTC; dates a user filters by are the cooperative's calendar (its time
@@ -132,7 +140,9 @@ def opening_balance(conn: sqlite3.Connection, member_id: int, savings_type: str,
     return int(row[0])
 
 
-def movements(conn: sqlite3.Connection, member_id: int, savings_type: str, start: str, end: str) -> list[tuple[str, str, str, int]]:
+def movements(
+    conn: sqlite3.Connection, member_id: int, savings_type: str, start: str, end: str
+) -> list[tuple[str, str, str, int]]:
     rows = conn.execute(
         "SELECT at, ref_code, kind, amount FROM ledger WHERE member_id = ? AND savings_type = ?"
         " AND date(at, ?) BETWEEN ? AND ? ORDER BY seq",

@@ -32,8 +32,19 @@ def report_exists(conn: sqlite3.Connection, report_id: str) -> bool:
 
 
 def insert_report(
-    conn: Connection, *, report_id: str, user_id: int, role: str, description: str, app_version: str, pending: int,
-    rejected: int, last_sync_at: str | None, error_codes: list[str], device_time: str | None, created_at: str,
+    conn: Connection,
+    *,
+    report_id: str,
+    user_id: int,
+    role: str,
+    description: str,
+    app_version: str,
+    pending: int,
+    rejected: int,
+    last_sync_at: str | None,
+    error_codes: list[str],
+    device_time: str | None,
+    created_at: str,
 ) -> None:
     state = json.dumps({"codes": error_codes, "rejected": rejected})
     conn.execute(
@@ -54,6 +65,20 @@ def list_reports(conn: sqlite3.Connection, limit: int, before: str | None = None
     out = []
     for r in rows:
         state = json.loads(r[8])
-        out.append(ReportRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(state.get("rejected", 0)), r[7],
-                             list(state.get("codes", [])), r[9], r[10]))
+        out.append(
+            ReportRow(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                int(state.get("rejected", 0)),
+                r[7],
+                list(state.get("codes", [])),
+                r[9],
+                r[10],
+            )
+        )
     return out

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from server.domain.ledger import LedgerEntry, account_link, new_entry, verify_accounts, verify_chain
-from server.domain.timezone import transaction_code
 from server.domain.models import COOP_TZ, BankAccount, Deposit, Member, Posting, SavingsAccount, SavingsType, Withdrawal
+from server.domain.timezone import transaction_code
 
-from .database import Connection
 from .batch import code_batch
+from .database import Connection
 from .feed import PUBLIC, Scope, record_change
 
 __all__ = [
@@ -68,12 +68,17 @@ def location_exists(conn: sqlite3.Connection, location_id: int) -> bool:
 
 
 def insert_savings_type(conn: Connection, st: SavingsType) -> None:
-    conn.execute("INSERT INTO savings_types (code, name, withdrawable) VALUES (?, ?, ?)", (st.code, st.name, st.withdrawable))
+    conn.execute(
+        "INSERT INTO savings_types (code, name, withdrawable) VALUES (?, ?, ?)", (st.code, st.name, st.withdrawable)
+    )
     record_change(conn, "savings_type", st.code, st, PUBLIC)
 
 
 def load_savings_type(conn: sqlite3.Connection, code: str) -> SavingsType | None:
-    return _to(conn.execute("SELECT code, name, withdrawable FROM savings_types WHERE code = ?", (code,)).fetchone(), SavingsType)
+    return _to(
+        conn.execute("SELECT code, name, withdrawable FROM savings_types WHERE code = ?", (code,)).fetchone(),
+        SavingsType,
+    )
 
 
 def insert_bank_account(conn: Connection, account: BankAccount) -> None:
@@ -85,7 +90,9 @@ def insert_bank_account(conn: Connection, account: BankAccount) -> None:
 
 
 def load_bank_account(conn: sqlite3.Connection, account_id: int) -> BankAccount | None:
-    row = conn.execute("SELECT id, bank, number, holder, active FROM bank_accounts WHERE id = ?", (account_id,)).fetchone()
+    row = conn.execute(
+        "SELECT id, bank, number, holder, active FROM bank_accounts WHERE id = ?", (account_id,)
+    ).fetchone()
     return _to(row, BankAccount)
 
 
@@ -118,7 +125,9 @@ def has_members(conn: sqlite3.Connection) -> bool:
 
 
 def load_member(conn: sqlite3.Connection, member_id: int) -> Member | None:
-    row = conn.execute("SELECT id, number, name, kind, location_id, active FROM members WHERE id = ?", (member_id,)).fetchone()
+    row = conn.execute(
+        "SELECT id, number, name, kind, location_id, active FROM members WHERE id = ?", (member_id,)
+    ).fetchone()
     return _to(row, Member)
 
 
@@ -164,7 +173,9 @@ def _tx_scope(record: Deposit | Withdrawal) -> Scope:
 
 def _insert_sql(table: str, fields: tuple[str, ...]) -> str:
     """The INSERT of a new transaction row; an id already taken inserts nothing (``rowcount`` 0)."""
-    return f"INSERT INTO {table} ({','.join(fields)}) VALUES ({','.join('?' * len(fields))}) ON CONFLICT (id) DO NOTHING"
+    return (
+        f"INSERT INTO {table} ({','.join(fields)}) VALUES ({','.join('?' * len(fields))}) ON CONFLICT (id) DO NOTHING"
+    )
 
 
 _INSERT_DEPOSIT = _insert_sql("deposits", _DEPOSIT_FIELDS)
@@ -214,7 +225,9 @@ def update_withdrawal(conn: Connection, withdrawal: Withdrawal) -> None:
 
 
 def load_withdrawal(conn: sqlite3.Connection, withdrawal_id: str) -> Withdrawal | None:
-    row = conn.execute(f"SELECT {','.join(_WITHDRAWAL_FIELDS)} FROM withdrawals WHERE id = ?", (withdrawal_id,)).fetchone()
+    row = conn.execute(
+        f"SELECT {','.join(_WITHDRAWAL_FIELDS)} FROM withdrawals WHERE id = ?", (withdrawal_id,)
+    ).fetchone()
     return _to(row, Withdrawal)
 
 
@@ -304,14 +317,22 @@ def check_ledger(conn: sqlite3.Connection) -> LedgerCheck:
     conn.execute("BEGIN")
     try:
         entries = ledger_entries(conn)
-        sums = {f"{r[0]}:{r[1]}": int(r[2]) for r in conn.execute(
-            "SELECT member_id, savings_type, SUM(amount) FROM ledger WHERE savings_type NOT LIKE 'bunga:%'"
-            " AND savings_type NOT LIKE 'biaya_admin:%'"
-            " GROUP BY member_id, savings_type")}
-        stored = {f"{r[0]}:{r[1]}": int(r[2]) for r in conn.execute(
-            "SELECT member_id, savings_type, balance FROM savings_accounts")}
-        stored |= {f"{r[0]}:pinjaman:{r[1]}": int(r[2]) for r in conn.execute(
-            "SELECT member_id, id, outstanding FROM loans WHERE status IN ('active', 'paid_off')")}
+        sums = {
+            f"{r[0]}:{r[1]}": int(r[2])
+            for r in conn.execute(
+                "SELECT member_id, savings_type, SUM(amount) FROM ledger WHERE savings_type NOT LIKE 'bunga:%'"
+                " AND savings_type NOT LIKE 'biaya_admin:%'"
+                " GROUP BY member_id, savings_type"
+            )
+        }
+        stored = {
+            f"{r[0]}:{r[1]}": int(r[2])
+            for r in conn.execute("SELECT member_id, savings_type, balance FROM savings_accounts")
+        }
+        stored |= {
+            f"{r[0]}:pinjaman:{r[1]}": int(r[2])
+            for r in conn.execute("SELECT member_id, id, outstanding FROM loans WHERE status IN ('active', 'paid_off')")
+        }
     finally:
         conn.execute("COMMIT")
     mismatched = sorted(k for k in set(sums) | set(stored) if sums.get(k, 0) != stored.get(k, 0))

@@ -8,14 +8,13 @@ once a second and at shutdown, so a crash can leave it up to a second behind.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import sqlite3
 import threading
 import time
 from pathlib import Path
-
-import logging
 
 import msgspec
 

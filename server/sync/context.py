@@ -57,5 +57,3 @@ def require_location(conn: ReadTx, location_id: int, ctx: Context) -> int:
     if not cached(ctx, ("location", location_id), lambda: store.location_exists(conn, location_id)):
         raise NotFound("location_not_found", f"Lokasi {location_id} tidak ditemukan.")
     return location_id
-
-

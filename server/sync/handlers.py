@@ -65,7 +65,8 @@ def _attachment_of_actor(conn: ReadTx, sha256: str, ctx: Context) -> None:
         raise Retryable("attachment_missing", "Unggah bukti setoran terlebih dahulu.", {"sha256": sha256})
     if owner == "foreign":
         raise Forbidden(
-            "attachment_not_yours", "Bukti setoran ini tidak Anda unggah; unggah bukti Anda sendiri.",
+            "attachment_not_yours",
+            "Bukti setoran ini tidak Anda unggah; unggah bukti Anda sendiri.",
             {"sha256": sha256},
         )
 
@@ -82,10 +83,23 @@ def _create_deposit(conn: Tx, op: DepositCreate, ctx: Context) -> None:
     if op.attachment:
         _attachment_of_actor(conn, op.attachment, ctx)
     deposit = deposits.create_deposit(
-        deposit_id=op.deposit_id, code=store.next_code(conn, "STR", ctx.now, ctx.tz), actor=ctx.actor, member=member,
-        savings_type=savings_type, kind=op.kind, amount=op.amount, location_id=op.location_id, limits=ctx.limits,
-        now=ctx.now, bank_account=bank_account, transfer_date=op.transfer_date, sender_bank=op.sender_bank,
-        account_holder=op.account_holder, note=op.note, attachment=op.attachment, device_time=ctx.device_time,
+        deposit_id=op.deposit_id,
+        code=store.next_code(conn, "STR", ctx.now, ctx.tz),
+        actor=ctx.actor,
+        member=member,
+        savings_type=savings_type,
+        kind=op.kind,
+        amount=op.amount,
+        location_id=op.location_id,
+        limits=ctx.limits,
+        now=ctx.now,
+        bank_account=bank_account,
+        transfer_date=op.transfer_date,
+        sender_bank=op.sender_bank,
+        account_holder=op.account_holder,
+        note=op.note,
+        attachment=op.attachment,
+        device_time=ctx.device_time,
         tz=ctx.tz,
     )
     if not store.insert_deposit(conn, deposit):  # the id check is the INSERT itself (no SELECT first)
@@ -112,10 +126,22 @@ def _create_withdrawal(conn: Tx, op: WithdrawalCreate, ctx: Context) -> None:
     savings_type = require_savings_type(conn, op.savings_type, ctx)
     require_location(conn, op.location_id, ctx)
     withdrawal, account = withdrawals.create_withdrawal(
-        withdrawal_id=op.withdrawal_id, code=store.next_code(conn, "PNR", ctx.now, ctx.tz), actor=ctx.actor, member=member,
-        savings_type=savings_type, account=store.load_account(conn, member.id, savings_type.code), amount=op.amount,
-        method=op.method, location_id=op.location_id, limits=ctx.limits, now=ctx.now, bank_name=op.bank_name,
-        account_number=op.account_number, account_holder=op.account_holder, note=op.note, device_time=ctx.device_time,
+        withdrawal_id=op.withdrawal_id,
+        code=store.next_code(conn, "PNR", ctx.now, ctx.tz),
+        actor=ctx.actor,
+        member=member,
+        savings_type=savings_type,
+        account=store.load_account(conn, member.id, savings_type.code),
+        amount=op.amount,
+        method=op.method,
+        location_id=op.location_id,
+        limits=ctx.limits,
+        now=ctx.now,
+        bank_name=op.bank_name,
+        account_number=op.account_number,
+        account_holder=op.account_holder,
+        note=op.note,
+        device_time=ctx.device_time,
     )
     if not store.insert_withdrawal(conn, withdrawal):  # the id check is the INSERT itself
         raise InvalidState("duplicate_id", "Penarikan dengan id ini sudah ada.")
@@ -180,7 +206,8 @@ def apply(conn: Tx, op: MutationOp, ctx: Context) -> None:
     if handler is None:  # unreachable for a decoded op (checked above); a refusal, never a silent "applied"
         name = getattr(getattr(type(op), "__struct_config__", None), "tag", type(op).__name__)
         raise InvalidInput(
-            "mutation_unsupported", "Server tidak mengenal jenis transaksi ini; transaksi tidak diproses.",
+            "mutation_unsupported",
+            "Server tidak mengenal jenis transaksi ini; transaksi tidak diproses.",
             {"name": name},
         )
     handler(conn, op, ctx)

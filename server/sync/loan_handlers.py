@@ -56,8 +56,15 @@ def _product(conn: ReadTx, product_id: int) -> loans.LoanProduct:
 
 
 def evaluate_application(
-    conn: ReadTx, member_id: int, product: loans.LoanProduct, purpose: str, amount: int, tenor: int,
-    start: dt.date, settings: loans.LoanSettings, now: dt.datetime,
+    conn: ReadTx,
+    member_id: int,
+    product: loans.LoanProduct,
+    purpose: str,
+    amount: int,
+    tenor: int,
+    start: dt.date,
+    settings: loans.LoanSettings,
+    now: dt.datetime,
 ) -> tuple[loans.Schedule, list[loans.RuleCheck], loans.PlafonBreakdown]:
     """The simulation and every rule for an application, from what the server holds now."""
     profile = store.load_profile(conn, member_id)
@@ -65,9 +72,15 @@ def evaluate_application(
     schedule = loans.simulate(product, amount, tenor, start)
     accounts = [savings.load_account(conn, member_id, code) for code in settings.counted_savings]
     checks = loans.check_application(
-        product=product, purpose=purpose, amount=amount, tenor=tenor, schedule=schedule, breakdown=breakdown,
+        product=product,
+        purpose=purpose,
+        amount=amount,
+        tenor=tenor,
+        schedule=schedule,
+        breakdown=breakdown,
         savings_balance=loans.counted_savings_balance(accounts, settings),
-        retirement=loans.retirement_date(profile, settings), settings=settings,
+        retirement=loans.retirement_date(profile, settings),
+        settings=settings,
     )
     return schedule, checks, breakdown
 
@@ -81,15 +94,36 @@ def _apply(conn: Tx, op: LoanApply, ctx: Context) -> None:
     require_location(conn, op.location_id, ctx)
     product = _product(conn, op.product_id)
     schedule, checks, _ = evaluate_application(
-        conn, op.member_id, product, op.purpose, op.amount, op.tenor, op.requested_disbursement_date, ctx.loan_settings,
+        conn,
+        op.member_id,
+        product,
+        op.purpose,
+        op.amount,
+        op.tenor,
+        op.requested_disbursement_date,
+        ctx.loan_settings,
         ctx.now,
     )
     loan = loans.apply_loan(
-        loan_id=op.loan_id, code=savings.next_code(conn, "PJM", ctx.now, ctx.tz), actor=ctx.actor, member_id=op.member_id,
-        product=product, purpose=op.purpose, amount=op.amount, tenor=op.tenor,
-        requested_disbursement_date=op.requested_disbursement_date, location_id=op.location_id,
-        disbursement_method=op.disbursement_method, bank_name=op.bank_name, account_number=op.account_number,
-        account_holder=op.account_holder, checks=checks, schedule=schedule, now=ctx.now, today=_application_day(ctx), tz=ctx.tz,
+        loan_id=op.loan_id,
+        code=savings.next_code(conn, "PJM", ctx.now, ctx.tz),
+        actor=ctx.actor,
+        member_id=op.member_id,
+        product=product,
+        purpose=op.purpose,
+        amount=op.amount,
+        tenor=op.tenor,
+        requested_disbursement_date=op.requested_disbursement_date,
+        location_id=op.location_id,
+        disbursement_method=op.disbursement_method,
+        bank_name=op.bank_name,
+        account_number=op.account_number,
+        account_holder=op.account_holder,
+        checks=checks,
+        schedule=schedule,
+        now=ctx.now,
+        today=_application_day(ctx),
+        tz=ctx.tz,
     )
     store.insert_loan(conn, loan)
 
@@ -122,7 +156,9 @@ def _approve(conn: Tx, op: LoanApprove, ctx: Context) -> None:
 
 def _disburse(conn: Tx, op: LoanDisburse, ctx: Context) -> None:
     loan = _loan(conn, op.loan_id)
-    loan, schedule = loans.disburse_loan(loan, ctx.actor, _product(conn, loan.product_id), op.disbursement_date, ctx.now, ctx.tz)
+    loan, schedule = loans.disburse_loan(
+        loan, ctx.actor, _product(conn, loan.product_id), op.disbursement_date, ctx.now, ctx.tz
+    )
     store.update_loan(conn, loan)
     store.save_schedule(conn, loan, schedule)
     posting = Posting(loan.member_id, loan_account(loan), loan.amount, "loan_disbursement", loan.id, loan.code)
@@ -133,22 +169,41 @@ def _disburse(conn: Tx, op: LoanDisburse, ctx: Context) -> None:
 
 
 def post_repayment(
-    conn: Tx, loan: Loan, amount: int, *, repayment_id: str, source: str, reference: str | None,
-    created_by: int, now: dt.datetime,
+    conn: Tx,
+    loan: Loan,
+    amount: int,
+    *,
+    repayment_id: str,
+    source: str,
+    reference: str | None,
+    created_by: int,
+    now: dt.datetime,
 ) -> RepaymentResult:
     """Allocate a repayment to the oldest unpaid installments and post it to the ledger."""
     result = loans.apply_repayment(loan, store.schedule_paid(conn, loan.id), amount)
     store.update_loan(conn, result.loan)
     store.mark_paid(conn, result.loan, {a.number: a.amount for a in result.allocations})
     store.insert_repayment(
-        conn, repayment_id=repayment_id, loan=result.loan, amount=amount, principal=result.principal,
-        interest=result.interest, source=source, reference=reference, created_by=created_by, now=now,
+        conn,
+        repayment_id=repayment_id,
+        loan=result.loan,
+        amount=amount,
+        principal=result.principal,
+        interest=result.interest,
+        source=source,
+        reference=reference,
+        created_by=created_by,
+        now=now,
     )
     if result.principal:
-        posting = Posting(loan.member_id, loan_account(loan), -result.principal, "loan_repayment", repayment_id, loan.code)
+        posting = Posting(
+            loan.member_id, loan_account(loan), -result.principal, "loan_repayment", repayment_id, loan.code
+        )
         savings.append_ledger(conn, posting, result.outstanding, now)
     if result.interest:
-        interest = Posting(loan.member_id, f"bunga:{loan.id}", result.interest, "loan_interest", repayment_id, loan.code)
+        interest = Posting(
+            loan.member_id, f"bunga:{loan.id}", result.interest, "loan_interest", repayment_id, loan.code
+        )
         savings.append_ledger(conn, interest, store.interest_paid(conn, loan.id), now)
     return result
 
@@ -158,8 +213,16 @@ def _repay(conn: Tx, op: LoanRepay, ctx: Context) -> None:
         raise InvalidState("duplicate_id", "Pembayaran dengan id ini sudah ada.")
     loan = _loan(conn, op.loan_id)
     loans.check_repayment_actor(loan, ctx.actor, "tunai")
-    post_repayment(conn, loan, op.amount, repayment_id=op.repayment_id, source="tunai", reference=None,
-                   created_by=ctx.actor.user_id, now=ctx.now)
+    post_repayment(
+        conn,
+        loan,
+        op.amount,
+        repayment_id=op.repayment_id,
+        source="tunai",
+        reference=None,
+        created_by=ctx.actor.user_id,
+        now=ctx.now,
+    )
 
 
 def _change_deduction(conn: Tx, op: DeductionChangeCreate, ctx: Context) -> None:
@@ -170,12 +233,18 @@ def _change_deduction(conn: Tx, op: DeductionChangeCreate, ctx: Context) -> None
     if not st.withdrawable:
         raise InvalidInput("not_voluntary_savings", "Perubahan setoran potong gaji hanya untuk simpanan sukarela.")
     base = store.load_profile(conn, op.member_id)
-    in_effect = loans.deduction_for_month(base, store.deduction_changes(conn, op.member_id), loans.current_month(ctx.now, ctx.tz))
+    in_effect = loans.deduction_for_month(
+        base, store.deduction_changes(conn, op.member_id), loans.current_month(ctx.now, ctx.tz)
+    )
     profile = msgspec.structs.replace(base, voluntary_deduction=in_effect)  # the current deduction is replaced
     change = loans.request_deduction_change(
-        change_id=op.change_id, actor=ctx.actor, profile=profile,
-        active_monthly_installments=store.active_installments(conn, op.member_id), new_amount=op.new_amount,
-        now=ctx.now, tz=ctx.tz,
+        change_id=op.change_id,
+        actor=ctx.actor,
+        profile=profile,
+        active_monthly_installments=store.active_installments(conn, op.member_id),
+        new_amount=op.new_amount,
+        now=ctx.now,
+        tz=ctx.tz,
     )
     store.save_change(conn, msgspec.structs.replace(change, savings_type=st.code), "submitted", ctx.now)
 

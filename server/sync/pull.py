@@ -35,7 +35,11 @@ _RESET_MESSAGES = {
 
 def _reset(reason: ResetReason, counter: int) -> PullResponse:
     return PullResponse(
-        cursor="", position=0, has_more=True, last_mutation_id=counter, changes=[],
+        cursor="",
+        position=0,
+        has_more=True,
+        last_mutation_id=counter,
+        changes=[],
         reset=Reset(reason=reason, message=_RESET_MESSAGES[reason]),
     )
 
@@ -70,8 +74,11 @@ def pull(conn: ReadTx, user: UserRecord, client_id: str, cursor: str, limit: int
     new_position = last_seq if has_more else head
     # ``changes`` travels as the JSON array SQLite built: the same shape as list[Change], never re-parsed
     return PullResponse(
-        cursor=f"{epoch}-{user.scope_gen}-{floor}-{new_position}", position=new_position, has_more=has_more,
-        last_mutation_id=counter, changes=msgspec.Raw(page),  # type: ignore[arg-type]  # list[Change], encoded
+        cursor=f"{epoch}-{user.scope_gen}-{floor}-{new_position}",
+        position=new_position,
+        has_more=has_more,
+        last_mutation_id=counter,
+        changes=msgspec.Raw(page),  # type: ignore[arg-type]  # list[Change], encoded
     )
 
 
@@ -99,6 +106,9 @@ def pull_if_idle(conn: ReadTx, user: UserRecord, client_id: str, cursor: str) ->
     if position < head:
         return None
     return PullResponse(
-        cursor=f"{epoch}-{user.scope_gen}-{floor}-{head}", position=head, has_more=False, last_mutation_id=counter,
+        cursor=f"{epoch}-{user.scope_gen}-{floor}-{head}",
+        position=head,
+        has_more=False,
+        last_mutation_id=counter,
         changes=_EMPTY,  # type: ignore[arg-type]  # an encoded empty list[Change]
     )

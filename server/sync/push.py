@@ -15,11 +15,11 @@ from typing import Any
 
 from server.domain.loans import LoanSettings
 from server.domain.models import Actor, Limits
+from server.domain.timezone import zone
 from server.errors import AccessDenied, DomainError, ProtocolError, Retryable
 from server.protocol import Mutation, MutationResult, PushResponse, ResultStatus, op_name
-from server.storage import batch as store
 from server.storage import admin, feed
-from server.domain.timezone import zone
+from server.storage import batch as store
 from server.storage.database import Connection
 from server.storage.errors import StorageBusy, StorageIntegrity, translate
 
@@ -33,18 +33,28 @@ _BUSY = "Server sedang sibuk; transaksi akan dikirim ulang otomatis."
 
 def _stored_result(row: Mapping[str, Any], number: int) -> MutationResult:
     return MutationResult(
-        id=number, uuid=row["uuid"], status=row["status"], code=row["code"], message=row["message"],
+        id=number,
+        uuid=row["uuid"],
+        status=row["status"],
+        code=row["code"],
+        message=row["message"],
         visible_at=row["visible_at"],
     )
 
 
 def _uuid_conflict(m: Mutation) -> MutationResult:
     return MutationResult(
-        m.id, m.uuid, "rejected", "uuid_conflict", "Id transaksi ini sudah dipakai pengguna lain; transaksi tidak diproses."
+        m.id,
+        m.uuid,
+        "rejected",
+        "uuid_conflict",
+        "Id transaksi ini sudah dipakai pengguna lain; transaksi tidak diproses.",
     )
 
 
-def _check_ownership(conn: Connection, actor: Actor, client_id: str, mutations: list[Mutation], now: dt.datetime) -> None:
+def _check_ownership(
+    conn: Connection, actor: Actor, client_id: str, mutations: list[Mutation], now: dt.datetime
+) -> None:
     owner = feed.client_owner(conn, client_id)
     if owner is None:  # e.g. a database restored from before this device logged in
         feed.register_client(conn, client_id, actor.user_id, now.isoformat())
@@ -60,7 +70,12 @@ def _check_ownership(conn: Connection, actor: Actor, client_id: str, mutations: 
 
 
 def process_push(
-    conn: Connection, actor: Actor, client_id: str, mutations: list[Mutation], limits: Limits, now: dt.datetime,
+    conn: Connection,
+    actor: Actor,
+    client_id: str,
+    mutations: list[Mutation],
+    limits: Limits,
+    now: dt.datetime,
     loan_settings: LoanSettings | None = None,
 ) -> PushResponse:
     """Process a batch in order inside the caller's write transaction.
@@ -85,8 +100,15 @@ class _Redo(Exception):
 
 
 def _process(
-    conn: Connection, actor: Actor, client_id: str, mutations: list[Mutation], limits: Limits, now: dt.datetime,
-    loan_settings: LoanSettings, *, careful: bool,
+    conn: Connection,
+    actor: Actor,
+    client_id: str,
+    mutations: list[Mutation],
+    limits: Limits,
+    now: dt.datetime,
+    loan_settings: LoanSettings,
+    *,
+    careful: bool,
 ) -> PushResponse:
     """One pass over the batch. ``careful=False`` applies each mutation without a savepoint and raises
     ``_Redo`` at the first failure (nothing is answered from that pass); ``careful=True`` puts each
@@ -105,19 +127,22 @@ def _process(
             if stored is not None and stored["user_id"] != actor.user_id:
                 results.append(_uuid_conflict(m))
             elif stored is None or stored["uuid"] != m.uuid:
-                results.append(MutationResult(
-                    m.id, m.uuid, "rejected", "mutation_id_reused",
-                    "Nomor transaksi ini sudah dipakai transaksi lain; transaksi tidak diproses.",
-                ))
+                results.append(
+                    MutationResult(
+                        m.id,
+                        m.uuid,
+                        "rejected",
+                        "mutation_id_reused",
+                        "Nomor transaksi ini sudah dipakai transaksi lain; transaksi tidak diproses.",
+                    )
+                )
             else:
                 results.append(_stored_result(stored, m.id))
             continue
         if m.id > last + 1:
             if results:
                 break  # the client resends the rest from where we stopped
-            raise ProtocolError(
-                "mutation_gap", f"Server menunggu transaksi nomor {last + 1}.", {"expected": last + 1}
-            )
+            raise ProtocolError("mutation_gap", f"Server menunggu transaksi nomor {last + 1}.", {"expected": last + 1})
         duplicate = known.get(m.uuid)
         if duplicate is not None:  # sent before under another client id (a reinstalled device)
             last = m.id
@@ -135,12 +160,26 @@ def _process(
                     raise  # temporary: the whole push is answered retryable (push_work translates it)
                 raise _Redo from failed
             visible_at = feed.record_mutation(
-                conn, uuid=m.uuid, client_id=client_id, number=m.id, user_id=actor.user_id, name=op_name(m.op),
-                status="applied", code=None, message=None, received_at=received,
+                conn,
+                uuid=m.uuid,
+                client_id=client_id,
+                number=m.id,
+                user_id=actor.user_id,
+                name=op_name(m.op),
+                status="applied",
+                code=None,
+                message=None,
+                received_at=received,
                 device_time=m.device_time.isoformat() if m.device_time else None,
             )
-            known[m.uuid] = {"uuid": m.uuid, "user_id": actor.user_id, "status": "applied", "code": None,
-                             "message": None, "visible_at": visible_at}
+            known[m.uuid] = {
+                "uuid": m.uuid,
+                "user_id": actor.user_id,
+                "status": "applied",
+                "code": None,
+                "message": None,
+                "visible_at": visible_at,
+            }
             last = m.id
             results.append(MutationResult(m.id, m.uuid, "applied", None, None, visible_at))
             continue
@@ -159,14 +198,32 @@ def _process(
             raise  # disk full, database locked: temporary; the whole push is answered retryable
         except Exception:  # a bug must not stick the queue: refuse this one mutation, visibly
             log.exception("unexpected error in mutation %s", m.uuid)
-            status, code, message = "rejected", "internal_error", "Terjadi kesalahan di server; transaksi ini tidak diproses."
+            status, code, message = (
+                "rejected",
+                "internal_error",
+                "Terjadi kesalahan di server; transaksi ini tidak diproses.",
+            )
         visible_at = feed.record_mutation(
-            conn, uuid=m.uuid, client_id=client_id, number=m.id, user_id=actor.user_id, name=op_name(m.op),
-            status=status, code=code, message=message, received_at=received,
+            conn,
+            uuid=m.uuid,
+            client_id=client_id,
+            number=m.id,
+            user_id=actor.user_id,
+            name=op_name(m.op),
+            status=status,
+            code=code,
+            message=message,
+            received_at=received,
             device_time=m.device_time.isoformat() if m.device_time else None,
         )
-        known[m.uuid] = {"uuid": m.uuid, "user_id": actor.user_id, "status": status, "code": code, "message": message,
-                         "visible_at": visible_at}
+        known[m.uuid] = {
+            "uuid": m.uuid,
+            "user_id": actor.user_id,
+            "status": status,
+            "code": code,
+            "message": message,
+            "visible_at": visible_at,
+        }
         last = m.id
         results.append(MutationResult(m.id, m.uuid, status, code, message, visible_at))
     if last != start:  # same transaction as the effects: the counter never runs ahead of them

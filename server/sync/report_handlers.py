@@ -28,10 +28,17 @@ def _create_report(conn: Tx, op: ReportCreate, ctx: Context) -> None:
         raise InvalidInput("report_empty", "Tuliskan masalah yang Anda alami.")
     state = op.sync_state
     store.insert_report(
-        conn, report_id=op.report_id, user_id=ctx.actor.user_id, role=ctx.actor.role, description=description,
-        app_version=op.app_version, pending=state.pending, rejected=state.rejected,
+        conn,
+        report_id=op.report_id,
+        user_id=ctx.actor.user_id,
+        role=ctx.actor.role,
+        description=description,
+        app_version=op.app_version,
+        pending=state.pending,
+        rejected=state.rejected,
         last_sync_at=state.last_sync_at.isoformat() if state.last_sync_at else None,
-        error_codes=list(state.error_codes), device_time=ctx.device_time.isoformat() if ctx.device_time else None,
+        error_codes=list(state.error_codes),
+        device_time=ctx.device_time.isoformat() if ctx.device_time else None,
         created_at=ctx.now.isoformat(),
     )
 

@@ -82,12 +82,25 @@ def test_a_created_member_reaches_the_officers_of_its_location_and_the_audit_log
 ) -> None:
     admin = sessions["admin"]
     number = f"N-{uuid.uuid4().hex[:6]}"
-    created = admin.http.post("/api/admin/members", json={
-        "number": number, "name": "  Rina   Wati ", "kind": "anggota", "location_id": 2,
-        "birth_date": "1990-05-17", "category": "pns"})
+    created = admin.http.post(
+        "/api/admin/members",
+        json={
+            "number": number,
+            "name": "  Rina   Wati ",
+            "kind": "anggota",
+            "location_id": 2,
+            "birth_date": "1990-05-17",
+            "category": "pns",
+        },
+    )
     assert created.status_code == 201, created.text
     member = created.json()
-    assert (member["name"], member["location_id"], member["birth_date"], member["category"]) == ("Rina Wati", 2, "1990-05-17", "pns")
+    assert (member["name"], member["location_id"], member["birth_date"], member["category"]) == (
+        "Rina Wati",
+        2,
+        "1990-05-17",
+        "pns",
+    )
     officer2, officer1 = login(admin_server.url, "petugas3"), login(admin_server.url, "petugas1")
     feed = officer2.pull_all()
     rows = {c["id"]: c for c in feed if c["entity"] == "member"}
@@ -100,7 +113,9 @@ def test_a_created_member_reaches_the_officers_of_its_location_and_the_audit_log
 
     moved = admin.http.patch(f"/api/admin/members/{member['id']}", json={"location_id": 1, "name": "Rina Wati S."})
     assert moved.status_code == 200 and moved.json()["location_id"] == 1
-    assert officer2.pull()["reset"]["reason"] == "scope_changed"  # the old location's officer must rebuild without the member
+    assert (
+        officer2.pull()["reset"]["reason"] == "scope_changed"
+    )  # the old location's officer must rebuild without the member
     assert officer1.pull()["reset"]["reason"] == "scope_changed"  # and the new one's with it
     officer2.cursor = officer1.cursor = ""
     old_view = {(c["entity"], c["data"].get("member_id", c["data"].get("id"))) for c in officer2.pull_all()}
@@ -115,16 +130,19 @@ def test_a_created_member_reaches_the_officers_of_its_location_and_the_audit_log
     assert entries[1]["before"] is None and entries[1]["after"]["number"] == number
 
 
-@pytest.mark.parametrize(("body", "status", "code"), [
-    ({"number": "A 1", "name": "X", "location_id": 1}, 422, "member_number_invalid"),
-    ({"number": "Z1", "name": " ", "location_id": 1}, 422, "name_invalid"),
-    ({"number": "Z1", "name": "X", "location_id": 99}, 404, "location_not_found"),
-    ({"number": "Z1", "name": "X", "location_id": 1, "birth_date": "2999-01-01"}, 422, "birth_date_invalid"),
-    ({"number": "Z1", "name": "X", "location_id": 1, "category": "petani"}, 422, "category_invalid"),
-    ({"number": "Z1", "name": "X", "location_id": 1, "kind": "koperasi"}, 422, "invalid_request"),
-    ({"number": "Z1", "name": "X", "location_id": "1"}, 422, "invalid_request"),
-    ({"number": "A0001", "name": "X", "location_id": 1}, 409, "member_number_taken"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"number": "A 1", "name": "X", "location_id": 1}, 422, "member_number_invalid"),
+        ({"number": "Z1", "name": " ", "location_id": 1}, 422, "name_invalid"),
+        ({"number": "Z1", "name": "X", "location_id": 99}, 404, "location_not_found"),
+        ({"number": "Z1", "name": "X", "location_id": 1, "birth_date": "2999-01-01"}, 422, "birth_date_invalid"),
+        ({"number": "Z1", "name": "X", "location_id": 1, "category": "petani"}, 422, "category_invalid"),
+        ({"number": "Z1", "name": "X", "location_id": 1, "kind": "koperasi"}, 422, "invalid_request"),
+        ({"number": "Z1", "name": "X", "location_id": "1"}, 422, "invalid_request"),
+        ({"number": "A0001", "name": "X", "location_id": 1}, 409, "member_number_taken"),
+    ],
+)
 def test_a_bad_member_is_refused_with_a_stable_code_and_nothing_changes(
     admin_server: ThreadServer, sessions: dict[str, ApiSession], body: dict[str, Any], status: int, code: str
 ) -> None:
@@ -139,10 +157,27 @@ def test_a_bad_member_is_refused_with_a_stable_code_and_nothing_changes(
 def test_reference_data_changes_reach_every_device_through_the_feed(sessions: dict[str, ApiSession]) -> None:
     admin, member = sessions["admin"], sessions["anggota"]
     member.pull_all()
-    assert admin.http.put("/api/admin/locations/7", json={"name": "Cabang Makassar", "address": "Jl. Somba Opu 1"}).status_code == 200
-    assert admin.http.put("/api/admin/savings-types/qurban", json={"name": "Simpanan Qurban", "withdrawable": True}).status_code == 200
-    assert admin.http.put("/api/admin/bank-accounts/9", json={"bank": "BSI", "number": "7000 123 456", "holder": "Koperasi"}).status_code == 200
-    seats = admin.http.put("/api/admin/board/1", json={"body": "pengurus", "position": "Ketua", "name": "Ir. Hadi Susanto", **TERM})
+    assert (
+        admin.http.put(
+            "/api/admin/locations/7", json={"name": "Cabang Makassar", "address": "Jl. Somba Opu 1"}
+        ).status_code
+        == 200
+    )
+    assert (
+        admin.http.put(
+            "/api/admin/savings-types/qurban", json={"name": "Simpanan Qurban", "withdrawable": True}
+        ).status_code
+        == 200
+    )
+    assert (
+        admin.http.put(
+            "/api/admin/bank-accounts/9", json={"bank": "BSI", "number": "7000 123 456", "holder": "Koperasi"}
+        ).status_code
+        == 200
+    )
+    seats = admin.http.put(
+        "/api/admin/board/1", json={"body": "pengurus", "position": "Ketua", "name": "Ir. Hadi Susanto", **TERM}
+    )
     assert seats.status_code == 200
     feed = {(c["entity"], c["id"]): c["data"] for c in member.pull_all()}
     assert feed[("location", "7")]["name"] == "Cabang Makassar"
@@ -158,11 +193,15 @@ def test_reference_data_changes_reach_every_device_through_the_feed(sessions: di
     assert bad_code.status_code == 400 and bad_code.json()["code"] == "savings_type_code_invalid"
     bad_account = admin.http.put("/api/admin/bank-accounts/9", json={"bank": "BSI", "number": "abc", "holder": "K"})
     assert bad_account.status_code == 422 and bad_account.json()["code"] == "bank_account_invalid"
-    bad_seat = admin.http.put("/api/admin/board/2", json={"body": "pengawas", "position": "Bendahara", "name": "X", **TERM})
+    bad_seat = admin.http.put(
+        "/api/admin/board/2", json={"body": "pengawas", "position": "Bendahara", "name": "X", **TERM}
+    )
     assert bad_seat.status_code == 422 and bad_seat.json()["code"] == "board_position_invalid"
 
 
-def test_the_time_zone_is_a_published_setting_used_for_new_codes(admin_server: ThreadServer, sessions: dict[str, ApiSession]) -> None:
+def test_the_time_zone_is_a_published_setting_used_for_new_codes(
+    admin_server: ThreadServer, sessions: dict[str, ApiSession]
+) -> None:
     admin, officer = sessions["admin"], sessions["petugas"]
     bad = admin.http.put("/api/admin/settings", json={"time_zone": "UTC"})
     assert bad.status_code == 422 and bad.json()["code"] == "time_zone_invalid"
@@ -172,13 +211,22 @@ def test_the_time_zone_is_a_published_setting_used_for_new_codes(admin_server: T
         feed = [c for c in officer.pull_all() if c["entity"] == "coop_settings"]
         assert feed[-1]["data"]["time_zone_label"] == "WIT"
         deposit_id = str(uuid.uuid4())
-        results = officer.push_ops(DepositCreate(deposit_id=deposit_id, member_id=1, savings_type="sukarela",
-                                                 kind="offline", amount=25_000, location_id=1))
+        results = officer.push_ops(
+            DepositCreate(
+                deposit_id=deposit_id,
+                member_id=1,
+                savings_type="sukarela",
+                kind="offline",
+                amount=25_000,
+                location_id=1,
+            )
+        )
         assert results[0]["status"] == "applied"
         with sqlite3.connect(admin_server.db_path) as conn:
             code, created = conn.execute("SELECT code, created_at FROM deposits WHERE id = ?", (deposit_id,)).fetchone()
         import datetime as dt
         from zoneinfo import ZoneInfo
+
         assert code[4:8] == f"{dt.datetime.fromisoformat(created).astimezone(ZoneInfo('Asia/Jayapura')):%y%m}"
         audit = sessions["pengurus"].get("/api/audit", entity="coop_settings").json()
         assert audit[0]["after"]["time_zone"] == "Asia/Jayapura"
@@ -193,8 +241,7 @@ def test_the_directory_shows_only_id_number_name_and_kind_and_is_bounded(admin_s
     assert {"Kartika Sari", "Wulan Sari"} <= {r["name"] for r in by_name}
     badan = member.get("/api/directory/members", q="paguyuban").json()
     assert isinstance(badan[0].pop("id"), int)
-    assert badan == [
-        {"number": "B0001", "name": "Paguyuban Karyawan Konimex", "kind": "badan"}]
+    assert badan == [{"number": "B0001", "name": "Paguyuban Karyawan Konimex", "kind": "badan"}]
     assert member.get("/api/directory/members", q="%").json() == []  # a wildcard matches only itself
     assert member.get("/api/directory/members", q="a").json() == []  # short queries match whole numbers only
     assert len(member.get("/api/directory/members", q="A00").json()) <= 20
@@ -210,20 +257,34 @@ def test_the_directory_shows_only_id_number_name_and_kind_and_is_bounded(admin_s
 
 def test_the_older_admin_actions_are_audited_too(admin_server: ThreadServer, sessions: dict[str, ApiSession]) -> None:
     admin = sessions["admin"]
-    created = admin.http.post("/api/admin/users", json={
-        "username": f"petugas{uuid.uuid4().hex[:5]}", "name": "Petugas Baru", "role": "petugas",
-        "password": "kopi-tubruk-manis-42", "location_ids": [1]})
+    created = admin.http.post(
+        "/api/admin/users",
+        json={
+            "username": f"petugas{uuid.uuid4().hex[:5]}",
+            "name": "Petugas Baru",
+            "role": "petugas",
+            "password": "kopi-tubruk-manis-42",
+            "location_ids": [1],
+        },
+    )
     assert created.status_code == 201, created.text
     user_id = created.json()["id"]
     assert admin.http.post(f"/api/admin/officers/{user_id}/locations", json={"location_ids": [2]}).status_code == 200
     assert admin.http.post(f"/api/admin/users/{user_id}/revoke-sessions").status_code == 200
-    profile = admin.http.put("/api/admin/members/20/payroll-profile", json={"plafon": 1_500_000, "category": "karyawan"})
+    profile = admin.http.put(
+        "/api/admin/members/20/payroll-profile", json={"plafon": 1_500_000, "category": "karyawan"}
+    )
     assert profile.status_code == 200, profile.text
     assert admin.http.post("/api/admin/members/20/deactivate").status_code == 200
     log = sessions["pengurus"].get("/api/audit", limit=20).json()
     actions = [(e["action"], e["entity_id"]) for e in log]
-    for expected in [("user.create", str(user_id)), ("officer.locations", str(user_id)),
-                     ("user.revoke_sessions", str(user_id)), ("payroll_profile.save", "20"), ("member.deactivate", "20")]:
+    for expected in [
+        ("user.create", str(user_id)),
+        ("officer.locations", str(user_id)),
+        ("user.revoke_sessions", str(user_id)),
+        ("payroll_profile.save", "20"),
+        ("member.deactivate", "20"),
+    ]:
         assert expected in actions
     moved = next(e for e in log if e["action"] == "officer.locations")
     assert (moved["before"], moved["after"]) == ({"location_ids": [1]}, {"location_ids": [2]})
@@ -235,7 +296,9 @@ def test_the_older_admin_actions_are_audited_too(admin_server: ThreadServer, ses
         conn.execute("DELETE FROM audit_log")
 
 
-def test_the_admin_lists_renames_and_deactivates_users(admin_server: ThreadServer, sessions: dict[str, ApiSession]) -> None:
+def test_the_admin_lists_renames_and_deactivates_users(
+    admin_server: ThreadServer, sessions: dict[str, ApiSession]
+) -> None:
     admin = sessions["admin"]
     listed = {u["username"]: u for u in admin.get("/api/admin/users").json()}
     assert listed["petugas1"]["location_ids"] == [1] and listed["anggota01"]["member_id"] == 1
@@ -252,13 +315,18 @@ def test_the_admin_lists_renames_and_deactivates_users(admin_server: ThreadServe
     unknown = admin.http.patch("/api/admin/users/999999", json={"name": "X"})
     assert unknown.status_code == 404 and unknown.json()["code"] == "user_not_found"
     log = sessions["pengurus"].get("/api/audit", entity="user", entity_id=str(listed["anggota07"]["id"])).json()
-    assert [(e["before"]["active"], e["after"]["active"]) for e in log if e["action"] == "user.update"][0] == (True, False)
+    assert [(e["before"]["active"], e["after"]["active"]) for e in log if e["action"] == "user.update"][0] == (
+        True,
+        False,
+    )
     for role in ("anggota", "petugas", "pengurus"):
         assert sessions[role].get("/api/admin/users").status_code == 403
         assert sessions[role].http.patch("/api/admin/users/1", json={"name": "X"}).status_code == 403
 
 
-def test_a_member_moved_with_savings_takes_their_accounts_and_ledger_to_the_new_location(admin_server: ThreadServer) -> None:
+def test_a_member_moved_with_savings_takes_their_accounts_and_ledger_to_the_new_location(
+    admin_server: ThreadServer,
+) -> None:
     admin = login(admin_server.url, "admin")
     before_old, before_new = login(admin_server.url, "petugas2"), login(admin_server.url, "petugas3")
     assert ("savings_account", 3) in _member_rows(before_old.pull_all(), 3)

@@ -14,7 +14,7 @@ from server.storage import admin, reads, savings
 from server.storage.database import Database
 from tests.support.servers import copy_template
 
-LATE = dt.datetime(2027, 1, 31, 16, 30, tzinfo=dt.timezone.utc)  # 23:30 WIB on the 31st; 00:30 WITA, 01:30 WIT on 1 February
+LATE = dt.datetime(2027, 1, 31, 16, 30, tzinfo=dt.UTC)  # 23:30 WIB on the 31st; 00:30 WITA, 01:30 WIT on 1 February
 
 
 @pytest.fixture
@@ -28,16 +28,28 @@ def db(demo_template: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def _deposit(conn, code: str) -> str:  # type: ignore[no-untyped-def]
     deposit = Deposit(
-        id=str(uuid.uuid4()), code=code, member_id=1, savings_type="sukarela", kind="offline", amount=10_000,
-        location_id=1, status="unverified", created_by=101, created_at=LATE,
+        id=str(uuid.uuid4()),
+        code=code,
+        member_id=1,
+        savings_type="sukarela",
+        kind="offline",
+        amount=10_000,
+        location_id=1,
+        status="unverified",
+        created_by=101,
+        created_at=LATE,
     )
     savings.insert_deposit(conn, deposit)
     return deposit.code
 
 
-@pytest.mark.parametrize(("zone", "month", "on_first_of_february"), [
-    ("Asia/Jakarta", "2701", False), ("Asia/Makassar", "2702", True), ("Asia/Jayapura", "2702", True)])
-def test_codes_and_history_dates_follow_the_stored_zone(db: Database, zone: str, month: str, on_first_of_february: bool) -> None:
+@pytest.mark.parametrize(
+    ("zone", "month", "on_first_of_february"),
+    [("Asia/Jakarta", "2701", False), ("Asia/Makassar", "2702", True), ("Asia/Jayapura", "2702", True)],
+)
+def test_codes_and_history_dates_follow_the_stored_zone(
+    db: Database, zone: str, month: str, on_first_of_february: bool
+) -> None:
     from server.domain.timezone import zone as tz_of
 
     def write(conn):  # type: ignore[no-untyped-def]
@@ -47,6 +59,9 @@ def test_codes_and_history_dates_follow_the_stored_zone(db: Database, zone: str,
     code = db.write_sync(write)
     assert code.startswith(f"STR-{month}-")
     board = reach(104, "pengurus", None, [])
-    rows, _ = db.read_sync(lambda c: reads.history(c, "deposits", board, reads.HistoryFilter(
-        date_from="2027-02-01", date_to="2027-02-01", page_size=100)))
+    rows, _ = db.read_sync(
+        lambda c: reads.history(
+            c, "deposits", board, reads.HistoryFilter(date_from="2027-02-01", date_to="2027-02-01", page_size=100)
+        )
+    )
     assert (code in {r["code"] for r in rows}) is on_first_of_february

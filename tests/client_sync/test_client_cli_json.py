@@ -85,10 +85,20 @@ def test_officer_folder_comes_from_its_own_variable_not_the_servers(tmp_path: Pa
 
 
 def test_officer_cli_process_writes_its_database_under_lumbung_officer_dir(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), DIR_VARIABLE: str(tmp_path / "officer"),
-           "LUMBUNG_DATA_DIR": str(tmp_path / "server-data")}
-    done = subprocess.run([sys.executable, "-m", "client_sync.cli", "status", "--json"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        DIR_VARIABLE: str(tmp_path / "officer"),
+        "LUMBUNG_DATA_DIR": str(tmp_path / "server-data"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "client_sync.cli", "status", "--json"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["user"] is None
     assert (tmp_path / "officer" / DB_NAME).exists() and not (tmp_path / "server-data").exists()

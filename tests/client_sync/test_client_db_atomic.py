@@ -22,9 +22,8 @@ def _with_deferred_foreign_key(db: Database) -> None:
 def test_a_commit_refused_by_a_deferred_foreign_key_raises_and_the_next_atomic_block_works(tmp_path: Path) -> None:
     db = Database(tmp_path / "device.sqlite3")
     _with_deferred_foreign_key(db)
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        with db.atomic() as conn:
-            conn.execute("INSERT INTO child (id, parent_id) VALUES (1, 99)")  # checked only at COMMIT
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"), db.atomic() as conn:
+        conn.execute("INSERT INTO child (id, parent_id) VALUES (1, 99)")  # checked only at COMMIT
     assert not db._conn.in_transaction  # the failed commit was rolled back, not left open
 
     with db.atomic() as conn:  # the same connection: a new BEGIN IMMEDIATE succeeds
@@ -37,11 +36,10 @@ def test_a_commit_refused_by_a_deferred_foreign_key_raises_and_the_next_atomic_b
 def test_a_failed_commit_inside_nested_savepoints_leaves_nothing_behind(tmp_path: Path) -> None:
     db = Database(tmp_path / "device.sqlite3")
     _with_deferred_foreign_key(db)
-    with pytest.raises(sqlite3.IntegrityError):
-        with db.atomic() as conn:
-            conn.execute("INSERT INTO parent (id) VALUES (1)")
-            with db.atomic() as inner:
-                inner.execute("INSERT INTO child (id, parent_id) VALUES (1, 42)")
+    with pytest.raises(sqlite3.IntegrityError), db.atomic() as conn:
+        conn.execute("INSERT INTO parent (id) VALUES (1)")
+        with db.atomic() as inner:
+            inner.execute("INSERT INTO child (id, parent_id) VALUES (1, 42)")
     assert db._query("SELECT COUNT(*) FROM parent")[0][0] == 0 and db._query("SELECT COUNT(*) FROM child")[0][0] == 0
     with db.atomic() as conn:
         conn.execute("INSERT INTO parent (id) VALUES (7)")

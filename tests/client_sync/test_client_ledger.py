@@ -77,7 +77,9 @@ def _tamper(device: SyncClient, seq: int, change: dict[str, Any] | None) -> None
     client_id = device.client_id
     with sqlite3.connect(device.db_path) as conn:
         if change is None:
-            conn.execute("DELETE FROM rows WHERE client_id = ? AND entity = 'ledger_entry' AND id = ?", (client_id, str(seq)))
+            conn.execute(
+                "DELETE FROM rows WHERE client_id = ? AND entity = 'ledger_entry' AND id = ?", (client_id, str(seq))
+            )
             return
         (data,) = conn.execute(
             "SELECT data FROM rows WHERE client_id = ? AND entity = 'ledger_entry' AND id = ?", (client_id, str(seq))
@@ -102,11 +104,17 @@ def test_the_members_replica_verifies_every_account_after_money_moved(moved) -> 
     assert result.ok and result.first_bad_seq is None and result.reason is None, result
     assert result.entries == len(_server_entries(server.db_path, MEMBER))
     accounts = {a.account: a for a in result.accounts}
-    assert set(accounts) == {f"{MEMBER}:{t}" for t in ("pokok", "wajib", "sukarela", f"pinjaman:{loan_id}", f"bunga:{loan_id}",
-                                                     f"biaya_admin:{loan_id}")}  # the admin fee, posted at disbursement
+    assert set(accounts) == {
+        f"{MEMBER}:{t}"
+        for t in ("pokok", "wajib", "sukarela", f"pinjaman:{loan_id}", f"bunga:{loan_id}", f"biaya_admin:{loan_id}")
+    }  # the admin fee, posted at disbursement
     assert all(a.ok for a in accounts.values())
     assert accounts[f"{MEMBER}:sukarela"].balance == accounts[f"{MEMBER}:sukarela"].expected_balance
-    assert accounts[f"{MEMBER}:pinjaman:{loan_id}"].expected_balance == accounts[f"{MEMBER}:pinjaman:{loan_id}"].balance < 3_000_000
+    assert (
+        accounts[f"{MEMBER}:pinjaman:{loan_id}"].expected_balance
+        == accounts[f"{MEMBER}:pinjaman:{loan_id}"].balance
+        < 3_000_000
+    )
     assert "terverifikasi" in result.message
 
 
@@ -149,7 +157,12 @@ def test_a_removed_last_entry_is_found_by_the_accounts_balance(moved) -> None:
     _tamper(device, _account_seqs(device, account)[-1], None)
     result = device.verify_ledger()
 
-    assert (result.ok, result.first_bad_seq, result.first_bad_account, result.reason) == (False, None, account, "head_mismatch")
+    assert (result.ok, result.first_bad_seq, result.first_bad_account, result.reason) == (
+        False,
+        None,
+        account,
+        "head_mismatch",
+    )
 
 
 def test_two_entries_swapped_in_place_are_found(moved) -> None:
@@ -200,7 +213,12 @@ def test_an_empty_replica_verifies_and_a_balance_without_entries_does_not() -> N
     assert verify_replica([]).ok and verify_replica([]).entries == 0
     result = verify_replica([], [{"member_id": 7, "savings_type": "wajib", "balance": 50_000, "held": 0}])
 
-    assert (result.ok, result.first_bad_seq, result.first_bad_account, result.reason) == (False, None, "7:wajib", "head_mismatch")
+    assert (result.ok, result.first_bad_seq, result.first_bad_account, result.reason) == (
+        False,
+        None,
+        "7:wajib",
+        "head_mismatch",
+    )
 
 
 def test_the_shared_vectors_give_the_same_verdicts_through_the_client(tmp_path: Path) -> None:

@@ -56,15 +56,35 @@ from server.protocol import (
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "loan_schedules.json"
 MEMBER = UserInfo(id=201, username="anggota01", name="Budi Santoso", role="anggota", member_id=1, location_ids=[])
-OFFICER_ELSEWHERE = UserInfo(
-    id=103, username="petugas3", name="Wati", role="petugas", member_id=None, location_ids=[2]
-)
+OFFICER_ELSEWHERE = UserInfo(id=103, username="petugas3", name="Wati", role="petugas", member_id=None, location_ids=[2])
 TODAY = dt.datetime.now(COOP_TZ).date()
 
-UMUM = LoanProduct(1, "Pinjaman Umum", ("Pendidikan", "Modal usaha"), "flat", 1200, 1_000_000, 50_000_000, 3, 36,
-                   admin_fee_bp=100, rounding_multiple=1000)
-BARANG = LoanProduct(2, "Pinjaman Barang", ("Elektronik",), "efektif", 1800, 500_000, 20_000_000, 3, 24,
-                     rounding_mode="up", rounding_multiple=1000)
+UMUM = LoanProduct(
+    1,
+    "Pinjaman Umum",
+    ("Pendidikan", "Modal usaha"),
+    "flat",
+    1200,
+    1_000_000,
+    50_000_000,
+    3,
+    36,
+    admin_fee_bp=100,
+    rounding_multiple=1000,
+)
+BARANG = LoanProduct(
+    2,
+    "Pinjaman Barang",
+    ("Elektronik",),
+    "efektif",
+    1800,
+    500_000,
+    20_000_000,
+    3,
+    24,
+    rounding_mode="up",
+    rounding_multiple=1000,
+)
 LAMA = LoanProduct(3, "Pinjaman Lama", (), "anuitas", 900, 500_000, 10_000_000, 1, 12, active=False)
 
 
@@ -74,22 +94,48 @@ def _row(struct: Any) -> dict[str, Any]:
 
 def profile(member_id: int = 1, **kw: Any) -> PayrollProfile:
     """A member 30 years old (far from retirement whatever today is), plafon Rp3.000.000."""
-    values: dict[str, Any] = {"plafon": 3_000_000, "birth_date": TODAY.replace(year=TODAY.year - 30, day=1),
-                              "category": "karyawan", "voluntary_deduction": 200_000, "mandatory_savings": 100_000}
+    values: dict[str, Any] = {
+        "plafon": 3_000_000,
+        "birth_date": TODAY.replace(year=TODAY.year - 30, day=1),
+        "category": "karyawan",
+        "voluntary_deduction": 200_000,
+        "mandatory_savings": 100_000,
+    }
     return PayrollProfile(member_id, **{**values, **kw})
 
 
-def loan(loan_id: str, status: str = "active", *, member_id: int = 1, amount: int = 9_000_000, tenor: int = 12,
-         monthly: int = 840_000, code: str = "PJM-2601-000001", location_id: int = 1, **kw: Any) -> Loan:
+def loan(
+    loan_id: str,
+    status: str = "active",
+    *,
+    member_id: int = 1,
+    amount: int = 9_000_000,
+    tenor: int = 12,
+    monthly: int = 840_000,
+    code: str = "PJM-2601-000001",
+    location_id: int = 1,
+    **kw: Any,
+) -> Loan:
     terms = ScheduleTerms(amount, tenor, 1200, "flat", "half_up", 1000)
     kw.setdefault("outstanding", amount if status == "active" else 0)
     return Loan(
-        id=loan_id, code=code, member_id=member_id, product_id=1, purpose="Modal usaha", amount=amount, tenor=tenor,
+        id=loan_id,
+        code=code,
+        member_id=member_id,
+        product_id=1,
+        purpose="Modal usaha",
+        amount=amount,
+        tenor=tenor,
         status=status,  # type: ignore[arg-type]
-        created_by=201, created_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC),
-        requested_disbursement_date=dt.date(2026, 1, 15), location_id=location_id, disbursement_method="tunai",
-        monthly_installment=monthly, terms=terms,
-        disbursement_date=dt.date(2026, 1, 15) if status in ("active", "paid_off") else None, **kw,
+        created_by=201,
+        created_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC),
+        requested_disbursement_date=dt.date(2026, 1, 15),
+        location_id=location_id,
+        disbursement_method="tunai",
+        monthly_installment=monthly,
+        terms=terms,
+        disbursement_date=dt.date(2026, 1, 15) if status in ("active", "paid_off") else None,
+        **kw,
     )
 
 
@@ -106,9 +152,7 @@ def schedule_row(the_loan: Loan, paid: list[int]) -> dict[str, Any]:
 
 
 def seed_loans(client: SyncClient, *extra: tuple[str, Any, dict[str, Any]], start: int = 1000) -> None:
-    rows: list[tuple[str, Any, dict[str, Any]]] = [
-        ("loan_product", p.id, _row(p)) for p in (UMUM, BARANG, LAMA)
-    ]
+    rows: list[tuple[str, Any, dict[str, Any]]] = [("loan_product", p.id, _row(p)) for p in (UMUM, BARANG, LAMA)]
     rows += [("payroll_profile", 1, _row(profile())), ("payroll_profile", 2, _row(profile(2, plafon=None)))]
     rows += list(extra)
     cid = client.client_id
@@ -132,8 +176,19 @@ def member_client(tmp_path: Path) -> Any:
 def _vector_products() -> tuple[list[dict[str, Any]], list[LoanProduct]]:
     cases = json.loads(VECTORS.read_text())
     products = [
-        LoanProduct(n, case["name"], (), case["terms"]["method"], case["terms"]["annual_rate_bp"], 1, 10**12, 1, 600,
-                    rounding_mode=case["terms"]["rounding_mode"], rounding_multiple=case["terms"]["rounding_multiple"])
+        LoanProduct(
+            n,
+            case["name"],
+            (),
+            case["terms"]["method"],
+            case["terms"]["annual_rate_bp"],
+            1,
+            10**12,
+            1,
+            600,
+            rounding_mode=case["terms"]["rounding_mode"],
+            rounding_multiple=case["terms"]["rounding_multiple"],
+        )
         for n, case in enumerate(cases, start=1)
     ]
     return cases, products
@@ -143,9 +198,7 @@ def test_simulate_loan_reproduces_every_schedule_vector_offline(offline_client: 
     cases, products = _vector_products()
     cid = offline_client.client_id
     assert cid and len(cases) >= 20
-    offline_client.store.apply_page(
-        cid, page([change(2000 + p.id, "loan_product", p.id, _row(p)) for p in products])
-    )
+    offline_client.store.apply_page(cid, page([change(2000 + p.id, "loan_product", p.id, _row(p)) for p in products]))
     for n, case in enumerate(cases, start=1):
         terms, start = case["terms"], dt.date.fromisoformat(case["start_date"])
         expected = case["expected"]
@@ -195,14 +248,20 @@ def test_sisa_plafon_counts_approved_and_active_loans_only(member_client: SyncCl
     member_client.apply_loan(1, 1, "Pendidikan", 1_000_000, 3)  # pending here: never counted, like the server
     breakdown = member_client.sisa_plafon(1)
     assert (breakdown.plafon, breakdown.active_installments, breakdown.voluntary_deduction, breakdown.remaining) == (
-        3_000_000, 800_000, 200_000, 2_000_000,
+        3_000_000,
+        800_000,
+        200_000,
+        2_000_000,
     )
     assert plafon_installments([r[2] for r in rows], 1) == [300_000, 500_000]
 
 
 def test_no_plafon_is_refused_like_the_server(member_client: SyncClient) -> None:
-    for call in (lambda: member_client.sisa_plafon(2), lambda: member_client.sisa_plafon(9),
-                 lambda: member_client.check_loan(2, 1, "Pendidikan", 1_000_000, 3)):
+    for call in (
+        lambda: member_client.sisa_plafon(2),
+        lambda: member_client.sisa_plafon(9),
+        lambda: member_client.check_loan(2, 1, "Pendidikan", 1_000_000, 3),
+    ):
         with pytest.raises(RuleViolation) as caught:
             call()
         assert caught.value.code == "plafon_not_set" and "belum ditetapkan" in caught.value.message
@@ -216,8 +275,13 @@ def test_check_loan_reports_every_rule_in_the_servers_order(member_client: SyncC
     assert [c.code for c in checks] == list(APPLICATION_RULES) and all(c.ok for c in checks)
     assert checks[4].message == "Angsuran Rp840.000 tidak melebihi sisa plafon Rp2.800.000."
     bad = {c.code: c for c in member_client.check_loan(1, 3, "Liburan", 60_000_000, 20) if not c.ok}
-    assert set(bad) == {"product_inactive", "amount_out_of_range", "tenor_out_of_range",
-                        "installment_over_plafon", "savings_below_minimum"}
+    assert set(bad) == {
+        "product_inactive",
+        "amount_out_of_range",
+        "tenor_out_of_range",
+        "installment_over_plafon",
+        "savings_below_minimum",
+    }
     assert bad["amount_out_of_range"].message == "Jumlah pinjaman harus antara Rp500.000 dan Rp10.000.000."
 
 
@@ -228,8 +292,9 @@ def test_counted_savings_are_balance_minus_held_from_the_replica(member_client: 
 
     assert savings_ok(10_500_000)  # 10 % = 1.050.000 = pokok + wajib + sukarela exactly
     held = {"member_id": 1, "savings_type": "sukarela", "balance": 600_000, "held": 1}
-    member_client.store.apply_page(member_client.client_id or "", page([change(4000, "savings_account", "1:sukarela",
-                                                                              held)]))
+    member_client.store.apply_page(
+        member_client.client_id or "", page([change(4000, "savings_account", "1:sukarela", held)])
+    )
     assert not savings_ok(10_500_000)
     only_sukarela = LoanSettings(counted_savings=("sukarela",))
     checks = member_client.check_loan(1, 1, "Pendidikan", 5_000_000, 3, settings=only_sukarela)
@@ -243,8 +308,9 @@ def test_retirement_uses_the_default_settings_or_the_ones_given(member_client: S
     checks = member_client.check_loan(1, 1, "Pendidikan", 3_000_000, 12, dt.date(2025, 6, 1))
     rule = checks[-1]
     assert rule.code == "tenor_past_retirement" and not rule.ok
-    assert rule.message == ("Angsuran terakhir jatuh tempo 1 Juni 2026, tidak sebelum tanggal pensiun 1 Juni 2026. "
-                            "Perpendek jangka waktu.")
+    assert rule.message == (
+        "Angsuran terakhir jatuh tempo 1 Juni 2026, tidak sebelum tanggal pensiun 1 Juni 2026. Perpendek jangka waktu."
+    )
     assert member_client.check_loan(1, 1, "Pendidikan", 3_000_000, 11, dt.date(2025, 6, 1))[-1].ok
     later = LoanSettings(retirement_ages={"karyawan": 60})
     assert member_client.check_loan(1, 1, "Pendidikan", 3_000_000, 12, dt.date(2025, 6, 1), later)[-1].ok
@@ -287,18 +353,33 @@ def test_officer_cannot_apply_for_a_member(offline_client: SyncClient) -> None:
 
 
 def test_applied_offline_the_loan_shows_pending_until_the_replica_has_it(member_client: SyncClient) -> None:
-    item = member_client.apply_loan(1, "Pinjaman Umum", " Modal usaha ", 9_000_000, 12,
-                                    disbursement_method="transfer", bank_name="BRI", account_number="0021",
-                                    account_holder="Budi Santoso")
+    item = member_client.apply_loan(
+        1,
+        "Pinjaman Umum",
+        " Modal usaha ",
+        9_000_000,
+        12,
+        disbursement_method="transfer",
+        bank_name="BRI",
+        account_number="0021",
+        account_holder="Budi Santoso",
+    )
     op = item.op
     assert isinstance(op, LoanApply)
     assert (op.member_id, op.product_id, op.purpose, op.location_id, op.requested_disbursement_date) == (
-        1, 1, "Modal usaha", 1, TODAY,
+        1,
+        1,
+        "Modal usaha",
+        1,
+        TODAY,
     )
     [pending] = member_client.loans()
     assert pending.id == op.loan_id and pending.status == "pending" and pending.status_label == "Menunggu sinkronisasi"
     assert (pending.monthly_installment, pending.admin_fee, pending.product_name, pending.code) == (
-        840_000, 90_000, "Pinjaman Umum", None,
+        840_000,
+        90_000,
+        "Pinjaman Umum",
+        None,
     )
     assert member_client.loans(status="pending") == [pending] and member_client.loans(status="submitted") == []
     detail = member_client.loan_detail(op.loan_id[:8])
@@ -308,8 +389,9 @@ def test_applied_offline_the_loan_shows_pending_until_the_replica_has_it(member_
 
     cid = member_client.client_id
     assert cid
-    member_client.store.record_results(cid, [item], PushResponse([MutationResult(1, item.uuid, "applied",
-                                                                                 visible_at=5000)], 1))
+    member_client.store.record_results(
+        cid, [item], PushResponse([MutationResult(1, item.uuid, "applied", visible_at=5000)], 1)
+    )
     assert member_client.loans()[0].status == "pending"  # applied, not yet pulled: never vanishes
     server_row = _row(loan(op.loan_id, "submitted", code="PJM-2611-000007"))
     member_client.store.apply_page(cid, page([change(5000, "loan", op.loan_id, server_row)]))
@@ -329,8 +411,14 @@ def test_pending_actions_mark_the_loan_pure() -> None:
 
 
 def _item(number: int, op: Any) -> QueuedItem:
-    return QueuedItem(id=number, uuid=str(uuid.uuid4()), user_id=101, name=type(op).__struct_config__.tag, op=op,
-                      queued_at=f"2026-02-0{number}T00:00:00Z")
+    return QueuedItem(
+        id=number,
+        uuid=str(uuid.uuid4()),
+        user_id=101,
+        name=type(op).__struct_config__.tag,
+        op=op,
+        queued_at=f"2026-02-0{number}T00:00:00Z",
+    )
 
 
 # --- repayments and the detail --------------------------------------------------------------------
@@ -341,11 +429,22 @@ LOAN_ID = str(uuid.UUID(int=42))
 @pytest.fixture
 def officer_with_loan(offline_client: SyncClient) -> SyncClient:
     active = loan(LOAN_ID, "active", code="PJM-2601-000042", outstanding=8_250_000)
-    repayment = {"id": "r1", "loan_id": LOAN_ID, "member_id": 1, "amount": 840_000 + 100_000, "principal": 760_000,
-                 "interest": 180_000, "source": "tunai", "created_at": "2026-02-15T03:00:00+00:00"}
-    seed_loans(offline_client, ("loan", LOAN_ID, _row(active)),
-               ("loan_schedule", LOAN_ID, schedule_row(active, [840_000, 100_000])),
-               ("loan_repayment", "r1", repayment))
+    repayment = {
+        "id": "r1",
+        "loan_id": LOAN_ID,
+        "member_id": 1,
+        "amount": 840_000 + 100_000,
+        "principal": 760_000,
+        "interest": 180_000,
+        "source": "tunai",
+        "created_at": "2026-02-15T03:00:00+00:00",
+    }
+    seed_loans(
+        offline_client,
+        ("loan", LOAN_ID, _row(active)),
+        ("loan_schedule", LOAN_ID, schedule_row(active, [840_000, 100_000])),
+        ("loan_repayment", "r1", repayment),
+    )
     return offline_client
 
 
@@ -361,7 +460,9 @@ def test_loan_detail_shows_paid_installments_and_allocates_queued_cash(officer_w
     assert detail is not None
     # 740.000 finishes installment 2, 260.000 goes to installment 3: exactly the server's apply_repayment
     assert [(i.pending_paid, i.fully_paid, i.fully_paid_with_pending) for i in detail.installments[1:4]] == [
-        (740_000, False, True), (260_000, False, False), (0, False, False),
+        (740_000, False, True),
+        (260_000, False, False),
+        (0, False, False),
     ]
     assert detail.next_installment.number == 3 and detail.next_installment.due == 580_000  # type: ignore[union-attr]
     assert detail.total_due == 12 * 840_000 - 940_000 - 1_000_000
@@ -375,15 +476,29 @@ def test_a_repayment_pulled_before_its_item_settles_is_not_counted_twice(officer
     op = item.op
     assert isinstance(op, LoanRepay)
     cid = client.client_id or ""
-    client.store.record_results(cid, [item], PushResponse([MutationResult(1, item.uuid, "applied",
-                                                                          visible_at=9999)], 1))
+    client.store.record_results(
+        cid, [item], PushResponse([MutationResult(1, item.uuid, "applied", visible_at=9999)], 1)
+    )
     paid_now = loan(LOAN_ID, "active", code="PJM-2601-000042")
-    row = {"id": op.repayment_id, "loan_id": LOAN_ID, "member_id": 1, "amount": 740_000, "principal": 740_000,
-           "interest": 0, "source": "tunai", "created_at": "2026-03-01T00:00:00+00:00"}
+    row = {
+        "id": op.repayment_id,
+        "loan_id": LOAN_ID,
+        "member_id": 1,
+        "amount": 740_000,
+        "principal": 740_000,
+        "interest": 0,
+        "source": "tunai",
+        "created_at": "2026-03-01T00:00:00+00:00",
+    }
     # a page that ends before the mutation's own row: schedule and repayment pulled, item not yet settled
     paid_rows = schedule_row(paid_now, [840_000, 840_000])
-    client.store.apply_page(cid, page([change(9000, "loan_schedule", LOAN_ID, paid_rows),
-                                       change(9001, "loan_repayment", op.repayment_id, row)], position=9001))
+    client.store.apply_page(
+        cid,
+        page(
+            [change(9000, "loan_schedule", LOAN_ID, paid_rows), change(9001, "loan_repayment", op.repayment_id, row)],
+            position=9001,
+        ),
+    )
     assert [i.uuid for i in client.pending()] == [item.uuid]  # applied, not settled: still overlaid
     detail = client.loan_detail(LOAN_ID)
     assert detail is not None and [i.pending_paid for i in detail.installments] == [0] * 12
@@ -394,8 +509,17 @@ def test_a_repayment_pulled_before_its_item_settles_is_not_counted_twice(officer
 def test_pending_allocation_is_the_servers_allocation() -> None:
     active = loan(LOAN_ID, "active")
     rows = [
-        (Installment(r["number"], dt.date.fromisoformat(r["due_date"]), r["principal"], r["interest"], r["amount"],
-                     r["remaining"]), r["paid"])
+        (
+            Installment(
+                r["number"],
+                dt.date.fromisoformat(r["due_date"]),
+                r["principal"],
+                r["interest"],
+                r["amount"],
+                r["remaining"],
+            ),
+            r["paid"],
+        )
         for r in schedule_row(active, [840_000])["installments"]
     ]
     after, extra = pending_allocation(active, rows, [500_000, 99_000_000, 400_000])  # the middle one is refused
@@ -449,7 +573,10 @@ def test_deduction_change_checked_against_plafon_then_queued(member_client: Sync
     assert isinstance(item.op, DeductionChangeCreate) and item.op.savings_type == "sukarela"
     [view] = member_client.deduction_changes(1)
     assert (view.status, view.current_amount, view.new_amount, view.effective_month) == (
-        "pending", 200_000, 2_500_000, next_payroll_month(TODAY),
+        "pending",
+        200_000,
+        2_500_000,
+        next_payroll_month(TODAY),
     )
     assert member_client.deduction_changes() == [view]
     with pytest.raises(RuleViolation) as caught:
@@ -459,14 +586,25 @@ def test_deduction_change_checked_against_plafon_then_queued(member_client: Sync
 
 
 def test_deduction_change_views_pure() -> None:
-    server = {"id": "c1", "member_id": 1, "current_amount": 0, "new_amount": 50_000, "effective_month": "2026-03",
-              "created_by": 201, "created_at": "2026-02-01T00:00:00+00:00", "savings_type": "sukarela",
-              "status": "submitted"}
-    items = [_item(1, DeductionChangeCreate(change_id="c2", member_id=1, savings_type="sukarela", new_amount=75_000)),
-             _item(2, DeductionChangeCancel(change_id="c1"))]
+    server = {
+        "id": "c1",
+        "member_id": 1,
+        "current_amount": 0,
+        "new_amount": 50_000,
+        "effective_month": "2026-03",
+        "created_by": 201,
+        "created_at": "2026-02-01T00:00:00+00:00",
+        "savings_type": "sukarela",
+        "status": "submitted",
+    }
+    items = [
+        _item(1, DeductionChangeCreate(change_id="c2", member_id=1, savings_type="sukarela", new_amount=75_000)),
+        _item(2, DeductionChangeCancel(change_id="c1")),
+    ]
     views = deduction_change_views([server], items, {1: profile()}, today=dt.date(2026, 12, 3))
     assert [(v.id, v.status, v.effective_month, v.current_amount, v.cancelling) for v in views] == [
-        ("c2", "pending", "2027-01", 200_000, False), ("c1", "submitted", "2026-03", 0, True),
+        ("c2", "pending", "2027-01", 200_000, False),
+        ("c1", "submitted", "2026-03", 0, True),
     ]
 
 
@@ -478,8 +616,7 @@ def officer_dir(tmp_path: Path) -> Path:
     with SyncClient(tmp_path / DB_NAME, closed_url()) as client:
         seed_profile(client)
         active = loan(LOAN_ID, "active", code="PJM-2601-000042", outstanding=9_000_000)
-        seed_loans(client, ("loan", LOAN_ID, _row(active)),
-                   ("loan_schedule", LOAN_ID, schedule_row(active, [840_000])))
+        seed_loans(client, ("loan", LOAN_ID, _row(active)), ("loan_schedule", LOAN_ID, schedule_row(active, [840_000])))
     return tmp_path
 
 
@@ -560,8 +697,13 @@ def test_member_checks_and_applies_offline_then_sees_it_submitted(live_server: A
     token = online.profile.access_token  # type: ignore[union-attr]
     answer = httpx.get(
         f"{live_server.url}/api/loans/simulate",
-        params={"product_id": 1, "amount": 5_000_000, "tenor": 12, "purpose": "Pendidikan",
-                "start_date": TODAY.isoformat()},
+        params={
+            "product_id": 1,
+            "amount": 5_000_000,
+            "tenor": 12,
+            "purpose": "Pendidikan",
+            "start_date": TODAY.isoformat(),
+        },
         headers={"X-Lumbung-Protocol": "1", "Authorization": f"Bearer {token}"},
     ).json()
     checks = online.check_loan(3, 1, "Pendidikan", 5_000_000, 12)
@@ -588,7 +730,9 @@ def test_member_checks_and_applies_offline_then_sees_it_submitted(live_server: A
         assert shown is not None and shown.status == "submitted" and not shown.pending
         assert shown.code and shown.code.startswith("PJM-") and shown.status_label == "Diajukan"
         assert (shown.monthly_installment, shown.terms, shown.admin_fee) == (
-            pending.monthly_installment, pending.terms, pending.admin_fee,
+            pending.monthly_installment,
+            pending.terms,
+            pending.admin_fee,
         )
         [change_view] = [c for c in client.deduction_changes(3) if c.id == change_item.op.change_id]  # type: ignore[union-attr]
         assert change_view.status == "submitted" and change_view.effective_month == next_payroll_month(TODAY)
@@ -620,8 +764,13 @@ def test_board_approves_officer_disburses_and_takes_cash_all_queued_offline(fres
     assert summary.ok and summary.applied == 1, summary
     after = officer.loan_detail(loan_id)
     assert after is not None and after.installments[0].fully_paid and after.installments[1].paid == 1_000
-    assert [(r.id, r.pending, r.amount) for r in after.repayments] == [(repay.op.repayment_id, False,  # type: ignore[union-attr]
-                                                                        first.amount + 1_000)]
+    assert [(r.id, r.pending, r.amount) for r in after.repayments] == [
+        (
+            repay.op.repayment_id,
+            False,  # type: ignore[union-attr]
+            first.amount + 1_000,
+        )
+    ]
     assert after.total_due == pending.total_due and officer.pending() == []
     for client in (member, board, officer):
         client.close()
@@ -636,4 +785,9 @@ def test_device_uses_the_loan_settings_the_server_publishes(tmp_path, live_serve
     device.login("anggota11", "rahasia123")
     assert device.sync_once().ok
     assert device.loan_settings == live_server.settings.loan_settings
-    assert SyncClient(tmp_path / "other.db", live_server.url, loan_settings=LoanSettings(min_savings_bp=5)).loan_settings.min_savings_bp == 5
+    assert (
+        SyncClient(
+            tmp_path / "other.db", live_server.url, loan_settings=LoanSettings(min_savings_bp=5)
+        ).loan_settings.min_savings_bp
+        == 5
+    )

@@ -15,7 +15,7 @@ from client_sync.models import ErrorInfo
 
 
 def test_ceiling_doubles_up_to_the_cap() -> None:
-    assert [backoff_ceiling(n) for n in range(0, 9)] == [0, 1, 2, 4, 8, 16, 32, 60, 60]
+    assert [backoff_ceiling(n) for n in range(9)] == [0, 1, 2, 4, 8, 16, 32, 60, 60]
     assert backoff_ceiling(10_000) == 60
     assert backoff_ceiling(3, base=0.5, cap=1.5) == 1.5
 

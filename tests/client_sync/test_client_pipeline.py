@@ -64,8 +64,9 @@ def test_next_batch_is_sent_while_the_previous_answer_is_recorded(fresh_server: 
         assert pushes[following][0] < records[previous][1], (previous, following, events)
         assert pushes[following][0] >= pushes[previous][1]
     assert client.pending() == []
-    rows = _server_rows(fresh_server.db_path, "SELECT mutation_id FROM mutations WHERE client_id = ? ORDER BY 1",
-                        client.client_id)
+    rows = _server_rows(
+        fresh_server.db_path, "SELECT mutation_id FROM mutations WHERE client_id = ? ORDER BY 1", client.client_id
+    )
     assert rows == [(i.id,) for i in items]
 
 
@@ -101,9 +102,17 @@ def test_a_lost_answer_during_pipelining_applies_nothing_twice(fresh_server: Any
     assert client.pending() == []
     uuids = [i.uuid for i in items]
     marks = ",".join("?" * len(uuids))
-    assert _server_rows(fresh_server.db_path, f"SELECT COUNT(*) FROM mutations WHERE uuid IN ({marks})", *uuids)[0][0] == 20
-    assert _server_rows(fresh_server.db_path, "SELECT COUNT(*) FROM deposits WHERE member_id = 2 AND amount BETWEEN"
-                        " 2000 AND 2019 AND created_by = 101")[0][0] == 20
+    assert (
+        _server_rows(fresh_server.db_path, f"SELECT COUNT(*) FROM mutations WHERE uuid IN ({marks})", *uuids)[0][0]
+        == 20
+    )
+    assert (
+        _server_rows(
+            fresh_server.db_path,
+            "SELECT COUNT(*) FROM deposits WHERE member_id = 2 AND amount BETWEEN 2000 AND 2019 AND created_by = 101",
+        )[0][0]
+        == 20
+    )
 
 
 def test_a_rejection_in_a_pipelined_batch_does_not_stop_the_queue(fresh_server: Any, tmp_path: Path) -> None:

@@ -68,15 +68,13 @@ def test_atomic_nests_as_savepoints(tmp_path: Path) -> None:
     store = Store(tmp_path / "d.sqlite3")
     with store.atomic() as conn:
         conn.execute("INSERT INTO meta VALUES ('outer', '1')")
-        with pytest.raises(ZeroDivisionError):
-            with store.atomic() as inner:
-                inner.execute("INSERT INTO meta VALUES ('inner', '1')")
-                raise ZeroDivisionError
-    assert store.get_meta("outer") == "1" and store.get_meta("inner") is None
-    with pytest.raises(ZeroDivisionError):
-        with store.atomic() as conn:
-            conn.execute("INSERT INTO meta VALUES ('gone', '1')")
+        with pytest.raises(ZeroDivisionError), store.atomic() as inner:
+            inner.execute("INSERT INTO meta VALUES ('inner', '1')")
             raise ZeroDivisionError
+    assert store.get_meta("outer") == "1" and store.get_meta("inner") is None
+    with pytest.raises(ZeroDivisionError), store.atomic() as conn:
+        conn.execute("INSERT INTO meta VALUES ('gone', '1')")
+        raise ZeroDivisionError
     assert store.get_meta("gone") is None
 
 

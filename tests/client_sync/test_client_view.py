@@ -35,9 +35,8 @@ def test_queue_refuses_what_the_protocol_refuses(offline_client: SyncClient) -> 
 
 
 def test_queue_needs_a_user(tmp_path: Path) -> None:
-    with SyncClient(tmp_path / "d.sqlite3", closed_url()) as client:
-        with pytest.raises(LoginRequired):
-            client.queue(cash_deposit(client))
+    with SyncClient(tmp_path / "d.sqlite3", closed_url()) as client, pytest.raises(LoginRequired):
+        client.queue(cash_deposit(client))
 
 
 def test_pending_deposit_shows_before_the_server_knows_it(offline_client: SyncClient) -> None:

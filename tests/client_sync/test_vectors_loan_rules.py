@@ -38,95 +38,228 @@ from server.errors import DomainError
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "protocol_loan_rules.json"
 
-PRODUCT = {"id": 1, "name": "Pinjaman Umum", "purposes": ["Renovasi", "Pendidikan"], "method": "flat",
-           "annual_rate_bp": 1200, "min_amount": 1_000_000, "max_amount": 50_000_000, "min_tenor": 3,
-           "max_tenor": 36, "admin_fee_bp": 100, "admin_fee_flat": 5000, "rounding_mode": "half_up",
-           "rounding_multiple": 1000, "active": True}
-PROFILE = {"member_id": 100, "plafon": 2_000_000, "birth_date": "1980-05-20", "category": "karyawan",
-           "voluntary_deduction": 100_000, "mandatory_savings": 50_000}
-ACCOUNTS = [{"member_id": 100, "savings_type": "pokok", "balance": 500_000, "held": 0},
-            {"member_id": 100, "savings_type": "wajib", "balance": 1_200_000, "held": 0},
-            {"member_id": 100, "savings_type": "sukarela", "balance": 800_000, "held": 300_000}]
-LOANS = [{"member_id": 100, "status": "active", "monthly_installment": 400_000},
-         {"member_id": 100, "status": "approved", "monthly_installment": 250_000},
-         {"member_id": 100, "status": "paid_off", "monthly_installment": 900_000},
-         {"member_id": 100, "status": "submitted", "monthly_installment": 700_000},
-         {"member_id": 101, "status": "active", "monthly_installment": 800_000}]
-CHANGE = {"id": "5b1f8f3e-8e8d-4f3e-9a51-1c2d3e4f5a6b", "member_id": 100, "current_amount": 100_000,
-          "new_amount": 300_000, "effective_month": "2027-01", "created_by": 7,
-          "created_at": "2026-12-01T03:00:00Z", "status": "submitted"}
+PRODUCT = {
+    "id": 1,
+    "name": "Pinjaman Umum",
+    "purposes": ["Renovasi", "Pendidikan"],
+    "method": "flat",
+    "annual_rate_bp": 1200,
+    "min_amount": 1_000_000,
+    "max_amount": 50_000_000,
+    "min_tenor": 3,
+    "max_tenor": 36,
+    "admin_fee_bp": 100,
+    "admin_fee_flat": 5000,
+    "rounding_mode": "half_up",
+    "rounding_multiple": 1000,
+    "active": True,
+}
+PROFILE = {
+    "member_id": 100,
+    "plafon": 2_000_000,
+    "birth_date": "1980-05-20",
+    "category": "karyawan",
+    "voluntary_deduction": 100_000,
+    "mandatory_savings": 50_000,
+}
+ACCOUNTS = [
+    {"member_id": 100, "savings_type": "pokok", "balance": 500_000, "held": 0},
+    {"member_id": 100, "savings_type": "wajib", "balance": 1_200_000, "held": 0},
+    {"member_id": 100, "savings_type": "sukarela", "balance": 800_000, "held": 300_000},
+]
+LOANS = [
+    {"member_id": 100, "status": "active", "monthly_installment": 400_000},
+    {"member_id": 100, "status": "approved", "monthly_installment": 250_000},
+    {"member_id": 100, "status": "paid_off", "monthly_installment": 900_000},
+    {"member_id": 100, "status": "submitted", "monthly_installment": 700_000},
+    {"member_id": 101, "status": "active", "monthly_installment": 800_000},
+]
+CHANGE = {
+    "id": "5b1f8f3e-8e8d-4f3e-9a51-1c2d3e4f5a6b",
+    "member_id": 100,
+    "current_amount": 100_000,
+    "new_amount": 300_000,
+    "effective_month": "2027-01",
+    "created_by": 7,
+    "created_at": "2026-12-01T03:00:00Z",
+    "status": "submitted",
+}
 
 
 def app(name: str, description: str, **over: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"product": PRODUCT, "member_id": 100, "profile": PROFILE, "loans": LOANS,
-                            "accounts": ACCOUNTS, "changes": [], "purpose": "Renovasi", "amount": 12_000_000,
-                            "tenor": 12, "start_date": "2026-12-01", "month": "2026-12", "settings": None}
+    base: dict[str, Any] = {
+        "product": PRODUCT,
+        "member_id": 100,
+        "profile": PROFILE,
+        "loans": LOANS,
+        "accounts": ACCOUNTS,
+        "changes": [],
+        "purpose": "Renovasi",
+        "amount": 12_000_000,
+        "tenor": 12,
+        "start_date": "2026-12-01",
+        "month": "2026-12",
+        "settings": None,
+    }
     base.update(over)
     return {"name": name, "kind": "application", "description": description, "input": base}
 
 
-def ded(name: str, description: str, new_amount: Any, profile: dict | None = PROFILE,
-        installments: list[int] | None = None) -> dict[str, Any]:
-    return {"name": name, "kind": "deduction_change", "description": description,
-            "input": {"profile": profile, "installments": [400_000, 250_000] if installments is None else installments,
-                      "new_amount": new_amount}}
+def ded(
+    name: str, description: str, new_amount: Any, profile: dict | None = PROFILE, installments: list[int] | None = None
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": "deduction_change",
+        "description": description,
+        "input": {
+            "profile": profile,
+            "installments": [400_000, 250_000] if installments is None else installments,
+            "new_amount": new_amount,
+        },
+    }
 
 
 CASES: list[dict[str, Any]] = [
     app("all_rules_pass", "Every rule passes: 12 months of 1.120.000 against sisa plafon 1.250.000."),
-    app("installment_over_plafon", "20.000.000 over 12 months: 1.867.000 a month exceeds sisa plafon 1.250.000.",
-        amount=20_000_000),
-    app("savings_below_minimum", "10 % of 23.000.000 is 2.300.000; counted savings are 2.200.000 (held excluded).",
-        amount=23_000_000, tenor=36),
-    app("savings_exactly_minimum", "Counted savings 2.200.000 = ceil(10 % of 22.000.000): passes.",
-        amount=22_000_000, tenor=36),
-    app("savings_ceil_one_rupiah", "10 % of 22.000.001 rounds up to 2.200.001: one rupiah short.",
-        amount=22_000_001, tenor=36),
-    app("tenor_past_retirement", "Born 20 May 1980, karyawan retires 20 May 2036; 36 months from Jun 2033 end on it.",
-        start_date="2033-05-20", month="2033-05", tenor=36),
-    app("retirement_unknown_birth_date", "No birth date: the retirement rule fails with its own message.",
-        profile={**PROFILE, "birth_date": None}),
-    app("retirement_unknown_category", "A category without a retirement age fails the same way.",
-        profile={**PROFILE, "category": "honorer"}),
-    app("retirement_pns_58", "pns retires at 58 (20 May 2038); 60 months from 2033-06 end before it.",
-        profile={**PROFILE, "category": "pns"}, start_date="2033-05-19", month="2033-05", tenor=36, amount=3_000_000),
-    app("leap_day_birthday", "Born 29 Feb 1972, karyawan: retires 28 Feb 2028 (a leap year keeps 29 Feb).",
-        profile={**PROFILE, "birth_date": "1972-02-29"}, start_date="2025-02-28", month="2025-02", tenor=36,
-        amount=3_000_000),
-    app("leap_day_birthday_common_year", "Born 29 Feb 1972, pns: retires 28 Feb 2030 (a common year); the "
-        "last installment on that day fails.",
+    app(
+        "installment_over_plafon",
+        "20.000.000 over 12 months: 1.867.000 a month exceeds sisa plafon 1.250.000.",
+        amount=20_000_000,
+    ),
+    app(
+        "savings_below_minimum",
+        "10 % of 23.000.000 is 2.300.000; counted savings are 2.200.000 (held excluded).",
+        amount=23_000_000,
+        tenor=36,
+    ),
+    app(
+        "savings_exactly_minimum",
+        "Counted savings 2.200.000 = ceil(10 % of 22.000.000): passes.",
+        amount=22_000_000,
+        tenor=36,
+    ),
+    app(
+        "savings_ceil_one_rupiah",
+        "10 % of 22.000.001 rounds up to 2.200.001: one rupiah short.",
+        amount=22_000_001,
+        tenor=36,
+    ),
+    app(
+        "tenor_past_retirement",
+        "Born 20 May 1980, karyawan retires 20 May 2036; 36 months from Jun 2033 end on it.",
+        start_date="2033-05-20",
+        month="2033-05",
+        tenor=36,
+    ),
+    app(
+        "retirement_unknown_birth_date",
+        "No birth date: the retirement rule fails with its own message.",
+        profile={**PROFILE, "birth_date": None},
+    ),
+    app(
+        "retirement_unknown_category",
+        "A category without a retirement age fails the same way.",
+        profile={**PROFILE, "category": "honorer"},
+    ),
+    app(
+        "retirement_pns_58",
+        "pns retires at 58 (20 May 2038); 60 months from 2033-06 end before it.",
+        profile={**PROFILE, "category": "pns"},
+        start_date="2033-05-19",
+        month="2033-05",
+        tenor=36,
+        amount=3_000_000,
+    ),
+    app(
+        "leap_day_birthday",
+        "Born 29 Feb 1972, karyawan: retires 28 Feb 2028 (a leap year keeps 29 Feb).",
+        profile={**PROFILE, "birth_date": "1972-02-29"},
+        start_date="2025-02-28",
+        month="2025-02",
+        tenor=36,
+        amount=3_000_000,
+    ),
+    app(
+        "leap_day_birthday_common_year",
+        "Born 29 Feb 1972, pns: retires 28 Feb 2030 (a common year); the last installment on that day fails.",
         profile={**PROFILE, "birth_date": "1972-02-29", "category": "pns"},
-        start_date="2027-02-28", month="2027-02", tenor=36, amount=3_000_000),
-    app("product_inactive", "An inactive product fails its rule, the others are still reported.",
-        product={**PRODUCT, "active": False}),
+        start_date="2027-02-28",
+        month="2027-02",
+        tenor=36,
+        amount=3_000_000,
+    ),
+    app(
+        "product_inactive",
+        "An inactive product fails its rule, the others are still reported.",
+        product={**PRODUCT, "active": False},
+    ),
     app("purpose_blank", "A blank purpose.", purpose="   "),
     app("purpose_unknown", "A purpose the product does not list.", purpose="Liburan"),
-    app("purpose_any", "A product without purposes takes any non-blank purpose (trimmed).",
-        product={**PRODUCT, "purposes": []}, purpose="  Modal usaha "),
+    app(
+        "purpose_any",
+        "A product without purposes takes any non-blank purpose (trimmed).",
+        product={**PRODUCT, "purposes": []},
+        purpose="  Modal usaha ",
+    ),
     app("amount_out_of_range", "Below the product's minimum.", amount=900_000, tenor=3),
     app("tenor_out_of_range", "Past the product's longest tenor.", tenor=48, amount=30_000_000),
-    app("many_failures", "Everything fails at once; every failure has its message.",
-        product={**PRODUCT, "active": False}, purpose="Liburan", amount=60_000_000, tenor=48,
-        profile={**PROFILE, "birth_date": None}),
+    app(
+        "many_failures",
+        "Everything fails at once; every failure has its message.",
+        product={**PRODUCT, "active": False},
+        purpose="Liburan",
+        amount=60_000_000,
+        tenor=48,
+        profile={**PROFILE, "birth_date": None},
+    ),
     app("plafon_not_set", "No plafon: refused before any rule.", profile={**PROFILE, "plafon": None}),
     app("no_profile", "No payroll profile at all: plafon_not_set too.", profile=None),
-    app("schedule_infeasible", "Rp1.000.000 over 36 months rounded to Rp1.000 at 0 %: infeasible.",
-        product={**PRODUCT, "annual_rate_bp": 0, "method": "flat", "rounding_mode": "up", "min_amount": 1,
-                 "max_tenor": 600}, amount=10_000, tenor=36),
-    app("pending_change_counts", "A deduction change requested for next month (300.000) counts now.",
-        changes=[CHANGE]),
+    app(
+        "schedule_infeasible",
+        "Rp1.000.000 over 36 months rounded to Rp1.000 at 0 %: infeasible.",
+        product={
+            **PRODUCT,
+            "annual_rate_bp": 0,
+            "method": "flat",
+            "rounding_mode": "up",
+            "min_amount": 1,
+            "max_tenor": 600,
+        },
+        amount=10_000,
+        tenor=36,
+    ),
+    app("pending_change_counts", "A deduction change requested for next month (300.000) counts now.", changes=[CHANGE]),
     app("cancelled_change_ignored", "A cancelled change does not count.", changes=[{**CHANGE, "status": "cancelled"}]),
-    app("applied_change_in_effect", "An applied change effective this month replaces the profile's amount.",
-        changes=[{**CHANGE, "effective_month": "2026-11", "new_amount": 50_000, "status": "applied"}]),
-    app("negative_sisa_plafon", "Installments already exceed the plafon: a negative sisa plafon in the message.",
-        loans=[{"member_id": 100, "status": "active", "monthly_installment": 2_500_000}]),
-    app("efektif_max_is_first", "Efektif: the largest installment is the first.",
-        product={**PRODUCT, "method": "efektif", "annual_rate_bp": 1800, "rounding_multiple": 100}),
-    app("custom_settings", "Settings: only sukarela counts, 25 %, karyawan retires at 60.",
-        settings={"min_savings_bp": 2500, "counted_savings": ["sukarela"], "retirement_ages": {"karyawan": 60}}),
-    app("percent_with_fraction", "A 12,5 % minimum prints as 12,5%.",
-        settings={"min_savings_bp": 1250, "counted_savings": ["pokok", "wajib", "sukarela"],
-                  "retirement_ages": {"karyawan": 56}}),
+    app(
+        "applied_change_in_effect",
+        "An applied change effective this month replaces the profile's amount.",
+        changes=[{**CHANGE, "effective_month": "2026-11", "new_amount": 50_000, "status": "applied"}],
+    ),
+    app(
+        "negative_sisa_plafon",
+        "Installments already exceed the plafon: a negative sisa plafon in the message.",
+        loans=[{"member_id": 100, "status": "active", "monthly_installment": 2_500_000}],
+    ),
+    app(
+        "efektif_max_is_first",
+        "Efektif: the largest installment is the first.",
+        product={**PRODUCT, "method": "efektif", "annual_rate_bp": 1800, "rounding_multiple": 100},
+    ),
+    app(
+        "custom_settings",
+        "Settings: only sukarela counts, 25 %, karyawan retires at 60.",
+        settings={"min_savings_bp": 2500, "counted_savings": ["sukarela"], "retirement_ages": {"karyawan": 60}},
+    ),
+    app(
+        "percent_with_fraction",
+        "A 12,5 % minimum prints as 12,5%.",
+        settings={
+            "min_savings_bp": 1250,
+            "counted_savings": ["pokok", "wajib", "sukarela"],
+            "retirement_ages": {"karyawan": 56},
+        },
+    ),
     ded("deduction_within_plafon", "2.000.000 - 650.000 installments leaves 1.350.000 for the deduction.", 1_350_000),
     ded("deduction_zero", "Zero stops the voluntary deduction.", 0),
     ded("deduction_over_plafon", "One rupiah over what the installments leave.", 1_350_001),
@@ -156,11 +289,19 @@ def evaluate(case: dict[str, Any]) -> dict[str, Any]:
     settings = msgspec.convert(inp["settings"], LoanSettings, strict=False) if inp["settings"] else LoanSettings()
     product = msgspec.convert(inp["product"], LoanProduct, strict=False)
     profile = _profile(inp["profile"], member_id)
-    changes = [msgspec.convert(c, DeductionChange, strict=False) for c in inp["changes"]
-               if c["member_id"] == member_id and c.get("status") in ("submitted", "applied")]
-    installments = [r["monthly_installment"] for r in inp["loans"]
-                    if r["member_id"] == member_id and r["status"] in ("approved", "active")]
-    accounts = [msgspec.convert(a, SavingsAccount, strict=False) for a in inp["accounts"] if a["member_id"] == member_id]
+    changes = [
+        msgspec.convert(c, DeductionChange, strict=False)
+        for c in inp["changes"]
+        if c["member_id"] == member_id and c.get("status") in ("submitted", "applied")
+    ]
+    installments = [
+        r["monthly_installment"]
+        for r in inp["loans"]
+        if r["member_id"] == member_id and r["status"] in ("approved", "active")
+    ]
+    accounts = [
+        msgspec.convert(a, SavingsAccount, strict=False) for a in inp["accounts"] if a["member_id"] == member_id
+    ]
     start = dt.date.fromisoformat(inp["start_date"])
     try:
         breakdown = plafon_now(profile, changes, inp["month"], installments)
@@ -169,8 +310,14 @@ def evaluate(case: dict[str, Any]) -> dict[str, Any]:
         return _error(exc)
     retirement = retirement_date(profile, settings)
     checks = check_application(
-        product=product, purpose=inp["purpose"], amount=inp["amount"], tenor=inp["tenor"], schedule=schedule,
-        breakdown=breakdown, savings_balance=counted_savings_balance(accounts, settings), retirement=retirement,
+        product=product,
+        purpose=inp["purpose"],
+        amount=inp["amount"],
+        tenor=inp["tenor"],
+        schedule=schedule,
+        breakdown=breakdown,
+        savings_balance=counted_savings_balance(accounts, settings),
+        retirement=retirement,
         settings=settings,
     )
     return {

@@ -31,9 +31,14 @@ def random_terms(rng: random.Random) -> tuple[dict[str, Any], str]:
     tenor = rng.choice([1, 2, 3, 6, 12, 18, 24, 36, 48, 60, 120, 240, 360, rng.randint(1, 360)])
     multiple = rng.choice([1, 100, 1000])
     principal = rng.choice([rng.randint(1, 10**6), rng.randint(10**6, 10**8), rng.randint(10**8, 10**10)])
-    terms = {"principal": principal, "tenor": tenor, "annual_rate_bp": rng.choice([0, 600, 1000, 1200, 1375, 1800,
-             rng.randint(0, 3600)]), "method": rng.choice(["flat", "efektif", "anuitas"]),
-             "rounding_mode": rng.choice(["half_up", "up", "down"]), "rounding_multiple": multiple}
+    terms = {
+        "principal": principal,
+        "tenor": tenor,
+        "annual_rate_bp": rng.choice([0, 600, 1000, 1200, 1375, 1800, rng.randint(0, 3600)]),
+        "method": rng.choice(["flat", "efektif", "anuitas"]),
+        "rounding_mode": rng.choice(["half_up", "up", "down"]),
+        "rounding_multiple": multiple,
+    }
     day = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randint(0, 1500))
     if rng.random() < 0.3:  # month ends and leap days
         day = rng.choice([dt.date(2024, 2, 29), dt.date(2025, 1, 31), dt.date(2026, 8, 31), dt.date(2027, 12, 31)])
@@ -51,11 +56,27 @@ def expected(terms: dict[str, Any], start: str) -> dict[str, Any]:
         s = build_schedule(ScheduleTerms(**terms), dt.date.fromisoformat(start))
     except ScheduleError as exc:
         return {"error": exc.code}
-    rows = [{"number": i.number, "due_date": i.due_date.isoformat(), "principal": i.principal, "interest": i.interest,
-             "amount": i.amount, "remaining": i.remaining} for i in s.installments]
-    return {"totals": {"total_principal": s.total_principal, "total_interest": s.total_interest,
-                       "total_amount": s.total_amount, "max_installment": s.max_installment},
-            "last_due_date": s.last_due_date.isoformat(), "installments_sha256": digest(rows)}
+    rows = [
+        {
+            "number": i.number,
+            "due_date": i.due_date.isoformat(),
+            "principal": i.principal,
+            "interest": i.interest,
+            "amount": i.amount,
+            "remaining": i.remaining,
+        }
+        for i in s.installments
+    ]
+    return {
+        "totals": {
+            "total_principal": s.total_principal,
+            "total_interest": s.total_interest,
+            "total_amount": s.total_amount,
+            "max_installment": s.max_installment,
+        },
+        "last_due_date": s.last_due_date.isoformat(),
+        "installments_sha256": digest(rows),
+    }
 
 
 def build() -> dict[str, Any]:
@@ -63,7 +84,9 @@ def build() -> dict[str, Any]:
     cases = []
     for n in range(COUNT):
         terms, start = random_terms(rng)
-        cases.append({"name": f"random_{n:03d}", "terms": terms, "start_date": start, "expected": expected(terms, start)})
+        cases.append(
+            {"name": f"random_{n:03d}", "terms": terms, "start_date": start, "expected": expected(terms, start)}
+        )
     return {"description": __doc__.split("\n\n")[0], "seed": SEED, "cases": cases}
 
 

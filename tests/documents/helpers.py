@@ -24,7 +24,9 @@ def render_png(data: bytes, target: Path, dpi: int = 110) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "doc.pdf"
         src.write_bytes(data)
-        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-singlefile", str(src), str(Path(tmp) / "page")], check=True)
+        subprocess.run(
+            ["pdftoppm", "-r", str(dpi), "-png", "-singlefile", str(src), str(Path(tmp) / "page")], check=True
+        )
         target.write_bytes((Path(tmp) / "page.png").read_bytes())
     return target
 

@@ -36,14 +36,22 @@ def main() -> None:
         try:
             admin = login(p.url, "admin")
             admin.http.put("/api/admin/branding", json=BRAND).raise_for_status()
-            admin.http.put("/api/admin/branding/logo", content=SVG, headers={"content-type": "image/svg+xml"}).raise_for_status()
+            admin.http.put(
+                "/api/admin/branding/logo", content=SVG, headers={"content-type": "image/svg+xml"}
+            ).raise_for_status()
             member = login(p.url, "anggota01")
-            deposit = next(d for d in member.get("/api/deposits", page_size=50).json()["items"] if d["savings_type"] == "sukarela")
+            deposit = next(
+                d for d in member.get("/api/deposits", page_size=50).json()["items"] if d["savings_type"] == "sukarela"
+            )
             shots = {
                 "pdf-slip-setoran.png": member.get(f"/api/documents/deposits/{deposit['id']}/slip"),
                 "pdf-slip-penarikan.png": member.get(f"/api/documents/withdrawals/{p.withdrawal_id}/slip"),
-                "pdf-kartu-simpanan.png": member.get("/api/documents/savings-statement", savings_type="sukarela",
-                                                     period_start="2020-01-01", period_end="2099-12-31"),
+                "pdf-kartu-simpanan.png": member.get(
+                    "/api/documents/savings-statement",
+                    savings_type="sukarela",
+                    period_start="2020-01-01",
+                    period_end="2099-12-31",
+                ),
                 "pdf-pinjaman.png": login(p.url, "anggota04").get(f"/api/documents/loans/{p.loan_id}/statement"),
                 "pdf-kas-harian.png": login(p.url, "petugas1").get("/api/documents/cash-report"),
             }

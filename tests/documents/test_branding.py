@@ -13,9 +13,11 @@ from tests.documents.helpers import pdf_text
 from tests.support.api import login
 
 BRAND = {"name": "Koperasi Karyawan Sejahtera Bersama", "short_name": "KKSB", "theme_color": "#0D47A1"}
-SVG = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64">'
-       b'<circle cx="32" cy="32" r="30" fill="#0d47a1"/><text x="32" y="40" font-size="20" text-anchor="middle"'
-       b' fill="#fff">KK</text></svg>')
+SVG = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64">'
+    b'<circle cx="32" cy="32" r="30" fill="#0d47a1"/><text x="32" y="40" font-size="20" text-anchor="middle"'
+    b' fill="#fff">KK</text></svg>'
+)
 
 
 def _png(size: int = 64, colour: str = "#0d47a1") -> bytes:
@@ -44,13 +46,16 @@ def test_admin_sets_branding_devices_get_it_in_the_feed_and_pdfs_print_it(fresh_
         image = httpx.get(f"{fresh_server.url}{icon['src']}")
         assert image.status_code == 200 and image.headers["content-type"] == "image/png"
         assert Image.open(io.BytesIO(image.content)).size == tuple(int(x) for x in icon["sizes"].split("x"))
-    statement = member.get("/api/documents/savings-statement", savings_type="wajib", period_start="2020-01-01",
-                           period_end="2099-12-31")
+    statement = member.get(
+        "/api/documents/savings-statement", savings_type="wajib", period_start="2020-01-01", period_end="2099-12-31"
+    )
     assert BRAND["name"] in pdf_text(statement.content) and "Koperasi Simpan Pinjam" not in pdf_text(statement.content)
 
 
 @pytest.mark.parametrize("content_type,data", [("image/png", _png()), ("image/svg+xml", SVG)])
-def test_a_png_or_svg_logo_is_served_by_us_listed_in_the_manifest_and_printed(fresh_server, content_type: str, data: bytes) -> None:
+def test_a_png_or_svg_logo_is_served_by_us_listed_in_the_manifest_and_printed(
+    fresh_server, content_type: str, data: bytes
+) -> None:
     admin = login(fresh_server.url, "admin")
     saved = admin.http.put("/api/admin/branding/logo", content=data, headers={"content-type": content_type})
     assert saved.status_code == 200, saved.text
@@ -59,21 +64,28 @@ def test_a_png_or_svg_logo_is_served_by_us_listed_in_the_manifest_and_printed(fr
     assert logo.status_code == 200 and logo.content == data and logo.headers["content-type"].startswith(content_type)
     if content_type == "image/svg+xml":
         assert "sandbox" in logo.headers["content-security-policy"]
-        assert any(i["type"] == "image/svg+xml" for i in httpx.get(f"{fresh_server.url}/manifest.webmanifest").json()["icons"])
+        assert any(
+            i["type"] == "image/svg+xml" for i in httpx.get(f"{fresh_server.url}/manifest.webmanifest").json()["icons"]
+        )
     icon = Image.open(io.BytesIO(httpx.get(f"{fresh_server.url}/branding/icons/192").content))
     assert icon.size == (192, 192)
     member = login(fresh_server.url, "anggota01")
-    pdf = member.get("/api/documents/savings-statement", savings_type="wajib", period_start="2020-01-01", period_end="2099-12-31")
+    pdf = member.get(
+        "/api/documents/savings-statement", savings_type="wajib", period_start="2020-01-01", period_end="2099-12-31"
+    )
     assert pdf.status_code == 200 and (b"/Image" in pdf.content or b"/XObject" in pdf.content)
 
 
-@pytest.mark.parametrize("body,code", [
-    ({**BRAND, "theme_color": "blue"}, "branding_color_invalid"),
-    ({**BRAND, "name": "  "}, "branding_name_invalid"),
-    ({**BRAND, "short_name": "x" * 25}, "branding_short_name_invalid"),
-    ({**BRAND, "extra": 1}, "invalid_request"),
-    ({"name": "Koperasi"}, "invalid_request"),
-])
+@pytest.mark.parametrize(
+    "body,code",
+    [
+        ({**BRAND, "theme_color": "blue"}, "branding_color_invalid"),
+        ({**BRAND, "name": "  "}, "branding_name_invalid"),
+        ({**BRAND, "short_name": "x" * 25}, "branding_short_name_invalid"),
+        ({**BRAND, "extra": 1}, "invalid_request"),
+        ({"name": "Koperasi"}, "invalid_request"),
+    ],
+)
 def test_bad_branding_is_refused_with_a_stable_code_and_nothing_changes(live_server, body: dict, code: str) -> None:
     admin = login(live_server.url, "admin")
     before = admin.get("/api/branding").json()
@@ -82,17 +94,28 @@ def test_bad_branding_is_refused_with_a_stable_code_and_nothing_changes(live_ser
     assert admin.get("/api/branding").json() == before
 
 
-@pytest.mark.parametrize("content_type,data,status,code", [
-    ("image/jpeg", b"\xff\xd8\xff\xe0" + b"0" * 100, 415, "logo_type_unsupported"),
-    ("image/png", b"GIF89a not a png", 415, "logo_type_mismatch"),
-    ("image/png", _png(600) + b"\0" * (300 * 1024), 413, "logo_too_large"),
-    ("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', 422, "logo_svg_unsafe"),
-    ("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>', 422, "logo_svg_unsafe"),
-    ("image/svg+xml", b"hello", 415, "logo_type_mismatch"),
-])
-def test_bad_logos_are_refused_with_a_stable_code(live_server, content_type: str, data: bytes, status: int, code: str) -> None:
-    response = login(live_server.url, "admin").http.put("/api/admin/branding/logo", content=data,
-                                                        headers={"content-type": content_type})
+@pytest.mark.parametrize(
+    "content_type,data,status,code",
+    [
+        ("image/jpeg", b"\xff\xd8\xff\xe0" + b"0" * 100, 415, "logo_type_unsupported"),
+        ("image/png", b"GIF89a not a png", 415, "logo_type_mismatch"),
+        ("image/png", _png(600) + b"\0" * (300 * 1024), 413, "logo_too_large"),
+        (
+            "image/svg+xml",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            422,
+            "logo_svg_unsafe",
+        ),
+        ("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>', 422, "logo_svg_unsafe"),
+        ("image/svg+xml", b"hello", 415, "logo_type_mismatch"),
+    ],
+)
+def test_bad_logos_are_refused_with_a_stable_code(
+    live_server, content_type: str, data: bytes, status: int, code: str
+) -> None:
+    response = login(live_server.url, "admin").http.put(
+        "/api/admin/branding/logo", content=data, headers={"content-type": content_type}
+    )
     assert response.status_code == status and response.json()["code"] == code, response.text
 
 

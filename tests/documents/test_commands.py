@@ -15,8 +15,13 @@ from tests.support.servers import ROOT, ThreadServer, copy_template
 
 
 def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "server.cli", "--data-dir", str(data_dir), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", "--data-dir", str(data_dir), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_branding_set_from_the_command_line_reaches_the_pdfs_and_qr_verify_says_asli(demo_template, tmp_path) -> None:

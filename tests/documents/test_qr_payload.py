@@ -40,7 +40,7 @@ def test_every_single_character_change_of_a_signed_payload_is_detected() -> None
     for i, ch in enumerate(payload):
         if ch == ".":
             continue
-        forged = payload[:i] + ("B" if ch != "B" else "C") + payload[i + 1:]
+        forged = payload[:i] + ("B" if ch != "B" else "C") + payload[i + 1 :]
         try:
             body = parse(forged, {signer.key.kid: signer.key}).body
         except QrError:

@@ -12,8 +12,8 @@ from server.domain.rules import check_may_decide, may_decide
 from server.domain.withdrawals import reject_withdrawal, verify_withdrawal
 from server.errors import Forbidden
 
-NOW = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone.utc)
-LATER = dt.datetime(2026, 11, 25, 14, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
+LATER = dt.datetime(2026, 11, 25, 14, 0, tzinfo=dt.UTC)
 LONE_OFFICER = Actor(user_id=103, role="petugas", location_ids=frozenset({2}))
 BOARD = Actor(user_id=104, role="pengurus")
 BOARD_MEMBER_WHO_SAVES = Actor(user_id=106, role="pengurus", member_id=7)
@@ -24,15 +24,31 @@ MEMBER = Actor(user_id=7, role="anggota", member_id=7)
 
 def cash(created_by: int = 103, member_id: int = 15, location_id: int = 2) -> Deposit:
     return Deposit(
-        id="d1", code="STR-2611-000001", member_id=member_id, savings_type="sukarela", kind="offline", amount=150_000,
-        location_id=location_id, status="unverified", created_by=created_by, created_at=NOW,
+        id="d1",
+        code="STR-2611-000001",
+        member_id=member_id,
+        savings_type="sukarela",
+        kind="offline",
+        amount=150_000,
+        location_id=location_id,
+        status="unverified",
+        created_by=created_by,
+        created_at=NOW,
     )
 
 
 def pending_withdrawal(created_by: int = 103, member_id: int = 15) -> tuple[Withdrawal, SavingsAccount]:
     w = Withdrawal(
-        id="w1", code="PNR-2611-000001", member_id=member_id, savings_type="sukarela", amount=50_000, method="tunai",
-        location_id=2, status="unverified", created_by=created_by, created_at=NOW,
+        id="w1",
+        code="PNR-2611-000001",
+        member_id=member_id,
+        savings_type="sukarela",
+        amount=50_000,
+        method="tunai",
+        location_id=2,
+        status="unverified",
+        created_by=created_by,
+        created_at=NOW,
     )
     return w, SavingsAccount(member_id=member_id, savings_type="sukarela", balance=500_000, held=50_000)
 

@@ -12,8 +12,8 @@ from server.domain.models import Actor, BankAccount, Deposit, Limits, Member, Po
 from server.domain.savings import DEFAULT_SAVINGS_TYPES
 from server.errors import Forbidden, InvalidInput, InvalidState
 
-NOW = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone.utc)
-LATER = dt.datetime(2026, 11, 25, 14, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
+LATER = dt.datetime(2026, 11, 25, 14, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()
 LIMITS = Limits()
 POKOK, WAJIB, SUKARELA = DEFAULT_SAVINGS_TYPES
@@ -224,7 +224,9 @@ def test_mandiri_deposit_with_every_transfer_field_is_created_unverified():
     assert deposit.attachment == "bukti/2026/11/siti.jpg"
 
 
-@pytest.mark.parametrize("actor", [OFFICER_ANDI, PENGURUS, Actor(user_id=40, role="admin")], ids=["officer", "pengurus", "admin"])
+@pytest.mark.parametrize(
+    "actor", [OFFICER_ANDI, PENGURUS, Actor(user_id=40, role="admin")], ids=["officer", "pengurus", "admin"]
+)
 def test_mandiri_deposit_by_an_actor_without_a_member_record_is_forbidden(actor):
     with pytest.raises(Forbidden) as caught:
         mandiri_deposit(actor=actor)
@@ -321,9 +323,10 @@ def test_officer_who_recorded_a_deposit_may_cancel_it_while_unverified():
     assert cancelled.decided_by == 10
     assert cancelled.decided_at == LATER
     assert cancelled.decided_role == "petugas"
-    assert msgspec.structs.replace(
-        cancelled, status="unverified", decided_by=None, decided_at=None, decided_role=None
-    ) == deposit
+    assert (
+        msgspec.structs.replace(cancelled, status="unverified", decided_by=None, decided_at=None, decided_role=None)
+        == deposit
+    )
 
 
 def test_member_credited_by_a_deposit_may_cancel_it_even_though_an_officer_recorded_it():
@@ -398,7 +401,9 @@ def test_officer_may_verify_a_members_mandiri_deposit():
 
 
 @pytest.mark.parametrize(
-    "actor", [OFFICER_IN_BANTUL, Actor(user_id=40, role="admin"), BUDI_ACTOR], ids=["officer-elsewhere", "admin", "member"]
+    "actor",
+    [OFFICER_IN_BANTUL, Actor(user_id=40, role="admin"), BUDI_ACTOR],
+    ids=["officer-elsewhere", "admin", "member"],
 )
 def test_deposit_can_only_be_verified_by_an_officer_of_its_location_or_the_board(actor):
     with pytest.raises(Forbidden) as caught:

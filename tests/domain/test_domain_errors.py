@@ -18,15 +18,25 @@ from server.errors import (
     ProtocolError,
     RequestError,
     Retryable,
-    TooManyAttempts,
     TooLarge,
+    TooManyAttempts,
     UnsupportedType,
     VersionUnsupported,
 )
 
 DOMAIN_ERRORS = [InvalidInput, NotFound, Forbidden, InvalidState]
-OTHER_ERRORS = [AuthError, AccessDenied, RequestError, InvalidRequest, ProtocolError, VersionUnsupported, TooLarge, UnsupportedType,
-                TooManyAttempts, Retryable]
+OTHER_ERRORS = [
+    AuthError,
+    AccessDenied,
+    RequestError,
+    InvalidRequest,
+    ProtocolError,
+    VersionUnsupported,
+    TooLarge,
+    UnsupportedType,
+    TooManyAttempts,
+    Retryable,
+]
 
 
 @pytest.mark.parametrize("cls", DOMAIN_ERRORS)

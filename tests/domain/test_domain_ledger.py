@@ -28,7 +28,18 @@ from server.domain.ledger import (
 )
 from server.domain.models import Posting
 
-V1_FIELDS = ("seq", "at", "member_id", "savings_type", "amount", "kind", "ref_id", "ref_code", "balance_after", "prev_hash")
+V1_FIELDS = (
+    "seq",
+    "at",
+    "member_id",
+    "savings_type",
+    "amount",
+    "kind",
+    "ref_id",
+    "ref_code",
+    "balance_after",
+    "prev_hash",
+)
 V2_FIELDS = (*V1_FIELDS, "account_seq", "account_prev_hash")
 
 
@@ -44,7 +55,9 @@ def chain(
     previous = start
     for i, (member_id, savings_type, amount) in enumerate(movements):
         at = f"2026-11-25T{9 + i // 60:02d}:{i % 60:02d}:00+00:00"
-        posting = Posting(member_id, savings_type, amount, "deposit" if amount >= 0 else "withdrawal", f"ref-{i}", f"STR-{i:04d}")
+        posting = Posting(
+            member_id, savings_type, amount, "deposit" if amount >= 0 else "withdrawal", f"ref-{i}", f"STR-{i:04d}"
+        )
         last = last_of.get((member_id, savings_type))
         balance = (0 if last is None else last.balance_after) + amount
         account_previous = None if last is None else (last.account_seq, account_link(last))
@@ -309,7 +322,11 @@ def test_first_failure_prefers_the_lowest_seq_then_entries_over_head_mismatches(
 
     mine[4] = msgspec.structs.replace(mine[4], amount=1)  # sukarela's 4th entry
     first = first_failure(verify_accounts(mine, held))
-    assert first is not None and (first.account, first.first_bad_seq, first.reason) == ("100:sukarela", mine[4].seq, "hash_mismatch")
+    assert first is not None and (first.account, first.first_bad_seq, first.reason) == (
+        "100:sukarela",
+        mine[4].seq,
+        "hash_mismatch",
+    )
 
 
 # --- properties -------------------------------------------------------------------------------------
@@ -410,7 +427,11 @@ def test_any_entry_removed_from_an_account_is_found(ledger, data):
 def test_any_reordering_of_an_accounts_entries_is_found(ledger, data):
     entries, member_id, savings_type = ledger
     account = account_of(entries, member_id, savings_type)
-    order = data.draw(st.permutations(range(len(account))).filter(lambda p: list(p) != sorted(p)), label="order") if len(account) > 1 else None
+    order = (
+        data.draw(st.permutations(range(len(account))).filter(lambda p: list(p) != sorted(p)), label="order")
+        if len(account) > 1
+        else None
+    )
     if order is None:
         return
 

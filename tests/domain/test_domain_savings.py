@@ -10,11 +10,11 @@ from server.domain.savings import DEFAULT_SAVINGS_TYPES, CardLine, SavingsCard, 
 
 
 def test_default_savings_types_are_pokok_wajib_and_sukarela():
-    assert DEFAULT_SAVINGS_TYPES == (
+    assert (
         SavingsType("pokok", "Simpanan Pokok", withdrawable=False),
         SavingsType("wajib", "Simpanan Wajib", withdrawable=False),
         SavingsType("sukarela", "Simpanan Sukarela", withdrawable=True),
-    )
+    ) == DEFAULT_SAVINGS_TYPES
 
 
 def test_savings_card_shows_each_movement_with_a_running_balance_and_totals():

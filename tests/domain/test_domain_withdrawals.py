@@ -14,8 +14,8 @@ from server.domain.savings import DEFAULT_SAVINGS_TYPES
 from server.domain.withdrawals import cancel_withdrawal, create_withdrawal, reject_withdrawal, verify_withdrawal
 from server.errors import Forbidden, InvalidInput, InvalidState
 
-NOW = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone.utc)
-LATER = dt.datetime(2026, 11, 25, 14, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
+LATER = dt.datetime(2026, 11, 25, 14, 0, tzinfo=dt.UTC)
 LIMITS = Limits()
 POKOK, WAJIB, SUKARELA = DEFAULT_SAVINGS_TYPES
 
@@ -119,7 +119,9 @@ def test_member_cannot_withdraw_from_another_members_savings():
 
 
 @pytest.mark.parametrize(
-    "actor", [OFFICER_IN_BANTUL, PENGURUS, Actor(user_id=40, role="admin")], ids=["officer-elsewhere", "pengurus", "admin"]
+    "actor",
+    [OFFICER_IN_BANTUL, PENGURUS, Actor(user_id=40, role="admin")],
+    ids=["officer-elsewhere", "pengurus", "admin"],
 )
 def test_only_an_officer_serving_the_members_location_may_withdraw_on_their_behalf(actor):
     with pytest.raises(Forbidden) as caught:
@@ -350,7 +352,9 @@ def test_after_verification_and_posting_the_member_has_the_rest_available():
 
 
 @pytest.mark.parametrize(
-    "actor", [OFFICER_IN_BANTUL, Actor(user_id=40, role="admin"), BUDI_ACTOR], ids=["officer-elsewhere", "admin", "member"]
+    "actor",
+    [OFFICER_IN_BANTUL, Actor(user_id=40, role="admin"), BUDI_ACTOR],
+    ids=["officer-elsewhere", "admin", "member"],
 )
 def test_withdrawal_can_only_be_verified_by_an_officer_of_its_location_or_the_board(actor):
     withdrawal, account = request()

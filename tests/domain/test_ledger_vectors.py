@@ -134,7 +134,9 @@ def relink(seq: int) -> Callable[[Entries], Entries]:
 
     def apply(entries: Entries) -> Entries:
         i = _at(entries, seq)
-        before = [e for e in entries[:i] if (e.member_id, e.savings_type) == (entries[i].member_id, entries[i].savings_type)]
+        before = [
+            e for e in entries[:i] if (e.member_id, e.savings_type) == (entries[i].member_id, entries[i].savings_type)
+        ]
         entries[i] = msgspec.structs.replace(entries[i], account_prev_hash=account_link(before[-1] if before else None))
         if entries[i].hash_version == 2:
             entries[i] = _seal(entries[i])
@@ -165,56 +167,162 @@ SUK, WAJ, PIN, BUN = "100:sukarela", "100:wajib", f"100:pinjaman:{LOAN}", f"100:
 
 # (name, description, tamper, balances, expected failure: None or (account, first_bad_seq, reason))
 CASES: list[tuple[str, str, Callable[[Entries], Entries], dict[str, int], tuple[str, int | None, str] | None]] = [
-    ("intact", "Member 100's replica as pulled: legacy and version-2 entries, four accounts.",
-     steps(), BALANCES, None),
-    ("v2_amount_edited", "A version-2 entry's amount changed, hash left: its own hash fails.",
-     edit(9, amount=1_500_000), BALANCES, (SUK, 9, "hash_mismatch")),
-    ("v2_forged_middle_with_rehash", "A version-2 entry forged and re-hashed: the next entry no longer links to it.",
-     edit(9, rehash=True, amount=1_500_000, balance_after=1_875_000), BALANCES, (SUK, 13, "account_link_broken")),
-    ("v2_forged_middle_rehash_and_relink", "Forged, re-hashed and the next entry relinked and re-hashed: the running balance shows it.",
-     steps(edit(9, rehash=True, amount=1_500_000, balance_after=1_875_000), relink(13)), BALANCES,
-     (SUK, 13, "balance_mismatch")),
-    ("v2_forged_last_with_rehash", "The last entry forged and re-hashed: the account's balance disagrees with the chain's head.",
-     edit(13, rehash=True, amount=-2_500, balance_after=522_500), BALANCES, (SUK, None, "head_mismatch")),
-    ("middle_entry_removed", "A middle entry removed: the next entry's account_seq leaves a gap.",
-     remove(9), BALANCES, (SUK, 13, "account_seq_gap")),
-    ("last_entry_removed", "The account's last entry removed: only the balance can tell.",
-     remove(13), BALANCES, (SUK, None, "head_mismatch")),
-    ("first_entry_removed", "The account's first (legacy) entry removed.",
-     remove(1), BALANCES, (SUK, 4, "account_seq_gap")),
-    ("loan_entry_removed", "A loan repayment removed from the pinjaman account.",
-     remove(11), BALANCES, (PIN, 14, "account_seq_gap")),
-    ("held_order_swapped", "Two entries of one account held in the wrong order.",
-     swap_held_order(9, 13), BALANCES, (SUK, 13, "account_seq_gap")),
-    ("positions_swapped", "Two version-2 entries exchange their account places (account_seq): their hashes fail.",
-     steps(edit(9, account_seq=5), edit(13, account_seq=4)), BALANCES, (SUK, 9, "account_seq_gap")),
-    ("positions_swapped_with_rehash", "Places exchanged and both re-hashed: the links no longer match.",
-     steps(edit(9, rehash=True, account_seq=5), edit(13, rehash=True, account_seq=4)), BALANCES,
-     (SUK, 9, "account_seq_gap")),
-    ("duplicated_entry", "One entry delivered twice.",
-     duplicate(8), BALANCES, (PIN, 8, "out_of_order")),
-    ("legacy_amount_edited", "A legacy entry's amount changed, hash left.",
-     edit(4, amount=-20_000), BALANCES, (SUK, 4, "hash_mismatch")),
-    ("legacy_forged_with_rehash", "A legacy entry forged with its version-1 hash recomputed: the next link fails.",
-     edit(4, rehash=True, ref_code="TRK-2610-999999"), BALANCES, (SUK, 6, "account_link_broken")),
-    ("legacy_forged_rehash_and_relink", "Legacy forgery relinked (a legacy hash does not cover its own link): the fold still changes, so the first version-2 entry's sealed link fails.",
-     steps(edit(4, rehash=True, ref_code="TRK-2610-999999"), relink(6)), BALANCES, (SUK, 9, "account_link_broken")),
-    ("legacy_link_edited", "A legacy entry's derived account_prev_hash changed.",
-     edit(6, account_prev_hash="1" * 64), BALANCES, (SUK, 6, "account_link_broken")),
-    ("legacy_account_seq_edited", "A legacy entry's derived account_seq changed.",
-     edit(2, account_seq=2), BALANCES, (WAJ, 2, "account_seq_gap")),
-    ("v2_downgraded_to_legacy", "A version-2 entry relabelled version 1 and re-hashed the legacy way (its account fields escape the hash).",
-     edit(9, rehash=True, hash_version=1), BALANCES, (SUK, 9, "version_downgrade")),
-    ("unknown_hash_version", "An entry claiming a hash version this spec does not define.",
-     edit(12, hash_version=3), BALANCES, (BUN, 12, "unknown_hash_version")),
-    ("moved_to_another_account", "An entry moved to another savings type and re-hashed.",
-     edit(7, rehash=True, savings_type="sukarela"), BALANCES, (SUK, 7, "account_seq_gap")),
-    ("balance_written_wrong", "The last entry's balance_after does not follow from the one before (hash consistent).",
-     edit(15, rehash=True, balance_after=46_000), BALANCES, (BUN, 15, "balance_mismatch")),
-    ("account_without_entries", "The replica holds a balance for an account whose entries are all missing.",
-     steps(remove(2), remove(7)), BALANCES, (WAJ, None, "head_mismatch")),
-    ("two_accounts_broken", "Two accounts broken: the lowest first_bad_seq is reported first.",
-     steps(edit(14, amount=-1), edit(9, amount=1)), BALANCES, (SUK, 9, "hash_mismatch")),
+    ("intact", "Member 100's replica as pulled: legacy and version-2 entries, four accounts.", steps(), BALANCES, None),
+    (
+        "v2_amount_edited",
+        "A version-2 entry's amount changed, hash left: its own hash fails.",
+        edit(9, amount=1_500_000),
+        BALANCES,
+        (SUK, 9, "hash_mismatch"),
+    ),
+    (
+        "v2_forged_middle_with_rehash",
+        "A version-2 entry forged and re-hashed: the next entry no longer links to it.",
+        edit(9, rehash=True, amount=1_500_000, balance_after=1_875_000),
+        BALANCES,
+        (SUK, 13, "account_link_broken"),
+    ),
+    (
+        "v2_forged_middle_rehash_and_relink",
+        "Forged, re-hashed and the next entry relinked and re-hashed: the running balance shows it.",
+        steps(edit(9, rehash=True, amount=1_500_000, balance_after=1_875_000), relink(13)),
+        BALANCES,
+        (SUK, 13, "balance_mismatch"),
+    ),
+    (
+        "v2_forged_last_with_rehash",
+        "The last entry forged and re-hashed: the account's balance disagrees with the chain's head.",
+        edit(13, rehash=True, amount=-2_500, balance_after=522_500),
+        BALANCES,
+        (SUK, None, "head_mismatch"),
+    ),
+    (
+        "middle_entry_removed",
+        "A middle entry removed: the next entry's account_seq leaves a gap.",
+        remove(9),
+        BALANCES,
+        (SUK, 13, "account_seq_gap"),
+    ),
+    (
+        "last_entry_removed",
+        "The account's last entry removed: only the balance can tell.",
+        remove(13),
+        BALANCES,
+        (SUK, None, "head_mismatch"),
+    ),
+    (
+        "first_entry_removed",
+        "The account's first (legacy) entry removed.",
+        remove(1),
+        BALANCES,
+        (SUK, 4, "account_seq_gap"),
+    ),
+    (
+        "loan_entry_removed",
+        "A loan repayment removed from the pinjaman account.",
+        remove(11),
+        BALANCES,
+        (PIN, 14, "account_seq_gap"),
+    ),
+    (
+        "held_order_swapped",
+        "Two entries of one account held in the wrong order.",
+        swap_held_order(9, 13),
+        BALANCES,
+        (SUK, 13, "account_seq_gap"),
+    ),
+    (
+        "positions_swapped",
+        "Two version-2 entries exchange their account places (account_seq): their hashes fail.",
+        steps(edit(9, account_seq=5), edit(13, account_seq=4)),
+        BALANCES,
+        (SUK, 9, "account_seq_gap"),
+    ),
+    (
+        "positions_swapped_with_rehash",
+        "Places exchanged and both re-hashed: the links no longer match.",
+        steps(edit(9, rehash=True, account_seq=5), edit(13, rehash=True, account_seq=4)),
+        BALANCES,
+        (SUK, 9, "account_seq_gap"),
+    ),
+    ("duplicated_entry", "One entry delivered twice.", duplicate(8), BALANCES, (PIN, 8, "out_of_order")),
+    (
+        "legacy_amount_edited",
+        "A legacy entry's amount changed, hash left.",
+        edit(4, amount=-20_000),
+        BALANCES,
+        (SUK, 4, "hash_mismatch"),
+    ),
+    (
+        "legacy_forged_with_rehash",
+        "A legacy entry forged with its version-1 hash recomputed: the next link fails.",
+        edit(4, rehash=True, ref_code="TRK-2610-999999"),
+        BALANCES,
+        (SUK, 6, "account_link_broken"),
+    ),
+    (
+        "legacy_forged_rehash_and_relink",
+        "Legacy forgery relinked (a legacy hash does not cover its own link): the fold still changes, so the first version-2 entry's sealed link fails.",
+        steps(edit(4, rehash=True, ref_code="TRK-2610-999999"), relink(6)),
+        BALANCES,
+        (SUK, 9, "account_link_broken"),
+    ),
+    (
+        "legacy_link_edited",
+        "A legacy entry's derived account_prev_hash changed.",
+        edit(6, account_prev_hash="1" * 64),
+        BALANCES,
+        (SUK, 6, "account_link_broken"),
+    ),
+    (
+        "legacy_account_seq_edited",
+        "A legacy entry's derived account_seq changed.",
+        edit(2, account_seq=2),
+        BALANCES,
+        (WAJ, 2, "account_seq_gap"),
+    ),
+    (
+        "v2_downgraded_to_legacy",
+        "A version-2 entry relabelled version 1 and re-hashed the legacy way (its account fields escape the hash).",
+        edit(9, rehash=True, hash_version=1),
+        BALANCES,
+        (SUK, 9, "version_downgrade"),
+    ),
+    (
+        "unknown_hash_version",
+        "An entry claiming a hash version this spec does not define.",
+        edit(12, hash_version=3),
+        BALANCES,
+        (BUN, 12, "unknown_hash_version"),
+    ),
+    (
+        "moved_to_another_account",
+        "An entry moved to another savings type and re-hashed.",
+        edit(7, rehash=True, savings_type="sukarela"),
+        BALANCES,
+        (SUK, 7, "account_seq_gap"),
+    ),
+    (
+        "balance_written_wrong",
+        "The last entry's balance_after does not follow from the one before (hash consistent).",
+        edit(15, rehash=True, balance_after=46_000),
+        BALANCES,
+        (BUN, 15, "balance_mismatch"),
+    ),
+    (
+        "account_without_entries",
+        "The replica holds a balance for an account whose entries are all missing.",
+        steps(remove(2), remove(7)),
+        BALANCES,
+        (WAJ, None, "head_mismatch"),
+    ),
+    (
+        "two_accounts_broken",
+        "Two accounts broken: the lowest first_bad_seq is reported first.",
+        steps(edit(14, amount=-1), edit(9, amount=1)),
+        BALANCES,
+        (SUK, 9, "hash_mismatch"),
+    ),
 ]
 
 
@@ -225,13 +333,25 @@ def _entry_json(entry: LedgerEntry) -> dict[str, Any]:
 HASH_EXAMPLES: list[tuple[str, LedgerEntry]] = [
     ("legacy", build_ledger()[0]),
     ("current", build_ledger()[8]),
-    ("escaping", _seal(LedgerEntry(
-        seq=1_000_000, at="2026-11-30T23:59:59.999999+00:00", member_id=9_007_199_254_740_991,
-        savings_type="sukarela", amount=-1_000_000_000_000, kind="withdrawal",
-        ref_id='quote " backslash \\ slash / tab \t newline \n nul \x00 unit \x1f del \x7f',
-        ref_code="Simpanan Sukarela — Bu Siti’s é 😀 \u2028", balance_after=0, prev_hash=GENESIS_HASH,
-        account_seq=1, account_prev_hash=GENESIS_HASH,
-    ))),  # fmt: skip
+    (
+        "escaping",
+        _seal(
+            LedgerEntry(
+                seq=1_000_000,
+                at="2026-11-30T23:59:59.999999+00:00",
+                member_id=9_007_199_254_740_991,
+                savings_type="sukarela",
+                amount=-1_000_000_000_000,
+                kind="withdrawal",
+                ref_id='quote " backslash \\ slash / tab \t newline \n nul \x00 unit \x1f del \x7f',
+                ref_code="Simpanan Sukarela — Bu Siti’s é 😀 \u2028",
+                balance_after=0,
+                prev_hash=GENESIS_HASH,
+                account_seq=1,
+                account_prev_hash=GENESIS_HASH,
+            )
+        ),
+    ),  # fmt: skip
 ]
 
 
@@ -241,7 +361,9 @@ def _verdict_json(entries: Entries, balances: dict[str, int]) -> dict[str, Any]:
     return {
         "ok": first is None,
         "entries": len(entries),
-        "first_bad": None if first is None else {"account": first.account, "seq": first.first_bad_seq, "reason": first.reason},
+        "first_bad": None
+        if first is None
+        else {"account": first.account, "seq": first.first_bad_seq, "reason": first.reason},
         "accounts": [msgspec.to_builtins(v) for v in verdicts],
     }
 
@@ -266,12 +388,24 @@ def build_vectors() -> dict[str, Any]:
         "genesis_hash": GENESIS_HASH,
         "hashed_fields": {str(v): list(f) for v, f in HASHED_FIELDS.items()},
         "legacy_link": "sha256_hex(utf8(account_prev_hash + hash)) after a hash_version 1 entry; hash after a version 2 entry; genesis before the first",
-        "check_order": ["wrong_account", "out_of_order", "account_seq_gap", "account_link_broken",
-                        "version_downgrade", "unknown_hash_version|hash_mismatch", "balance_mismatch",
-                        "head_mismatch (after the last entry, against the replica's balance when it has one)"],
+        "check_order": [
+            "wrong_account",
+            "out_of_order",
+            "account_seq_gap",
+            "account_link_broken",
+            "version_downgrade",
+            "unknown_hash_version|hash_mismatch",
+            "balance_mismatch",
+            "head_mismatch (after the last entry, against the replica's balance when it has one)",
+        ],
         "hash_examples": [
-            {"name": name, "entry": _entry_json(e), "canonical": canonical_payload(e).decode(), "hash": e.hash,
-             "link": account_link(e)}
+            {
+                "name": name,
+                "entry": _entry_json(e),
+                "canonical": canonical_payload(e).decode(),
+                "hash": e.hash,
+                "link": account_link(e),
+            }
             for name, e in HASH_EXAMPLES
         ],  # fmt: skip
         "ledger": {
@@ -280,8 +414,12 @@ def build_vectors() -> dict[str, Any]:
             "expected_global": None,
         },
         "global_cases": [
-            {"name": "legacy_forged_rehash_and_relink", "description": "The forgery of the member case of that name, in the whole ledger.",
-             "entries": [_entry_json(e) for e in relinked], "expected_global": {"seq": 5, "reason": "link_broken"}},
+            {
+                "name": "legacy_forged_rehash_and_relink",
+                "description": "The forgery of the member case of that name, in the whole ledger.",
+                "entries": [_entry_json(e) for e in relinked],
+                "expected_global": {"seq": 5, "reason": "link_broken"},
+            },
         ],  # fmt: skip
         "cases": cases,
     }
@@ -297,7 +435,7 @@ def _entry(data: dict[str, Any]) -> LedgerEntry:
 
 
 def test_vector_file_is_what_the_generator_writes():
-    assert DATA == json.loads(json.dumps(build_vectors()))
+    assert json.loads(json.dumps(build_vectors())) == DATA
 
 
 @pytest.mark.parametrize("example", DATA.get("hash_examples", []), ids=lambda e: e["name"])

@@ -43,7 +43,7 @@ from server.domain.models import Actor, SavingsAccount
 from server.domain.schedule import ScheduleTerms, build_schedule
 from server.errors import Forbidden, InvalidInput, InvalidState
 
-NOW = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone.utc)  # 16:30 WIB, 25 Nov 2026
+NOW = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)  # 16:30 WIB, 25 Nov 2026
 LATER = NOW + dt.timedelta(days=2)
 TODAY = dt.date(2026, 11, 25)
 SETTINGS = LoanSettings()
@@ -145,7 +145,9 @@ def test_sisa_plafon_is_plafon_minus_active_installments_minus_voluntary_deducti
 
 
 def test_sisa_plafon_can_count_a_new_voluntary_deduction_instead_of_the_current_one():
-    assert sisa_plafon(SITI_PROFILE, [840_000], replace_voluntary_with=500_000).remaining == 2_500_000 - 840_000 - 500_000
+    assert (
+        sisa_plafon(SITI_PROFILE, [840_000], replace_voluntary_with=500_000).remaining == 2_500_000 - 840_000 - 500_000
+    )
     assert sisa_plafon(SITI_PROFILE, [840_000], replace_voluntary_with=0).remaining == 1_660_000
 
 
@@ -258,7 +260,9 @@ def test_inactive_product_fails():
     inactive = msgspec.structs.replace(UMUM, active=False)
     checks = checks_for(product=inactive)
     assert failed(checks) == ["product_inactive"]
-    assert by_code(checks)["product_inactive"].message == "Produk Pinjaman Umum sudah tidak tersedia untuk pengajuan baru."
+    assert (
+        by_code(checks)["product_inactive"].message == "Produk Pinjaman Umum sudah tidak tersedia untuk pengajuan baru."
+    )
 
 
 def test_purpose_must_be_one_of_the_product_purposes():
@@ -307,7 +311,9 @@ def test_the_plafon_rule_compares_the_largest_installment():
     efektif = msgspec.structs.replace(UMUM, method="efektif", annual_rate_bp=1000, max_amount=200_000_000)
     plafon = PlafonBreakdown(20_000_000, 0, 0, 10_999_999)
     checks = checks_for(amount=120_000_000, product=efektif, breakdown=plafon, savings_balance=12_000_000)
-    assert by_code(checks)["installment_over_plafon"].message == "Angsuran Rp11.000.000 melebihi sisa plafon Rp10.999.999."
+    assert (
+        by_code(checks)["installment_over_plafon"].message == "Angsuran Rp11.000.000 melebihi sisa plafon Rp10.999.999."
+    )
 
 
 @pytest.mark.parametrize("savings, ok", [(899_999, False), (900_000, True)])
@@ -323,7 +329,9 @@ def test_savings_minimum_rounds_up_and_follows_the_setting():
     settings_ = LoanSettings(min_savings_bp=1250)
     low = by_code(checks_for(amount=1_000_001, savings_balance=125_000, settings=settings_))["savings_below_minimum"]
     assert not low.ok and "12,5%" in low.message and "Rp125.001" in low.message
-    assert by_code(checks_for(amount=1_000_001, savings_balance=125_001, settings=settings_))["savings_below_minimum"].ok
+    assert by_code(checks_for(amount=1_000_001, savings_balance=125_001, settings=settings_))[
+        "savings_below_minimum"
+    ].ok
 
 
 def test_the_last_installment_must_fall_before_retirement():
@@ -554,7 +562,11 @@ ACTORS = [SITI_ACTOR, BUDI_ACTOR, OFFICER_ANDI, OFFICER_IN_BANTUL, OFFICER_SITI,
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["cancel", "approve", "reject", "disburse"]), st.sampled_from(ACTORS)), max_size=8))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["cancel", "approve", "reject", "disburse"]), st.sampled_from(ACTORS)), max_size=8
+    )
+)
 def test_any_sequence_of_actions_only_moves_along_the_workflow(steps):
     loan = application()
     for action, actor in steps:
@@ -736,7 +748,7 @@ def test_next_payroll_month(today, month):
 
 
 def test_a_member_requests_a_change_effective_next_payroll_month_in_wib():
-    end_of_november_utc = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.timezone.utc)  # 1 Dec 01:00 WIB
+    end_of_november_utc = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.UTC)  # 1 Dec 01:00 WIB
     change = request_deduction_change(
         change_id="chg-1", actor=SITI_ACTOR, profile=SITI_PROFILE,
         active_monthly_installments=SITI_INSTALLMENTS, new_amount=300_000, now=end_of_november_utc,

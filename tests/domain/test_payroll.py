@@ -42,11 +42,13 @@ from server.domain.payroll import (
 )
 from server.errors import InvalidInput
 
-NOW = dt.datetime(2026, 10, 1, 3, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 10, 1, 3, 0, tzinfo=dt.UTC)
 SITI = Member(id=100, number="A-0100", name="Siti Aminah", kind="anggota", location_id=1)
 BUDI = Member(id=101, number="A-0101", name="Budi, S.Kom", kind="anggota", location_id=1)
 RINA = Member(id=102, number="A-0099", name="Rina", kind="anggota", location_id=1)
-SITI_P = PayrollProfile(100, plafon=2_500_000, birth_date=dt.date(1980, 5, 10), voluntary_deduction=200_000, mandatory_savings=100_000)
+SITI_P = PayrollProfile(
+    100, plafon=2_500_000, birth_date=dt.date(1980, 5, 10), voluntary_deduction=200_000, mandatory_savings=100_000
+)
 BUDI_P = PayrollProfile(101, plafon=3_000_000, mandatory_savings=100_000)
 RINA_P = PayrollProfile(102, plafon=1_000_000)  # nothing to deduct
 UMUM = LoanProduct(1, "Pinjaman Umum", ("Pendidikan",), "flat", 1200, 1_000_000, 50_000_000, 3, 36)
@@ -162,7 +164,7 @@ def test_export_csv():
 
 
 def test_export_keeps_spreadsheets_from_running_a_name_as_a_formula():
-    evil = Member(id=103, number="A-0103", name="=HYPERLINK(\"http://x\")", kind="anggota", location_id=1)
+    evil = Member(id=103, number="A-0103", name='=HYPERLINK("http://x")', kind="anggota", location_id=1)
     lines = payroll_lines("2026-11", [(PayrollProfile(103, mandatory_savings=1), evil)], [])
     assert "'=HYPERLINK" in export_csv(lines)
 
@@ -274,7 +276,9 @@ def test_unreported_lines():
 
 def test_reconcile_posts_new_results_once():
     lines = november_lines()
-    accepted, _ = parse_result_csv(with_status(export_csv(lines), ["lunas", "gagal", "lunas", "lunas"]), expected_of(lines))
+    accepted, _ = parse_result_csv(
+        with_status(export_csv(lines), ["lunas", "gagal", "lunas", "lunas"]), expected_of(lines)
+    )
 
     first, problems = reconcile(accepted, {})
     assert len(first) == 4 and problems == []
@@ -352,7 +356,9 @@ def test_a_round_trip_accepts_every_line_and_a_corrupted_line_is_the_only_proble
     lines = payroll_lines("2026-11", profiles, [])
     if not lines:
         return
-    statuses = data.draw(st.lists(st.sampled_from(["lunas", "gagal", "1", "0"]), min_size=len(lines), max_size=len(lines)))
+    statuses = data.draw(
+        st.lists(st.sampled_from(["lunas", "gagal", "1", "0"]), min_size=len(lines), max_size=len(lines))
+    )
     good = with_status(export_csv(lines), statuses)
     accepted, problems = parse_result_csv(good, expected_of(lines))
     assert problems == [] and [ln for _, ln in accepted] == lines

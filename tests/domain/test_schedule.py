@@ -40,7 +40,11 @@ def test_flat_worked_example_9_million_at_1_percent_a_month_for_12_months():
     for inst in schedule.installments:
         assert (inst.principal, inst.interest, inst.amount) == (750_000, 90_000, 840_000)
     assert [i.remaining for i in schedule.installments] == [9_000_000 - 750_000 * k for k in range(1, 13)]
-    assert (schedule.total_principal, schedule.total_interest, schedule.total_amount) == (9_000_000, 1_080_000, 10_080_000)
+    assert (schedule.total_principal, schedule.total_interest, schedule.total_amount) == (
+        9_000_000,
+        1_080_000,
+        10_080_000,
+    )
     assert schedule.max_installment == 840_000
 
 

@@ -145,7 +145,9 @@ def test_the_file_covers_methods_modes_multiples_and_edges():
     assert {c["terms"]["method"] for c in built} == {"flat", "efektif", "anuitas"}
     assert {c["terms"]["rounding_mode"] for c in built} == {"half_up", "up", "down"}
     assert {c["terms"]["rounding_multiple"] for c in built} == {1, 100, 1000}
-    rounded = {(c["terms"]["method"], c["terms"]["rounding_mode"]) for c in built if c["terms"]["rounding_multiple"] > 1}
+    rounded = {
+        (c["terms"]["method"], c["terms"]["rounding_mode"]) for c in built if c["terms"]["rounding_multiple"] > 1
+    }
     assert rounded == {(m, r) for m in ("flat", "efektif", "anuitas") for r in ("half_up", "up", "down")}
     assert any(c["terms"]["annual_rate_bp"] == 0 for c in built)
     assert any(c["terms"]["tenor"] == 1 for c in built)

@@ -12,7 +12,9 @@ from tests.support.servers import ProcessServer, copy_template
 
 
 @pytest.fixture
-def field(demo_template: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[ProcessServer, FaultProxy]]:
+def field(
+    demo_template: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[ProcessServer, FaultProxy]]:
     """A server process behind a fault proxy; a test parametrized with ``seed`` seeds the proxy too."""
     seed = request.getfixturevalue("seed") if "seed" in request.fixturenames else 7
     server = ProcessServer(copy_template(demo_template, tmp_path / "server")).start()

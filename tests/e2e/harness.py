@@ -27,8 +27,17 @@ if TYPE_CHECKING:
     from tests.support.servers import ProcessServer
 
 __all__ = [
-    "PASSWORD", "device", "drain", "cash", "withdraw", "verify", "kill_device_mid_sync", "kill_server_mid_push",
-    "check_invariants", "FaultSwitcher", "BackgroundSync",
+    "PASSWORD",
+    "device",
+    "drain",
+    "cash",
+    "withdraw",
+    "verify",
+    "kill_device_mid_sync",
+    "kill_server_mid_push",
+    "check_invariants",
+    "FaultSwitcher",
+    "BackgroundSync",
 ]
 
 PASSWORD = "rahasia123"
@@ -54,19 +63,31 @@ def drain(client: SyncClient, deadline_s: float = 60) -> None:
 
 def cash(client: SyncClient, member_id: int, amount: int, location_id: int = 1) -> str:
     deposit_id = str(uuid.uuid4())
-    client.queue(DepositCreate(
-        deposit_id=deposit_id, member_id=member_id, savings_type="sukarela", kind="offline", amount=amount,
-        location_id=location_id,
-    ))
+    client.queue(
+        DepositCreate(
+            deposit_id=deposit_id,
+            member_id=member_id,
+            savings_type="sukarela",
+            kind="offline",
+            amount=amount,
+            location_id=location_id,
+        )
+    )
     return deposit_id
 
 
 def withdraw(client: SyncClient, member_id: int, amount: int, location_id: int = 1) -> str:
     withdrawal_id = str(uuid.uuid4())
-    client.queue(WithdrawalCreate(
-        withdrawal_id=withdrawal_id, member_id=member_id, savings_type="sukarela", amount=amount, method="tunai",
-        location_id=location_id,
-    ))
+    client.queue(
+        WithdrawalCreate(
+            withdrawal_id=withdrawal_id,
+            member_id=member_id,
+            savings_type="sukarela",
+            amount=amount,
+            method="tunai",
+            location_id=location_id,
+        )
+    )
     return withdrawal_id
 
 
@@ -78,7 +99,10 @@ def kill_device_mid_sync(db_path: Path, after_s: float) -> None:
     """Run a device's sync loop in its own process and SIGKILL it mid-flight."""
     child = subprocess.Popen(
         [sys.executable, str(Path(__file__).parent / "device_child.py"), str(db_path)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == b"siap"
@@ -97,7 +121,7 @@ def server_counter(db_path: Path, client_id: str) -> int:
         conn.close()
 
 
-def kill_server_mid_push(server: "ProcessServer", client: SyncClient, timeout_s: float = 20) -> int:
+def kill_server_mid_push(server: ProcessServer, client: SyncClient, timeout_s: float = 20) -> int:
     """Sync ``client`` in a thread; SIGKILL the server as soon as it has committed part of the queue.
 
     Returns the server's counter at the kill: some of the device's mutations are in, the rest (and
@@ -216,7 +240,9 @@ def check_invariants(db_path: Path, devices: list[SyncClient]) -> dict[str, int]
                     present = conn.execute("SELECT COUNT(*) FROM deposits WHERE id = ?", (op.deposit_id,)).fetchone()[0]
                     assert present == (1 if item.state == "applied" else 0), item
                 if isinstance(op, WithdrawalCreate):
-                    present = conn.execute("SELECT COUNT(*) FROM withdrawals WHERE id = ?", (op.withdrawal_id,)).fetchone()[0]
+                    present = conn.execute(
+                        "SELECT COUNT(*) FROM withdrawals WHERE id = ?", (op.withdrawal_id,)
+                    ).fetchone()[0]
                     assert present == (1 if item.state == "applied" else 0), item
         held = conn.execute(
             "SELECT a.member_id, a.savings_type, a.held, a.balance, COALESCE(SUM(w.amount), 0) AS pending"

@@ -70,7 +70,8 @@ def test_offline_field_day_survives_every_fault(field, tmp_path: Path) -> None:
     assert [r.code for r in refused] == ["insufficient_balance"]
     assert "tersedia" in (refused[0].message or "")
     assert {w.id for w in member.withdrawals(5) if w.status == "unverified"} == set(member_requests) - {
-        r.op.withdrawal_id for r in refused  # type: ignore[union-attr]
+        r.op.withdrawal_id
+        for r in refused  # type: ignore[union-attr]
     }
 
     # four eyes: each officer verifies the other's cash, which moves the balances through the ledger

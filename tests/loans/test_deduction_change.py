@@ -14,7 +14,9 @@ from tests.support.api import login
 
 
 def _change(member_id: int, amount: int) -> DeductionChangeCreate:
-    return DeductionChangeCreate(change_id=str(uuid.uuid4()), member_id=member_id, savings_type="sukarela", new_amount=amount)
+    return DeductionChangeCreate(
+        change_id=str(uuid.uuid4()), member_id=member_id, savings_type="sukarela", new_amount=amount
+    )
 
 
 def test_deduction_change_within_plafon_applies_from_next_payroll_month(fresh_server) -> None:

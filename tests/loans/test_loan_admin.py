@@ -8,9 +8,17 @@ from tests.loans.test_loan_lifecycle import _apply_op
 from tests.support.api import login
 
 PRODUCT = {
-    "id": 4, "name": "Pinjaman Pendidikan", "purposes": ["Uang sekolah"], "method": "anuitas", "annual_rate_bp": 900,
-    "min_amount": 1_000_000, "max_amount": 30_000_000, "min_tenor": 6, "max_tenor": 36,
-    "rounding_mode": "up", "rounding_multiple": 1000,
+    "id": 4,
+    "name": "Pinjaman Pendidikan",
+    "purposes": ["Uang sekolah"],
+    "method": "anuitas",
+    "annual_rate_bp": 900,
+    "min_amount": 1_000_000,
+    "max_amount": 30_000_000,
+    "min_tenor": 6,
+    "max_tenor": 36,
+    "rounding_mode": "up",
+    "rounding_multiple": 1000,
 }
 
 
@@ -19,7 +27,9 @@ def test_admin_adds_a_product_that_members_then_see_and_simulate(fresh_server) -
     saved = admin.http.put("/api/admin/loan-products/4", json=PRODUCT)
     assert saved.status_code == 200, saved.text
     assert [p["name"] for p in member.get("/api/loan-products").json()][-1] == "Pinjaman Pendidikan"
-    simulation = member.get("/api/loans/simulate", product_id=4, amount=6_000_000, tenor=12, purpose="Uang sekolah").json()
+    simulation = member.get(
+        "/api/loans/simulate", product_id=4, amount=6_000_000, tenor=12, purpose="Uang sekolah"
+    ).json()
     amounts = [i["amount"] for i in simulation["schedule"]["installments"]]
     assert all(a % 1000 == 0 for a in amounts[:-1]) and len(set(amounts[:-1])) == 1
     assert sum(i["principal"] for i in simulation["schedule"]["installments"]) == 6_000_000
@@ -38,10 +48,17 @@ def test_invalid_products_and_name_clashes_are_refused(fresh_server) -> None:
 
 def test_plafon_changes_are_kept_in_history_and_move_the_dashboard(fresh_server) -> None:
     admin, board, member = (login(fresh_server.url, u) for u in ("admin", "pengurus1", "anggota09"))
-    profile = {"plafon": 4_000_000, "birth_date": "1985-05-05", "category": "karyawan",
-               "voluntary_deduction": 150_000, "mandatory_savings": 50_000}
+    profile = {
+        "plafon": 4_000_000,
+        "birth_date": "1985-05-05",
+        "category": "karyawan",
+        "voluntary_deduction": 150_000,
+        "mandatory_savings": 50_000,
+    }
     assert admin.http.put("/api/admin/members/9/payroll-profile", json=profile).status_code == 200
-    assert admin.http.put("/api/admin/members/9/payroll-profile", json={**profile, "plafon": 4_500_000}).status_code == 200
+    assert (
+        admin.http.put("/api/admin/members/9/payroll-profile", json={**profile, "plafon": 4_500_000}).status_code == 200
+    )
     history = board.get("/api/members/9/plafon-history").json()
     assert [h["plafon"] for h in history][-2:] == [4_000_000, 4_500_000]
     dashboard = member.get("/api/dashboard").json()

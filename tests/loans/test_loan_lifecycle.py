@@ -20,8 +20,15 @@ TODAY = dt.datetime.now(COOP_TZ).date()
 
 def _apply_op(member_id: int, **overrides) -> LoanApply:
     args = dict(
-        loan_id=str(uuid.uuid4()), member_id=member_id, product_id=1, purpose="Pendidikan", amount=6_000_000, tenor=6,
-        requested_disbursement_date=TODAY, location_id=1, disbursement_method="tunai",
+        loan_id=str(uuid.uuid4()),
+        member_id=member_id,
+        product_id=1,
+        purpose="Pendidikan",
+        amount=6_000_000,
+        tenor=6,
+        requested_disbursement_date=TODAY,
+        location_id=1,
+        disbursement_method="tunai",
     )
     args.update(overrides)
     return LoanApply(**args)
@@ -93,12 +100,24 @@ def test_bad_loan_applications_are_refused_with_reasons(fresh_server) -> None:
         _apply_op(7),  # for someone else
     )
     assert [(r["status"], r["code"]) for r in results] == [
-        ("rejected", "amount_out_of_range"), ("rejected", "product_not_found"), ("rejected", "not_owner"),
+        ("rejected", "amount_out_of_range"),
+        ("rejected", "product_not_found"),
+        ("rejected", "not_owner"),
     ]
-    zero_tenor = member.http.post("/api/sync/push", json={
-        "client_id": member.client_id, "mutations": [{
-            "id": member.next_id, "uuid": str(uuid.uuid4()), "user_id": member.user["id"],
-            "op": {**_plain(_apply_op(6)), "tenor": 0}}]})
+    zero_tenor = member.http.post(
+        "/api/sync/push",
+        json={
+            "client_id": member.client_id,
+            "mutations": [
+                {
+                    "id": member.next_id,
+                    "uuid": str(uuid.uuid4()),
+                    "user_id": member.user["id"],
+                    "op": {**_plain(_apply_op(6)), "tenor": 0},
+                }
+            ],
+        },
+    )
     assert zero_tenor.status_code == 422 and zero_tenor.json()["code"] == "invalid_request"
     assert member.get("/api/loans").json() == []
 

@@ -14,7 +14,9 @@ from tests.support.api import login
 
 
 def _change(member_id: int, amount: int) -> DeductionChangeCreate:
-    return DeductionChangeCreate(change_id=str(uuid.uuid4()), member_id=member_id, savings_type="sukarela", new_amount=amount)
+    return DeductionChangeCreate(
+        change_id=str(uuid.uuid4()), member_id=member_id, savings_type="sukarela", new_amount=amount
+    )
 
 
 def test_pending_deduction_change_blocks_an_approval_that_would_overrun_the_plafon(fresh_server) -> None:
@@ -42,7 +44,7 @@ def test_requested_deduction_change_counts_against_a_later_application(fresh_ser
 
 def test_re_exporting_this_month_keeps_this_months_deduction(fresh_server) -> None:
     member, board = login(fresh_server.url, "anggota04"), login(fresh_server.url, "pengurus1")
-    this_month = current_month(dt.datetime.now(dt.timezone.utc))
+    this_month = current_month(dt.datetime.now(dt.UTC))
     before = board.http.post(f"/api/payroll/{this_month}/export").text
     assert member.push_ops(_change(4, 75_000))[0]["status"] == "applied"
     next_month = next_payroll_month(TODAY)
@@ -71,11 +73,15 @@ def test_far_dates_and_months_are_refused_with_codes(fresh_server) -> None:
 
 def test_unreadable_result_files_are_reported_not_crashed_on(fresh_server) -> None:
     board = login(fresh_server.url, "pengurus1")
-    month = current_month(dt.datetime.now(dt.timezone.utc))
+    month = current_month(dt.datetime.now(dt.UTC))
     header, first = board.http.post(f"/api/payroll/{month}/export").text.strip().splitlines()[:2]
     huge_amount = first.rsplit(",", 1)[0] + "," + "9" * 5000
-    report = board.http.post(f"/api/payroll/{month}/import", content=f"{header},status\r\n{huge_amount},lunas\r\n".encode())
+    report = board.http.post(
+        f"/api/payroll/{month}/import", content=f"{header},status\r\n{huge_amount},lunas\r\n".encode()
+    )
     assert report.status_code == 200 and report.json()["posted"] == 0 and report.json()["problems"]
     giant_field = "x" * 140_000
-    report = board.http.post(f"/api/payroll/{month}/import", content=f"{header},status\r\n{giant_field},lunas\r\n".encode())
+    report = board.http.post(
+        f"/api/payroll/{month}/import", content=f"{header},status\r\n{giant_field},lunas\r\n".encode()
+    )
     assert report.status_code == 200 and [p["code"] for p in report.json()["problems"]] == ["malformed_file"]

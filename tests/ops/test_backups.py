@@ -16,17 +16,22 @@ from tests.ops.conftest import ROLES, client_for
 
 
 def test_next_run_is_the_next_wall_clock_time_in_wib() -> None:
-    utc = dt.timezone.utc
+    utc = dt.UTC
     # 18:30 UTC = 01:30 WIB: 02:00 WIB comes half an hour later, the same WIB day
-    assert next_run(dt.datetime(2026, 3, 1, 18, 30, tzinfo=utc), "02:00") == dt.datetime(2026, 3, 2, 2, 0, tzinfo=COOP_TZ)
+    assert next_run(dt.datetime(2026, 3, 1, 18, 30, tzinfo=utc), "02:00") == dt.datetime(
+        2026, 3, 2, 2, 0, tzinfo=COOP_TZ
+    )
     # 19:00 UTC = 02:00 WIB exactly: the next one is tomorrow
-    assert next_run(dt.datetime(2026, 3, 1, 19, 0, tzinfo=utc), "02:00") == dt.datetime(2026, 3, 3, 2, 0, tzinfo=COOP_TZ)
+    assert next_run(dt.datetime(2026, 3, 1, 19, 0, tzinfo=utc), "02:00") == dt.datetime(
+        2026, 3, 3, 2, 0, tzinfo=COOP_TZ
+    )
     assert next_run(dt.datetime(2026, 12, 31, 23, 0, tzinfo=utc), "23:59").astimezone(utc) == dt.datetime(
-        2027, 1, 1, 16, 59, tzinfo=utc)
+        2027, 1, 1, 16, 59, tzinfo=utc
+    )
 
 
 def test_backup_names_carry_their_time() -> None:
-    moment = dt.datetime(2026, 5, 4, 3, 2, 1, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(2026, 5, 4, 3, 2, 1, tzinfo=dt.UTC)
     assert backup_time_of(backup_name(moment)) == moment
     assert backup_time_of("notes.txt") is None and backup_time_of("lumbung-2026.sqlite3") is None
 
@@ -64,7 +69,7 @@ def test_a_backup_older_than_the_keep_days_is_removed_after_a_good_one(ops_serve
     server = ops_server(backup_keep_days=3)
     folder = server.settings.backups_dir
     folder.mkdir(parents=True)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     old = folder / backup_name(now - dt.timedelta(days=4))
     recent = folder / backup_name(now - dt.timedelta(days=2))
     other = folder / "catatan.txt"
@@ -80,7 +85,7 @@ def test_a_backup_whose_ledger_fails_is_reported_and_prunes_nothing(ops_server) 
     server = ops_server(backup_keep_days=1)
     folder = server.settings.backups_dir
     folder.mkdir(parents=True)
-    old = folder / backup_name(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=5))
+    old = folder / backup_name(dt.datetime.now(dt.UTC) - dt.timedelta(days=5))
     old.write_bytes(b"the last copy we have")
     with sqlite3.connect(server.db_path) as conn:  # a balance edited behind the ledger
         conn.execute("UPDATE savings_accounts SET balance = balance + 1 WHERE member_id = 1 AND savings_type = 'pokok'")

@@ -30,7 +30,9 @@ def test_metrics_are_not_public(ops_server) -> None:
     server = ops_server()
     assert httpx.get(f"{server.url}/metrics").status_code == 401
     assert httpx.get(f"{server.url}/metrics", headers={"Authorization": "Bearer nope"}).status_code == 401
-    assert httpx.get(f"{server.url}/metrics", headers={"Authorization": "Bearer nope"}).json()["code"] == "token_invalid"
+    assert (
+        httpx.get(f"{server.url}/metrics", headers={"Authorization": "Bearer nope"}).json()["code"] == "token_invalid"
+    )
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))
@@ -49,8 +51,16 @@ def test_only_an_admin_token_or_the_scrape_token_reads_metrics(ops_server, role:
 def test_metrics_count_requests_by_route_and_show_push_pull_writer_and_backup_age(ops_server) -> None:
     server = ops_server(metrics_token="t" * 32)
     officer = ApiSession(server.url, "petugas1")
-    results = officer.push_ops(DepositCreate(deposit_id="0" * 8 + "-0000-4000-8000-" + "0" * 12, member_id=1,
-                                             savings_type="sukarela", kind="offline", amount=10_000, location_id=1))
+    results = officer.push_ops(
+        DepositCreate(
+            deposit_id="0" * 8 + "-0000-4000-8000-" + "0" * 12,
+            member_id=1,
+            savings_type="sukarela",
+            kind="offline",
+            amount=10_000,
+            location_id=1,
+        )
+    )
     assert results[0]["status"] == "applied"
     officer.pull_all()
     officer.get("/api/loans/00000000-0000-4000-8000-000000000001")
@@ -62,9 +72,13 @@ def test_metrics_count_requests_by_route_and_show_push_pull_writer_and_backup_ag
     samples = _samples(httpx.get(f"{server.url}/metrics", headers=headers).text)
     push = (("method", "POST"), ("route", "/api/sync/push"), ("status", "200"))
     assert samples[("lumbung_http_requests_total", push)] >= 1
-    assert samples[("lumbung_http_request_duration_seconds_count", (("method", "POST"), ("route", "/api/sync/push")))] >= 1
-    assert any(name == "lumbung_http_requests_total" and dict(labels).get("route") == "/api/sync/pull"
-               for name, labels in samples)
+    assert (
+        samples[("lumbung_http_request_duration_seconds_count", (("method", "POST"), ("route", "/api/sync/push")))] >= 1
+    )
+    assert any(
+        name == "lumbung_http_requests_total" and dict(labels).get("route") == "/api/sync/pull"
+        for name, labels in samples
+    )
     routes = {dict(labels).get("route") for name, labels in samples if name == "lumbung_http_requests_total"}
     assert not any("00000000" in (r or "") for r in routes), routes  # templates, never raw ids
     assert samples[("lumbung_mutations_total", (("status", "applied"),))] >= 1
@@ -76,8 +90,15 @@ def test_metrics_count_requests_by_route_and_show_push_pull_writer_and_backup_ag
 
 
 def test_json_log_lines_carry_fields_and_no_query_strings() -> None:
-    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-                               ("127.0.0.1:5000", "GET", "/api/sync/events?access_token=SECRET", "1.1", 200), None)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/api/sync/events?access_token=SECRET", "1.1", 200),
+        None,
+    )
     QueryStringFilter().filter(record)
     line = json.loads(JsonFormatter().format(record))
     assert line["path"] == "/api/sync/events" and line["status"] == 200 and line["level"] == "info"

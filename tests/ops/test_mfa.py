@@ -25,7 +25,9 @@ def _enrol(url: str, username: str) -> tuple[str, list[str]]:
         secret = body["secret"]
         assert body["otpauth_uri"].startswith("otpauth://totp/") and f"secret={secret}" in body["otpauth_uri"]
         assert body["qr_svg"].lstrip().startswith("<svg")
-        wrong = http.post("/api/auth/mfa/confirm", json={"code": "000000" if mfa.code_at(secret, _step()) != "000000" else "111111"})
+        wrong = http.post(
+            "/api/auth/mfa/confirm", json={"code": "000000" if mfa.code_at(secret, _step()) != "000000" else "111111"}
+        )
         assert (wrong.status_code, wrong.json()["code"]) == (422, "mfa_invalid")
         confirmed = http.post("/api/auth/mfa/confirm", json={"code": pyotp.TOTP(secret).now()})
         assert confirmed.status_code == 200, confirmed.text

@@ -20,13 +20,18 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyIjoxMDF9.c2lnbmF0dXJlc2lnbmF0dXJl"
 
 
 def _report(description: str = "Saldo tidak muncul setelah sinkron", **state: object) -> ReportCreate:
-    return ReportCreate(report_id=str(uuid.uuid4()), description=description, app_version="0.4.1+pwa",
-                        sync_state=DeviceSyncState(**{"pending": 2, "error_codes": ["busy"], **state}))  # type: ignore[arg-type]
+    return ReportCreate(
+        report_id=str(uuid.uuid4()),
+        description=description,
+        app_version="0.4.1+pwa",
+        sync_state=DeviceSyncState(**{"pending": 2, "error_codes": ["busy"], **state}),
+    )  # type: ignore[arg-type]
 
 
 def test_scrub_masks_tokens_passwords_and_keys_but_keeps_the_story() -> None:
-    text = (f"Tidak bisa sinkron. token={JWT} lalu Bearer abcdefghijklmnop123 dan kata sandi: rahasia123, "
-            "kunci " + "a" * 64)
+    text = (
+        f"Tidak bisa sinkron. token={JWT} lalu Bearer abcdefghijklmnop123 dan kata sandi: rahasia123, kunci " + "a" * 64
+    )
     cleaned = scrub(text)
     assert "Tidak bisa sinkron." in cleaned
     for secret in (JWT, "abcdefghijklmnop123", "rahasia123", "a" * 64):
@@ -93,8 +98,16 @@ def test_client_sync_queues_a_report_offline_and_sends_it_with_the_next_sync(ops
     try:
         client.login("petugas1", "rahasia123")
         assert client.sync_once().ok
-        client.queue(DepositCreate(deposit_id=client.new_id(), member_id=1, savings_type="sukarela", kind="offline",
-                                   amount=25_000, location_id=1))
+        client.queue(
+            DepositCreate(
+                deposit_id=client.new_id(),
+                member_id=1,
+                savings_type="sukarela",
+                kind="offline",
+                amount=25_000,
+                location_id=1,
+            )
+        )
         item = client.report_problem("Setoran tertahan di antrean", app_version="cli-0.1")
         assert item.name == "report.create" and item.state == "pending"
         state = item.op.sync_state  # type: ignore[attr-defined]

@@ -18,8 +18,14 @@ PASSWORD = "rahasia123"
 
 
 def _deposit(client: SyncClient, member_id: int, amount: int) -> DepositCreate:
-    return DepositCreate(deposit_id=client.new_id(), member_id=member_id, savings_type="sukarela", kind="offline",
-                         amount=amount, location_id=1)
+    return DepositCreate(
+        deposit_id=client.new_id(),
+        member_id=member_id,
+        savings_type="sukarela",
+        kind="offline",
+        amount=amount,
+        location_id=1,
+    )
 
 
 def _settle(client: SyncClient) -> None:
@@ -74,8 +80,9 @@ def test_restore_drill_backup_restore_verify_and_every_device_resyncs(demo_templ
         device.close()
     restored = ThreadServer(fresh, backup_enabled=False).start()
     # the devices, started again and pointed at the server's new address; their outboxes are on disk
-    officer, officer2, member = (SyncClient(tmp_path / f"{name}.sqlite3", restored.url)
-                                 for name in ("officer", "officer2", "member"))
+    officer, officer2, member = (
+        SyncClient(tmp_path / f"{name}.sqlite3", restored.url) for name in ("officer", "officer2", "member")
+    )
     try:
         for device in (officer, officer2, member):
             summary = device.sync_once()

@@ -16,7 +16,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type
 
 
 @pytest.fixture(autouse=True)
-def no_server_errors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str, int]]]:
+def no_server_errors(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[tuple[str, str, int]]]:
     """Whatever a test sends, the server answers with a deliberate status: a 5xx fails the test.
 
     (Reported once: if the test itself already failed, that failure already tells the story.)

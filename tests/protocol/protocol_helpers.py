@@ -32,8 +32,16 @@ from server.protocol import (
 from tests.support.api import ApiSession
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-PUBLIC_ENTITIES = {"location", "savings_type", "bank_account", "loan_product", "loan_settings", "branding", "qr_key",
-                   "fee_settings"}
+PUBLIC_ENTITIES = {
+    "location",
+    "savings_type",
+    "bank_account",
+    "loan_product",
+    "loan_settings",
+    "branding",
+    "qr_key",
+    "fee_settings",
+}
 MEMBER_ENTITIES = {"member", "savings_account", "deposit", "withdrawal", "ledger_entry", "payroll_profile"}
 WIB = dt.timezone(dt.timedelta(hours=7))
 
@@ -45,19 +53,36 @@ def new_id() -> str:
 # --- mutation builders --------------------------------------------------------------------------
 
 
-def cash_deposit(member_id: int, amount: int, location_id: int, savings_type: str = "sukarela",
-                 deposit_id: str | None = None) -> DepositCreate:
-    return DepositCreate(deposit_id=deposit_id or new_id(), member_id=member_id, savings_type=savings_type,
-                         kind="offline", amount=amount, location_id=location_id)
+def cash_deposit(
+    member_id: int, amount: int, location_id: int, savings_type: str = "sukarela", deposit_id: str | None = None
+) -> DepositCreate:
+    return DepositCreate(
+        deposit_id=deposit_id or new_id(),
+        member_id=member_id,
+        savings_type=savings_type,
+        kind="offline",
+        amount=amount,
+        location_id=location_id,
+    )
 
 
-def mandiri_deposit(member_id: int, amount: int, location_id: int, attachment: str | None,
-                    deposit_id: str | None = None) -> DepositCreate:
+def mandiri_deposit(
+    member_id: int, amount: int, location_id: int, attachment: str | None, deposit_id: str | None = None
+) -> DepositCreate:
     yesterday = dt.datetime.now(WIB).date() - dt.timedelta(days=1)
-    return DepositCreate(deposit_id=deposit_id or new_id(), member_id=member_id, savings_type="sukarela",
-                         kind="mandiri", amount=amount, location_id=location_id, bank_account_id=1,
-                         transfer_date=yesterday, sender_bank="BCA", account_holder="Pemilik Rekening",
-                         attachment=attachment)
+    return DepositCreate(
+        deposit_id=deposit_id or new_id(),
+        member_id=member_id,
+        savings_type="sukarela",
+        kind="mandiri",
+        amount=amount,
+        location_id=location_id,
+        bank_account_id=1,
+        transfer_date=yesterday,
+        sender_bank="BCA",
+        account_holder="Pemilik Rekening",
+        attachment=attachment,
+    )
 
 
 def verify(deposit_id: str) -> DepositVerify:
@@ -72,10 +97,17 @@ def reject_deposit(deposit_id: str, reason: str = "Uang tidak diterima") -> Depo
     return DepositReject(deposit_id=deposit_id, reason=reason)
 
 
-def withdrawal(member_id: int, amount: int, location_id: int, savings_type: str = "sukarela",
-               withdrawal_id: str | None = None) -> WithdrawalCreate:
-    return WithdrawalCreate(withdrawal_id=withdrawal_id or new_id(), member_id=member_id, savings_type=savings_type,
-                            amount=amount, method="tunai", location_id=location_id)
+def withdrawal(
+    member_id: int, amount: int, location_id: int, savings_type: str = "sukarela", withdrawal_id: str | None = None
+) -> WithdrawalCreate:
+    return WithdrawalCreate(
+        withdrawal_id=withdrawal_id or new_id(),
+        member_id=member_id,
+        savings_type=savings_type,
+        amount=amount,
+        method="tunai",
+        location_id=location_id,
+    )
 
 
 def cancel_withdrawal(withdrawal_id: str) -> WithdrawalCancel:
@@ -133,23 +165,37 @@ def counter(path: Path, client_id: str) -> int:
 
 def balance(path: Path, member_id: int, savings_type: str = "sukarela") -> tuple[int, int]:
     """(balance, held) of an account, as stored."""
-    rows = query(path, "SELECT balance, held FROM savings_accounts WHERE member_id = ? AND savings_type = ?",
-                 member_id, savings_type)
+    rows = query(
+        path,
+        "SELECT balance, held FROM savings_accounts WHERE member_id = ? AND savings_type = ?",
+        member_id,
+        savings_type,
+    )
     return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
 
 
 def snapshot(path: Path, client_id: str | None = None) -> dict[str, Any]:
     """Everything a stray write would move: feed head, row counts, balances, the client's counter."""
     with db(path) as conn:
-        counts = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                  for t in ("changes", "deposits", "withdrawals", "ledger", "mutations", "attachments", "clients")}
-        money = conn.execute("SELECT COALESCE(SUM(balance), 0), COALESCE(SUM(held), 0) FROM savings_accounts").fetchone()
+        counts = {
+            t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+            for t in ("changes", "deposits", "withdrawals", "ledger", "mutations", "attachments", "clients")
+        }
+        money = conn.execute(
+            "SELECT COALESCE(SUM(balance), 0), COALESCE(SUM(held), 0) FROM savings_accounts"
+        ).fetchone()
         statuses = conn.execute(
             "SELECT (SELECT group_concat(status) FROM (SELECT status FROM deposits ORDER BY id)),"
-            " (SELECT group_concat(status) FROM (SELECT status FROM withdrawals ORDER BY id))").fetchone()
+            " (SELECT group_concat(status) FROM (SELECT status FROM withdrawals ORDER BY id))"
+        ).fetchone()
         max_seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
-    state: dict[str, Any] = {"head": max_seq, **counts, "balance": money[0], "held": money[1],
-                             "statuses": tuple(statuses)}
+    state: dict[str, Any] = {
+        "head": max_seq,
+        **counts,
+        "balance": money[0],
+        "held": money[1],
+        "statuses": tuple(statuses),
+    }
     if client_id is not None:
         state["counter"] = counter(path, client_id)
     return state
@@ -175,7 +221,9 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     return body
 
 
-def pull_to_head(session: ApiSession, limit: int = 1000, cursor: str = "", max_pages: int = 500) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def pull_to_head(
+    session: ApiSession, limit: int = 1000, cursor: str = "", max_pages: int = 500
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Pull every page from ``cursor`` (no reset allowed), bounded so a broken server cannot hang a test."""
     changes: list[dict[str, Any]] = []
     for _ in range(max_pages):

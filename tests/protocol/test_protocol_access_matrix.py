@@ -65,8 +65,14 @@ def _upload(session: ApiSession, seed: str) -> str:
 
 def _loan(member_id: int, location_id: int) -> LoanApply:
     return LoanApply(
-        loan_id=str(uuid.uuid4()), member_id=member_id, product_id=1, purpose="Pendidikan", amount=3_000_000, tenor=6,
-        requested_disbursement_date=dt.datetime.now(COOP_TZ).date(), location_id=location_id,
+        loan_id=str(uuid.uuid4()),
+        member_id=member_id,
+        product_id=1,
+        purpose="Pendidikan",
+        amount=3_000_000,
+        tenor=6,
+        requested_disbursement_date=dt.datetime.now(COOP_TZ).date(),
+        location_id=location_id,
         disbursement_method="tunai",
     )
 

@@ -46,7 +46,7 @@ def test_a_slow_upload_is_written_to_disk_while_it_arrives(live_server):
                         seen_on_disk.append(max(sizes))
                         break
                     time.sleep(0.02)
-            yield data[i:i + CHUNK]
+            yield data[i : i + CHUNK]
 
     response = member.http.put(f"/api/attachments/{digest}", content=slowly(), headers={"content-type": "image/png"})
     assert response.status_code == 201, response.text
@@ -71,7 +71,9 @@ def test_an_upload_over_the_limit_without_content_length_is_refused_while_stream
             yield b"\0" * CHUNK
 
     try:
-        response = member.http.put(f"/api/attachments/{'0' * 64}", content=endless(), headers={"content-type": "image/png"})
+        response = member.http.put(
+            f"/api/attachments/{'0' * 64}", content=endless(), headers={"content-type": "image/png"}
+        )
     except Exception:  # the server may close the connection before the client finished sending
         response = None
     if response is not None:
@@ -90,8 +92,11 @@ def test_concurrent_uploads_of_the_same_file_store_it_once_intact(live_server):
     statuses: list[int] = []
 
     def upload() -> None:
-        statuses.append(member.http.put(f"/api/attachments/{digest}", content=data,
-                                        headers={"content-type": "image/png"}).status_code)
+        statuses.append(
+            member.http.put(
+                f"/api/attachments/{digest}", content=data, headers={"content-type": "image/png"}
+            ).status_code
+        )
 
     threads = [threading.Thread(target=upload) for _ in range(4)]
     for t in threads:

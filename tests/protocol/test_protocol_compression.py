@@ -52,7 +52,10 @@ def test_attachments_are_sent_as_stored(live_server):
     member = login(live_server.url, "anggota04")
     data = png_bytes(f"kompres-{member.client_id}", size=64 * 1024)
     digest = sha256(data)
-    assert member.http.put(f"/api/attachments/{digest}", content=data, headers={"content-type": "image/png"}).status_code == 201
+    assert (
+        member.http.put(f"/api/attachments/{digest}", content=data, headers={"content-type": "image/png"}).status_code
+        == 201
+    )
     with member.http.stream("GET", f"/api/attachments/{digest}", headers={"Accept-Encoding": "gzip, br"}) as r:
         assert r.status_code == 200
         assert "content-encoding" not in r.headers
@@ -64,9 +67,13 @@ def test_live_channel_is_not_compressed_or_buffered(live_server):
     """With compression, the first event would sit in the compressor's buffer; it must arrive at once."""
     member = login(live_server.url, "anggota04")
     started = time.monotonic()
-    with member.http.stream("GET", "/api/sync/events", params={"client_id": member.client_id},
-                            headers={"Accept-Encoding": "gzip, br", "Accept": "text/event-stream"},
-                            timeout=httpx.Timeout(5.0)) as r:
+    with member.http.stream(
+        "GET",
+        "/api/sync/events",
+        params={"client_id": member.client_id},
+        headers={"Accept-Encoding": "gzip, br", "Accept": "text/event-stream"},
+        timeout=httpx.Timeout(5.0),
+    ) as r:
         assert r.status_code == 200
         assert "content-encoding" not in r.headers
         first = next(r.iter_raw())
@@ -85,8 +92,11 @@ def test_client_sync_asks_for_compression_and_reads_it(live_server):
     assert response.request.headers["accept-encoding"] == ACCEPT_ENCODING
     assert response.headers["content-encoding"] == "br"
     assert response.num_bytes_downloaded < len(response.content) / 3
-    identity = Transport(live_server.url, http=httpx.Client(base_url=live_server.url, event_hooks={"response": [seen.append]}),
-                         accept_encoding="identity")
+    identity = Transport(
+        live_server.url,
+        http=httpx.Client(base_url=live_server.url, event_hooks={"response": [seen.append]}),
+        accept_encoding="identity",
+    )
     same = identity.pull(officer.token, officer.client_id, "", 1000)
     assert "content-encoding" not in seen[-1].headers
     assert [c.seq for c in same.changes] == [c.seq for c in page.changes]

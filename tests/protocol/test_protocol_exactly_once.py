@@ -11,11 +11,11 @@ from server.protocol import Mutation, PushRequest
 from tests.protocol.protocol_helpers import (
     assert_error,
     cancel_withdrawal,
-    raw_client,
     cash_deposit,
     counter,
     pull_to_head,
     query,
+    raw_client,
     snapshot,
     withdrawal,
 )
@@ -59,7 +59,9 @@ def test_reinstalled_device_resending_a_processed_uuid_is_recognised_not_applied
     # the phone was reset: a new install, a new client id, the same user, the same queued mutation
     new_device = login(live_server.url, "petugas1")
     assert new_device.client_id != old_device.client_id
-    resent = Mutation(id=1, uuid=original.uuid, user_id=original.user_id, op=original.op, device_time=original.device_time)
+    resent = Mutation(
+        id=1, uuid=original.uuid, user_id=original.user_id, op=original.op, device_time=original.device_time
+    )
     before = snapshot(live_server.db_path)
     response = new_device.push(resent)
     assert response.status_code == 200
@@ -133,8 +135,9 @@ def test_business_rejection_is_recorded_advances_the_counter_and_reaches_the_cli
     too_much = withdrawal(6, 50_000_000, 1)
     small = withdrawal(6, 10_000, 1)
     before_head = snapshot(live_server.db_path)["head"]
-    response = member.push(member.mutation(too_much), member.mutation(small),
-                           member.mutation(cancel_withdrawal(small.withdrawal_id)))
+    response = member.push(
+        member.mutation(too_much), member.mutation(small), member.mutation(cancel_withdrawal(small.withdrawal_id))
+    )
     assert response.status_code == 200
     body = response.json()
     refused, applied, cancelled = body["results"]
@@ -192,13 +195,20 @@ def test_the_same_push_sent_concurrently_applies_once(live_server):
 
 def test_another_users_mutation_uuid_is_refused_not_answered_with_their_result(live_server):
     """A uuid already used by another user never returns that user's stored result."""
-    from server.protocol import DepositCreate
     import uuid as uuidlib
+
+    from server.protocol import DepositCreate
 
     officer, member = login(live_server.url, "petugas1"), login(live_server.url, "anggota07")
     shared = str(uuidlib.uuid4())
-    op = DepositCreate(deposit_id=str(uuidlib.uuid4()), member_id=3, savings_type="sukarela", kind="offline",
-                       amount=12_345, location_id=1)
+    op = DepositCreate(
+        deposit_id=str(uuidlib.uuid4()),
+        member_id=3,
+        savings_type="sukarela",
+        kind="offline",
+        amount=12_345,
+        location_id=1,
+    )
     assert officer.push(officer.mutation(op, mutation_uuid=shared)).json()["results"][0]["status"] == "applied"
     copy = member.push(member.mutation(op, mutation_uuid=shared)).json()
     assert (copy["results"][0]["status"], copy["results"][0]["code"]) == ("rejected", "uuid_conflict")

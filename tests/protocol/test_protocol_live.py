@@ -19,7 +19,8 @@ class EventStream:
 
     def __init__(self, url: str, token: str, read_timeout: float) -> None:
         self.client = httpx.Client(
-            base_url=url, headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION), "Authorization": f"Bearer {token}"},
+            base_url=url,
+            headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION), "Authorization": f"Bearer {token}"},
             timeout=httpx.Timeout(5.0, read=read_timeout),
         )
         self._cm = self.client.stream("GET", "/api/sync/events")
@@ -127,15 +128,27 @@ def test_browser_event_source_without_custom_headers_can_listen(live_server):
     """EventSource cannot send headers: token and protocol version travel as query parameters."""
     member = login(live_server.url, "anggota03")
     with httpx.Client(base_url=live_server.url, timeout=httpx.Timeout(5.0, read=2.0)) as client:
-        with client.stream("GET", "/api/sync/events",
-                           params={"access_token": member.token, "protocol": str(PROTOCOL_VERSION)}) as response:
+        with client.stream(
+            "GET", "/api/sync/events", params={"access_token": member.token, "protocol": str(PROTOCOL_VERSION)}
+        ) as response:
             assert response.status_code == 200, response.read()[:300]
-            assert any(line.startswith("event: ready") for line, _ in zip(response.iter_lines(), range(5), strict=False))
+            assert any(
+                line.startswith("event: ready") for line, _ in zip(response.iter_lines(), range(5), strict=False)
+            )
         # the query-string token is only for the events stream, and a wrong version is still refused
-        assert_error(client.get("/api/sync/pull", params={"client_id": member.client_id, "access_token": member.token,
-                                                          "protocol": str(PROTOCOL_VERSION)}), 401, "token_missing")
-        assert_error(client.get("/api/sync/events", params={"access_token": member.token, "protocol": "0"}),
-                     426, "protocol_version_unsupported")
+        assert_error(
+            client.get(
+                "/api/sync/pull",
+                params={"client_id": member.client_id, "access_token": member.token, "protocol": str(PROTOCOL_VERSION)},
+            ),
+            401,
+            "token_missing",
+        )
+        assert_error(
+            client.get("/api/sync/events", params={"access_token": member.token, "protocol": "0"}),
+            426,
+            "protocol_version_unsupported",
+        )
 
 
 def test_events_stream_requires_a_live_token(live_server):
@@ -147,20 +160,29 @@ def test_events_stream_requires_a_live_token(live_server):
 def test_refresh_token_gives_a_new_access_token_that_pulls(live_server):
     session = login(live_server.url, "anggota08")
     client = httpx.Client(base_url=live_server.url, headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)}, timeout=10)
-    response = client.post("/api/auth/refresh", json={"refresh_token": session.refresh_token, "client_id": session.client_id})
+    response = client.post(
+        "/api/auth/refresh", json={"refresh_token": session.refresh_token, "client_id": session.client_id}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["access_token"] and body["expires_in"] > 0
     assert body["user"]["username"] == "anggota08" and body["user"]["member_id"] == 8
-    pulled = client.get("/api/sync/pull", params={"client_id": session.client_id},
-                        headers={"Authorization": f"Bearer {body['access_token']}"})
+    pulled = client.get(
+        "/api/sync/pull",
+        params={"client_id": session.client_id},
+        headers={"Authorization": f"Bearer {body['access_token']}"},
+    )
     assert pulled.status_code == 200 and pulled.json()["changes"]
     # a refresh token only works for the device it was issued to
-    other_device = client.post("/api/auth/refresh", json={"refresh_token": session.refresh_token,
-                                                          "client_id": "another-device-0001"})
+    other_device = client.post(
+        "/api/auth/refresh", json={"refresh_token": session.refresh_token, "client_id": "another-device-0001"}
+    )
     assert_error(other_device, 401, "refresh_invalid")
-    assert_error(client.post("/api/auth/refresh", json={"refresh_token": "made-up", "client_id": session.client_id}),
-                 401, "refresh_invalid")
+    assert_error(
+        client.post("/api/auth/refresh", json={"refresh_token": "made-up", "client_id": session.client_id}),
+        401,
+        "refresh_invalid",
+    )
 
 
 def test_admin_revoking_a_users_sessions_ends_their_access_and_refresh(live_server):
@@ -172,9 +194,13 @@ def test_admin_revoking_a_users_sessions_ends_their_access_and_refresh(live_serv
     assert revoked.status_code == 200 and revoked.json()["revoked"] >= 2
     for session in (victim, second_device):
         assert_error(session.get("/api/auth/me"), 401, "session_revoked")
-        assert_error(session.http.post("/api/auth/refresh", json={"refresh_token": session.refresh_token,
-                                                                  "client_id": session.client_id}),
-                     401, "refresh_invalid")
+        assert_error(
+            session.http.post(
+                "/api/auth/refresh", json={"refresh_token": session.refresh_token, "client_id": session.client_id}
+            ),
+            401,
+            "refresh_invalid",
+        )
     assert admin.get("/api/auth/me").status_code == 200
 
 
@@ -207,6 +233,7 @@ def test_moved_officers_open_stream_follows_the_new_location(fresh_server):
         assert new_colleague.push_ops(cash_deposit(14, 10_000, 2))[0]["status"] == "applied"
         poked_for_new = stream.poked_within(3.0)
         assert (poked_for_old, poked_for_new) == (False, True), (
-            f"after the move: poked for old location 1: {poked_for_old}, for new location 2: {poked_for_new}")
+            f"after the move: poked for old location 1: {poked_for_old}, for new location 2: {poked_for_new}"
+        )
     finally:
         stream.close()

@@ -115,10 +115,16 @@ def test_withdrawal_requests_hold_their_amount_so_two_cannot_exceed_the_balance(
 def test_pokok_and_wajib_savings_cannot_be_withdrawn(live_server):
     member = login(live_server.url, "anggota05")
     before = snapshot(live_server.db_path)
-    results = member.push_ops(withdrawal(5, 10_000, 1, savings_type="pokok"), withdrawal(5, 10_000, 1, savings_type="wajib"))
+    results = member.push_ops(
+        withdrawal(5, 10_000, 1, savings_type="pokok"), withdrawal(5, 10_000, 1, savings_type="wajib")
+    )
     assert [(r["status"], r["code"]) for r in results] == [("rejected", "savings_type_not_withdrawable")] * 2
     after = snapshot(live_server.db_path)
-    assert (after["withdrawals"], after["balance"], after["held"]) == (before["withdrawals"], before["balance"], before["held"])
+    assert (after["withdrawals"], after["balance"], after["held"]) == (
+        before["withdrawals"],
+        before["balance"],
+        before["held"],
+    )
 
 
 def test_mandiri_deposit_waits_for_its_attachment_without_advancing_the_queue(live_server):
@@ -143,7 +149,10 @@ def test_mandiri_deposit_waits_for_its_attachment_without_advancing_the_queue(li
     assert upload.status_code == 201, upload.text
     assert upload.json() == {"sha256": digest, "size": len(proof), "content_type": "image/png"}
     # uploading the same file again is harmless
-    assert member.http.put(f"/api/attachments/{digest}", content=proof, headers={"content-type": "image/png"}).status_code == 200
+    assert (
+        member.http.put(f"/api/attachments/{digest}", content=proof, headers={"content-type": "image/png"}).status_code
+        == 200
+    )
 
     again = member.push(mutation).json()
     assert again["results"][0]["status"] == "applied" and again["last_mutation_id"] == 1

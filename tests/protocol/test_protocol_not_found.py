@@ -15,8 +15,13 @@ TODAY = dt.datetime.now(COOP_TZ).date()
 UNKNOWN_MEMBER = 9_999
 CARD = "/api/savings-card?savings_type=sukarela&period_start=2020-01-01&period_end=2099-12-31&member_id={m}"
 SIMULATE = "/api/loans/simulate?product_id=1&amount=3000000&tenor=6&member_id={m}"
-MEMBER_PATHS = ["/api/dashboard?member_id={m}", CARD, "/api/loans?member_id={m}",
-                "/api/deduction-changes?member_id={m}", SIMULATE]
+MEMBER_PATHS = [
+    "/api/dashboard?member_id={m}",
+    CARD,
+    "/api/loans?member_id={m}",
+    "/api/deduction-changes?member_id={m}",
+    SIMULATE,
+]
 
 
 def _member_14_records(url: str, path) -> dict[str, str]:
@@ -25,17 +30,32 @@ def _member_14_records(url: str, path) -> dict[str, str]:
     proof = png_bytes("bukti-anggota14-rahasia")
     upload = member.http.put(f"/api/attachments/{sha256(proof)}", content=proof, headers={"content-type": "image/png"})
     assert upload.status_code == 201
-    loan = LoanApply(loan_id=str(uuid.uuid4()), member_id=14, product_id=1, purpose="Pendidikan", amount=3_000_000,
-                     tenor=6, requested_disbursement_date=TODAY, location_id=2, disbursement_method="tunai")
+    loan = LoanApply(
+        loan_id=str(uuid.uuid4()),
+        member_id=14,
+        product_id=1,
+        purpose="Pendidikan",
+        amount=3_000_000,
+        tenor=6,
+        requested_disbursement_date=TODAY,
+        location_id=2,
+        disbursement_method="tunai",
+    )
     deposit = mandiri_deposit(14, 45_000, 2, attachment=sha256(proof))
     assert [r["status"] for r in member.push_ops(loan, deposit)] == ["applied", "applied"]
-    return {"loan": f"/api/loans/{loan.loan_id}", "slip": f"/api/deposits/{deposit.deposit_id}/slip",
-            "proof": f"/api/attachments/{sha256(proof)}"}
+    return {
+        "loan": f"/api/loans/{loan.loan_id}",
+        "slip": f"/api/deposits/{deposit.deposit_id}/slip",
+        "proof": f"/api/attachments/{sha256(proof)}",
+    }
 
 
 def _unknown(kind: str) -> str:
-    return {"loan": f"/api/loans/{uuid.uuid4()}", "slip": f"/api/deposits/{uuid.uuid4()}/slip",
-            "proof": f"/api/attachments/{sha256(uuid.uuid4().bytes)}"}[kind]
+    return {
+        "loan": f"/api/loans/{uuid.uuid4()}",
+        "slip": f"/api/deposits/{uuid.uuid4()}/slip",
+        "proof": f"/api/attachments/{sha256(uuid.uuid4().bytes)}",
+    }[kind]
 
 
 def test_foreign_ids_get_the_answer_of_unknown_ids_for_every_role(fresh_server):

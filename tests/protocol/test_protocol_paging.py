@@ -14,8 +14,14 @@ def _scope_seqs_for_petugas1(path) -> set[int]:
     )
     member_location = {r[0]: r[1] for r in query(path, "SELECT id, location_id FROM members")}
     mutation_owner = {r[0]: r[1] for r in query(path, "SELECT uuid, user_id FROM mutations")}
-    tx = {r[0]: (r[1], r[2]) for r in query(path, "SELECT id, location_id, created_by FROM deposits UNION ALL"
-                                                  " SELECT id, location_id, created_by FROM withdrawals")}
+    tx = {
+        r[0]: (r[1], r[2])
+        for r in query(
+            path,
+            "SELECT id, location_id, created_by FROM deposits UNION ALL"
+            " SELECT id, location_id, created_by FROM withdrawals",
+        )
+    }
     ledger_member = {str(r[0]): r[1] for r in query(path, "SELECT seq, member_id FROM ledger")}
     visible: set[int] = set()
     for seq, entity, entity_id, _data in rows:

@@ -36,16 +36,22 @@ def test_codes_of_a_batch_run_on_without_holes_even_past_rejections(fresh_server
     assert numbers == list(range(numbers[0], numbers[0] + 15))
     more = [cash_deposit(2, 20_000, 1) for _ in range(3)]
     officer.push_ops(*more)
-    assert [_number(c) for c in _codes(fresh_server, [op.deposit_id for op in more])] == [numbers[-1] + 1, numbers[-1] + 2,
-                                                                                           numbers[-1] + 3]
+    assert [_number(c) for c in _codes(fresh_server, [op.deposit_id for op in more])] == [
+        numbers[-1] + 1,
+        numbers[-1] + 2,
+        numbers[-1] + 3,
+    ]
     stored_next = query(fresh_server.db_path, "SELECT next FROM code_counters WHERE prefix = 'STR'")[0][0]
     assert stored_next == numbers[-1] + 4
 
 
 def test_a_broken_constraint_rejects_that_mutation_only_and_gives_its_code_back(fresh_server):
     officer = login(fresh_server.url, "petugas1")
-    _writer(fresh_server, "CREATE TEMP TRIGGER refuse_777 BEFORE INSERT ON deposits WHEN NEW.amount = 777777"
-                          " BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END")
+    _writer(
+        fresh_server,
+        "CREATE TEMP TRIGGER refuse_777 BEFORE INSERT ON deposits WHEN NEW.amount = 777777"
+        " BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END",
+    )
     try:
         ops = [cash_deposit(1, 10_000, 1), cash_deposit(2, 777_777, 1), cash_deposit(3, 30_000, 1)]
         results = officer.push_ops(*ops)
@@ -69,8 +75,14 @@ def test_the_same_uuid_twice_in_one_batch_is_applied_once(fresh_server):
     assert [r["status"] for r in results] == ["applied", "applied"]
     assert results[0]["visible_at"] == results[1]["visible_at"]  # the second is answered with the first's result
     assert query(fresh_server.db_path, "SELECT COUNT(*) FROM mutations WHERE uuid = ?", first.uuid)[0][0] == 1
-    assert query(fresh_server.db_path, "SELECT COUNT(*) FROM deposits WHERE member_id = 4 AND amount IN (40000, 41000)"
-                 " AND created_by = ?", officer.user["id"])[0][0] == 1
+    assert (
+        query(
+            fresh_server.db_path,
+            "SELECT COUNT(*) FROM deposits WHERE member_id = 4 AND amount IN (40000, 41000) AND created_by = ?",
+            officer.user["id"],
+        )[0][0]
+        == 1
+    )
     assert counter(fresh_server.db_path, officer.client_id) == 2
 
 
@@ -80,8 +92,15 @@ def test_batches_around_the_lookup_chunk_size_are_all_applied_once(fresh_server,
     ops = [cash_deposit(1 + i % 12, 1_000 + i, 1) for i in range(size)]
     results = officer.push_ops(*ops)
     assert [r["status"] for r in results] == ["applied"] * size
-    replay = officer.push(*(officer.mutation(op, number=i + 1, mutation_uuid=r["uuid"])
-                            for i, (op, r) in enumerate(zip(ops, results, strict=True))))
+    replay = officer.push(
+        *(
+            officer.mutation(op, number=i + 1, mutation_uuid=r["uuid"])
+            for i, (op, r) in enumerate(zip(ops, results, strict=True))
+        )
+    )
     assert [r["status"] for r in replay.json()["results"]] == ["applied"] * size
     assert counter(fresh_server.db_path, officer.client_id) == size
-    assert query(fresh_server.db_path, "SELECT COUNT(*) FROM deposits WHERE created_by = ?", officer.user["id"])[0][0] == size
+    assert (
+        query(fresh_server.db_path, "SELECT COUNT(*) FROM deposits WHERE created_by = ?", officer.user["id"])[0][0]
+        == size
+    )

@@ -45,7 +45,10 @@ def _assert_reset(page: dict, reason: str, last_mutation_id: int) -> None:
 def _compact(data_dir: Path, below: int) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "server.cli", "--data-dir", str(data_dir), "compact", str(below)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr[-2000:]
 
@@ -157,8 +160,13 @@ def test_compaction_past_the_head_does_not_trap_clients_in_a_reset_loop(fresh_se
 
 
 def _cli(data_dir: Path, *args: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "server.cli", "--data-dir", str(data_dir), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "--data-dir", str(data_dir), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, (args, done.stdout[-1000:], done.stderr[-2000:])
 
 

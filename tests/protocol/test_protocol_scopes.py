@@ -26,9 +26,14 @@ class Facts:
         self.path = path
         self.member_location = {r[0]: r[1] for r in query(path, "SELECT id, location_id FROM members")}
         self.mutation_owner = {r[0]: r[1] for r in query(path, "SELECT uuid, user_id FROM mutations")}
-        self.tx = {r[0]: (r[1], r[2], r[3]) for r in query(
-            path, "SELECT id, member_id, location_id, created_by FROM deposits UNION ALL"
-                  " SELECT id, member_id, location_id, created_by FROM withdrawals")}
+        self.tx = {
+            r[0]: (r[1], r[2], r[3])
+            for r in query(
+                path,
+                "SELECT id, member_id, location_id, created_by FROM deposits UNION ALL"
+                " SELECT id, member_id, location_id, created_by FROM withdrawals",
+            )
+        }
         self.ledger_member = {str(r[0]): r[1] for r in query(path, "SELECT seq, member_id FROM ledger")}
         self.changes = [tuple(r) for r in query(path, "SELECT seq, entity, entity_id FROM changes ORDER BY seq")]
 
@@ -46,8 +51,9 @@ class Facts:
             return self.tx[entity_id][1]
         return self.member_location[self.member_of(entity, entity_id)]
 
-    def expected(self, user_id: int, *, member_id: int | None = None, locations: set[int] = frozenset(),
-                 elevated: bool = False) -> set[int]:
+    def expected(
+        self, user_id: int, *, member_id: int | None = None, locations: set[int] = frozenset(), elevated: bool = False
+    ) -> set[int]:
         seqs = set()
         for seq, entity, entity_id in self.changes:
             if entity in PUBLIC_ENTITIES:
@@ -55,9 +61,12 @@ class Facts:
             elif entity == "mutation":
                 ok = self.mutation_owner[entity_id] == user_id
             elif entity in MEMBER_ENTITIES:
-                ok = (elevated or self.member_of(entity, entity_id) == member_id
-                      or self.location_of(entity, entity_id) in locations
-                      or (entity in ("deposit", "withdrawal") and self.tx[entity_id][2] == user_id))
+                ok = (
+                    elevated
+                    or self.member_of(entity, entity_id) == member_id
+                    or self.location_of(entity, entity_id) in locations
+                    or (entity in ("deposit", "withdrawal") and self.tx[entity_id][2] == user_id)
+                )
             else:
                 raise AssertionError(f"unknown entity {entity}")
             if ok:
@@ -102,7 +111,9 @@ def test_every_role_pulls_exactly_its_scope(fresh_server):
         changes, _ = pull_to_head(session)
         got = [c["seq"] for c in changes]
         assert len(got) == len(set(got)), username
-        foreign = [c for c in changes if c["entity"] == "mutation" and facts.mutation_owner[c["id"]] != scope["user_id"]]
+        foreign = [
+            c for c in changes if c["entity"] == "mutation" and facts.mutation_owner[c["id"]] != scope["user_id"]
+        ]
         assert foreign == [], f"{username} received another user's mutation results"
         expected = facts.expected(**scope)
         assert set(got) == expected, (username, sorted(set(got) - expected)[:10], sorted(expected - set(got))[:10])
@@ -114,13 +125,22 @@ def test_every_role_pulls_exactly_its_scope(fresh_server):
                     assert facts.member_of(entity, entity_id) == scope["member_id"], (username, entity, entity_id)
             # what the member holds is what the database holds for them
             mine = {k[1]: v for k, v in rows.items() if k[0] == "deposit"}
-            db_deposits = {r[0]: r[1] for r in query(fresh_server.db_path,
-                                                     "SELECT id, status FROM deposits WHERE member_id = ?", scope["member_id"])}
+            db_deposits = {
+                r[0]: r[1]
+                for r in query(
+                    fresh_server.db_path, "SELECT id, status FROM deposits WHERE member_id = ?", scope["member_id"]
+                )
+            }
             assert {k: v["status"] for k, v in mine.items()} == db_deposits
             accounts = {k[1]: (v["balance"], v["held"]) for k, v in rows.items() if k[0] == "savings_account"}
-            db_accounts = {f"{r[0]}:{r[1]}": (r[2], r[3]) for r in query(
-                fresh_server.db_path, "SELECT member_id, savings_type, balance, held FROM savings_accounts WHERE member_id = ?",
-                scope["member_id"])}
+            db_accounts = {
+                f"{r[0]}:{r[1]}": (r[2], r[3])
+                for r in query(
+                    fresh_server.db_path,
+                    "SELECT member_id, savings_type, balance, held FROM savings_accounts WHERE member_id = ?",
+                    scope["member_id"],
+                )
+            }
             assert accounts == db_accounts
         if scope.get("locations"):
             for (entity, _entity_id), data in replica(changes).items():
@@ -132,8 +152,17 @@ def test_anggota_read_api_shows_only_their_own_records(live_server):
     path = live_server.db_path
     member = login(live_server.url, "anggota03")
     assert_error(member.get("/api/dashboard", member_id=4), 404, "member_not_found")
-    assert_error(member.get("/api/savings-card", savings_type="sukarela", period_start="2020-01-01",
-                            period_end="2099-12-31", member_id=4), 404, "member_not_found")
+    assert_error(
+        member.get(
+            "/api/savings-card",
+            savings_type="sukarela",
+            period_start="2020-01-01",
+            period_end="2099-12-31",
+            member_id=4,
+        ),
+        404,
+        "member_not_found",
+    )
     own = member.get("/api/dashboard")
     assert own.status_code == 200 and own.json()["member"]["id"] == 3
     assert member.get("/api/dashboard", member_id=3).status_code == 200
@@ -211,9 +240,12 @@ def test_officer_moved_to_another_location_is_told_to_rebuild_and_loses_the_old_
 def test_no_one_else_can_move_officers(live_server):
     for username in ("petugas1", "pengurus1", "anggota03"):
         session = login(live_server.url, username)
-        assert_error(session.http.post("/api/admin/officers/101/locations", json={"location_ids": [2]}),
-                     403, "role_not_allowed")
-    assert [r[0] for r in query(live_server.db_path, "SELECT location_id FROM officer_locations WHERE user_id = 101")] == [1]
+        assert_error(
+            session.http.post("/api/admin/officers/101/locations", json={"location_ids": [2]}), 403, "role_not_allowed"
+        )
+    assert [
+        r[0] for r in query(live_server.db_path, "SELECT location_id FROM officer_locations WHERE user_id = 101")
+    ] == [1]
 
 
 def test_member_who_leaves_loses_access_and_can_no_longer_be_credited(fresh_server):
@@ -224,10 +256,13 @@ def test_member_who_leaves_loses_access_and_can_no_longer_be_credited(fresh_serv
     left = admin.http.post("/api/admin/members/6/deactivate")
     assert left.status_code == 200 and left.json()["users_deactivated"] == [6]
     assert_error(member.get("/api/dashboard"), 401, "session_revoked")
-    again = member.http.post("/api/auth/login", json={"username": "anggota06", "password": "rahasia123",
-                                                       "client_id": member.client_id})
+    again = member.http.post(
+        "/api/auth/login", json={"username": "anggota06", "password": "rahasia123", "client_id": member.client_id}
+    )
     assert_error(again, 401, "invalid_credentials")
     changes, _ = pull_to_head(officer, cursor=officer_cursor)
-    assert [(c["entity"], c["id"], c["data"]["active"]) for c in changes if c["entity"] == "member"] == [("member", "6", False)]
+    assert [(c["entity"], c["id"], c["data"]["active"]) for c in changes if c["entity"] == "member"] == [
+        ("member", "6", False)
+    ]
     refused = officer.push_ops(cash_deposit(6, 50_000, 1))[0]
     assert (refused["status"], refused["code"]) == ("rejected", "member_inactive")

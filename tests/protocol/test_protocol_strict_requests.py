@@ -16,8 +16,10 @@ from tests.support.api import DEMO_PASSWORD, login
 def _push_body(session, **op_overrides) -> dict:
     op = msgspec.to_builtins(cash_deposit(3, 10_000, 1))
     op.update(op_overrides)
-    return {"client_id": session.client_id,
-            "mutations": [{"id": 1, "uuid": new_id(), "user_id": session.user["id"], "op": op}]}
+    return {
+        "client_id": session.client_id,
+        "mutations": [{"id": 1, "uuid": new_id(), "user_id": session.user["id"], "op": op}],
+    }
 
 
 def _post(session, body: bytes, content_type: str | None):
@@ -107,27 +109,46 @@ def test_push_body_is_decoded_once_from_the_raw_bytes(live_server, officer, monk
 def test_login_and_refresh_are_strict_too(live_server):
     client = raw_client(live_server.url)
     good = {"username": "petugas1", "password": DEMO_PASSWORD, "client_id": new_id().replace("-", "")}
-    assert_error(client.post("/api/auth/login", content=json.dumps(good), headers={"content-type": "text/plain"}),
-                 415, "unsupported_media_type")
+    assert_error(
+        client.post("/api/auth/login", content=json.dumps(good), headers={"content-type": "text/plain"}),
+        415,
+        "unsupported_media_type",
+    )
     assert_error(client.post("/api/auth/login", content=json.dumps(good).encode()), 415, "unsupported_media_type")
     twice = json.dumps(good).replace('"username"', '"username": "admin", "username"', 1)
-    assert_error(client.post("/api/auth/login", content=twice, headers={"content-type": "application/json"}),
-                 400, "duplicate_key")
+    assert_error(
+        client.post("/api/auth/login", content=twice, headers={"content-type": "application/json"}),
+        400,
+        "duplicate_key",
+    )
     tokens = client.post("/api/auth/login", json=good).json()
     refresh = json.dumps({"refresh_token": tokens["refresh_token"], "client_id": good["client_id"]})
-    assert_error(client.post("/api/auth/refresh", content=refresh, headers={"content-type": "text/plain"}),
-                 415, "unsupported_media_type")
+    assert_error(
+        client.post("/api/auth/refresh", content=refresh, headers={"content-type": "text/plain"}),
+        415,
+        "unsupported_media_type",
+    )
     refresh_twice = refresh.replace('"client_id"', '"client_id": "x", "client_id"', 1)
-    assert_error(client.post("/api/auth/refresh", content=refresh_twice, headers={"content-type": "application/json"}),
-                 400, "duplicate_key")
-    assert client.post("/api/auth/refresh", content=refresh, headers={"content-type": "application/json"}).status_code == 200
+    assert_error(
+        client.post("/api/auth/refresh", content=refresh_twice, headers={"content-type": "application/json"}),
+        400,
+        "duplicate_key",
+    )
+    assert (
+        client.post("/api/auth/refresh", content=refresh, headers={"content-type": "application/json"}).status_code
+        == 200
+    )
 
 
 def test_admin_json_endpoints_refuse_other_media_types(live_server):
     admin = login(live_server.url, "admin")
-    response = admin.http.post("/api/admin/officers/101/locations", content=b'{"location_ids": [1]}',
-                               headers={"content-type": "text/plain"})
+    response = admin.http.post(
+        "/api/admin/officers/101/locations", content=b'{"location_ids": [1]}', headers={"content-type": "text/plain"}
+    )
     assert_error(response, 415, "unsupported_media_type")
-    response = admin.http.post("/api/admin/officers/101/locations", content=b'{"location_ids": [2], "location_ids": [1]}',
-                               headers={"content-type": "application/json"})
+    response = admin.http.post(
+        "/api/admin/officers/101/locations",
+        content=b'{"location_ids": [2], "location_ids": [1]}',
+        headers={"content-type": "application/json"},
+    )
     assert_error(response, 400, "duplicate_key")

@@ -15,8 +15,11 @@ from tests.support.api import ApiSession, login
 from tests.support.servers import ThreadServer, copy_template
 
 PUSH_SETTINGS = {
-    "push_allow_loopback_http": True, "push_retry_base_seconds": 0.05, "push_retry_max_seconds": 0.5,
-    "push_timeout_seconds": 3.0, "vapid_subject": "mailto:ops@koperasi.invalid",
+    "push_allow_loopback_http": True,
+    "push_retry_base_seconds": 0.05,
+    "push_retry_max_seconds": 0.5,
+    "push_timeout_seconds": 3.0,
+    "vapid_subject": "mailto:ops@koperasi.invalid",
 }
 
 
@@ -48,10 +51,16 @@ def public_key(session: ApiSession) -> str:
 
 def new_deposit(officer: ApiSession, member_id: int, amount: int = 500_000, location_id: int = 1) -> str:
     deposit_id = str(uuid.uuid4())
-    [result] = officer.push_ops(DepositCreate(
-        deposit_id=deposit_id, member_id=member_id, savings_type="sukarela", kind="offline", amount=amount,
-        location_id=location_id,
-    ))
+    [result] = officer.push_ops(
+        DepositCreate(
+            deposit_id=deposit_id,
+            member_id=member_id,
+            savings_type="sukarela",
+            kind="offline",
+            amount=amount,
+            location_id=location_id,
+        )
+    )
     assert result["status"] == "applied", result
     return deposit_id
 

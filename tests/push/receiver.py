@@ -48,10 +48,16 @@ class Device:
         self.p256dh = b64url(self.private_key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint))
 
     def subscription(self) -> dict[str, Any]:
-        return {"endpoint": self.endpoint, "expirationTime": None, "keys": {"p256dh": self.p256dh, "auth": b64url(self.auth)}}
+        return {
+            "endpoint": self.endpoint,
+            "expirationTime": None,
+            "keys": {"p256dh": self.p256dh, "auth": b64url(self.auth)},
+        }
 
     def decrypt(self, body: bytes) -> dict[str, Any]:
-        return json.loads(http_ece.decrypt(body, private_key=self.private_key, auth_secret=self.auth, version="aes128gcm"))
+        return json.loads(
+            http_ece.decrypt(body, private_key=self.private_key, auth_secret=self.auth, version="aes128gcm")
+        )
 
 
 class PushReceiver:
@@ -67,7 +73,7 @@ class PushReceiver:
 
     # --- lifecycle: stop() and start() again on the same port = the push service down, then back ---
 
-    def start(self) -> "PushReceiver":
+    def start(self) -> PushReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -76,10 +82,15 @@ class PushReceiver:
                 with receiver._lock:
                     script = receiver.scripted.get(self.path)
                     status, headers = script.pop(0) if script else (201, {})
-                    receiver.received.append({
-                        "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
-                        "at": time.monotonic(), "status": status,
-                    })
+                    receiver.received.append(
+                        {
+                            "path": self.path,
+                            "headers": {k.lower(): v for k, v in self.headers.items()},
+                            "body": body,
+                            "at": time.monotonic(),
+                            "status": status,
+                        }
+                    )
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)

@@ -43,7 +43,9 @@ def test_preferences_sync_to_the_members_other_device_but_not_to_others(push_ser
     phone, laptop, other = (login(push_server.url, u) for u in ("anggota05", "anggota05", "anggota06"))
     phone.http.put("/api/push/preferences", json={"kinds": {"loan.approved": False}})
     assert laptop.get("/api/push/preferences").json()["kinds"]["loan.approved"] is False
-    assert [c for c in laptop.pull_all() if c["entity"] == "notice_preferences"][-1]["data"]["kinds"]["loan.approved"] is False
+    assert [c for c in laptop.pull_all() if c["entity"] == "notice_preferences"][-1]["data"]["kinds"][
+        "loan.approved"
+    ] is False
     assert not [c for c in other.pull_all() if c["entity"] in ("notice_preferences", "push_subscription")]
     officer = login(push_server.url, "petugas1")
     assert not [c for c in officer.pull_all() if c["entity"] in ("notice_preferences", "push_subscription")]
@@ -86,14 +88,19 @@ def test_malformed_subscription_is_refused_with_a_stable_code(
 def test_shapes_sizes_and_ownership_are_checked(push_server: ThreadServer, receiver: PushReceiver) -> None:
     session = login(push_server.url, "anggota01")
     post = session.http.post
-    assert post("/api/push/subscriptions", content=b"{nope", headers={"content-type": "application/json"}).json()["code"] == "malformed_json"
+    assert (
+        post("/api/push/subscriptions", content=b"{nope", headers={"content-type": "application/json"}).json()["code"]
+        == "malformed_json"
+    )
     assert post("/api/push/subscriptions", json={"endpoint": "https://a.example/x"}).status_code == 422
     assert post("/api/push/subscriptions", json={**_valid(receiver), "extra": 1}).json()["code"] == "invalid_request"
     big = post("/api/push/subscriptions", json={**_valid(receiver), "pad": "x" * 5000})
     assert big.status_code == 413 and big.json()["code"] == "request_too_large"
     wrong_client = post("/api/push/subscriptions", json={**_valid(receiver), "client_id": "someone-elses-client"})
     assert wrong_client.status_code == 403 and wrong_client.json()["code"] == "client_mismatch"
-    outdated = post("/api/push/subscriptions", json={**_valid(receiver), "vapid_public_key": b64url(b"\x04" + b"1" * 64)})
+    outdated = post(
+        "/api/push/subscriptions", json={**_valid(receiver), "vapid_public_key": b64url(b"\x04" + b"1" * 64)}
+    )
     assert outdated.status_code == 409 and outdated.json()["code"] == "vapid_key_outdated"
     unknown = session.http.put("/api/push/preferences", json={"kinds": {"lottery.won": True}})
     assert unknown.status_code == 422 and unknown.json()["code"] == "notice_kind_unknown"
@@ -108,7 +115,9 @@ def test_shapes_sizes_and_ownership_are_checked(push_server: ThreadServer, recei
     assert admin.get("/api/admin/push/deliveries", status="lost").status_code in (400, 422)
 
 
-def test_logout_revocation_and_deactivation_remove_subscriptions(push_server: ThreadServer, receiver: PushReceiver) -> None:
+def test_logout_revocation_and_deactivation_remove_subscriptions(
+    push_server: ThreadServer, receiver: PushReceiver
+) -> None:
     phone, tablet = login(push_server.url, "anggota07"), login(push_server.url, "anggota07")
     subscribe(phone, receiver.device("p7"))
     sub_t = subscribe(tablet, receiver.device("t7"))

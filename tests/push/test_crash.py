@@ -14,8 +14,10 @@ from tests.push.receiver import PushReceiver
 from tests.support.servers import ProcessServer, copy_template
 
 ENV = {
-    "LUMBUNG_PUSH_ALLOW_LOOPBACK_HTTP": "true", "LUMBUNG_PUSH_RETRY_BASE_SECONDS": "0.05",
-    "LUMBUNG_PUSH_RETRY_MAX_SECONDS": "0.3", "LUMBUNG_PUSH_TIMEOUT_SECONDS": "3",
+    "LUMBUNG_PUSH_ALLOW_LOOPBACK_HTTP": "true",
+    "LUMBUNG_PUSH_RETRY_BASE_SECONDS": "0.05",
+    "LUMBUNG_PUSH_RETRY_MAX_SECONDS": "0.3",
+    "LUMBUNG_PUSH_TIMEOUT_SECONDS": "3",
 }
 
 

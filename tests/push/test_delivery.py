@@ -12,7 +12,9 @@ from tests.support.servers import ThreadServer
 
 def _deliveries(server: ThreadServer) -> list[tuple]:
     with sqlite3.connect(server.db_path) as conn:
-        return conn.execute("SELECT subscription_id, status, attempts, reason FROM push_deliveries ORDER BY 1").fetchall()
+        return conn.execute(
+            "SELECT subscription_id, status, attempts, reason FROM push_deliveries ORDER BY 1"
+        ).fetchall()
 
 
 def test_verified_deposit_reaches_both_devices_of_the_member_once_and_no_other_member(
@@ -34,8 +36,11 @@ def test_verified_deposit_reaches_both_devices_of_the_member_once_and_no_other_m
     receiver.wait_for(lambda: all(receiver.hits(d) for d in devices.values()))
     time.sleep(0.5)  # room for a wrong second copy to arrive
     expected = {
-        "v": 1, "kind": "deposit.verified", "title": "Setoran diverifikasi",
-        "body": f"Setoran {code} Rp500.000 telah diverifikasi", "url": f"/#/setoran/{deposit_id}",
+        "v": 1,
+        "kind": "deposit.verified",
+        "title": "Setoran diverifikasi",
+        "body": f"Setoran {code} Rp500.000 telah diverifikasi",
+        "url": f"/#/setoran/{deposit_id}",
         "ref": {"entity": "deposit", "id": deposit_id, "code": code},
     }
     topics = set()
@@ -54,7 +59,10 @@ def test_verified_deposit_reaches_both_devices_of_the_member_once_and_no_other_m
     view = login(push_server.url, "admin").get("/api/admin/push/deliveries").json()
     assert view["totals"]["sent"] == 2 and view["totals"]["pending"] == 0
     assert [(s["username"], s["sent"], s["failed"], s["pending"]) for s in view["subscriptions"]] == [
-        ("anggota01", 1, 0, 0), ("anggota01", 1, 0, 0), ("anggota02", 0, 0, 0)]
+        ("anggota01", 1, 0, 0),
+        ("anggota01", 1, 0, 0),
+        ("anggota02", 0, 0, 0),
+    ]
     assert {d["kind"] for d in view["deliveries"]} == {"deposit.verified"}
     assert all("body" not in d and "payload" not in d for d in view["deliveries"])
 
@@ -72,7 +80,9 @@ def test_member_who_turned_a_kind_off_gets_none_of_it(push_server: ThreadServer,
     assert _deliveries(push_server) == []
 
 
-def test_gone_subscription_410_is_removed_and_never_tried_again(push_server: ThreadServer, receiver: PushReceiver) -> None:
+def test_gone_subscription_410_is_removed_and_never_tried_again(
+    push_server: ThreadServer, receiver: PushReceiver
+) -> None:
     member = login(push_server.url, "anggota01")
     device = receiver.device("gone")
     sub = subscribe(member, device)
@@ -132,7 +142,9 @@ def test_push_service_down_verification_answers_at_once_and_the_notice_arrives_w
     assert message["payload"]["ref"]["id"] == deposit_id
 
 
-def test_members_own_rejected_mutation_reaches_only_that_member(push_server: ThreadServer, receiver: PushReceiver) -> None:
+def test_members_own_rejected_mutation_reaches_only_that_member(
+    push_server: ThreadServer, receiver: PushReceiver
+) -> None:
     import uuid
 
     from server.protocol import WithdrawalCreate
@@ -142,10 +154,19 @@ def test_members_own_rejected_mutation_reaches_only_that_member(push_server: Thr
     subscribe(member, device)
     subscribe(other, other_device)
     mutation_uuid = str(uuid.uuid4())
-    [result] = member.push(member.mutation(WithdrawalCreate(
-        withdrawal_id=str(uuid.uuid4()), member_id=4, savings_type="sukarela", amount=40_000_000, method="tunai",
-        location_id=1,
-    ), mutation_uuid=mutation_uuid)).json()["results"]
+    [result] = member.push(
+        member.mutation(
+            WithdrawalCreate(
+                withdrawal_id=str(uuid.uuid4()),
+                member_id=4,
+                savings_type="sukarela",
+                amount=40_000_000,
+                method="tunai",
+                location_id=1,
+            ),
+            mutation_uuid=mutation_uuid,
+        )
+    ).json()["results"]
     assert result["status"] == "rejected"
     receiver.wait_for(lambda: receiver.hits(device))
     time.sleep(0.5)
@@ -157,11 +178,15 @@ def test_members_own_rejected_mutation_reaches_only_that_member(push_server: Thr
     assert receiver.hits(other_device) == []
 
 
-def test_push_turned_off_refuses_subscriptions_and_sends_nothing(demo_template, tmp_path, receiver: PushReceiver) -> None:
+def test_push_turned_off_refuses_subscriptions_and_sends_nothing(
+    demo_template, tmp_path, receiver: PushReceiver
+) -> None:
     from tests.push.conftest import PUSH_SETTINGS
     from tests.support.servers import copy_template
 
-    server = ThreadServer(copy_template(demo_template, tmp_path / "off"), **{**PUSH_SETTINGS, "push_enabled": False}).start()
+    server = ThreadServer(
+        copy_template(demo_template, tmp_path / "off"), **{**PUSH_SETTINGS, "push_enabled": False}
+    ).start()
     try:
         member = login(server.url, "anggota01")
         assert member.get("/api/push/vapid-public-key").json()["enabled"] is False

@@ -16,8 +16,17 @@ import pytest
 from tests.support.servers import ThreadServer, copy_template
 
 CHROMIUM = os.environ.get("LUMBUNG_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--lang=id-ID"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--lang=id-ID",
+]
 
 if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
     pytest.skip("Debian chromium is not installed (.ci/run installs it)", allow_module_level=True)
@@ -51,7 +60,7 @@ class PwaServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "PwaServer":
+    def start(self) -> PwaServer:
         server = ThreadServer(self.data_dir, **self.overrides)
         if self.port is not None:  # rebind the old port: the browser's origin must not change
             server.sock.close()
@@ -67,7 +76,9 @@ class PwaServer:
                         raise
                     time.sleep(0.1)
             server.sock = sock
-            server._thread = __import__("threading").Thread(target=server._server.run, kwargs={"sockets": [sock]}, daemon=True)
+            server._thread = __import__("threading").Thread(
+                target=server._server.run, kwargs={"sockets": [sock]}, daemon=True
+            )
         self.port = server.port if self.port is None else self.port
         self.hits.app = server.app
         server._server.config.app = self.hits
@@ -82,8 +93,11 @@ class PwaServer:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):  # type: ignore[no-untyped-def]
-    return {**browser_type_launch_args, "executable_path": CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-            "args": CHROMIUM_ARGS}
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+        "args": CHROMIUM_ARGS,
+    }
 
 
 @pytest.fixture
@@ -95,11 +109,17 @@ def pwa(demo_template: Path, tmp_path: Path) -> Iterator[PwaServer]:
 
 @pytest.fixture
 def browser_context_args(browser_context_args, pwa):  # type: ignore[no-untyped-def]
-    return {**browser_context_args, "base_url": pwa.url, "viewport": {"width": 360, "height": 800},
-            "permissions": ["notifications", "background-sync"], "service_workers": "allow", "locale": "id-ID",
-            "timezone_id": "Asia/Jakarta",
-            # Playwright evaluates wait_for_function predicates with eval; test_shell checks the CSP itself
-            "bypass_csp": True}
+    return {
+        **browser_context_args,
+        "base_url": pwa.url,
+        "viewport": {"width": 360, "height": 800},
+        "permissions": ["notifications", "background-sync"],
+        "service_workers": "allow",
+        "locale": "id-ID",
+        "timezone_id": "Asia/Jakarta",
+        # Playwright evaluates wait_for_function predicates with eval; test_shell checks the CSP itself
+        "bypass_csp": True,
+    }
 
 
 def wait_for(check: Callable[[], object], timeout: float = 10.0, page=None) -> object:  # type: ignore[no-untyped-def]

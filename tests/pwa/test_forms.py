@@ -49,7 +49,9 @@ def test_deposit_form_refuses_bad_amounts_and_bad_proofs_next_to_the_field(page:
     page.set_input_files("#proof-file", files=[{"name": "besar.png", "mimeType": "image/png", "buffer": big}])
     page.click("#save-deposit")
     expect(page.locator("#proof-err")).to_contain_text("maksimal 5 MB")
-    page.set_input_files("#proof-file", files=[{"name": "palsu.png", "mimeType": "image/png", "buffer": b"not a png at all"}])
+    page.set_input_files(
+        "#proof-file", files=[{"name": "palsu.png", "mimeType": "image/png", "buffer": b"not a png at all"}]
+    )
     expect(page.locator("#proof-name")).to_have_text("palsu.png")
     page.click("#save-deposit")
     expect(page.locator("#proof-err")).to_contain_text("tidak sesuai")
@@ -84,8 +86,10 @@ def test_withdrawal_over_limit_or_balance_is_refused_before_queueing(page: Page,
 
 def test_loan_tenor_past_retirement_is_shown_at_the_field_and_nothing_is_queued(page: Page, context, pwa) -> None:  # type: ignore[no-untyped-def]
     admin = api_login(pwa.url, "admin")
-    r = admin.http.put("/api/admin/members/2/payroll-profile", json={"plafon": 5_000_000, "birth_date": "1971-01-10",
-                                                                     "category": "karyawan", "voluntary_deduction": 0})
+    r = admin.http.put(
+        "/api/admin/members/2/payroll-profile",
+        json={"plafon": 5_000_000, "birth_date": "1971-01-10", "category": "karyawan", "voluntary_deduction": 0},
+    )
     assert r.status_code == 200, r.text
     admin.close()
     login(page, "anggota02")
@@ -116,15 +120,40 @@ def test_loan_wizard_shows_the_shared_vector_schedule_offline(page: Page, contex
     rows = page.locator("#summary-schedule tbody tr")
     expect(rows).to_have_count(len(vector["expected"]["installments"]))
     today = dt.datetime.now(ZoneInfo("Asia/Jakarta")).date()
-    months = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"]
+    months = [
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ]
     for n, want in enumerate(vector["expected"]["installments"]):
         row = rows.nth(n)
         due = due_date(today, want["number"])
         rp = lambda v: "Rp" + f"{v:,}".replace(",", ".")  # noqa: E731
-        shown = [row.locator("td").first.inner_text(), row.locator(".due").inner_text(), row.locator(".inst-principal").inner_text(),
-                 row.locator(".inst-interest").inner_text(), row.locator(".inst-amount").inner_text(), row.locator(".inst-remaining").inner_text()]
-        assert shown == [str(want["number"]), f"{due.day} {months[due.month - 1]} {due.year}", rp(want["principal"]),
-                         rp(want["interest"]), rp(want["amount"]), rp(want["remaining"])]
+        shown = [
+            row.locator("td").first.inner_text(),
+            row.locator(".due").inner_text(),
+            row.locator(".inst-principal").inner_text(),
+            row.locator(".inst-interest").inner_text(),
+            row.locator(".inst-amount").inner_text(),
+            row.locator(".inst-remaining").inner_text(),
+        ]
+        assert shown == [
+            str(want["number"]),
+            f"{due.day} {months[due.month - 1]} {due.year}",
+            rp(want["principal"]),
+            rp(want["interest"]),
+            rp(want["amount"]),
+            rp(want["remaining"]),
+        ]
     page.fill("#bank_name", "BNI")
     page.fill("#account_number", "0099887766")
     page.fill("#account_holder", "Indah")

@@ -13,10 +13,16 @@ from .helpers import login, outbox, pending
 
 def tiny_png() -> bytes:
     raw = b"\x00\xff\x00\x00" * 1
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def fill_deposit(page: Page, amount: str) -> None:
@@ -85,7 +91,9 @@ def test_member_offline_deposit_and_withdrawal_sync_and_get_verified(page: Page,
     row.locator("text=Lihat Bukti").click()
     expect(row.locator("img.proof")).to_be_visible()
     row.locator("button.verify").click()
-    expect(officer.locator("#verify-deposits .tx", has_text=code)).to_have_count(0, timeout=15000)  # settled: left the queue
+    expect(officer.locator("#verify-deposits .tx", has_text=code)).to_have_count(
+        0, timeout=15000
+    )  # settled: left the queue
     officer_ctx.close()
 
     expect(page.locator("#deposit-list .tx", has_text=code).locator(".badge")).to_have_text("Verifikasi", timeout=20000)

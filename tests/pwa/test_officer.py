@@ -20,10 +20,26 @@ def test_officer_rejects_with_reason_disburses_and_takes_a_cash_installment(page
     loan_id, withdrawal_id = str(uuid.uuid4()), str(uuid.uuid4())
     member = api_login(pwa.url, "anggota16")
     results = member.push_ops(
-        LoanApply(loan_id=loan_id, member_id=16, product_id=3, purpose="Kesehatan", amount=1_000_000, tenor=3,
-                  requested_disbursement_date=today, location_id=2, disbursement_method="tunai"),
-        WithdrawalCreate(withdrawal_id=withdrawal_id, member_id=16, savings_type="sukarela", amount=100_000, method="tunai",
-                         location_id=2))
+        LoanApply(
+            loan_id=loan_id,
+            member_id=16,
+            product_id=3,
+            purpose="Kesehatan",
+            amount=1_000_000,
+            tenor=3,
+            requested_disbursement_date=today,
+            location_id=2,
+            disbursement_method="tunai",
+        ),
+        WithdrawalCreate(
+            withdrawal_id=withdrawal_id,
+            member_id=16,
+            savings_type="sukarela",
+            amount=100_000,
+            method="tunai",
+            location_id=2,
+        ),
+    )
     assert [r["status"] for r in results] == ["applied", "applied"]
     board = api_login(pwa.url, "pengurus1")
     assert board.push_ops(LoanApprove(loan_id=loan_id))[0]["status"] == "applied"
@@ -39,7 +55,9 @@ def test_officer_rejects_with_reason_disburses_and_takes_a_cash_installment(page
     row.locator("text=Kirim Penolakan").click()
     expect(page.locator(f"#verify-withdrawals .tx[data-id='{withdrawal_id}']")).to_have_count(0, timeout=15000)
     rejected = member.get("/api/withdrawals", q="PNR").json()["items"]
-    assert [(w["status"], w["reason"]) for w in rejected if w["id"] == withdrawal_id] == [("rejected", "Nomor rekening tidak sesuai")]
+    assert [(w["status"], w["reason"]) for w in rejected if w["id"] == withdrawal_id] == [
+        ("rejected", "Nomor rekening tidak sesuai")
+    ]
 
     page.goto("/#/pencairan")
     loan_row = page.locator(".tx", has_text="Rp1.000.000")

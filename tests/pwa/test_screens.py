@@ -36,16 +36,35 @@ def check(page: Page, shots: Path, name: str, problems: dict[str, list[str]]) ->
     page.screenshot(path=str(shots / f"{name}.png"))
 
 
-def test_main_screens_have_no_serious_accessibility_violations(page: Page, context, browser, pwa, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_main_screens_have_no_serious_accessibility_violations(
+    page: Page, context, browser, pwa, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     shots = Path(os.environ.get("LUMBUNG_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     today = dt.datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
     for username, member in (("anggota01", 1), ("anggota03", 3)):
         s = api_login(pwa.url, username)
-        s.push_ops(LoanApply(loan_id=str(uuid.uuid4()), member_id=member, product_id=1, purpose="Pendidikan", amount=5_000_000,
-                             tenor=12, requested_disbursement_date=today, location_id=1, disbursement_method="tunai"),
-                   WithdrawalCreate(withdrawal_id=str(uuid.uuid4()), member_id=member, savings_type="sukarela", amount=150_000,
-                                    method="tunai", location_id=1))
+        s.push_ops(
+            LoanApply(
+                loan_id=str(uuid.uuid4()),
+                member_id=member,
+                product_id=1,
+                purpose="Pendidikan",
+                amount=5_000_000,
+                tenor=12,
+                requested_disbursement_date=today,
+                location_id=1,
+                disbursement_method="tunai",
+            ),
+            WithdrawalCreate(
+                withdrawal_id=str(uuid.uuid4()),
+                member_id=member,
+                savings_type="sukarela",
+                amount=150_000,
+                method="tunai",
+                location_id=1,
+            ),
+        )
         s.close()
     problems: dict[str, list[str]] = {}
 
@@ -98,8 +117,13 @@ def test_main_screens_have_no_serious_accessibility_violations(page: Page, conte
     context.set_offline(False)
     expect(page.locator("#pending-count")).to_have_text("0 menunggu", timeout=15000)
 
-    officer_ctx = browser.new_context(base_url=pwa.url, viewport={"width": 360, "height": 800}, bypass_csp=True,
-                                      timezone_id="Asia/Jakarta", locale="id-ID")
+    officer_ctx = browser.new_context(
+        base_url=pwa.url,
+        viewport={"width": 360, "height": 800},
+        bypass_csp=True,
+        timezone_id="Asia/Jakarta",
+        locale="id-ID",
+    )
     officer = officer_ctx.new_page()
     login(officer, "petugas1")
     officer.goto("/#/verifikasi")
@@ -117,8 +141,13 @@ def test_main_screens_have_no_serious_accessibility_violations(page: Page, conte
     check(officer, shots, "cash-in-hand", problems)
     officer_ctx.close()
 
-    board_ctx = browser.new_context(base_url=pwa.url, viewport={"width": 360, "height": 800}, bypass_csp=True,
-                                    timezone_id="Asia/Jakarta", locale="id-ID")
+    board_ctx = browser.new_context(
+        base_url=pwa.url,
+        viewport={"width": 360, "height": 800},
+        bypass_csp=True,
+        timezone_id="Asia/Jakarta",
+        locale="id-ID",
+    )
     board = board_ctx.new_page()
     login(board, "pengurus1")
     expect(board.locator("#approvals .tx").first).to_be_visible()
@@ -131,7 +160,9 @@ def test_main_screens_have_no_serious_accessibility_violations(page: Page, conte
     login_page.goto("/")
     expect(login_page.locator("h1")).to_have_text("Masuk")
     check(login_page, shots, "login", problems)
-    login_page.evaluate("document.body.append(Object.assign(document.createElement('img'), {src: '/icons/icon-192.png'}))")
+    login_page.evaluate(
+        "document.body.append(Object.assign(document.createElement('img'), {src: '/icons/icon-192.png'}))"
+    )
     assert any(p.startswith("image-alt") for p in axe_problems(login_page)), "axe must see a known violation"
     login_page.close()
     assert problems == {}

@@ -43,12 +43,17 @@ def test_shared_device_keeps_one_profile_per_user_and_never_sends_under_another_
     assert all(w["amount"] != 44_000 for w in server_rows(pwa, "/api/withdrawals", 11))
     logout(page)
     sign_in(page, "anggota11")
-    assert page.evaluate("import('/js/sync/profiles.js').then(m => m.currentProfile()).then(p => p.clientId)") == first_client
+    assert (
+        page.evaluate("import('/js/sync/profiles.js').then(m => m.currentProfile()).then(p => p.clientId)")
+        == first_client
+    )
     wait_for(lambda: pending(page) == 0, timeout=20, page=page)
     assert [w["amount"] for w in server_rows(pwa, "/api/withdrawals", 11)] == [44_000]
 
 
-def test_expired_access_token_is_refreshed_without_counting_as_a_failure(browser, demo_template: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_expired_access_token_is_refreshed_without_counting_as_a_failure(
+    browser, demo_template: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     server = PwaServer(copy_template(demo_template, tmp_path / "data"), access_token_ttl=1)
     try:
         ctx = browser.new_context(base_url=server.url, viewport={"width": 360, "height": 800}, bypass_csp=True)
@@ -72,9 +77,16 @@ def test_expired_access_token_is_refreshed_without_counting_as_a_failure(browser
 
 def test_refused_protocol_version_keeps_the_outbox_and_asks_for_an_update(page: Page, context) -> None:  # type: ignore[no-untyped-def]
     login(page, "anggota14")
-    body = json.dumps({"code": "protocol_version_unsupported", "message": "Versi aplikasi tidak cocok dengan server; perbarui aplikasi.",
-                       "detail": {"supported": [2], "sent": "1"}})
-    context.route("**/api/sync/push", lambda route: route.fulfill(status=426, body=body, content_type="application/json"))
+    body = json.dumps(
+        {
+            "code": "protocol_version_unsupported",
+            "message": "Versi aplikasi tidak cocok dengan server; perbarui aplikasi.",
+            "detail": {"supported": [2], "sent": "1"},
+        }
+    )
+    context.route(
+        "**/api/sync/push", lambda route: route.fulfill(status=426, body=body, content_type="application/json")
+    )
     queue_withdrawal(page, "66.000")
     expect(page.locator(".banner.warn")).to_contain_text("Perbarui aplikasi")
     assert pending(page) == 1

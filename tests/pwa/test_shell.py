@@ -31,8 +31,11 @@ def test_shell_is_served_with_strict_csp_and_no_cache(pwa) -> None:  # type: ign
 def test_service_worker_precaches_every_shell_file() -> None:
     sw = (PWA / "sw.js").read_text()
     listed = set(re.findall(r"'(/[^']*)'", sw.split("SHELL_FILES = [")[1].split("];")[0]))
-    shipped = {"/" + p.relative_to(PWA).as_posix() for p in PWA.rglob("*")
-               if p.is_file() and p.suffix in {".js", ".css", ".png", ".webmanifest", ".html"} and p.name != "sw.js"}
+    shipped = {
+        "/" + p.relative_to(PWA).as_posix()
+        for p in PWA.rglob("*")
+        if p.is_file() and p.suffix in {".js", ".css", ".png", ".webmanifest", ".html"} and p.name != "sw.js"
+    }
     assert shipped - listed == set(), "files the service worker would not have offline"
     assert listed - shipped - {"/"} == set(), "precached files that do not exist"
 

@@ -43,8 +43,16 @@ def test_rejected_withdrawal_shows_ditolak_with_reason_and_the_queue_behind_it_d
     expect(page.locator("#saved")).to_contain_text("tersimpan")
     # Meanwhile the member's other device holds most of the balance.
     other = api_login(pwa.url, "anggota03")
-    results = other.push_ops(WithdrawalCreate(withdrawal_id=str(uuid.uuid4()), member_id=3, savings_type="sukarela",
-                                              amount=500_000, method="tunai", location_id=1))
+    results = other.push_ops(
+        WithdrawalCreate(
+            withdrawal_id=str(uuid.uuid4()),
+            member_id=3,
+            savings_type="sukarela",
+            amount=500_000,
+            method="tunai",
+            location_id=1,
+        )
+    )
     assert results[0]["status"] == "applied"
     other.close()
     context.set_offline(False)
@@ -79,13 +87,20 @@ def test_two_tabs_offline_queue_and_each_item_is_applied_once_with_no_number_reu
     expect(second.locator("#pending-count")).to_have_text("0 menunggu", timeout=10000)
 
 
-def test_officer_page_closed_mid_push_reopens_offline_and_applies_each_deposit_once(playwright, pwa, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_officer_page_closed_mid_push_reopens_offline_and_applies_each_deposit_once(
+    playwright, pwa, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     profile_dir = tmp_path / "chromium-profile"
 
     def open_context():  # type: ignore[no-untyped-def]
         return playwright.chromium.launch_persistent_context(
-            str(profile_dir), executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS,
-            base_url=pwa.url, viewport={"width": 360, "height": 800}, bypass_csp=True)
+            str(profile_dir),
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            args=CHROMIUM_ARGS,
+            base_url=pwa.url,
+            viewport={"width": 360, "height": 800},
+            bypass_csp=True,
+        )
 
     ctx = open_context()
     page = ctx.pages[0] if ctx.pages else ctx.new_page()
@@ -119,11 +134,15 @@ def test_officer_page_closed_mid_push_reopens_offline_and_applies_each_deposit_o
     ctx.set_offline(False)
     wait_for(lambda: pending(page) == 0, timeout=20, page=page)
     ctx.close()
-    cash = sorted(d["amount"] for d in server_rows(pwa, "/api/deposits", 13) if d["kind"] == "offline" and d["created_by"] == 103)
+    cash = sorted(
+        d["amount"] for d in server_rows(pwa, "/api/deposits", 13) if d["kind"] == "offline" and d["created_by"] == 103
+    )
     assert cash == [20_000, 30_000, 40_000]
 
 
-def test_server_restore_new_epoch_rebuilds_the_replica_and_loses_nothing_queued(page: Page, context, pwa, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_server_restore_new_epoch_rebuilds_the_replica_and_loses_nothing_queued(
+    page: Page, context, pwa, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     login(page, "anggota05")
     saved = backup(pwa.inner.db_path, tmp_path / "before.sqlite3")
     queue_withdrawal(page, "21.000")  # online: applied, then lost by the restore

@@ -13,7 +13,6 @@ from .helpers import login, outbox, pending
 from .test_sync_faults import queue_withdrawal
 
 
-
 def test_update_waits_for_the_user_and_keeps_the_queued_outbox(page: Page, context) -> None:  # type: ignore[no-untyped-def]
     login(page, "anggota09")
     context.route("**/api/sync/push", lambda route: route.abort())  # the queue cannot drain for now
@@ -26,7 +25,10 @@ def test_update_waits_for_the_user_and_keeps_the_queued_outbox(page: Page, conte
     assert "Versi baru tersedia" in page.locator("header").inner_text()
     assert page.evaluate("navigator.serviceWorker.controller.scriptURL").endswith("/sw.js")
     page.click("#reload-app")
-    page.wait_for_function("navigator.serviceWorker.controller && navigator.serviceWorker.controller.scriptURL.endsWith('update=1')", timeout=15000)
+    page.wait_for_function(
+        "navigator.serviceWorker.controller && navigator.serviceWorker.controller.scriptURL.endsWith('update=1')",
+        timeout=15000,
+    )
     page.wait_for_load_state()
     expect(page.locator("#pending-count")).to_have_text("1 menunggu", timeout=10000)
     keys = page.evaluate("caches.keys()")
@@ -49,12 +51,26 @@ def test_push_message_shows_its_notification_and_triggers_a_pull(page: Page, con
         page.wait_for_timeout(20)
     reg = next(r for r in regs if r["scopeURL"] == pwa.url + "/" and not r["isDeleted"])
     pulls_before = pwa.hits.paths.count("/api/sync/pull")
-    payload = {"v": 1, "kind": "deposit.verified", "title": "Setoran diverifikasi",
-               "body": "Setoran STR-2612-000062 Rp500.000 telah diverifikasi", "url": "/#/setoran/abc", "tag": "deposit:abc", "ref": {}}
-    cdp.send("ServiceWorker.deliverPushMessage", {"origin": pwa.url, "registrationId": reg["registrationId"], "data": json.dumps(payload)})
+    payload = {
+        "v": 1,
+        "kind": "deposit.verified",
+        "title": "Setoran diverifikasi",
+        "body": "Setoran STR-2612-000062 Rp500.000 telah diverifikasi",
+        "url": "/#/setoran/abc",
+        "tag": "deposit:abc",
+        "ref": {},
+    }
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": pwa.url, "registrationId": reg["registrationId"], "data": json.dumps(payload)},
+    )
     page.wait_for_function("(window.__lumbungNotified ?? 0) > 0", timeout=10000)
-    notes = page.evaluate("navigator.serviceWorker.ready.then(r => r.getNotifications())"
-                          ".then(ns => ns.map(n => ({title: n.title, body: n.body, tag: n.tag, url: n.data.url})))")
-    assert notes == [{"title": "Setoran diverifikasi", "body": payload["body"], "tag": "deposit:abc", "url": "/#/setoran/abc"}]
+    notes = page.evaluate(
+        "navigator.serviceWorker.ready.then(r => r.getNotifications())"
+        ".then(ns => ns.map(n => ({title: n.title, body: n.body, tag: n.tag, url: n.data.url})))"
+    )
+    assert notes == [
+        {"title": "Setoran diverifikasi", "body": payload["body"], "tag": "deposit:abc", "url": "/#/setoran/abc"}
+    ]
     wait_for(lambda: pwa.hits.paths.count("/api/sync/pull") > pulls_before, page=page)
     cdp.detach()

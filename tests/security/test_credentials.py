@@ -26,13 +26,21 @@ GOOD = "Sawah-Hijau-2026"
 
 
 def _login(url: str, username: str, password: str) -> httpx.Response:
-    return httpx.post(f"{url}/api/auth/login", headers=HEADERS, timeout=30,
-                      json={"username": username, "password": password, "client_id": uuid.uuid4().hex})
+    return httpx.post(
+        f"{url}/api/auth/login",
+        headers=HEADERS,
+        timeout=30,
+        json={"username": username, "password": password, "client_id": uuid.uuid4().hex},
+    )
 
 
 def _change(url: str, username: str, current: str, new: str) -> httpx.Response:
-    return httpx.post(f"{url}/api/auth/password", headers=HEADERS, timeout=30,
-                      json={"username": username, "current_password": current, "new_password": new})
+    return httpx.post(
+        f"{url}/api/auth/password",
+        headers=HEADERS,
+        timeout=30,
+        json={"username": username, "current_password": current, "new_password": new},
+    )
 
 
 def _error(response: httpx.Response, status: int, code: str) -> dict:
@@ -42,17 +50,33 @@ def _error(response: httpx.Response, status: int, code: str) -> dict:
     return body
 
 
-def _cli(data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def _cli(
+    data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     environment = {**os.environ, "LUMBUNG_ARGON2_MEMORY_KIB": "8192", "LUMBUNG_ARGON2_TIME_COST": "1", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "server.cli", "--data-dir", str(data_dir), *args], cwd=ROOT, env=environment,
-                          input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", "--data-dir", str(data_dir), *args],
+        cwd=ROOT,
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_a_user_the_admin_creates_must_change_the_password_before_logging_in(live_server) -> None:
     admin = login(live_server.url, "admin")
-    created = admin.http.post("/api/admin/users", json={
-        "username": "kasir.baru", "name": "Kasir Baru", "role": "petugas", "password": "Mulai-Kerja-01",
-        "location_ids": [2]})
+    created = admin.http.post(
+        "/api/admin/users",
+        json={
+            "username": "kasir.baru",
+            "name": "Kasir Baru",
+            "role": "petugas",
+            "password": "Mulai-Kerja-01",
+            "location_ids": [2],
+        },
+    )
     assert created.status_code == 201, created.text
     assert created.json()["location_ids"] == [2] and created.json()["role"] == "petugas"
     body = _error(_login(live_server.url, "kasir.baru", "Mulai-Kerja-01"), 403, "password_change_required")
@@ -67,18 +91,29 @@ def test_a_user_the_admin_creates_must_change_the_password_before_logging_in(liv
         assert conn.execute("SELECT demo FROM users WHERE username = 'kasir.baru'").fetchone() == (0,)
 
 
-@pytest.mark.parametrize(("password", "code"), [
-    ("pendek1", "password_too_short"),
-    ("password1234", "password_too_common"),
-    ("Koperasi123", "password_too_common"),  # our Indonesian list, case-insensitive
-    ("1234567890", "password_too_common"),
-    ("xx-anggota.baru-xx", "password_too_common"),  # contains the username
-    ("a" * 201, "password_too_long"),
-])
+@pytest.mark.parametrize(
+    ("password", "code"),
+    [
+        ("pendek1", "password_too_short"),
+        ("password1234", "password_too_common"),
+        ("Koperasi123", "password_too_common"),  # our Indonesian list, case-insensitive
+        ("1234567890", "password_too_common"),
+        ("xx-anggota.baru-xx", "password_too_common"),  # contains the username
+        ("a" * 201, "password_too_long"),
+    ],
+)
 def test_weak_passwords_are_refused_with_a_reason(live_server, password: str, code: str) -> None:
     admin = login(live_server.url, "admin")
-    response = admin.http.post("/api/admin/users", json={
-        "username": "anggota.baru", "name": "Anggota Baru", "role": "anggota", "member_id": 20, "password": password})
+    response = admin.http.post(
+        "/api/admin/users",
+        json={
+            "username": "anggota.baru",
+            "name": "Anggota Baru",
+            "role": "anggota",
+            "member_id": 20,
+            "password": password,
+        },
+    )
     _error(response, 422, code)
     with sqlite3.connect(live_server.db_path) as conn:
         assert conn.execute("SELECT count(*) FROM users WHERE username = 'anggota.baru'").fetchone() == (0,)
@@ -92,15 +127,25 @@ def test_new_users_are_checked_and_only_an_admin_creates_them(live_server) -> No
     _error(admin.http.post("/api/admin/users", json=spec), 409, "username_taken")
     _error(admin.http.post("/api/admin/users", json={**spec, "username": "x"}), 422, "username_invalid")
     _error(admin.http.post("/api/admin/users", json={**spec, "username": "lain", "role": "raja"}), 422, "role_invalid")
-    _error(admin.http.post("/api/admin/users", json={**spec, "username": "lain", "member_id": 999}), 404, "member_not_found")
-    _error(admin.http.post("/api/admin/users", json={**spec, "username": "lain", "member_id": None}), 422, "member_id_invalid")
+    _error(
+        admin.http.post("/api/admin/users", json={**spec, "username": "lain", "member_id": 999}),
+        404,
+        "member_not_found",
+    )
+    _error(
+        admin.http.post("/api/admin/users", json={**spec, "username": "lain", "member_id": None}),
+        422,
+        "member_id_invalid",
+    )
 
 
 def test_a_reset_ends_the_sessions_and_the_user_must_change_the_new_password(fresh_server) -> None:
     member = login(fresh_server.url, "anggota08")
     assert member.get("/api/auth/me").status_code == 200
     admin = login(fresh_server.url, "admin")
-    reset = admin.http.post(f"/api/admin/users/{member.user['id']}/reset-password", json={"password": "Lupa-Sandi-2026"})
+    reset = admin.http.post(
+        f"/api/admin/users/{member.user['id']}/reset-password", json={"password": "Lupa-Sandi-2026"}
+    )
     assert reset.status_code == 200 and reset.json()["password_change_required"] is True, reset.text
     _error(member.get("/api/auth/me"), 401, "session_revoked")
     _error(_login(fresh_server.url, "anggota08", DEMO_PASSWORD), 401, "invalid_credentials")
@@ -127,15 +172,31 @@ def test_the_first_admin_from_a_file_then_users_from_the_command_line(tmp_path: 
     weak = tmp_path / "weak.json"
     weak.write_text(json.dumps({"username": "admin2", "name": "A", "password": "rahasia123"}))
     assert "password_too_common" in _cli(data, "create-admin", "--from-file", str(weak)).stderr  # the demo password
-    created = _cli(data, "create-user", "pengurus.a", "--name", "Bu Ani", "--role", "pengurus", "--password-file", "-",
-                   stdin="Bulan-Purnama-12\n")
+    created = _cli(
+        data,
+        "create-user",
+        "pengurus.a",
+        "--name",
+        "Bu Ani",
+        "--role",
+        "pengurus",
+        "--password-file",
+        "-",
+        stdin="Bulan-Purnama-12\n",
+    )
     assert created.returncode == 0, created.stderr
     server = ThreadServer(data).start()
     try:
         assert _login(server.url, "ketua", "Padi-Menguning-77").status_code == 200  # no change required
         _error(_login(server.url, "pengurus.a", "Bulan-Purnama-12"), 403, "password_change_required")
-        changed = _cli(data, "change-password", "pengurus.a", "--password-file", "-",
-                       stdin="Bulan-Purnama-12\nMatahari-Terbit-34\n")
+        changed = _cli(
+            data,
+            "change-password",
+            "pengurus.a",
+            "--password-file",
+            "-",
+            stdin="Bulan-Purnama-12\nMatahari-Terbit-34\n",
+        )
         assert changed.returncode == 0, changed.stderr
         assert _login(server.url, "pengurus.a", "Matahari-Terbit-34").status_code == 200
         wrong = _cli(data, "change-password", "pengurus.a", "--password-file", "-", stdin="salah\nMatahari-Baru-56\n")
@@ -151,12 +212,19 @@ def test_the_first_admin_from_a_file_then_users_from_the_command_line(tmp_path: 
 def _serve(data: Path, *extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "LUMBUNG_ALLOW_DEMO_ACCOUNTS"}
     env.update({"LUMBUNG_ARGON2_MEMORY_KIB": "8192", "LUMBUNG_ARGON2_TIME_COST": "1"})
-    return subprocess.Popen([sys.executable, "-m", "server.cli", "--data-dir", str(data), "serve", "--port",
-                             str(free_port()), *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "--data-dir", str(data), "serve", "--port", str(free_port()), *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
-def test_serve_refuses_to_start_while_demo_accounts_keep_the_shared_password(demo_template: Path, tmp_path: Path) -> None:
+def test_serve_refuses_to_start_while_demo_accounts_keep_the_shared_password(
+    demo_template: Path, tmp_path: Path
+) -> None:
     data = copy_template(demo_template, tmp_path / "data")
     refused = _serve(data)
     _, err = refused.communicate(timeout=60)
@@ -185,7 +253,9 @@ def test_the_migration_marks_every_existing_user_as_a_demo_account(tmp_path: Pat
     db = tmp_path / "lumbung.sqlite3"
     upgrade(db, "0003")
     with sqlite3.connect(db) as conn:
-        conn.execute("INSERT INTO users (id, username, name, password_hash, role) VALUES (1, 'lama', 'Lama', 'x', 'admin')")
+        conn.execute(
+            "INSERT INTO users (id, username, name, password_hash, role) VALUES (1, 'lama', 'Lama', 'x', 'admin')"
+        )
     upgrade(db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT demo, password_changed_at FROM users").fetchall() == [(1, None)]

@@ -12,9 +12,9 @@ import uuid
 import httpx
 
 from server.protocol import PROTOCOL_HEADER
+from tests.support.aio import run_async
 from tests.support.api import DEMO_PASSWORD, login
 from tests.support.servers import ROOT, ThreadServer
-from tests.support.aio import run_async
 
 HEADERS = {PROTOCOL_HEADER: "1"}
 # small numbers so a test sees every stage: 2 free failures, then waits, locked at the 4th
@@ -22,8 +22,12 @@ TIGHT = {"login_free_failures": 2, "login_delay_seconds": 30, "login_lockout_fai
 
 
 def _login(url: str, username: str, password: str) -> httpx.Response:
-    return httpx.post(f"{url}/api/auth/login", headers=HEADERS, timeout=30,
-                      json={"username": username, "password": password, "client_id": uuid.uuid4().hex})
+    return httpx.post(
+        f"{url}/api/auth/login",
+        headers=HEADERS,
+        timeout=30,
+        json={"username": username, "password": password, "client_id": uuid.uuid4().hex},
+    )
 
 
 def _error(response: httpx.Response, status: int, code: str) -> dict:
@@ -48,15 +52,18 @@ def test_after_the_free_failures_even_the_right_password_must_wait(server_with) 
 
 
 def test_the_wait_grows_with_each_failure_and_a_success_resets_it(server_with) -> None:
-    server = server_with(login_free_failures=0, login_delay_seconds=1, login_delay_max_seconds=100,
-                         login_lockout_failures=50)
+    server = server_with(
+        login_free_failures=0, login_delay_seconds=1, login_delay_max_seconds=100, login_lockout_failures=50
+    )
     waits = []
     for _ in range(3):
         deadline = time.monotonic() + 20
         while (r := _login(server.url, "anggota05", "salah-salah")).status_code == 429 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert r.status_code == 401
-        waits.append(int(_error(_login(server.url, "anggota05", "x"), 429, "too_many_attempts")["detail"]["retry_after"]))
+        waits.append(
+            int(_error(_login(server.url, "anggota05", "x"), 429, "too_many_attempts")["detail"]["retry_after"])
+        )
     assert waits[0] < waits[1] < waits[2], waits  # 1, 2, 4 seconds
     time.sleep(waits[-1] + 0.2)
     assert _login(server.url, "anggota05", DEMO_PASSWORD).status_code == 200
@@ -87,7 +94,9 @@ def test_a_lockout_survives_a_restart_and_the_admin_lifts_it(server_with, tmp_pa
         listed = admin.get("/api/admin/login-lockouts").json()
         assert [row["key"] for row in listed] == ["user:petugas2"]
         member = login(server.url, "anggota01")
-        _error(member.http.post("/api/admin/login-lockouts/clear", json={"username": "petugas2"}), 403, "role_not_allowed")
+        _error(
+            member.http.post("/api/admin/login-lockouts/clear", json={"username": "petugas2"}), 403, "role_not_allowed"
+        )
         cleared = admin.http.post("/api/admin/login-lockouts/clear", json={"username": "petugas2"})
         assert cleared.status_code == 200 and cleared.json() == {"cleared": 1}
         assert _login(server.url, "petugas2", DEMO_PASSWORD).status_code == 200
@@ -99,11 +108,21 @@ def test_the_unlock_command_lifts_a_lockout_of_a_running_server(server_with) -> 
     server = server_with(**{**TIGHT, "login_delay_seconds": 0})
     _lock(server.url, "anggota06")
     _error(_login(server.url, "anggota06", DEMO_PASSWORD), 429, "too_many_attempts")
-    listed = subprocess.run([sys.executable, "-m", "server.cli", "--data-dir", str(server.data_dir), "lockouts"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    listed = subprocess.run(
+        [sys.executable, "-m", "server.cli", "--data-dir", str(server.data_dir), "lockouts"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "user:anggota06" in listed.stdout, listed
-    done = subprocess.run([sys.executable, "-m", "server.cli", "--data-dir", str(server.data_dir), "unlock",
-                           "--username", "anggota06"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "--data-dir", str(server.data_dir), "unlock", "--username", "anggota06"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0 and "1" in done.stdout, done
     assert _login(server.url, "anggota06", DEMO_PASSWORD).status_code == 200
 
@@ -114,22 +133,39 @@ def test_many_failures_from_one_address_lock_the_address_for_every_account(serve
         _error(_login(server.url, f"tamu{i}", "salah-salah"), 401, "invalid_credentials")
     refused = _login(server.url, "anggota07", DEMO_PASSWORD)
     _error(refused, 429, "too_many_attempts")
-    admin_cli = subprocess.run([sys.executable, "-m", "server.cli", "--data-dir", str(server.data_dir), "unlock",
-                                "--address", "127.0.0.1"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    admin_cli = subprocess.run(
+        [sys.executable, "-m", "server.cli", "--data-dir", str(server.data_dir), "unlock", "--address", "127.0.0.1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert admin_cli.returncode == 0, admin_cli
     assert _login(server.url, "anggota07", DEMO_PASSWORD).status_code == 200
 
 
 def test_password_checks_beyond_the_bound_are_answered_busy_at_once(server_with) -> None:
     # unknown usernames are checked against a dummy hash made at the server's cost: make it slow
-    server = server_with(password_checks_concurrent=1, password_checks_waiting=1, argon2_time_cost=40,
-                         login_address_failures=1000, login_free_failures=1000, login_lockout_failures=1000)
+    server = server_with(
+        password_checks_concurrent=1,
+        password_checks_waiting=1,
+        argon2_time_cost=40,
+        login_address_failures=1000,
+        login_free_failures=1000,
+        login_lockout_failures=1000,
+    )
 
     async def flood() -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=server.url, headers=HEADERS, timeout=60) as client:
-            return await asyncio.gather(*(
-                client.post("/api/auth/login", json={"username": f"tamu{i}", "password": "salah-salah",
-                                                     "client_id": uuid.uuid4().hex}) for i in range(8)))
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        "/api/auth/login",
+                        json={"username": f"tamu{i}", "password": "salah-salah", "client_id": uuid.uuid4().hex},
+                    )
+                    for i in range(8)
+                )
+            )
 
     answers = run_async(flood())
     statuses = sorted(r.status_code for r in answers)

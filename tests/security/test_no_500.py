@@ -38,8 +38,17 @@ def test_deeply_nested_json_is_refused_on_login_and_push(live_server, depth: int
     assert (response.status_code, response.json()["code"]) in {(400, "body_too_deep"), (422, "invalid_request")}
 
 
-@pytest.mark.parametrize("path", ["/api/admin/users", "/api/members", "/api/payroll/2026-01/import", "/api/sync/push",
-                                  "/api/admin/loan-products/1", "/api/loans"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/admin/users",
+        "/api/members",
+        "/api/payroll/2026-01/import",
+        "/api/sync/push",
+        "/api/admin/loan-products/1",
+        "/api/loans",
+    ],
+)
 def test_options_on_guarded_routes_is_never_a_500(live_server, path: str) -> None:
     _error(httpx.options(f"{live_server.url}{path}", headers=HEADERS), 401, "token_missing")
     member = login(live_server.url, "anggota01")
@@ -74,14 +83,22 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
     max_leaves=25,
 )
-LOGIN_FIELDS = st.fixed_dictionaries({}, optional={
-    "username": st.text(max_size=120) | JSON, "password": st.text(max_size=220) | JSON,
-    "client_id": st.from_regex(r"[A-Za-z0-9_-]{0,70}", fullmatch=True) | JSON, "extra": JSON})
+LOGIN_FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "username": st.text(max_size=120) | JSON,
+        "password": st.text(max_size=220) | JSON,
+        "client_id": st.from_regex(r"[A-Za-z0-9_-]{0,70}", fullmatch=True) | JSON,
+        "extra": JSON,
+    },
+)
 
 
 def _assert_deliberate(response: httpx.Response) -> None:
     assert response.status_code < 500 or (response.status_code == 503 and response.json()["code"] == "busy"), (
-        response.status_code, response.text[:300])
+        response.status_code,
+        response.text[:300],
+    )
     if response.status_code >= 400:
         body = response.json()
         assert isinstance(body["code"], str) and body["code"] and isinstance(body["message"], str), body
@@ -90,8 +107,12 @@ def _assert_deliberate(response: httpx.Response) -> None:
 @pytest.fixture(scope="module")
 def fuzz_server(demo_template, tmp_path_factory):
     """Its own server: the fuzz's failed logins would otherwise lock 127.0.0.1 out of the shared one."""
-    server = ThreadServer(copy_template(demo_template, tmp_path_factory.mktemp("fuzz")),
-                          login_address_failures=100_000, login_free_failures=100_000, login_lockout_failures=100_000)
+    server = ThreadServer(
+        copy_template(demo_template, tmp_path_factory.mktemp("fuzz")),
+        login_address_failures=100_000,
+        login_free_failures=100_000,
+        login_lockout_failures=100_000,
+    )
     server.start()
     yield server
     server.stop()
@@ -117,15 +138,30 @@ def test_fuzz_login_with_arbitrary_bytes(fuzz_client, raw: bytes) -> None:
     _assert_deliberate(fuzz_client.post("/api/auth/login", content=raw))
 
 
-MUTATION = st.fixed_dictionaries({}, optional={
-    "id": st.integers(min_value=-5, max_value=2**70) | JSON, "uuid": st.uuids().map(str) | JSON,
-    "user_id": st.integers(min_value=-2, max_value=200) | JSON,
-    "op": st.fixed_dictionaries({"type": st.sampled_from(
-        ["deposit.create", "withdrawal.create", "deposit.verify", "loan.apply", "nope"]) | JSON}, optional={
-        "member_id": st.integers(-1, 30) | JSON, "amount": st.integers(-10, 2**65) | JSON,
-        "savings_type": st.sampled_from(["sukarela", "pokok", "x"]) | JSON, "kind": st.text(max_size=10) | JSON,
-        "location_id": st.integers(0, 3) | JSON, "extra": JSON}) | JSON,
-    "device_time": st.text(max_size=30) | JSON})
+MUTATION = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.integers(min_value=-5, max_value=2**70) | JSON,
+        "uuid": st.uuids().map(str) | JSON,
+        "user_id": st.integers(min_value=-2, max_value=200) | JSON,
+        "op": st.fixed_dictionaries(
+            {
+                "type": st.sampled_from(["deposit.create", "withdrawal.create", "deposit.verify", "loan.apply", "nope"])
+                | JSON
+            },
+            optional={
+                "member_id": st.integers(-1, 30) | JSON,
+                "amount": st.integers(-10, 2**65) | JSON,
+                "savings_type": st.sampled_from(["sukarela", "pokok", "x"]) | JSON,
+                "kind": st.text(max_size=10) | JSON,
+                "location_id": st.integers(0, 3) | JSON,
+                "extra": JSON,
+            },
+        )
+        | JSON,
+        "device_time": st.text(max_size=30) | JSON,
+    },
+)
 
 
 @pytest.fixture(scope="module")
@@ -139,5 +175,7 @@ def pusher(fuzz_server):
 @given(mutations=st.lists(MUTATION, max_size=3) | JSON, client=st.booleans())
 def test_fuzz_push_decoder_never_fails_the_server(pusher, mutations, client: bool) -> None:
     body = {"client_id": pusher.client_id if client else uuid.uuid4().hex, "mutations": mutations}
-    response = pusher.http.post("/api/sync/push", content=json.dumps(body), headers={"content-type": "application/json"})
+    response = pusher.http.post(
+        "/api/sync/push", content=json.dumps(body), headers={"content-type": "application/json"}
+    )
     _assert_deliberate(response)

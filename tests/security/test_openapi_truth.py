@@ -30,7 +30,10 @@ def test_the_document_declares_errors_security_and_the_protocol_header(live_serv
     error = spec["components"]["schemas"]["Error"]
     assert set(error["required"]) == {"code", "message"} and "detail" in error["properties"]
     assert spec["components"]["securitySchemes"]["BearerToken"] == {
-        **spec["components"]["securitySchemes"]["BearerToken"], "type": "http", "scheme": "bearer"}
+        **spec["components"]["securitySchemes"]["BearerToken"],
+        "type": "http",
+        "scheme": "bearer",
+    }
     login = spec["paths"]["/api/auth/login"]["post"]
     assert {"400", "401", "403", "422", "426", "429", "503"} <= set(login["responses"])
     assert login["security"] == []
@@ -72,18 +75,30 @@ def test_schemathesis_finds_no_undeclared_status_no_bad_body_and_no_5xx(server_w
         if (operation.method.upper(), operation.path) in SKIPPED:
             continue
         ran += 1
-        token = httpx.post(f"{server.url}/api/auth/login", headers={PROTOCOL_HEADER: "1"}, json={
-            "username": username, "password": DEMO_PASSWORD, "client_id": uuid.uuid4().hex}).json()["access_token"]
+        token = httpx.post(
+            f"{server.url}/api/auth/login",
+            headers={PROTOCOL_HEADER: "1"},
+            json={"username": username, "password": DEMO_PASSWORD, "client_id": uuid.uuid4().hex},
+        ).json()["access_token"]
         headers = {PROTOCOL_HEADER: "1", "Authorization": f"Bearer {token}"}
 
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
         def run(case) -> None:  # type: ignore[no-untyped-def]
             auth = headers  # noqa: B023 - run() is called in this same iteration
-            response = case.call_and_validate(base_url=server.url, headers=auth, timeout=30,
-                                              checks=[not_a_server_error, status_code_conformance,
-                                                      response_schema_conformance])
+            response = case.call_and_validate(
+                base_url=server.url,
+                headers=auth,
+                timeout=30,
+                checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
+            )
             calls.append(response.status_code)
 
         try:

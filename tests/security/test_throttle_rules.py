@@ -8,8 +8,9 @@ from server.auth.policy import check_password, common_passwords
 from server.auth.throttle import ThrottlePolicy, account_key, after_failure, wait_seconds
 from server.errors import InvalidInput
 
-POLICY = ThrottlePolicy(free_failures=3, delay_seconds=2, delay_max_seconds=10, lockout_failures=8,
-                        lockout_seconds=900, window_seconds=600)
+POLICY = ThrottlePolicy(
+    free_failures=3, delay_seconds=2, delay_max_seconds=10, lockout_failures=8, lockout_seconds=900, window_seconds=600
+)
 
 
 def _run(failures: int, start: float = 1000.0) -> list[float]:
@@ -54,10 +55,16 @@ def test_account_keys_ignore_case_and_surrounding_space() -> None:
     assert account_key("  Admin ") == account_key("admin") == "user:admin"
 
 
-@pytest.mark.parametrize(("password", "code"), [
-    ("short", "password_too_short"), ("qwertyuiop", "password_too_common"), ("BISMILLAH123", "password_too_common"),
-    ("my-budi.santoso-pw", "password_too_common"), ("x" * 201, "password_too_long"),
-])
+@pytest.mark.parametrize(
+    ("password", "code"),
+    [
+        ("short", "password_too_short"),
+        ("qwertyuiop", "password_too_common"),
+        ("BISMILLAH123", "password_too_common"),
+        ("my-budi.santoso-pw", "password_too_common"),
+        ("x" * 201, "password_too_long"),
+    ],
+)
 def test_the_policy_refuses_with_a_stable_code(password: str, code: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         check_password(password, min_length=10, username="budi.santoso")

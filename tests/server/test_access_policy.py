@@ -30,7 +30,10 @@ from server.storage.accounts import UserRecord
 ROLES = ("anggota", "petugas", "pengurus", "admin")
 ids = st.one_of(st.none(), st.integers(1, 4))
 reaches = st.builds(
-    reach, user_id=st.integers(1, 4), role=st.sampled_from(ROLES), member_id=ids,
+    reach,
+    user_id=st.integers(1, 4),
+    role=st.sampled_from(ROLES),
+    member_id=ids,
     location_ids=st.frozensets(st.integers(1, 3), max_size=3),
 )
 owners = st.builds(Owners, member_id=ids, location_id=st.one_of(st.none(), st.integers(1, 3)), created_by=ids)
@@ -48,8 +51,9 @@ def _sql_sees_change(r: Reach, audience: str, row: Owners) -> bool:
     where, params = change_condition(r)
     with sqlite3.connect(":memory:") as conn:
         conn.execute("CREATE TABLE changes (audience, scope_member, scope_location, scope_user)")
-        conn.execute("INSERT INTO changes VALUES (?, ?, ?, ?)",
-                     (audience, row.member_id, row.location_id, row.created_by))
+        conn.execute(
+            "INSERT INTO changes VALUES (?, ?, ?, ?)", (audience, row.member_id, row.location_id, row.created_by)
+        )
         return conn.execute(f"SELECT COUNT(*) FROM changes WHERE {where}", params).fetchone()[0] == 1
 
 
@@ -118,10 +122,12 @@ def test_every_combination_of_small_reaches_and_rows_agrees() -> None:
 
 
 def test_a_user_record_and_an_actor_have_the_same_reach() -> None:
-    record = UserRecord(id=5, username="anggota05", name="E", role="anggota", member_id=5, active=True, scope_gen=0,
-                        location_ids=(2,))
+    record = UserRecord(
+        id=5, username="anggota05", name="E", role="anggota", member_id=5, active=True, scope_gen=0, location_ids=(2,)
+    )
     actor = Actor(5, "anggota", 5, frozenset({2}))
     assert reach_of(record) == reach_of_actor(actor) == Reach(5, False, 5, frozenset())
-    officer = UserRecord(id=101, username="p", name="P", role="petugas", member_id=None, active=True, scope_gen=0,
-                         location_ids=(1, 2))
+    officer = UserRecord(
+        id=101, username="p", name="P", role="petugas", member_id=None, active=True, scope_gen=0, location_ids=(1, 2)
+    )
     assert reach_of(officer).location_ids == frozenset({1, 2})

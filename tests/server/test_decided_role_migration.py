@@ -12,8 +12,9 @@ from server.storage.migrate import alembic_config, upgrade
 from tests.support.servers import copy_template
 
 
-def test_decided_role_is_backfilled_from_the_deciders_role_and_the_migration_reverses(demo_template: Path,
-                                                                                       tmp_path: Path) -> None:
+def test_decided_role_is_backfilled_from_the_deciders_role_and_the_migration_reverses(
+    demo_template: Path, tmp_path: Path
+) -> None:
     data = copy_template(demo_template, tmp_path / "data")
     path = data / "lumbung.sqlite3"
     with sqlite3.connect(path) as conn:

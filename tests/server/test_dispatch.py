@@ -48,7 +48,7 @@ def test_a_protocol_op_without_a_handler_stops_the_server_from_starting(monkeypa
 
 
 def test_apply_refuses_a_type_it_has_no_handler_for() -> None:
-    ctx = Context(Actor(3, "anggota", 3), Limits(), dt.datetime.now(dt.timezone.utc))
+    ctx = Context(Actor(3, "anggota", 3), Limits(), dt.datetime.now(dt.UTC))
     with pytest.raises(DomainError) as refused:
         handlers.apply(None, BogusOp(), ctx)  # type: ignore[arg-type]
     assert refused.value.code == "mutation_unsupported"
@@ -59,7 +59,7 @@ def test_an_unknown_op_is_recorded_rejected_and_the_queue_moves_on(demo_template
     db = Database(data / "lumbung.sqlite3")
     try:
         mutation = Mutation(id=1, uuid=str(uuid.uuid4()), user_id=3, op=BogusOp())  # type: ignore[arg-type]
-        actor, now = Actor(3, "anggota", 3), dt.datetime.now(dt.timezone.utc)
+        actor, now = Actor(3, "anggota", 3), dt.datetime.now(dt.UTC)
         response = db.write_sync(lambda c: process_push(c, actor, "device-bogus-1", [mutation], Limits(), now))
     finally:
         db.close()

@@ -24,7 +24,18 @@ from server.storage.savings import append_ledger, check_ledger, ledger_entries
 # (member, account, amount): two members, three accounts, interleaved
 LEGACY = [(1, "sukarela", 500_000), (2, "sukarela", 20_000), (1, "wajib", 50_000), (1, "sukarela", -100_000),
           (2, "sukarela", 5_000), (1, "sukarela", 25_000)]  # fmt: skip
-V1_FIELDS = ("seq", "at", "member_id", "savings_type", "amount", "kind", "ref_id", "ref_code", "balance_after", "prev_hash")
+V1_FIELDS = (
+    "seq",
+    "at",
+    "member_id",
+    "savings_type",
+    "amount",
+    "kind",
+    "ref_id",
+    "ref_code",
+    "balance_after",
+    "prev_hash",
+)
 
 
 def _legacy_database(path: Path) -> list[dict]:
@@ -39,18 +50,26 @@ def _legacy_database(path: Path) -> list[dict]:
                 (member, f"A{member}", f"m{member}", location),
             )
         for code in ("sukarela", "wajib"):
-            conn.execute("INSERT INTO savings_types (code, name, withdrawable) VALUES (?, ?, ?)", (code, code, code == "sukarela"))
+            conn.execute(
+                "INSERT INTO savings_types (code, name, withdrawable) VALUES (?, ?, ?)",
+                (code, code, code == "sukarela"),
+            )
         for seq, (member, account, amount) in enumerate(LEGACY, start=1):
             balances[member, account] = balances.get((member, account), 0) + amount
             row = {"seq": seq, "at": f"2026-10-0{seq}T08:00:00+00:00", "member_id": member, "savings_type": account,
                    "amount": amount, "kind": "deposit" if amount > 0 else "withdrawal", "ref_id": f"ref-{seq}",
                    "ref_code": f"STR-2610-{seq:06d}", "balance_after": balances[member, account], "prev_hash": prev}  # fmt: skip
             row["hash"] = hashlib.sha256(json.dumps(row, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-            conn.execute(f"INSERT INTO ledger ({','.join(row)}) VALUES ({','.join('?' for _ in row)})", list(row.values()))
+            conn.execute(
+                f"INSERT INTO ledger ({','.join(row)}) VALUES ({','.join('?' for _ in row)})", list(row.values())
+            )
             prev = row["hash"]
             rows.append(row)
         for (member, account), balance in balances.items():
-            conn.execute("INSERT INTO savings_accounts (member_id, savings_type, balance) VALUES (?, ?, ?)", (member, account, balance))
+            conn.execute(
+                "INSERT INTO savings_accounts (member_id, savings_type, balance) VALUES (?, ?, ?)",
+                (member, account, balance),
+            )
     return rows
 
 
@@ -72,7 +91,9 @@ def test_legacy_entries_keep_their_hashes_and_are_marked_version_1(migrated):
     path, rows = migrated
     stored = _read(path, "SELECT seq, hash, prev_hash, hash_version FROM ledger ORDER BY seq")
 
-    assert [(r["seq"], r["hash"], r["prev_hash"]) for r in stored] == [(r["seq"], r["hash"], r["prev_hash"]) for r in rows]
+    assert [(r["seq"], r["hash"], r["prev_hash"]) for r in stored] == [
+        (r["seq"], r["hash"], r["prev_hash"]) for r in rows
+    ]
     assert {r["hash_version"] for r in stored} == {1}
 
 
@@ -88,7 +109,10 @@ def test_legacy_entries_get_their_account_places_and_the_folded_account_links(mi
     by_seq = {e.seq: e for e in entries}
     assert by_seq[1].account_prev_hash == GENESIS_HASH
     assert by_seq[4].account_prev_hash == account_link(by_seq[1])
-    assert by_seq[6].account_prev_hash == hashlib.sha256((by_seq[4].account_prev_hash + by_seq[4].hash).encode()).hexdigest()
+    assert (
+        by_seq[6].account_prev_hash
+        == hashlib.sha256((by_seq[4].account_prev_hash + by_seq[4].hash).encode()).hexdigest()
+    )
     assert all(v.ok for v in verify_accounts(entries))
 
 
@@ -140,9 +164,15 @@ def test_new_entries_continue_both_chains_after_the_legacy_ones(migrated):
     try:
         now = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
         added = [
-            db.write_sync(lambda c: append_ledger(c, Posting(1, "sukarela", 10_000, "deposit", "r7", "STR-7"), 435_000, now)),
-            db.write_sync(lambda c: append_ledger(c, Posting(1, "pokok", 100_000, "deposit", "r8", "STR-8"), 100_000, now)),
-            db.write_sync(lambda c: append_ledger(c, Posting(1, "sukarela", 5_000, "deposit", "r9", "STR-9"), 440_000, now)),
+            db.write_sync(
+                lambda c: append_ledger(c, Posting(1, "sukarela", 10_000, "deposit", "r7", "STR-7"), 435_000, now)
+            ),
+            db.write_sync(
+                lambda c: append_ledger(c, Posting(1, "pokok", 100_000, "deposit", "r8", "STR-8"), 100_000, now)
+            ),
+            db.write_sync(
+                lambda c: append_ledger(c, Posting(1, "sukarela", 5_000, "deposit", "r9", "STR-9"), 440_000, now)
+            ),
         ]
         entries = db.read_sync(ledger_entries)
     finally:
@@ -187,7 +217,9 @@ def _forge_last_entry(path: Path, **changes) -> None:
     the global chain cannot tell (nothing links to its tip), the account chain can."""
     with sqlite3.connect(path) as conn:
         conn.row_factory = sqlite3.Row
-        last = msgspec.convert(dict(conn.execute("SELECT * FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()), LedgerEntry)
+        last = msgspec.convert(
+            dict(conn.execute("SELECT * FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()), LedgerEntry
+        )
         forged = msgspec.structs.replace(last, **changes)
         forged = msgspec.structs.replace(forged, hash=entry_hash(forged))
         conn.execute("DROP TRIGGER ledger_no_update")

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from server.storage.migrate import MIGRATIONS, alembic_config, upgrade
 
 HEAD = ScriptDirectory.from_config(alembic_config(":memory:")).get_current_head()  # the one head of the chain
-BROKEN_REVISION = '''
+BROKEN_REVISION = """
 from alembic import op
 
 revision = "9999"
@@ -30,7 +30,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     pass
-'''
+"""
 
 
 def _tables(db: Path) -> set[str]:
@@ -77,7 +77,9 @@ def test_ledger_is_append_only_at_the_database_level(tmp_path: Path) -> None:
     upgrade(db)
     with sqlite3.connect(db) as conn:
         conn.execute("INSERT INTO locations (id, name) VALUES (1, 'x')")
-        conn.execute("INSERT INTO members (id, number, name, kind, location_id, joined_at) VALUES (1, 'A1', 'a', 'anggota', 1, 'd')")
+        conn.execute(
+            "INSERT INTO members (id, number, name, kind, location_id, joined_at) VALUES (1, 'A1', 'a', 'anggota', 1, 'd')"
+        )
         conn.execute(
             "INSERT INTO ledger (seq, at, member_id, savings_type, amount, kind, ref_id, ref_code, balance_after,"
             " prev_hash, hash) VALUES (1, 't', 1, 'sukarela', 5, 'deposit', 'r', 'c', 5, 'p', 'h')"

@@ -24,9 +24,19 @@ OFFICER = Actor(101, "petugas", location_ids=frozenset({1}))
 
 
 def _deposit(number: int, deposit_id: str | None = None, amount: int = 10_000) -> Mutation:
-    return Mutation(id=number, uuid=str(uuid.uuid4()), user_id=OFFICER.user_id, op=DepositCreate(
-        deposit_id=deposit_id or str(uuid.uuid4()), member_id=1, savings_type="sukarela", kind="offline",
-        amount=amount, location_id=1))
+    return Mutation(
+        id=number,
+        uuid=str(uuid.uuid4()),
+        user_id=OFFICER.user_id,
+        op=DepositCreate(
+            deposit_id=deposit_id or str(uuid.uuid4()),
+            member_id=1,
+            savings_type="sukarela",
+            kind="offline",
+            amount=amount,
+            location_id=1,
+        ),
+    )
 
 
 def _db(demo_template: Path, tmp_path: Path) -> tuple[Database, Path]:
@@ -48,10 +58,12 @@ def _check(path: Path, mutations: list[Mutation], statuses: list[tuple[str, str 
         ids = [m.op.deposit_id for m in mutations]  # type: ignore[attr-defined]
         marks = ",".join("?" * len(ids))
         codes = [r[0] for r in conn.execute(f"SELECT code FROM deposits WHERE id IN ({marks}) ORDER BY code", ids)]
-        stored = conn.execute("SELECT status, code FROM mutations WHERE client_id = ? ORDER BY mutation_id",
-                              (client,)).fetchall()
-        changes = conn.execute(f"SELECT COUNT(*) FROM changes WHERE entity = 'deposit' AND entity_id IN ({marks})",
-                               ids).fetchone()[0]
+        stored = conn.execute(
+            "SELECT status, code FROM mutations WHERE client_id = ? ORDER BY mutation_id", (client,)
+        ).fetchall()
+        changes = conn.execute(
+            f"SELECT COUNT(*) FROM changes WHERE entity = 'deposit' AND entity_id IN ({marks})", ids
+        ).fetchone()[0]
         counter = conn.execute("SELECT last_mutation_id FROM clients WHERE client_id = ?", (client,)).fetchone()[0]
         code_next = conn.execute("SELECT next FROM code_counters WHERE prefix = 'STR'").fetchone()[0]
     assert stored == statuses
@@ -85,8 +97,10 @@ def test_the_same_in_a_group_of_writer_tasks(demo_template: Path, tmp_path: Path
     now = dt.datetime.now(dt.UTC)
     try:
         gate = db.submit(lambda c: c.execute("SELECT 1"))  # queued first; the next two join one group behind it
-        futures = [db.submit(lambda c: process_push(c, OFFICER, "device-b", clean, Limits(), now)),
-                   db.submit(lambda c: process_push(c, OFFICER, "device-c", mutations, Limits(), now))]
+        futures = [
+            db.submit(lambda c: process_push(c, OFFICER, "device-b", clean, Limits(), now)),
+            db.submit(lambda c: process_push(c, OFFICER, "device-c", mutations, Limits(), now)),
+        ]
         gate.result(10)
         responses = [f.result(10) for f in futures]
     finally:
@@ -139,14 +153,40 @@ STATUSES = ["unverified", "verified", "rejected", "cancelled", "approved", "acti
 @pytest.mark.parametrize("entity", sorted(ENTITIES | {"member", "savings_account"}))
 def test_may_notify_is_false_only_where_notice_for_yields_nothing(entity: str) -> None:
     for status in STATUSES:
-        row = {"id": "x1", "uuid": "u1", "code": "STR-2612-000001", "amount": 10_000, "member_id": 1, "status": status,
-               "kind": "loan_disbursement", "ref_id": "l1", "ref_code": "PJM-1", "loan_id": "l1", "loan_code": "PJM-1",
-               "source": "tunai", "new_amount": 5_000, "effective_month": "2026-12", "name": "deposit.create",
-               "message": "x"}
+        row = {
+            "id": "x1",
+            "uuid": "u1",
+            "code": "STR-2612-000001",
+            "amount": 10_000,
+            "member_id": 1,
+            "status": status,
+            "kind": "loan_disbursement",
+            "ref_id": "l1",
+            "ref_code": "PJM-1",
+            "loan_id": "l1",
+            "loan_code": "PJM-1",
+            "source": "tunai",
+            "new_amount": 5_000,
+            "effective_month": "2026-12",
+            "name": "deposit.create",
+            "message": "x",
+        }
         if not may_notify(entity, row):
             assert notice_for(entity, row, 101) is None, (entity, status)
-    deposit = msgspec.convert({"id": "d", "code": "c", "member_id": 1, "savings_type": "s", "kind": "offline",
-                                  "amount": 1, "location_id": 1, "status": "unverified", "created_by": 1,
-                                  "created_at": "2026-12-01T00:00:00+00:00"}, Deposit)
+    deposit = msgspec.convert(
+        {
+            "id": "d",
+            "code": "c",
+            "member_id": 1,
+            "savings_type": "s",
+            "kind": "offline",
+            "amount": 1,
+            "location_id": 1,
+            "status": "unverified",
+            "created_by": 1,
+            "created_at": "2026-12-01T00:00:00+00:00",
+        },
+        Deposit,
+    )
     assert may_notify("deposit", deposit) is False  # a struct works as well as a dict
     assert may_notify("deposit", msgspec.structs.replace(deposit, status="verified")) is True

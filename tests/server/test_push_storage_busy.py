@@ -19,8 +19,10 @@ def test_a_busy_database_answers_the_whole_push_retryable_and_keeps_nothing(fres
     before = snapshot(fresh_server.db_path, officer.client_id)
     code_before = query(fresh_server.db_path, "SELECT next FROM code_counters WHERE prefix = 'STR'")[0][0]
     # an error SQLite reports as operational (like "database is locked") on every deposit insert
-    _writer(fresh_server, "CREATE TEMP TRIGGER unavailable BEFORE INSERT ON deposits"
-                          " BEGIN INSERT INTO no_such_table VALUES (1); END")
+    _writer(
+        fresh_server,
+        "CREATE TEMP TRIGGER unavailable BEFORE INSERT ON deposits BEGIN INSERT INTO no_such_table VALUES (1); END",
+    )
     mutations = [officer.mutation(cash_deposit(2, 20_000, 1)), officer.mutation(cash_deposit(3, 30_000, 1))]
     try:
         assert_error(officer.push(*mutations), 503, "busy")

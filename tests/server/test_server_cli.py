@@ -24,8 +24,14 @@ CHEAP_HASHES = {"LUMBUNG_ARGON2_MEMORY_KIB": "8192", "LUMBUNG_ARGON2_TIME_COST":
 def server_cli(*args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("LUMBUNG_")}
     environ.update({"PYTHONPATH": str(ROOT), **CHEAP_HASHES, **env})
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], env=environ, cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        env=environ,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.mark.parametrize("spoil", ["data_dir_is_a_file", "database_is_a_folder", "database_is_corrupt"])
@@ -45,8 +51,9 @@ def test_serve_with_an_unopenable_database_exits_non_zero_with_a_clear_message(t
 
 
 def test_a_short_secret_key_is_refused_at_start_up(tmp_path: Path) -> None:
-    done = server_cli("--data-dir", str(tmp_path / "data"), "serve", "--port", str(free_port()),
-                      LUMBUNG_SECRET_KEY="x" * 31)
+    done = server_cli(
+        "--data-dir", str(tmp_path / "data"), "serve", "--port", str(free_port()), LUMBUNG_SECRET_KEY="x" * 31
+    )
     assert done.returncode == 2 and "LUMBUNG_SECRET_KEY" in done.stderr and "32" in done.stderr
     assert not (tmp_path / "data").exists()  # refused before anything was created
 
@@ -139,8 +146,10 @@ def test_readme_documents_every_command_the_protocol_header_and_the_officer_fold
     readme = (ROOT / "README.md").read_text()
     assert all(f"lumbung-server {name}" in readme for name in COMMANDS)
     officer_sub = next(a for a in officer_parser()._actions if a.dest == "command")
-    assert all(f"lumbung-officer {name}" in readme or f"lumbung-officer --server URL {name}" in readme
-               or f"login" == name for name in officer_sub.choices), "an officer command is undocumented"
+    assert all(
+        f"lumbung-officer {name}" in readme or f"lumbung-officer --server URL {name}" in readme or name == "login"
+        for name in officer_sub.choices
+    ), "an officer command is undocumented"
     assert "X-Lumbung-Protocol: 1" in readme and "demo --logins" in readme and DIR_VARIABLE in readme
     assert "Ctrl+C" in readme and "lumbung.sqlite3" in readme
 
@@ -154,8 +163,11 @@ def test_the_readme_curl_login_works_against_a_served_demo(live_server) -> None:
     answer = httpx.post(f"{live_server.url}/api/auth/login", json=body, headers={"X-Lumbung-Protocol": "1"}, timeout=10)
     assert answer.status_code == 200
     token = answer.json()["access_token"]
-    dashboard = httpx.get(f"{live_server.url}/api/dashboard", timeout=10,
-                          headers={"X-Lumbung-Protocol": "1", "Authorization": f"Bearer {token}"})
+    dashboard = httpx.get(
+        f"{live_server.url}/api/dashboard",
+        timeout=10,
+        headers={"X-Lumbung-Protocol": "1", "Authorization": f"Bearer {token}"},
+    )
     assert dashboard.status_code == 200 and dashboard.json()["member"]["number"] == "A0001"
 
 
@@ -169,10 +181,17 @@ def test_ctrl_c_stops_the_server_cleanly_with_exit_zero_and_no_traceback(demo_te
     data = copy_template(demo_template, tmp_path / "data")
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("LUMBUNG_")}
-    environ.update({"PYTHONPATH": str(ROOT), **CHEAP_HASHES, "LUMBUNG_ALLOW_DEMO_ACCOUNTS": "1",
-                    "LUMBUNG_BACKUP_ENABLED": "false"})
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "--data-dir", str(data), "serve", "--port", str(port)],
-                            env=environ, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    environ.update(
+        {"PYTHONPATH": str(ROOT), **CHEAP_HASHES, "LUMBUNG_ALLOW_DEMO_ACCOUNTS": "1", "LUMBUNG_BACKUP_ENABLED": "false"}
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "--data-dir", str(data), "serve", "--port", str(port)],
+        env=environ,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

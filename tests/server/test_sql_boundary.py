@@ -65,15 +65,18 @@ def test_the_allowances_are_still_needed() -> None:
         assert path.exists() and violations(path.read_text()), f"{rel} no longer touches SQL: remove it from ALLOWED"
 
 
-@pytest.mark.parametrize("snippet", [
-    "import sqlite3",
-    "from sqlite3 import Row",
-    "conn.execute('x')",
-    "c.executemany(q, rows)",
-    "q = 'SELECT 1 FROM members'",
-    "q = f'UPDATE loans SET status = {s}'",
-    "q = '''\n  INSERT INTO t VALUES (1)'''",
-])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "import sqlite3",
+        "from sqlite3 import Row",
+        "conn.execute('x')",
+        "c.executemany(q, rows)",
+        "q = 'SELECT 1 FROM members'",
+        "q = f'UPDATE loans SET status = {s}'",
+        "q = '''\n  INSERT INTO t VALUES (1)'''",
+    ],
+)
 def test_the_check_sees_each_way_of_reaching_the_database(snippet: str) -> None:
     assert violations(snippet)
 

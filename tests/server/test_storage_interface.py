@@ -38,10 +38,9 @@ def test_the_sqlite_database_is_a_storage_with_the_same_signatures(db: Database)
 def test_a_savepoint_that_raises_undoes_only_itself(db: Database) -> None:
     def write(conn) -> None:
         insert_location(conn, 1, "Kantor Pusat")
-        with pytest.raises(ValueError):
-            with savepoint(conn, "unit"):
-                insert_location(conn, 2, "Pabrik")
-                raise ValueError("refused")
+        with pytest.raises(ValueError), savepoint(conn, "unit"):
+            insert_location(conn, 2, "Pabrik")
+            raise ValueError("refused")
         with savepoint(conn, "unit"):
             insert_location(conn, 3, "Gudang")
 

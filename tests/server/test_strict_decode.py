@@ -10,22 +10,36 @@ from hypothesis import strategies as st
 from server.http.strict import has_duplicate_keys
 
 keys = st.text(alphabet=st.sampled_from('ab"\\\u00e9\n'), min_size=0, max_size=3)
-scalars = st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.text(max_size=5) | st.floats(allow_nan=False, allow_infinity=False)
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3), max_leaves=12)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.text(max_size=5)
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3), max_leaves=12
+)
 
 
 def _dump(value: object, *, ascii_only: bool, duplicate_in: int | None = None, counter: list[int] | None = None) -> str:
     """JSON text; with ``duplicate_in=n`` the n-th non-empty object (depth first) repeats its first key."""
     counter = counter if counter is not None else [0]
     if isinstance(value, dict):
-        pairs = [(k, _dump(v, ascii_only=ascii_only, duplicate_in=duplicate_in, counter=counter)) for k, v in value.items()]
+        pairs = [
+            (k, _dump(v, ascii_only=ascii_only, duplicate_in=duplicate_in, counter=counter)) for k, v in value.items()
+        ]
         if pairs:
             if counter[0] == duplicate_in:
                 pairs.append((pairs[0][0], "0"))
             counter[0] += 1
         return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=ascii_only)}: {v}" for k, v in pairs) + "}"
     if isinstance(value, list):
-        return "[" + ",".join(_dump(v, ascii_only=ascii_only, duplicate_in=duplicate_in, counter=counter) for v in value) + "]"
+        return (
+            "["
+            + ",".join(_dump(v, ascii_only=ascii_only, duplicate_in=duplicate_in, counter=counter) for v in value)
+            + "]"
+        )
     return json.dumps(value, ensure_ascii=ascii_only)
 
 

@@ -29,7 +29,9 @@ SLACK = 1.5  # a loaded CI machine
 class Served:
     def __init__(self, data_dir: Path) -> None:
         self.settings = Settings(
-            data_dir=str(data_dir), header_read_timeout_seconds=HEADER_BOUND, keep_alive_timeout_seconds=IDLE_BOUND,
+            data_dir=str(data_dir),
+            header_read_timeout_seconds=HEADER_BOUND,
+            keep_alive_timeout_seconds=IDLE_BOUND,
             **TEST_SETTINGS,  # type: ignore[arg-type]
         )
         self.sock = socket.socket()
@@ -40,7 +42,7 @@ class Served:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
-    def __enter__(self) -> "Served":
+    def __enter__(self) -> Served:
         self.thread.start()
         deadline = time.monotonic() + 15
         while not self.server.started:
@@ -74,7 +76,7 @@ def seconds_until_closed(port: int, feed: Callable[[socket.socket, float], None]
             try:
                 if sock.recv(65536) == b"":
                     return time.monotonic() - started
-            except socket.timeout:
+            except TimeoutError:
                 pass
             except ConnectionResetError:
                 return time.monotonic() - started
@@ -95,7 +97,7 @@ def test_a_client_dripping_one_header_byte_at_a_time_is_disconnected_within_the_
     def drip(sock: socket.socket, elapsed: float) -> None:
         nonlocal sent
         if elapsed >= sent * 0.5:  # a byte every half second: each resets any per-read timer
-            sock.send(request[sent:sent + 1])
+            sock.send(request[sent : sent + 1])
             sent += 1
 
     closed = seconds_until_closed(served.port, drip, limit=HEADER_BOUND + SLACK + 2)
@@ -129,7 +131,7 @@ def test_a_prompt_request_is_answered_and_the_event_stream_outlives_the_header_b
         while time.monotonic() - started < HEADER_BOUND + 1.5:
             try:
                 chunk = sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             assert chunk != b"", "the event stream was cut"
             received += chunk

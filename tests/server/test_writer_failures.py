@@ -103,7 +103,9 @@ def test_a_server_whose_writer_is_closed_answers_503_at_once_instead_of_hanging(
     fresh_server.app.state.services.db.close()  # as during shutdown
     started = time.monotonic()
     answer = httpx.post(
-        f"{fresh_server.url}/api/auth/login", headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)}, timeout=10,
+        f"{fresh_server.url}/api/auth/login",
+        headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)},
+        timeout=10,
         json={"username": "petugas1", "password": "rahasia123", "client_id": "closed-writer-1"},
     )
     assert answer.status_code == 503 and answer.json()["code"] == "database_closed"

@@ -38,8 +38,11 @@ class ApiSession:
         if number is None:
             number, self.next_id = self.next_id, self.next_id + 1
         return Mutation(
-            id=number, uuid=mutation_uuid or str(uuid.uuid4()), user_id=self.user["id"], op=op,
-            device_time=dt.datetime.now(dt.timezone.utc),
+            id=number,
+            uuid=mutation_uuid or str(uuid.uuid4()),
+            user_id=self.user["id"],
+            op=op,
+            device_time=dt.datetime.now(dt.UTC),
         )
 
     def push(self, *mutations: Mutation) -> httpx.Response:

@@ -32,7 +32,7 @@ class FaultProxy:
         self._sockets: set[socket.socket] = set()
         self._thread = threading.Thread(target=self._accept_loop, daemon=True)
 
-    def start(self) -> "FaultProxy":
+    def start(self) -> FaultProxy:
         self._thread.start()
         return self
 

@@ -73,7 +73,7 @@ class ThreadServer:
         self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="on"))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
-    def start(self) -> "ThreadServer":
+    def start(self) -> ThreadServer:
         self._thread.start()
         deadline = time.monotonic() + 15
         while not self._server.started:
@@ -107,7 +107,7 @@ class ProcessServer:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = self.data_dir / "server.log"
 
-    def start(self) -> "ProcessServer":
+    def start(self) -> ProcessServer:
         cmd = [sys.executable, "-m", "server.cli", "--data-dir", str(self.data_dir), "serve", "--port", str(self.port)]
         self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30

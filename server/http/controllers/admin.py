@@ -140,8 +140,16 @@ class MemberAdminController(Controller):
             if store.number_taken(conn, checked.number):
                 raise InvalidState("member_number_taken", f"Nomor anggota {checked.number} sudah dipakai.")
             created = store.create_member(conn, checked, user_id, now)
-            store.record_audit(conn, user_id=user_id, action="member.create", entity="member", entity_id=created.id,
-                               before=None, after=created, at=now)
+            store.record_audit(
+                conn,
+                user_id=user_id,
+                action="member.create",
+                entity="member",
+                entity_id=created.id,
+                before=None,
+                after=created,
+                at=now,
+            )
             return created
 
         return await request.app.state.services.db.write(write)
@@ -159,15 +167,24 @@ class MemberAdminController(Controller):
             if before is None:
                 raise NotFound("member_not_found", "Anggota tidak ditemukan.")
             checked = members.check_member(
-                members.apply_edit(before, edit), categories, local_date(now, zone(store.time_zone(conn))))
+                members.apply_edit(before, edit), categories, local_date(now, zone(store.time_zone(conn)))
+            )
             _require_location(conn, checked.location_id)
             if store.number_taken(conn, checked.number, member_id):
                 raise InvalidState("member_number_taken", f"Nomor anggota {checked.number} sudah dipakai.")
             if checked == before.as_input():
                 return before
             after = store.update_member(conn, before, checked, user_id, now)
-            store.record_audit(conn, user_id=user_id, action="member.update", entity="member", entity_id=member_id,
-                               before=before, after=after, at=now)
+            store.record_audit(
+                conn,
+                user_id=user_id,
+                action="member.update",
+                entity="member",
+                entity_id=member_id,
+                before=before,
+                after=after,
+                at=now,
+            )
             return after
 
         return await request.app.state.services.db.write(write)
@@ -182,10 +199,10 @@ class MemberAdminController(Controller):
         table = member_import.read_table(await request.body(), format)
         user_id, now, categories = request.user.id, utcnow(), _categories(request)
         if dry_run:
-            return await request.app.state.services.db.read(
-                lambda c: member_import.dry_run(c, table, categories, now))
+            return await request.app.state.services.db.read(lambda c: member_import.dry_run(c, table, categories, now))
         return await request.app.state.services.db.write(
-            lambda c: member_import.run_import(c, table, categories, user_id, now))
+            lambda c: member_import.run_import(c, table, categories, user_id, now)
+        )
 
     # --- users -----------------------------------------------------------------------------------
 
@@ -206,8 +223,16 @@ class MemberAdminController(Controller):
             store.update_user(conn, user_id, name=name, active=active)
             after = {**before, "name": name, "active": active}
             if after != before:
-                store.record_audit(conn, user_id=admin_id, action="user.update", entity="user", entity_id=user_id,
-                                   before=before, after=after, at=now)
+                store.record_audit(
+                    conn,
+                    user_id=admin_id,
+                    action="user.update",
+                    entity="user",
+                    entity_id=user_id,
+                    before=before,
+                    after=after,
+                    at=now,
+                )
             return UserRow(**after)
 
         return await request.app.state.services.db.write(write)
@@ -215,7 +240,9 @@ class MemberAdminController(Controller):
     # --- reference data --------------------------------------------------------------------------
 
     @put("/locations/{location_id:int}")
-    async def save_location(self, request: Request, location_id: FromPath[int], data: JSONBody[LocationInput]) -> Location:
+    async def save_location(
+        self, request: Request, location_id: FromPath[int], data: JSONBody[LocationInput]
+    ) -> Location:
         """Create or rename a location (a branch or a workplace)."""
         _positive(location_id, "lokasi")
         body = await strict_body(request, LocationInput)
@@ -227,20 +254,34 @@ class MemberAdminController(Controller):
                 raise InvalidState("location_name_taken", f"Nama lokasi '{name}' sudah dipakai.")
             before = store.load_location(conn, location_id)
             after = store.save_location(conn, location_id, name, address)
-            store.record_audit(conn, user_id=user_id, action="location.save", entity="location", entity_id=location_id,
-                               before=before, after=after, at=now)
+            store.record_audit(
+                conn,
+                user_id=user_id,
+                action="location.save",
+                entity="location",
+                entity_id=location_id,
+                before=before,
+                after=after,
+                at=now,
+            )
             return Location(**after)
 
         return await request.app.state.services.db.write(write)
 
     @put("/savings-types/{code:str}")
-    async def save_savings_type(self, request: Request, code: FromPath[str], data: JSONBody[SavingsTypeInput]) -> SavingsType:
+    async def save_savings_type(
+        self, request: Request, code: FromPath[str], data: JSONBody[SavingsTypeInput]
+    ) -> SavingsType:
         """Create or rename a savings type; *pokok* and *wajib* can never be made withdrawable."""
         if not SAVINGS_CODE.fullmatch(code):
-            raise RequestError("savings_type_code_invalid", "Kode jenis simpanan: huruf kecil, angka, garis bawah (2-20).")
+            raise RequestError(
+                "savings_type_code_invalid", "Kode jenis simpanan: huruf kecil, angka, garis bawah (2-20)."
+            )
         body = await strict_body(request, SavingsTypeInput)
         if code in LOCKED_TYPES and body.withdrawable:
-            raise InvalidInput("savings_type_locked", "Simpanan pokok dan wajib tidak dapat ditarik selama menjadi anggota.")
+            raise InvalidInput(
+                "savings_type_locked", "Simpanan pokok dan wajib tidak dapat ditarik selama menjadi anggota."
+            )
         st = SavingsType(code, _text(body.name, "name"), body.withdrawable)
         user_id, now = request.user.id, utcnow()
 
@@ -249,8 +290,16 @@ class MemberAdminController(Controller):
 
             before = savings.load_savings_type(conn, code)
             store.save_savings_type(conn, st)
-            store.record_audit(conn, user_id=user_id, action="savings_type.save", entity="savings_type", entity_id=code,
-                               before=before, after=st, at=now)
+            store.record_audit(
+                conn,
+                user_id=user_id,
+                action="savings_type.save",
+                entity="savings_type",
+                entity_id=code,
+                before=before,
+                after=st,
+                at=now,
+            )
             return st
 
         return await request.app.state.services.db.write(write)
@@ -265,8 +314,13 @@ class MemberAdminController(Controller):
         number = _text(body.number, "number", "bank_account_invalid")
         if not re.fullmatch(r"[0-9][0-9 .-]{2,39}", number):
             raise InvalidInput("bank_account_invalid", "Nomor rekening hanya angka (boleh spasi, titik, tanda hubung).")
-        account = BankAccount(account_id, _text(body.bank, "bank", "bank_account_invalid"), number,
-                              _text(body.holder, "holder", "bank_account_invalid"), body.active)
+        account = BankAccount(
+            account_id,
+            _text(body.bank, "bank", "bank_account_invalid"),
+            number,
+            _text(body.holder, "holder", "bank_account_invalid"),
+            body.active,
+        )
         user_id, now = request.user.id, utcnow()
 
         def write(conn: Tx) -> BankAccount:
@@ -274,8 +328,16 @@ class MemberAdminController(Controller):
 
             before = savings.load_bank_account(conn, account_id)
             store.save_bank_account(conn, account)
-            store.record_audit(conn, user_id=user_id, action="bank_account.save", entity="bank_account",
-                               entity_id=account_id, before=before, after=account, at=now)
+            store.record_audit(
+                conn,
+                user_id=user_id,
+                action="bank_account.save",
+                entity="bank_account",
+                entity_id=account_id,
+                before=before,
+                after=account,
+                at=now,
+            )
             return account
 
         return await request.app.state.services.db.write(write)
@@ -294,8 +356,16 @@ class MemberAdminController(Controller):
         def write(conn: Tx) -> board.BoardPosition:
             before = store.load_board_position(conn, position_id)
             store.save_board_position(conn, position)
-            store.record_audit(conn, user_id=user_id, action="board_position.save", entity="board_position",
-                               entity_id=position_id, before=before, after=position, at=now)
+            store.record_audit(
+                conn,
+                user_id=user_id,
+                action="board_position.save",
+                entity="board_position",
+                entity_id=position_id,
+                before=before,
+                after=position,
+                at=now,
+            )
             return position
 
         return await request.app.state.services.db.write(write)
@@ -309,8 +379,16 @@ class MemberAdminController(Controller):
         def write(conn: Tx) -> CoopSettings:
             before = store.coop_settings(conn)
             after = store.save_time_zone(conn, name)
-            store.record_audit(conn, user_id=user_id, action="settings.save", entity="coop_settings",
-                               entity_id="current", before=before, after=after, at=now)
+            store.record_audit(
+                conn,
+                user_id=user_id,
+                action="settings.save",
+                entity="coop_settings",
+                entity_id="current",
+                before=before,
+                after=after,
+                at=now,
+            )
             return CoopSettings(**after)  # type: ignore[arg-type]
 
         return await request.app.state.services.db.write(write)
@@ -333,14 +411,19 @@ class AuditController(Controller):
 
     @get("")
     async def audit_log(
-        self, request: Request, entity: FromQuery[str | None] = None, entity_id: FromQuery[str | None] = None,
-        before_id: FromQuery[int | None] = None, limit: FromQuery[int] = 100,
+        self,
+        request: Request,
+        entity: FromQuery[str | None] = None,
+        entity_id: FromQuery[str | None] = None,
+        before_id: FromQuery[int | None] = None,
+        limit: FromQuery[int] = 100,
     ) -> list[AuditEntry]:
         """Every admin action, newest first: who, when, what, before → after. Page with ``before_id``."""
         if not 1 <= limit <= 1000:
             raise RequestError("limit_invalid", "Batas harus 1-1000.")
         rows = await request.app.state.services.db.read(
-            lambda c: store.audit_entries(c, entity=entity, entity_id=entity_id, before_id=before_id, limit=limit))
+            lambda c: store.audit_entries(c, entity=entity, entity_id=entity_id, before_id=before_id, limit=limit)
+        )
         return [AuditEntry(**r) for r in rows]
 
 
@@ -381,6 +464,5 @@ class CooperativeController(Controller):
         if budget is None:
             budget = state.directory_budget = Budget(*DIRECTORY_BUDGET)
         budget.spend(request.user.id)
-        rows = await state.services.db.read(
-            lambda c: store.directory(c, text, DIRECTORY_LIMIT, by_name=len(text) >= 3))
+        rows = await state.services.db.read(lambda c: store.directory(c, text, DIRECTORY_LIMIT, by_name=len(text) >= 3))
         return [DirectoryEntry(**r) for r in rows]

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 import anyio.to_thread
-
-from litestar.params import FromPath
 from litestar import Controller, Request, Response, get, put
+from litestar.params import FromPath
 
 from server.access import reach_of
 from server.auth.service import utcnow
@@ -114,12 +113,15 @@ class AttachmentController(Controller):
     async def upload(self, request: Request, sha256: FromPath[str]) -> Response[AttachmentInfo]:
         """Store a file (the raw request body) under its SHA-256; 200 if it is already stored."""
         if not _SHA256.fullmatch(sha256):
-            raise InvalidInput("attachment_hash_invalid", "Nama berkas harus hash SHA-256 (64 huruf heksadesimal kecil).")
+            raise InvalidInput(
+                "attachment_hash_invalid", "Nama berkas harus hash SHA-256 (64 huruf heksadesimal kecil)."
+            )
         settings = request.app.state.services.settings
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in settings.attachment_types or content_type not in _MAGIC:
             raise UnsupportedType(
-                "attachment_type_unsupported", "Bukti setoran harus berupa JPG, PNG atau PDF.",
+                "attachment_type_unsupported",
+                "Bukti setoran harus berupa JPG, PNG atau PDF.",
                 {"allowed": list(settings.attachment_types)},
             )
         incoming = _Incoming(settings.attachments_dir)
@@ -128,7 +130,9 @@ class AttachmentController(Controller):
             if not any(incoming.head.startswith(magic) for magic in _MAGIC[content_type]):
                 raise UnsupportedType("attachment_type_mismatch", "Isi berkas tidak sesuai dengan jenisnya.")
             if incoming.hash.hexdigest() != sha256:
-                raise InvalidInput("attachment_hash_mismatch", "Berkas rusak saat dikirim (hash tidak cocok); kirim ulang.")
+                raise InvalidInput(
+                    "attachment_hash_mismatch", "Berkas rusak saat dikirim (hash tidak cocok); kirim ulang."
+                )
             await anyio.to_thread.run_sync(incoming.finish, _path(settings.attachments_dir, sha256))
         finally:
             await anyio.to_thread.run_sync(incoming.discard)

@@ -22,17 +22,33 @@ from server.storage.admin import record_audit
 from server.storage.database import Connection
 
 from ..security import check_protocol_version, roles
-from . import admin as admin_api
 from ..strict import strict_body
+from . import admin as admin_api
 
 __all__ = ["AuthController", "AdminController", "client_address"]
 
 
-def audit(conn: Connection, admin_id: int, action: str, entity: str, entity_id: object, before: object,
-          after: object, now: str) -> None:
+def audit(
+    conn: Connection,
+    admin_id: int,
+    action: str,
+    entity: str,
+    entity_id: object,
+    before: object,
+    after: object,
+    now: str,
+) -> None:
     """Every admin action goes to the audit log (``storage/admin.py``), in the action's own transaction."""
-    record_audit(conn, user_id=admin_id, action=action, entity=entity, entity_id=str(entity_id), before=before,
-                 after=after, at=dt.datetime.fromisoformat(now))
+    record_audit(
+        conn,
+        user_id=admin_id,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        before=before,
+        after=after,
+        at=dt.datetime.fromisoformat(now),
+    )
 
 
 def client_address(request: Request) -> str:
@@ -154,7 +170,9 @@ class AdminController(Controller):
         return await admin_api.list_users(request)
 
     @post("/users/{user_id:int}/reset-password", status_code=200)
-    async def reset_password(self, request: Request, user_id: FromPath[int], data: JSONBody[PasswordReset]) -> ResetResult:
+    async def reset_password(
+        self, request: Request, user_id: FromPath[int], data: JSONBody[PasswordReset]
+    ) -> ResetResult:
         """A forgotten password: a new one the user must change at next login; sessions end, lockout lifted."""
         body = await strict_body(request, PasswordReset)
         user = await request.app.state.services.db.read(lambda c: accounts.user_by_id(c, user_id))
@@ -178,8 +196,12 @@ class AdminController(Controller):
         now = time.time()
         rows = await request.app.state.services.db.read(lambda c: accounts.blocked_login_attempts(c, now))
         return [
-            Lockout(r.key, r.failures, dt.datetime.fromtimestamp(r.blocked_until, dt.timezone.utc).isoformat(),
-                    wait_seconds([r], now))
+            Lockout(
+                r.key,
+                r.failures,
+                dt.datetime.fromtimestamp(r.blocked_until, dt.UTC).isoformat(),
+                wait_seconds([r], now),
+            )
             for r in rows
         ]
 
@@ -187,7 +209,9 @@ class AdminController(Controller):
     async def clear_lockout(self, request: Request, data: JSONBody[LockoutClear]) -> ClearResult:
         """Lift the throttling of an account (by username) and/or a client address."""
         body = await strict_body(request, LockoutClear)
-        keys = ([account_key(body.username), mfa_key(body.username)] if body.username else []) + ([address_key(body.address)] if body.address else [])
+        keys = ([account_key(body.username), mfa_key(body.username)] if body.username else []) + (
+            [address_key(body.address)] if body.address else []
+        )
         if not keys:
             raise InvalidInput("lockout_target_required", "Sebutkan nama pengguna atau alamat yang dibuka.")
         admin_id, now = request.user.id, utcnow().isoformat()
@@ -223,13 +247,18 @@ class AdminController(Controller):
                 raise NotFound("member_not_found", "Anggota tidak ditemukan.")
             left = savings.deactivate_member(conn, member)
             audit(conn, admin_id, "member.deactivate", "member", member_id, member, left, now)
-            return {"member_id": member_id, "active": False,
-                    "users_deactivated": accounts.deactivate_member_users(conn, member_id, now)}
+            return {
+                "member_id": member_id,
+                "active": False,
+                "users_deactivated": accounts.deactivate_member_users(conn, member_id, now),
+            }
 
         return await request.app.state.services.db.write(write)
 
     @post("/officers/{user_id:int}/locations", status_code=200)
-    async def set_officer_locations(self, request: Request, user_id: FromPath[int], data: JSONBody[LocationsRequest]) -> UserInfo:
+    async def set_officer_locations(
+        self, request: Request, user_id: FromPath[int], data: JSONBody[LocationsRequest]
+    ) -> UserInfo:
         """Move an officer; their devices are told to rebuild their replica (scope changed)."""
 
         data = await strict_body(request, LocationsRequest)
@@ -245,8 +274,16 @@ class AdminController(Controller):
             accounts.assign_locations(conn, user_id, data.location_ids)
             record = accounts.user_by_id(conn, user_id)
             assert record is not None
-            audit(conn, admin_id, "officer.locations", "user", user_id, {"location_ids": list(user.location_ids)},
-                  {"location_ids": list(record.location_ids)}, utcnow().isoformat())
+            audit(
+                conn,
+                admin_id,
+                "officer.locations",
+                "user",
+                user_id,
+                {"location_ids": list(user.location_ids)},
+                {"location_ids": list(record.location_ids)},
+                utcnow().isoformat(),
+            )
             return record
 
         return user_info(await request.app.state.services.db.write(write))

@@ -26,8 +26,11 @@ from ..strict import strict_body
 __all__ = ["BrandingController", "BrandingAdminController", "PublicBrandingController", "manifest_for", "icon_png"]
 
 ICON_SIZES = (192, 512)
-_SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
-                "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+_SVG_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
 
 
 def manifest_for(branding: Branding) -> dict[str, Any]:
@@ -40,8 +43,15 @@ def manifest_for(branding: Branding) -> dict[str, Any]:
     if branding.logo_type == "image/svg+xml":
         icons.append({"src": f"/branding/logo?v={version}", "sizes": "any", "type": "image/svg+xml", "purpose": "any"})
     return {
-        "name": branding.name, "short_name": branding.short_name, "start_url": "/", "scope": "/", "display": "standalone",
-        "lang": "id", "theme_color": branding.theme_color, "background_color": "#ffffff", "icons": icons,
+        "name": branding.name,
+        "short_name": branding.short_name,
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "lang": "id",
+        "theme_color": branding.theme_color,
+        "background_color": "#ffffff",
+        "icons": icons,
     }
 
 
@@ -101,8 +111,9 @@ class BrandingAdminController(Controller):
         """The logo as the raw body (``image/png`` or ``image/svg+xml``, at most 256 KB)."""
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > LOGO_MAX_BYTES:
-            raise TooLarge("logo_too_large", f"Ukuran logo maksimal {LOGO_MAX_BYTES // 1024} KB.",
-                           {"max_bytes": LOGO_MAX_BYTES})
+            raise TooLarge(
+                "logo_too_large", f"Ukuran logo maksimal {LOGO_MAX_BYTES // 1024} KB.", {"max_bytes": LOGO_MAX_BYTES}
+            )
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         data = await request.body()
         sha256 = check_logo(content_type, data)
@@ -128,8 +139,9 @@ class PublicBrandingController(Controller):
     @get("/manifest.webmanifest", media_type="application/manifest+json")
     async def manifest(self, request: Request) -> Response[dict[str, Any]]:
         branding = await request.app.state.services.db.read(store.load_branding)
-        return Response(manifest_for(branding), media_type="application/manifest+json",
-                        headers={"Cache-Control": "no-cache"})
+        return Response(
+            manifest_for(branding), media_type="application/manifest+json", headers={"Cache-Control": "no-cache"}
+        )
 
     @get("/branding/logo")
     async def logo(self, request: Request) -> Response[bytes]:

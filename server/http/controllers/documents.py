@@ -18,15 +18,21 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta, Struct
 
 from server.access import reach_of
-from server.domain.fees import FeePreview, withdrawal_preview
-from server.domain.models import COOP_TZ
-from server.domain.savings import savings_card
 from server.documents import render
 from server.documents.payloads import (
-    card_body, cash_report_code, cash_report_hash, check_setoran, doc_body, setoran_body, statement_code,
+    card_body,
+    cash_report_code,
+    cash_report_hash,
+    check_setoran,
+    doc_body,
+    setoran_body,
+    statement_code,
 )
 from server.documents.qr import QrKey, QrSigner
 from server.documents.verify import Verdict, verify_payload
+from server.domain.fees import FeePreview, withdrawal_preview
+from server.domain.models import COOP_TZ
+from server.domain.savings import savings_card
 from server.errors import InvalidInput, NotFound, RequestError
 from server.protocol import MAX_AMOUNT
 from server.storage import branding as branding_store
@@ -73,8 +79,11 @@ def _today() -> str:
 
 
 def _pdf(data: bytes, name: str) -> Response[bytes]:
-    return Response(data, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{name}.pdf"',
-                                                   "Cache-Control": "no-store"})
+    return Response(
+        data,
+        media_type=PDF,
+        headers={"Content-Disposition": f'inline; filename="{name}.pdf"', "Cache-Control": "no-store"},
+    )
 
 
 def _brand(conn: ReadTx) -> tuple[Any, tuple[bytes, str] | None]:
@@ -100,8 +109,16 @@ class DocumentController(Controller):
             if slip is None:
                 raise NotFound("deposit_not_found", "Setoran tidak ditemukan.")
             entry = store.posting_of(conn, slip["id"], "deposit")
-            payload = signer.sign(doc_body("setoran", slip["code"], (entry or {}).get("hash", ""), slip["amount"],
-                                           slip["member_number"], _today()))
+            payload = signer.sign(
+                doc_body(
+                    "setoran",
+                    slip["code"],
+                    (entry or {}).get("hash", ""),
+                    slip["amount"],
+                    slip["member_number"],
+                    _today(),
+                )
+            )
             return render.deposit_slip(*_brand(conn), slip, entry, payload, user.name)
 
         return _pdf(await request.app.state.services.db.read(read), f"slip-setoran-{deposit_id}")
@@ -118,15 +135,27 @@ class DocumentController(Controller):
                 raise NotFound("withdrawal_not_found", "Penarikan tidak ditemukan.")
             entry = store.posting_of(conn, slip["id"], "withdrawal")
             fee = withdrawal_preview(slip["method"], slip["amount"], transfer_fee).fee
-            payload = signer.sign(doc_body("penarikan", slip["code"], (entry or {}).get("hash", ""), slip["amount"],
-                                           slip["member_number"], _today()))
+            payload = signer.sign(
+                doc_body(
+                    "penarikan",
+                    slip["code"],
+                    (entry or {}).get("hash", ""),
+                    slip["amount"],
+                    slip["member_number"],
+                    _today(),
+                )
+            )
             return render.withdrawal_slip(*_brand(conn), slip, entry, payload, fee, user.name)
 
         return _pdf(await request.app.state.services.db.read(read), f"slip-penarikan-{withdrawal_id}")
 
     @get("/savings-statement", media_type=PDF)
     async def savings_statement(
-        self, request: Request, savings_type: FromQuery[str], period_start: FromQuery[str], period_end: FromQuery[str],
+        self,
+        request: Request,
+        savings_type: FromQuery[str],
+        period_start: FromQuery[str],
+        period_end: FromQuery[str],
         member_id: FromQuery[int | None] = None,
     ) -> Response[bytes]:
         """Kartu Simpanan for a period: opening balance, each entry with running balance, closing balance."""
@@ -141,11 +170,18 @@ class DocumentController(Controller):
             if st is None:
                 raise NotFound("savings_type_not_found", f"Jenis simpanan '{savings_type}' tidak dikenal.")
             opening = reads.opening_balance(conn, member["id"], savings_type, period_start)
-            card = savings_card(savings_type, period_start, period_end, opening,
-                                reads.movements(conn, member["id"], savings_type, period_start, period_end))
+            card = savings_card(
+                savings_type,
+                period_start,
+                period_end,
+                opening,
+                reads.movements(conn, member["id"], savings_type, period_start, period_end),
+            )
             last = store.last_entry_in_period(conn, member["id"], savings_type, period_end)
             code = statement_code(member["number"], savings_type, period_start, period_end)
-            payload = signer.sign(doc_body("kartu_simpanan", code, last, card.closing_balance, member["number"], _today()))
+            payload = signer.sign(
+                doc_body("kartu_simpanan", code, last, card.closing_balance, member["number"], _today())
+            )
             return render.savings_statement(*_brand(conn), member, card, st.name, payload, user.name)
 
         return _pdf(await request.app.state.services.db.read(read), "kartu-simpanan")
@@ -159,12 +195,23 @@ class DocumentController(Controller):
             loan = _visible_loan(conn, reach, loan_id)
             member = savings.load_member(conn, loan.member_id)
             product = loan_store.load_product(conn, loan.product_id)
-            installments = [{**msgspec.to_builtins(inst), "paid": paid} for inst, paid in loan_store.schedule_paid(conn, loan.id)]
-            payload = signer.sign(doc_body("pinjaman", loan.code, store.last_loan_entry(conn, loan.id), loan.amount,
-                                           member.number, _today()))  # type: ignore[union-attr]
+            installments = [
+                {**msgspec.to_builtins(inst), "paid": paid} for inst, paid in loan_store.schedule_paid(conn, loan.id)
+            ]
+            payload = signer.sign(
+                doc_body(
+                    "pinjaman", loan.code, store.last_loan_entry(conn, loan.id), loan.amount, member.number, _today()
+                )
+            )  # type: ignore[union-attr]
             return render.loan_statement(
-                *_brand(conn), msgspec.to_builtins(loan), {"number": member.number, "name": member.name},  # type: ignore[union-attr]
-                product.name if product else "", installments, loan_store.repayments(conn, loan.id), payload, user.name,
+                *_brand(conn),
+                msgspec.to_builtins(loan),
+                {"number": member.number, "name": member.name},  # type: ignore[union-attr]
+                product.name if product else "",
+                installments,
+                loan_store.repayments(conn, loan.id),
+                payload,
+                user.name,
             )
 
         return _pdf(await request.app.state.services.db.read(read), f"pinjaman-{loan_id}")
@@ -190,8 +237,16 @@ class DocumentController(Controller):
                 raise NotFound("officer_not_found", "Petugas tidak ditemukan.")
             items = store.cash_report(conn, target, day)
             digest = cash_report_hash([(i["code"], i["amount"]) for i in items])
-            payload = signer.sign(doc_body("kas_harian", cash_report_code(officer["username"], day), digest,
-                                           sum(i["amount"] for i in items), officer["username"], _today()))
+            payload = signer.sign(
+                doc_body(
+                    "kas_harian",
+                    cash_report_code(officer["username"], day),
+                    digest,
+                    sum(i["amount"] for i in items),
+                    officer["username"],
+                    _today(),
+                )
+            )
             return render.cash_report(*_brand(conn), officer, day, items, payload, user.name)
 
         return _pdf(await request.app.state.services.db.read(read), f"kas-harian-{day}")

@@ -15,12 +15,12 @@ from server.access import Owners, Reach, may_see, reach_of
 from server.auth.service import utcnow
 from server.domain import loans
 from server.domain.models import COOP_TZ
+from server.domain.timezone import zone
 from server.errors import InvalidInput, InvalidState, NotFound, RequestError
 from server.operations.payroll_run import ImportReport, export_month, import_month
 from server.protocol import MAX_AMOUNT
 from server.storage import loans as store
 from server.storage import savings
-from server.domain.timezone import zone
 from server.storage.admin import record_audit, time_zone
 from server.storage.interface import ReadTx, Tx
 from server.sync.loan_handlers import evaluate_application
@@ -78,8 +78,13 @@ class LoanController(Controller):
 
     @get("/loans/simulate")
     async def simulate(
-        self, request: Request, product_id: FromQuery[int], amount: FromQuery[int], tenor: FromQuery[int],
-        purpose: FromQuery[str] = "", start_date: FromQuery[dt.date | None] = None,
+        self,
+        request: Request,
+        product_id: FromQuery[int],
+        amount: FromQuery[int],
+        tenor: FromQuery[int],
+        purpose: FromQuery[str] = "",
+        start_date: FromQuery[dt.date | None] = None,
         member_id: FromQuery[int | None] = None,
     ) -> Simulation:
         """Langkah 2: the schedule of an amount and tenor, with the application rules for the member."""
@@ -95,8 +100,15 @@ class LoanController(Controller):
             member = member_for(conn, reach, member_id)
             try:
                 schedule, checks, breakdown = evaluate_application(
-                    conn, member["id"], product, purpose or (product.purposes[0] if product.purposes else "-"),
-                    amount, tenor, start, settings, utcnow(),
+                    conn,
+                    member["id"],
+                    product,
+                    purpose or (product.purposes[0] if product.purposes else "-"),
+                    amount,
+                    tenor,
+                    start,
+                    settings,
+                    utcnow(),
                 )
             except InvalidState as no_plafon:  # plafon not set: still show the schedule
                 schedule = loans.simulate(product, amount, tenor, start)
@@ -135,13 +147,20 @@ class LoanController(Controller):
                 {**_builtins(inst), "paid": paid, "is_paid": paid >= inst.amount}
                 for inst, paid in store.schedule_paid(conn, loan.id)
             ]
-            return LoanDetail(loan, loans.LOAN_STATUS_LABELS[loan.status], product.name if product else "",
-                              installments, store.repayments(conn, loan.id))
+            return LoanDetail(
+                loan,
+                loans.LOAN_STATUS_LABELS[loan.status],
+                product.name if product else "",
+                installments,
+                store.repayments(conn, loan.id),
+            )
 
         return await request.app.state.services.db.read(read)
 
     @get("/deduction-changes")
-    async def deduction_changes(self, request: Request, member_id: FromQuery[int | None] = None) -> list[dict[str, Any]]:
+    async def deduction_changes(
+        self, request: Request, member_id: FromQuery[int | None] = None
+    ) -> list[dict[str, Any]]:
         """Pengajuan Perubahan Setoran: history, newest first."""
         reach = reach_of(request.user)
 
@@ -176,8 +195,16 @@ class LoanAdminController(Controller):
                 raise InvalidState("product_name_taken", f"Nama produk '{product.name}' sudah dipakai produk lain.")
             before = store.load_product(conn, product.id)
             store.save_product(conn, product)
-            record_audit(conn, user_id=user_id, action="loan_product.save", entity="loan_product",
-                         entity_id=product.id, before=before, after=product, at=now)
+            record_audit(
+                conn,
+                user_id=user_id,
+                action="loan_product.save",
+                entity="loan_product",
+                entity_id=product.id,
+                before=before,
+                after=product,
+                at=now,
+            )
 
         await request.app.state.services.db.write(write)
         return product
@@ -202,12 +229,19 @@ class LoanAdminController(Controller):
                 raise member_not_found()
             before = store.load_profile(conn, member_id)
             store.save_profile(conn, profile, user_id, now)
-            record_audit(conn, user_id=user_id, action="payroll_profile.save", entity="payroll_profile",
-                         entity_id=member_id, before=before, after=profile, at=now)
+            record_audit(
+                conn,
+                user_id=user_id,
+                action="payroll_profile.save",
+                entity="payroll_profile",
+                entity_id=member_id,
+                before=before,
+                after=profile,
+                at=now,
+            )
             return profile
 
         return await request.app.state.services.db.write(write)
-
 
 
 class PlafonController(Controller):
@@ -231,8 +265,11 @@ class PayrollController(Controller):
         """The month's deductions for HR as CSV (exporting again gives the same line ids)."""
         actor, now = actor_of(request.user), utcnow()
         text = await request.app.state.services.db.write(lambda c: export_month(c, month, actor, now))
-        return Response(text, media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="potong-gaji-{month}.csv"'})
+        return Response(
+            text,
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="potong-gaji-{month}.csv"'},
+        )
 
     @post("/{month:str}/import", status_code=200)
     async def import_results(self, request: Request, month: FromPath[str]) -> ImportReport:

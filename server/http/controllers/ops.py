@@ -51,7 +51,7 @@ def _last(row: BackupRow | None) -> LastBackup | None:
     if row is None:
         return None
     finished = dt.datetime.fromisoformat(row.finished_at)
-    age = int((dt.datetime.now(dt.timezone.utc) - finished).total_seconds())
+    age = int((dt.datetime.now(dt.UTC) - finished).total_seconds())
     return LastBackup(row.file, row.finished_at, max(age, 0), row.ledger_entries, row.size_bytes)
 
 
@@ -70,10 +70,14 @@ class OpsController(Controller):
         failed = bool(recent) and not recent[0].ok
         return Health(
             status="attention" if overdue or failed else "ok",
-            epoch=await services.db.read(epoch), writer_queue_depth=services.db.queue_depth(),
-            last_good_backup=last, backup_overdue=overdue, latest_backup_failed=failed,
+            epoch=await services.db.read(epoch),
+            writer_queue_depth=services.db.queue_depth(),
+            last_good_backup=last,
+            backup_overdue=overdue,
+            latest_backup_failed=failed,
             next_backup_at=backups.next_at.isoformat() if backups.next_at else None,
-            backups_enabled=services.settings.backup_enabled, stats=await services.db.read(ops_stats),
+            backups_enabled=services.settings.backup_enabled,
+            stats=await services.db.read(ops_stats),
         )
 
     @get("/backups")
@@ -89,7 +93,8 @@ class OpsController(Controller):
 
     @get("/reports")
     async def reports(
-        self, request: Request,
+        self,
+        request: Request,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
         before: Annotated[str | None, Parameter(max_length=40)] = None,
     ) -> list[ReportRow]:

@@ -89,7 +89,8 @@ class PushController(Controller):
         key = push.keys.current()
         if body.vapid_public_key is not None and body.vapid_public_key.rstrip("=") != key.public_key:
             raise InvalidState(
-                "vapid_key_outdated", "Kunci notifikasi server sudah berganti; daftar ulang dengan kunci baru.",
+                "vapid_key_outdated",
+                "Kunci notifikasi server sudah berganti; daftar ulang dengan kunci baru.",
                 {"public_key": key.public_key, "key_id": key.key_id},
             )
         user: UserRecord = request.user
@@ -101,8 +102,14 @@ class PushController(Controller):
             if client_id is None or (body.client_id is not None and body.client_id != client_id):
                 raise AccessDenied("client_mismatch", "Id perangkat tidak cocok dengan sesi ini.")
             return store.upsert_subscription(
-                conn, user_id=user.id, member_id=user.member_id, session_id=session_id, client_id=client_id,
-                checked=checked, key_id=key.key_id, now=now,
+                conn,
+                user_id=user.id,
+                member_id=user.member_id,
+                session_id=session_id,
+                client_id=client_id,
+                checked=checked,
+                key_id=key.key_id,
+                now=now,
             )
 
         row, created = await request.app.state.services.db.write(write)
@@ -133,11 +140,16 @@ class PushController(Controller):
         body = await strict_body(request, PreferencesUpdate)
         unknown = sorted(set(body.kinds) - set(KINDS))
         if unknown:
-            raise InvalidInput("notice_kind_unknown", f"Jenis notifikasi tidak dikenal: {', '.join(unknown)}.",
-                               {"unknown": unknown, "kinds": list(KINDS)})
+            raise InvalidInput(
+                "notice_kind_unknown",
+                f"Jenis notifikasi tidak dikenal: {', '.join(unknown)}.",
+                {"unknown": unknown, "kinds": list(KINDS)},
+            )
         user: UserRecord = request.user
         now = utcnow()
-        current = await request.app.state.services.db.write(lambda c: store.set_preferences(c, user.id, body.kinds, now))
+        current = await request.app.state.services.db.write(
+            lambda c: store.set_preferences(c, user.id, body.kinds, now)
+        )
         return Preferences(current)
 
 
@@ -148,9 +160,11 @@ class PushAdminController(Controller):
 
     @get("/deliveries")
     async def deliveries(
-        self, request: Request,
+        self,
+        request: Request,
         status: FromQuery[Literal["pending", "sending", "sent", "failed"] | None] = None,
-        subscription_id: FromQuery[int | None] = None, limit: FromQuery[int] = 100,
+        subscription_id: FromQuery[int | None] = None,
+        limit: FromQuery[int] = 100,
     ) -> dict[str, Any]:
         """Delivery of notices: totals, per subscription (sent, failed, pending, last failure), latest rows."""
         if not 1 <= limit <= 1000:

@@ -67,8 +67,13 @@ def member_for(conn: ReadTx, reach: Reach, member_id: int | None) -> dict[str, A
     member = savings.load_member(conn, target)
     if member is None or not may_see(reach, Owners(member_id=member.id, location_id=member.location_id)):
         raise member_not_found()
-    return {"id": member.id, "number": member.number, "name": member.name, "kind": member.kind,
-            "location_id": member.location_id}
+    return {
+        "id": member.id,
+        "number": member.number,
+        "name": member.name,
+        "kind": member.kind,
+        "location_id": member.location_id,
+    }
 
 
 def _with_loans(conn: ReadTx, dashboard: Dashboard) -> Dashboard:
@@ -82,13 +87,20 @@ def _with_loans(conn: ReadTx, dashboard: Dashboard) -> Dashboard:
         schedule = loan_store.schedule_paid(conn, loan.id)
         unpaid = [(inst, paid) for inst, paid in schedule if paid < inst.amount]
         nxt = unpaid[0] if unpaid else None
-        dashboard.active_loans.append({
-            "id": loan.id, "code": loan.code, "product_id": loan.product_id, "amount": loan.amount,
-            "tenor": loan.tenor, "outstanding": loan.outstanding, "monthly_installment": loan.monthly_installment,
-            "next_due_date": nxt[0].due_date.isoformat() if nxt else None,
-            "next_amount_due": nxt[0].amount - nxt[1] if nxt else 0,
-            "installments_paid": len(schedule) - len(unpaid),
-        })
+        dashboard.active_loans.append(
+            {
+                "id": loan.id,
+                "code": loan.code,
+                "product_id": loan.product_id,
+                "amount": loan.amount,
+                "tenor": loan.tenor,
+                "outstanding": loan.outstanding,
+                "monthly_installment": loan.monthly_installment,
+                "next_due_date": nxt[0].due_date.isoformat() if nxt else None,
+                "next_amount_due": nxt[0].amount - nxt[1] if nxt else 0,
+                "installments_paid": len(schedule) - len(unpaid),
+            }
+        )
     return dashboard
 
 
@@ -136,24 +148,58 @@ class ReadController(Controller):
 
     @get("/deposits")
     async def deposits(
-        self, request: Request, q: FromQuery[str | None] = None, kind: FromQuery[list[str] | None] = None, status: FromQuery[list[str] | None] = None,
-        date_from: FromQuery[str | None] = None, date_to: FromQuery[str | None] = None, location_id: FromQuery[int | None] = None,
-        member_id: FromQuery[int | None] = None, page: FromQuery[int] = 1, page_size: FromQuery[int] = 20,
+        self,
+        request: Request,
+        q: FromQuery[str | None] = None,
+        kind: FromQuery[list[str] | None] = None,
+        status: FromQuery[list[str] | None] = None,
+        date_from: FromQuery[str | None] = None,
+        date_to: FromQuery[str | None] = None,
+        location_id: FromQuery[int | None] = None,
+        member_id: FromQuery[int | None] = None,
+        page: FromQuery[int] = 1,
+        page_size: FromQuery[int] = 20,
     ) -> Page:
         """Riwayat setoran: search by code, filter by type, status, dates and location."""
-        f = reads.HistoryFilter(q=q, kinds=tuple(kind or ()), statuses=tuple(status or ()), date_from=date_from,
-                                date_to=date_to, location_id=location_id, member_id=member_id, page=page, page_size=page_size)
+        f = reads.HistoryFilter(
+            q=q,
+            kinds=tuple(kind or ()),
+            statuses=tuple(status or ()),
+            date_from=date_from,
+            date_to=date_to,
+            location_id=location_id,
+            member_id=member_id,
+            page=page,
+            page_size=page_size,
+        )
         return await self._history(request, "deposits", f)
 
     @get("/withdrawals")
     async def withdrawals(
-        self, request: Request, q: FromQuery[str | None] = None, method: FromQuery[list[str] | None] = None, status: FromQuery[list[str] | None] = None,
-        date_from: FromQuery[str | None] = None, date_to: FromQuery[str | None] = None, location_id: FromQuery[int | None] = None,
-        member_id: FromQuery[int | None] = None, page: FromQuery[int] = 1, page_size: FromQuery[int] = 20,
+        self,
+        request: Request,
+        q: FromQuery[str | None] = None,
+        method: FromQuery[list[str] | None] = None,
+        status: FromQuery[list[str] | None] = None,
+        date_from: FromQuery[str | None] = None,
+        date_to: FromQuery[str | None] = None,
+        location_id: FromQuery[int | None] = None,
+        member_id: FromQuery[int | None] = None,
+        page: FromQuery[int] = 1,
+        page_size: FromQuery[int] = 20,
     ) -> Page:
         """Riwayat penarikan: search by code, filter by status, method, dates and location."""
-        f = reads.HistoryFilter(q=q, methods=tuple(method or ()), statuses=tuple(status or ()), date_from=date_from,
-                                date_to=date_to, location_id=location_id, member_id=member_id, page=page, page_size=page_size)
+        f = reads.HistoryFilter(
+            q=q,
+            methods=tuple(method or ()),
+            statuses=tuple(status or ()),
+            date_from=date_from,
+            date_to=date_to,
+            location_id=location_id,
+            member_id=member_id,
+            page=page,
+            page_size=page_size,
+        )
         return await self._history(request, "withdrawals", f)
 
     @get("/deposits/{deposit_id:str}/slip")
@@ -174,7 +220,11 @@ class ReadController(Controller):
 
     @get("/savings-card")
     async def savings_card(
-        self, request: Request, savings_type: FromQuery[str], period_start: FromQuery[str], period_end: FromQuery[str],
+        self,
+        request: Request,
+        savings_type: FromQuery[str],
+        period_start: FromQuery[str],
+        period_end: FromQuery[str],
         member_id: FromQuery[int | None] = None,
     ) -> SavingsCard:
         """Kartu Simpanan: opening balance, the period's entries with running balance, closing balance."""

@@ -42,7 +42,13 @@ class SyncController(Controller):
         )
 
     @get("/pull")
-    async def pull(self, request: Request, client_id: FromQuery[str], cursor: FromQuery[str] = "", limit: FromQuery[int | None] = None) -> PullResponse:
+    async def pull(
+        self,
+        request: Request,
+        client_id: FromQuery[str],
+        cursor: FromQuery[str] = "",
+        limit: FromQuery[int | None] = None,
+    ) -> PullResponse:
         """Changes after ``cursor`` within the caller's scope, a page at a time."""
         settings = request.app.state.services.settings
         size = settings.pull_page_default if limit is None else limit
@@ -70,7 +76,7 @@ class SyncController(Controller):
                     try:
                         await asyncio.wait_for(sub.queue.get(), timeout=keepalive)
                         message = ServerSentEventMessage(event="poke", data="pull")
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         message = ServerSentEventMessage(comment="keepalive")
                     # rights are read again at every event: a revoked session or a moved officer
                     # stops receiving pokes for what is no longer theirs

@@ -108,9 +108,23 @@ STATEMENTS = [
 ]
 
 TABLES = [
-    "code_counters", "attachments", "changes", "ledger", "withdrawals", "deposits", "savings_accounts",
-    "mutations", "clients", "sessions", "officer_locations", "users", "members", "bank_accounts",
-    "savings_types", "locations", "meta",
+    "code_counters",
+    "attachments",
+    "changes",
+    "ledger",
+    "withdrawals",
+    "deposits",
+    "savings_accounts",
+    "mutations",
+    "clients",
+    "sessions",
+    "officer_locations",
+    "users",
+    "members",
+    "bank_accounts",
+    "savings_types",
+    "locations",
+    "meta",
 ]
 
 

@@ -67,8 +67,16 @@ STATEMENTS = [
     """CREATE INDEX payroll_lines_month ON payroll_lines(month)""",
 ]
 
-TABLES = ["payroll_lines", "deduction_changes", "loan_repayments", "loan_installments", "loans", "plafon_history",
-          "payroll_profiles", "loan_products"]
+TABLES = [
+    "payroll_lines",
+    "deduction_changes",
+    "loan_repayments",
+    "loan_installments",
+    "loans",
+    "plafon_history",
+    "payroll_profiles",
+    "loan_products",
+]
 
 
 def upgrade() -> None:

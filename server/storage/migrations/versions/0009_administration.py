@@ -41,6 +41,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for statement in ("DROP INDEX IF EXISTS members_name", "DROP TABLE IF EXISTS coop_settings",
-                      "DROP TABLE IF EXISTS board_positions", "DROP TABLE IF EXISTS audit_log"):
+    for statement in (
+        "DROP INDEX IF EXISTS members_name",
+        "DROP TABLE IF EXISTS coop_settings",
+        "DROP TABLE IF EXISTS board_positions",
+        "DROP TABLE IF EXISTS audit_log",
+    ):
         op.execute(statement)
