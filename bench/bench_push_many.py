@@ -13,6 +13,7 @@ Both check on the server file that every mutation was applied exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sqlite3
 import statistics
@@ -145,12 +146,10 @@ def run_many(base: Path, template: Path, devices: int, each: int, tag: str, prof
                     barrier.wait()
                     answers[i] = _post(http, logins[i]["token"], bodies[i], stats)
                     ends[i] = time.perf_counter()
-            except BaseException as exc:  # reported after the run
+            except BaseException as exc:  # noqa: BLE001 - any failure, reported after the run
                 errors.append(exc)
-                try:
+                with contextlib.suppress(threading.BrokenBarrierError):
                     barrier.abort()
-                except threading.BrokenBarrierError:
-                    pass
 
         threads = [threading.Thread(target=device, args=(i,), daemon=True) for i in range(devices)]
         for t in threads:

@@ -115,7 +115,7 @@ WAIT_JS = (
     await new Promise((r) => requestAnimationFrame(() => r()));
   }
   return performance.now();
-}"""
+}"""  # noqa: UP031 - a JS template: with str.format every brace in it would need doubling
     % DASHBOARD
 )
 
@@ -166,7 +166,7 @@ PULL_JS = (
     window.__bench = { ms: performance.now() - t0 };
   });
   return { ms: window.__bench.ms, httpMs: window.__httpMs, rows: await db.count('replica'), error: s.state.lastError };
-}"""
+}"""  # noqa: UP031 - a JS template: with str.format every brace in it would need doubling
     % QUIET_SYNCER
 )
 
@@ -226,7 +226,7 @@ PUSH_JS = (
   return { queueMs, pushMs, pullMs, pushHttpMs, changes, pullHttpMs: window.__httpMs - pushHttpMs, queued: mine.length,
            applied: mine.filter((i) => i.state === 'applied').length,
            settled: mine.filter((i) => i.settled).length, error: s.state.lastError };
-}"""
+}"""  # noqa: UP031 - a JS template: with str.format every brace in it would need doubling
     % QUIET_SYNCER
 )
 
@@ -299,7 +299,7 @@ RULES_PUSH_JS = (
   await deleteDB('bench-rules');
   return { pushMs: t1 - t0, pullMs: t2 - t1, applied: all.filter((i) => i.state === 'applied').length,
            settled: all.filter((i) => i.settled).length };
-}"""
+}"""  # noqa: UP031 - a JS template: with str.format every brace in it would need doubling
     % QUIET_SYNCER
 )
 

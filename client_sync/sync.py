@@ -70,7 +70,7 @@ class _InFlight(threading.Thread):
     def run(self) -> None:
         try:
             self.response = self.round.transport.push(token=self.token, request=self.request)
-        except BaseException as exc:  # handed to the thread that joins
+        except BaseException as exc:  # noqa: BLE001 - handed to the thread that joins, which re-raises it
             self.error = exc
 
     def result(self) -> _InFlight:

@@ -12,6 +12,7 @@ settings. A failure is one clear line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -149,10 +150,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             print("Data demo sudah ada. Lihat akun demo lagi: lumbung-server demo --logins")
         sys.stdout.flush()
     server = uvicorn.Server(uvicorn_config(create_app(settings), settings))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl+C after its clean shutdown: not an error
         server.run()
-    except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after its clean shutdown: stopping is not an error
-        pass
     return EXIT_OK if server.started else EXIT_FAIL
 
 

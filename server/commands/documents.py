@@ -62,12 +62,12 @@ def _branding(settings: Settings, args: argparse.Namespace) -> int:
                 given = validate_branding(BrandingInput(args.name, args.short_name, args.color))
                 saved = db.write_sync(
                     lambda c: store.save_branding(c, given.name, given.short_name, given.theme_color, None, now)
-                )  # type: ignore[arg-type]
+                )
             else:
                 content_type = _TYPES.get(args.file.suffix.lower(), "")
                 data = args.file.read_bytes()
                 sha256 = check_logo(content_type, data)
-                saved = db.write_sync(lambda c: store.save_logo(c, data, content_type, sha256, None, now))  # type: ignore[arg-type]
+                saved = db.write_sync(lambda c: store.save_logo(c, data, content_type, sha256, None, now))
         except LumbungError as refused:
             print(f"{refused.code}: {refused.message}", file=sys.stderr)
             return 2

@@ -81,7 +81,7 @@ class Page:
             pdf.cell(0, 4, f"Hal. {pdf.page_no()}", align="R")
             pdf.set_text_color(0, 0, 0)
 
-        pdf.footer = _footer  # type: ignore[method-assign]
+        pdf.footer = _footer  # type: ignore[method-assign]  # fpdf2's way to draw a footer on every page
         pdf.add_page()
         self._header(logo)
         pdf.set_font("Helvetica", "B", 14)
@@ -169,7 +169,7 @@ class Page:
         def head() -> None:
             pdf.set_font("Helvetica", "B", 8)
             pdf.set_fill_color(*[int(c + (255 - c) * 0.8) for c in self.colour])
-            for h, w, a in zip(headers, widths, align):
+            for h, w, a in zip(headers, widths, align, strict=False):
                 pdf.cell(w, 6, text(h), border=1, align=a, fill=True)
             pdf.ln(6)
 
@@ -180,7 +180,7 @@ class Page:
                 pdf.add_page()
                 head()
                 pdf.set_font("Helvetica", "", 8)
-            for value, w, a in zip(row, widths, align):
+            for value, w, a in zip(row, widths, align, strict=False):
                 pdf.cell(w, 5.5, text(value), border=1, align=a)
             pdf.ln(5.5)
         if not rows:

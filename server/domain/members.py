@@ -215,8 +215,15 @@ def parse_rows(
             break
         row_problems: list[Problem] = []
 
-        def bad(field: str, code: str, message: str, row: int = number) -> None:
-            row_problems.append(Problem(row, field, code, message, values.get(field, "")))
+        def bad(
+            field: str,
+            code: str,
+            message: str,
+            row: int = number,
+            found: list[Problem] = row_problems,
+            cells: dict[str, str] = values,
+        ) -> None:
+            found.append(Problem(row, field, code, message, cells.get(field, "")))
 
         kind = values.get("kind", "").lower() or "anggota"
         if kind not in ("anggota", "badan"):
@@ -236,7 +243,7 @@ def parse_rows(
         spec = MemberInput(
             number=values.get("number", ""),
             name=" ".join(values.get("name", "").split()),
-            kind=kind if kind in ("anggota", "badan") else "anggota",  # type: ignore[arg-type]
+            kind=kind if kind in ("anggota", "badan") else "anggota",  # type: ignore[arg-type]  # narrowed to the Literal by the test, which mypy cannot see
             location_id=location_id or 0,
             birth_date=birth,
             category=values.get("category", "").lower() or "karyawan",

@@ -169,7 +169,7 @@ class Posting(Struct, frozen=True):
     member_id: int
     savings_type: str
     amount: int
-    kind: Literal["deposit", "withdrawal", "loan_disbursement", "loan_repayment", "loan_interest"]
+    kind: Literal["deposit", "withdrawal", "loan_disbursement", "loan_repayment", "loan_interest", "loan_admin_fee"]
     ref_id: str
     ref_code: str
 

@@ -42,7 +42,7 @@ class _Stored(Collector):
     def __init__(self, services: Any) -> None:
         self.services = services
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self):
         db = self.services.db
         queue = GaugeMetricFamily("lumbung_writer_queue_depth", "Write tasks waiting for the single writer.")
         queue.add_metric([], db.queue_depth())
@@ -124,7 +124,7 @@ class Metrics:
             try:
                 await app(scope, receive, sending)
             finally:
-                route = scope.get("path_template") or "unmatched"  # type: ignore[typeddict-item]
+                route = scope.get("path_template") or "unmatched"
                 method = scope.get("method", "GET")
                 self.requests.labels(method, route, str(status[0])).inc()
                 self.latency.labels(method, route).observe(time.perf_counter() - started)

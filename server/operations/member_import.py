@@ -82,7 +82,7 @@ def _xlsx(data: bytes) -> Table:
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file; any of them means "unreadable"
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken file; all mean "unreadable"
         raise InvalidInput(
             "import_file_unreadable", "Berkas XLSX tidak dapat dibaca.", {"error": str(exc)[:200]}
         ) from None
@@ -95,7 +95,7 @@ def _xlsx(data: bytes) -> Table:
         rows = [(i, [_text(c) for c in r]) for i, r in enumerate(it, start=2)]
     except InvalidInput:
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - as above: whatever a broken sheet raises means "unreadable"
         raise InvalidInput(
             "import_file_unreadable", "Berkas XLSX tidak dapat dibaca.", {"error": str(exc)[:200]}
         ) from None

@@ -111,7 +111,8 @@ def audit_entries(
     conn: sqlite3.Connection, *, entity: str | None, entity_id: str | None, before_id: int | None, limit: int
 ) -> list[dict[str, Any]]:
     """Newest first; page with ``before_id`` (the smallest id of the last page)."""
-    clauses, params = ["1 = 1"], []  # type: ignore[var-annotated]
+    clauses: list[str] = ["1 = 1"]
+    params: list[str | int] = []
     for column, value in (("a.entity", entity), ("a.entity_id", entity_id)):
         if value is not None:
             clauses.append(f"{column} = ?")

@@ -99,7 +99,7 @@ _COLUMNS = "id, file, trigger, started_at, finished_at, size_bytes, ok, ledger_e
 
 
 def _row(row: tuple) -> BackupRow:
-    return msgspec.convert(dict(zip(_COLUMNS.split(", "), row)), BackupRow, strict=False)
+    return msgspec.convert(dict(zip(_COLUMNS.split(", "), row, strict=True)), BackupRow, strict=False)
 
 
 def recent_backups(conn: sqlite3.Connection, limit: int = 50) -> list[BackupRow]:

@@ -135,7 +135,7 @@ class PushWork:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.touched = set()
         self.codes = CodeBatch(self.conn)
-        self.conn._code_batch = self.codes  # type: ignore[attr-defined]
+        self.conn._code_batch = self.codes  # type: ignore[attr-defined]  # a per-push attribute on the connection, read back by getattr
 
     def _end(self, ok: bool) -> None:
         if not self._own:
@@ -151,7 +151,7 @@ def push_work(conn: Connection) -> Iterator[PushWork]:
     restart point for the whole push, and any driver error that escapes the block raised as a storage
     error."""
     work = PushWork(conn)
-    conn._code_batch = work.codes  # type: ignore[attr-defined]
+    conn._code_batch = work.codes  # type: ignore[attr-defined]  # a per-push attribute on the connection, read back by getattr
     try:
         yield work
         work.codes.flush()
@@ -166,4 +166,4 @@ def push_work(conn: Connection) -> Iterator[PushWork]:
     else:
         work._end(ok=True)
     finally:
-        conn._code_batch = None  # type: ignore[attr-defined]
+        conn._code_batch = None  # type: ignore[attr-defined]  # a per-push attribute on the connection, read back by getattr

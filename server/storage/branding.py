@@ -27,7 +27,9 @@ def _publish(conn: Connection) -> Branding:
     return branding
 
 
-def save_branding(conn: Connection, name: str, short_name: str, theme_color: str, user_id: int, now: str) -> Branding:
+def save_branding(
+    conn: Connection, name: str, short_name: str, theme_color: str, user_id: int | None, now: str
+) -> Branding:
     conn.execute(
         "INSERT INTO branding (id, name, short_name, theme_color, updated_at, updated_by) VALUES (1, ?, ?, ?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET name = excluded.name, short_name = excluded.short_name,"
@@ -37,7 +39,7 @@ def save_branding(conn: Connection, name: str, short_name: str, theme_color: str
     return _publish(conn)
 
 
-def save_logo(conn: Connection, data: bytes, content_type: str, sha256: str, user_id: int, now: str) -> Branding:
+def save_logo(conn: Connection, data: bytes, content_type: str, sha256: str, user_id: int | None, now: str) -> Branding:
     d = DEFAULT_BRANDING
     conn.execute(
         "INSERT INTO branding (id, name, short_name, theme_color, logo, logo_type, logo_sha256, updated_at, updated_by)"

@@ -33,6 +33,7 @@ from server.errors import Retryable
 
 __all__ = [
     "Connection",
+    "Row",
     "Database",
     "WriterUnavailable",
     "DatabaseClosed",
@@ -43,6 +44,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Row = sqlite3.Row  # a result row, for type hints outside server/storage/
 
 
 class Connection(sqlite3.Connection):

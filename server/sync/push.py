@@ -20,7 +20,7 @@ from server.errors import AccessDenied, DomainError, ProtocolError, Retryable
 from server.protocol import Mutation, MutationResult, PushResponse, ResultStatus, op_name
 from server.storage import admin, feed
 from server.storage import batch as store
-from server.storage.database import Connection
+from server.storage.database import Connection, Row
 from server.storage.errors import StorageBusy, StorageIntegrity, translate
 
 from .handlers import Context, apply
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 _BUSY = "Server sedang sibuk; transaksi akan dikirim ulang otomatis."
 
 
-def _stored_result(row: Mapping[str, Any], number: int) -> MutationResult:
+def _stored_result(row: Mapping[str, Any] | Row, number: int) -> MutationResult:
     return MutationResult(
         id=number,
         uuid=row["uuid"],

@@ -36,7 +36,7 @@ VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "protocol_outbox.jso
 CLIENT = "vector-client-1"
 
 
-def U(n: int) -> str:
+def U(n: int) -> str:  # noqa: N802 - short, like the vectors' own notation for uuids
     return f"00000000-0000-4000-8000-{n:012d}"
 
 

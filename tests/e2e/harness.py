@@ -204,7 +204,7 @@ class BackgroundSync:
         while not self._stop.is_set():
             try:
                 summary = self.client.sync_once(progress=self._progress)
-            except BaseException as exc:  # a sync must report errors in its summary, never raise
+            except BaseException as exc:  # noqa: BLE001 - a sync must report errors in its summary, never raise
                 self.failures.append(exc)
                 return
             self.rounds += 1

@@ -113,5 +113,5 @@ def test_the_served_process_logs_json_when_asked(demo_template, tmp_path) -> Non
     finally:
         server.stop()
     lines = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
-    assert any(l.get("path") == "/api/health" and l.get("status") == 200 for l in lines), lines[-5:]
-    assert any(l["logger"].startswith("uvicorn") and l["message"] for l in lines)
+    assert any(e.get("path") == "/api/health" and e.get("status") == 200 for e in lines), lines[-5:]
+    assert any(e["logger"].startswith("uvicorn") and e["message"] for e in lines)

@@ -46,7 +46,7 @@ def test_board_login_needs_a_fresh_code_wrong_and_reused_codes_are_refused(ops_s
     missing = login(server.url, "pengurus1")
     assert (missing.status_code, missing.json()["code"]) == (401, "mfa_required")
     right = mfa.code_at(secret, _step() + 1)  # the confirm used the current step; the next one is fresh
-    wrong = "%06d" % ((int(right) + 1) % 1_000_000)
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
     refused = login(server.url, "pengurus1", otp=wrong)
     assert (refused.status_code, refused.json()["code"]) == (401, "mfa_invalid")
     ok = login(server.url, "pengurus1", otp=right)
@@ -71,7 +71,7 @@ def test_wrong_codes_are_throttled_before_any_check(ops_server) -> None:
     server = ops_server(login_free_failures=2, login_delay_seconds=60)
     secret, _ = _enrol(server.url, "pengurus1")
     right = mfa.code_at(secret, _step() + 1)
-    wrong = "%06d" % ((int(right) + 1) % 1_000_000)
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
     answers = [login(server.url, "pengurus1", otp=wrong).status_code for _ in range(3)]
     assert answers == [401, 401, 401]
     throttled = login(server.url, "pengurus1", otp=right)  # even the right code waits now

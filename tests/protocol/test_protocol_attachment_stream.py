@@ -61,7 +61,6 @@ def test_a_slow_upload_is_written_to_disk_while_it_arrives(live_server):
 def test_an_upload_over_the_limit_without_content_length_is_refused_while_streaming(live_server):
     """A chunked body gives no size up front: it is cut off once past the limit, and its temp file removed."""
     member = login(live_server.url, "anggota04")
-    limit = 5 * 1024 * 1024
     sent = [0]
 
     def endless() -> Iterator[bytes]:
@@ -74,7 +73,7 @@ def test_an_upload_over_the_limit_without_content_length_is_refused_while_stream
         response = member.http.put(
             f"/api/attachments/{'0' * 64}", content=endless(), headers={"content-type": "image/png"}
         )
-    except Exception:  # the server may close the connection before the client finished sending
+    except Exception:  # noqa: BLE001 - the server may close the connection before the client finished sending
         response = None
     if response is not None:
         assert_error(response, 413, "attachment_too_large")

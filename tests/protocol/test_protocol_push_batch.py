@@ -18,7 +18,7 @@ def _writer(server, sql: str) -> None:
 def _codes(server, deposit_ids: list[str]) -> list[str]:
     marks = ",".join("?" * len(deposit_ids))
     rows = query(server.db_path, f"SELECT id, code FROM deposits WHERE id IN ({marks})", *deposit_ids)
-    by_id = dict((r[0], r[1]) for r in rows)
+    by_id = {r[0]: r[1] for r in rows}
     return [by_id[d] for d in deposit_ids if d in by_id]
 
 

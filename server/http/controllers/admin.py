@@ -389,7 +389,7 @@ class MemberAdminController(Controller):
                 after=after,
                 at=now,
             )
-            return CoopSettings(**after)  # type: ignore[arg-type]
+            return CoopSettings(**after)  # type: ignore[arg-type]  # a dict[str, str]; label() gives WIB/WITA/WIT
 
         return await request.app.state.services.db.write(write)
 
@@ -439,7 +439,7 @@ class CooperativeController(Controller):
     @get("/settings")
     async def settings(self, request: Request) -> CoopSettings:
         """The cooperative's settings every device needs (also in the feed as ``coop_settings``)."""
-        return CoopSettings(**await request.app.state.services.db.read(store.coop_settings))  # type: ignore[arg-type]
+        return CoopSettings(**await request.app.state.services.db.read(store.coop_settings))
 
     @get("/board")
     async def board(self, request: Request) -> list[board.BoardPosition]:

@@ -56,7 +56,7 @@ def signer_of(request_or_app: Any) -> QrSigner:
     signer = getattr(app.state, "qr_signer", None)
     if signer is None:
         signer = app.state.qr_signer = QrSigner(app.state.services.settings.signing_key())
-    return signer  # type: ignore[no-any-return]
+    return signer
 
 
 class FeeSettings(Struct, frozen=True):
@@ -194,6 +194,7 @@ class DocumentController(Controller):
         def read(conn: ReadTx) -> bytes:
             loan = _visible_loan(conn, reach, loan_id)
             member = savings.load_member(conn, loan.member_id)
+            assert member is not None  # a loan's member is never deleted (foreign key)
             product = loan_store.load_product(conn, loan.product_id)
             installments = [
                 {**msgspec.to_builtins(inst), "paid": paid} for inst, paid in loan_store.schedule_paid(conn, loan.id)
@@ -202,11 +203,11 @@ class DocumentController(Controller):
                 doc_body(
                     "pinjaman", loan.code, store.last_loan_entry(conn, loan.id), loan.amount, member.number, _today()
                 )
-            )  # type: ignore[union-attr]
+            )
             return render.loan_statement(
                 *_brand(conn),
                 msgspec.to_builtins(loan),
-                {"number": member.number, "name": member.name},  # type: ignore[union-attr]
+                {"number": member.number, "name": member.name},
                 product.name if product else "",
                 installments,
                 loan_store.repayments(conn, loan.id),
