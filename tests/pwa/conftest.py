@@ -12,8 +12,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.servers import ThreadServer, copy_template
+
+# A 2-core CI machine running a server, a browser and the test in one go is slow at times: assertions
+# wait up to 15 s for the page (Playwright's default is 5 s). A broken page still fails, only later.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = os.environ.get("LUMBUNG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
