@@ -68,6 +68,17 @@ def test_admin_sees_health_backs_up_now_reads_reports_and_edits_a_product_and_a_
     assert saved["name"] == "Pinjaman Ubahan" and saved["max_tenor"] == product["max_tenor"] + 6
     assert saved["min_amount"] == product["min_amount"]  # the rest of the product is kept
 
+    page.click("#new-product")
+    page.fill("#lp-name", "Pinjaman Uji Coba")
+    page.fill("#lp-min_tenor", "12")
+    page.fill("#lp-max_tenor", "6")
+    page.click("#save-product")
+    expect(page.locator("#product-form [role=alert]")).to_be_visible()  # the server's 422 message, nothing saved
+    assert all(p["name"] != "Pinjaman Uji Coba" for p in admin.get("/api/loan-products").json())
+    page.fill("#lp-max_tenor", "24")
+    page.click("#save-product")
+    expect(page.locator("#product-list")).to_contain_text("Pinjaman Uji Coba", timeout=15000)
+
     page.goto("/#/admin/potong-gaji")
     page.fill("#pp-q", "a")
     page.locator("#pp-results button").first.click()
