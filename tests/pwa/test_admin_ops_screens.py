@@ -60,6 +60,7 @@ def test_admin_sees_health_backs_up_now_reads_reports_and_edits_a_product_and_a_
     product = admin.get("/api/loan-products").json()[0]
     page.goto("/#/admin/produk")
     page.click(f"#product-list button:has-text('Ubah {product['name']}')")
+    expect(page.locator("#lp-min")).to_have_value(f"{product['min_amount']:,}".replace(",", "."))
     page.fill("#lp-name", "Pinjaman Ubahan")
     page.fill("#lp-max_tenor", str(product["max_tenor"] + 6))
     page.click("#save-product")

@@ -9,6 +9,10 @@ import { Page, Field, AmountInput, Empty } from '../ui/components.js';
 import { rupiah, waktu } from '../ui/format.js';
 import { call, useGet, useNote } from '../ui/online.js';
 import { Note, CATEGORIES } from './admin-members.js';
+import { liveFormat } from '../domain/money.js';
+
+/** An amount as the amount input shows it while typing (1.250.000), '' for none. */
+const grouped = (n) => (n === null || n === undefined ? '' : liveFormat(String(n), 0).text);
 
 /** "3 jam lalu": an age in seconds, coarse on purpose. */
 export function umur(seconds) {
@@ -110,11 +114,11 @@ function ProductForm({ product, nextId, onDone }) {
     <${Field} label="Metode bunga" id="lp-method"><select id="lp-method" value=${v.method} onChange=${set('method')}>
       ${Object.entries(METHODS).map(([k, l]) => html`<option value=${k}>${l}</option>`)}</select><//>
     ${num('annual_rate_bp', 'Bunga per tahun (basis poin, 100 = 1%)')}
-    <${Field} label="Pinjaman minimum" id="lp-min"><${AmountInput} id="lp-min" value=${v.min_amount} onInput=${(_t, n) => setV({ ...v, min_amount: n })} /><//>
-    <${Field} label="Pinjaman maksimum" id="lp-max"><${AmountInput} id="lp-max" value=${v.max_amount} onInput=${(_t, n) => setV({ ...v, max_amount: n })} /><//>
+    <${Field} label="Pinjaman minimum" id="lp-min"><${AmountInput} id="lp-min" value=${grouped(v.min_amount)} onInput=${(_t, n) => setV({ ...v, min_amount: n })} /><//>
+    <${Field} label="Pinjaman maksimum" id="lp-max"><${AmountInput} id="lp-max" value=${grouped(v.max_amount)} onInput=${(_t, n) => setV({ ...v, max_amount: n })} /><//>
     <div class="row2">${num('min_tenor', 'Tenor min (bulan)')}${num('max_tenor', 'Tenor maks (bulan)')}</div>
     ${num('admin_fee_bp', 'Biaya admin (basis poin)')}
-    <${Field} label="Biaya admin tetap" id="lp-fee"><${AmountInput} id="lp-fee" value=${v.admin_fee_flat} onInput=${(_t, n) => setV({ ...v, admin_fee_flat: n })} /><//>
+    <${Field} label="Biaya admin tetap" id="lp-fee"><${AmountInput} id="lp-fee" value=${grouped(v.admin_fee_flat)} onInput=${(_t, n) => setV({ ...v, admin_fee_flat: n })} /><//>
     <${Field} label="Pembulatan angsuran" id="lp-rounding"><select id="lp-rounding" value=${v.rounding_mode} onChange=${set('rounding_mode')}>
       ${Object.entries(ROUNDING).map(([k, l]) => html`<option value=${k}>${l}</option>`)}</select><//>
     ${num('rounding_multiple', 'Kelipatan pembulatan (Rp)')}
@@ -148,12 +152,12 @@ function ProfileForm({ member, profile }) {
     if (await run(() => call('PUT', `/api/admin/members/${member.id}/payroll-profile`, { body }))) app.syncer.flush();
   };
   return html`<form class="form card" id="profile-form" onSubmit=${submit} novalidate><h2>${member.number} · ${member.name}</h2>
-    <${Field} label="Plafon angsuran per bulan" id="pp-plafon"><${AmountInput} id="pp-plafon" value=${v.plafon} onInput=${(_t, n) => setV({ ...v, plafon: n })} /><//>
+    <${Field} label="Plafon angsuran per bulan" id="pp-plafon"><${AmountInput} id="pp-plafon" value=${grouped(v.plafon)} onInput=${(_t, n) => setV({ ...v, plafon: n })} /><//>
     <${Field} label="Tanggal Lahir" id="pp-birth"><input id="pp-birth" type="date" value=${v.birth_date} onInput=${(e) => setV({ ...v, birth_date: e.currentTarget.value })} /><//>
     <${Field} label="Kategori Pegawai" id="pp-category"><select id="pp-category" value=${v.category} onChange=${(e) => setV({ ...v, category: e.currentTarget.value })}>
       ${Object.entries(CATEGORIES).map(([k, l]) => html`<option value=${k}>${l}</option>`)}</select><//>
-    <${Field} label="Potongan simpanan sukarela" id="pp-voluntary"><${AmountInput} id="pp-voluntary" value=${v.voluntary_deduction} onInput=${(_t, n) => setV({ ...v, voluntary_deduction: n ?? 0 })} /><//>
-    <${Field} label="Potongan simpanan wajib" id="pp-mandatory"><${AmountInput} id="pp-mandatory" value=${v.mandatory_savings} onInput=${(_t, n) => setV({ ...v, mandatory_savings: n ?? 0 })} /><//>
+    <${Field} label="Potongan simpanan sukarela" id="pp-voluntary"><${AmountInput} id="pp-voluntary" value=${grouped(v.voluntary_deduction)} onInput=${(_t, n) => setV({ ...v, voluntary_deduction: n ?? 0 })} /><//>
+    <${Field} label="Potongan simpanan wajib" id="pp-mandatory"><${AmountInput} id="pp-mandatory" value=${grouped(v.mandatory_savings)} onInput=${(_t, n) => setV({ ...v, mandatory_savings: n ?? 0 })} /><//>
     <${Note} note=${note} /><button class="primary" type="submit" id="save-profile">Simpan Profil</button></form>`;
 }
 
