@@ -23,6 +23,7 @@ import { AuditLog } from './screens/audit.js';
 import { AdminMembers, MemberImport } from './screens/admin-members.js';
 import { AdminCoop, AdminBoard } from './screens/admin-coop.js';
 import { AdminUsers } from './screens/admin-users.js';
+import { AdminHealth, AdminReports, AdminProducts, AdminPayroll } from './screens/admin-ops.js';
 import { Scan } from './screens/scan.js';
 import { MemberCard } from './screens/member-card.js';
 
@@ -64,6 +65,10 @@ function App() {
     if (b === 'pengguna') return html`<${AdminUsers} />`;
     if (b === 'koperasi') return html`<${AdminCoop} />`;
     if (b === 'pengurus') return html`<${AdminBoard} />`;
+    if (b === 'kesehatan') return html`<${AdminHealth} />`;
+    if (b === 'laporan') return html`<${AdminReports} />`;
+    if (b === 'produk') return html`<${AdminProducts} />`;
+    if (b === 'potong-gaji') return html`<${AdminPayroll} />`;
   }
   if (a === 'struktur') return html`<${BoardStructure} />`;
   if (a === 'pengaturan') return html`<${Settings} />`;

@@ -54,7 +54,9 @@ const MENUS = {
     ['#/pencairan', 'Pinjaman'], ['#/pindai', 'Pindai QR'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
   pengurus: [['#/persetujuan', 'Persetujuan Pinjaman'], ['#/audit', 'Log Audit'], ['#/struktur', 'Pengurus & Pengawas'], ['#/pindai', 'Pindai QR'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
   admin: [['#/persetujuan', 'Persetujuan Pinjaman'], ['#/admin/anggota', 'Data Anggota'], ['#/admin/pengguna', 'Pengguna'],
-    ['#/admin/koperasi', 'Data Koperasi'], ['#/admin/pengurus', 'Atur Pengurus'], ['#/audit', 'Log Audit'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
+    ['#/admin/koperasi', 'Data Koperasi'], ['#/admin/pengurus', 'Atur Pengurus'],
+    ['#/admin/produk', 'Produk Pinjaman'], ['#/admin/potong-gaji', 'Profil Potong Gaji'], ['#/admin/kesehatan', 'Kesehatan Sistem'], ['#/admin/laporan', 'Laporan Masalah'],
+    ['#/audit', 'Log Audit'], ['#/pengaturan', 'Pengaturan'], ['#/bantuan', 'Bantuan']],
 };
 // Every member sees the board structure (Pengurus & Pengawas).
 MENUS.anggota.splice(MENUS.anggota.length - 1, 0, ['#/struktur', 'Pengurus & Pengawas']);
