@@ -91,6 +91,14 @@ def test_admin_creates_edits_and_deactivates_a_member_and_imports_after_a_dry_ru
     shot(page, tmp_path, "admin-users")
     created = next(u for u in admin.get("/api/admin/users").json() if u["username"] == "petugas9")
     assert (created["role"], created["location_ids"]) == ("petugas", [1])
+    row = page.locator("#user-list li[data-username=petugas9]")
+    row.get_by_role("button", name="Kelola").click()
+    row.locator(".officer-locations input[data-location='1']").uncheck()
+    row.locator(".officer-locations input[data-location='2']").check()
+    row.locator(".save-locations").click()
+    expect(row).to_contain_text("Lokasi petugas disimpan")
+    moved = next(u for u in admin.get("/api/admin/users").json() if u["username"] == "petugas9")
+    assert moved["location_ids"] == [2]  # the officer moved from location 1 to 2
 
     page.goto("/#/admin/impor")
     page.set_input_files("#import-file", files=[{"name": "anggota.csv", "mimeType": "text/csv", "buffer": BAD_CSV}])

@@ -1,4 +1,7 @@
-/** Admin: Pengguna: the list (GET /api/admin/users), a new user, a password reset, deactivation. */
+/**
+ * Admin: Pengguna: the list (GET /api/admin/users), a new user, a password reset, deactivation, and an
+ * officer's locations (POST /api/admin/officers/{id}/locations: their devices rebuild their replica).
+ */
 import { html, useState } from '../html.js';
 import { app } from '../app-state.js';
 import { Page, Field } from '../ui/components.js';
@@ -32,6 +35,20 @@ function NewUser({ onDone }) {
     <${Note} note=${note} /><button class="primary" type="submit" id="save-user">Buat Pengguna</button></form>`;
 }
 
+function OfficerLocations({ u, reload }) {
+  const locations = app.view?.location ?? [];
+  const [chosen, setChosen] = useState(u.location_ids ?? []);
+  const [note, run] = useNote();
+  const toggle = (id) => (e) => setChosen(e.currentTarget.checked ? [...chosen, id] : chosen.filter((x) => x !== id));
+  const save = async () => {
+    if (await run(() => call('POST', `/api/admin/officers/${u.id}/locations`, { body: { location_ids: chosen } }),
+      'Lokasi petugas disimpan; perangkatnya memuat ulang data.')) reload();
+  };
+  return html`<fieldset class="officer-locations"><legend>Lokasi petugas</legend>
+    ${locations.map((l) => html`<label class="check"><input type="checkbox" data-location=${l.id} checked=${chosen.includes(l.id)} onChange=${toggle(l.id)} /> ${l.name}</label>`)}
+    <button type="button" class="save-locations" onClick=${save}>Simpan Lokasi</button><${Note} note=${note} /></fieldset>`;
+}
+
 function UserRow({ u, reload }) {
   const [pw, setPw] = useState('');
   const [open, setOpen] = useState(false);
@@ -43,7 +60,8 @@ function UserRow({ u, reload }) {
     <div class="tx-sub">${u.name}${u.active ? '' : ' · nonaktif'}</div>
     <button type="button" class="linkish" aria-expanded=${open} onClick=${() => setOpen(!open)}>Kelola</button>
     ${open ? html`<div class="inline-form"><label for=${pid}>Password baru</label><input id=${pid} type="password" autocomplete="new-password" value=${pw} onInput=${(e) => setPw(e.currentTarget.value)} />
-      <div class="decide"><button type="button" onClick=${reset}>Atur Ulang Password</button><button type="button" onClick=${toggle}>${u.active ? 'Nonaktifkan' : 'Aktifkan'}</button></div></div>` : null}
+      <div class="decide"><button type="button" onClick=${reset}>Atur Ulang Password</button><button type="button" onClick=${toggle}>${u.active ? 'Nonaktifkan' : 'Aktifkan'}</button></div>
+      ${u.role === 'petugas' ? html`<${OfficerLocations} u=${u} reload=${reload} />` : null}</div>` : null}
     <${Note} note=${note} /></li>`;
 }
 
