@@ -34,7 +34,9 @@ CHROMIUM_ARGS = [
 ]
 
 if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-    pytest.skip("Debian chromium is not installed (.ci/run installs it)", allow_module_level=True)
+    if os.environ.get("CI"):  # CI installs it (.ci/run): a missing browser there is a failure, never a silent skip
+        raise RuntimeError("Debian chromium is missing in CI: .ci/run should have installed it")
+    pytest.skip("Debian chromium is not installed (apt-get install chromium; .ci/run does it)", allow_module_level=True)
 
 
 class Hits:
