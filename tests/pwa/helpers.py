@@ -29,3 +29,9 @@ def outbox(page: Page) -> list[dict]:
 
 def pending(page: Page) -> int:
     return sum(1 for i in outbox(page) if i["state"] == "pending")
+
+
+def app_requests(paths: list[str]) -> list[str]:
+    """What the app itself asked the server for. The browser's own service-worker update check
+    (``/sw.js``), which it may start before the page went offline, is not the app's traffic."""
+    return [p for p in paths if p != "/sw.js"]
