@@ -85,6 +85,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 
 def _time_zone(args: argparse.Namespace, settings: Settings) -> int:
     from server.domain.timezone import check_zone
+    from server.operations.audited import set_time_zone
     from server.storage import admin as store
 
     db = _database(settings)
@@ -93,23 +94,7 @@ def _time_zone(args: argparse.Namespace, settings: Settings) -> int:
             current = db.read_sync(store.coop_settings)
         else:
             name, user_id, now = check_zone(args.zone), _admin(db, args.by), dt.datetime.now(dt.UTC)
-
-            def write(conn: Any) -> dict[str, str]:
-                before = store.coop_settings(conn)
-                after = store.save_time_zone(conn, name)
-                store.record_audit(
-                    conn,
-                    user_id=user_id,
-                    action="settings.save",
-                    entity="coop_settings",
-                    entity_id="current",
-                    before=before,
-                    after=after,
-                    at=now,
-                )
-                return after
-
-            current = db.write_sync(write)
+            current = db.write_sync(lambda conn: set_time_zone(conn, name, user_id, now))
     finally:
         db.close()
     print(f"Zona waktu koperasi: {current['time_zone_label']} ({current['time_zone']})")

@@ -9,8 +9,10 @@ to the feed and appends an audit entry, all in one transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from litestar import Controller, Request, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -22,7 +24,9 @@ from server.domain.models import BankAccount, SavingsType
 from server.domain.timezone import check_zone, local_date, zone
 from server.errors import InvalidInput, InvalidState, NotFound, RequestError
 from server.operations import member_import
+from server.operations.audited import audited_save, set_time_zone
 from server.storage import admin as store
+from server.storage import savings
 from server.storage.interface import ReadTx, Tx
 
 from ..rate import Budget
@@ -32,6 +36,8 @@ from ..strict import strict_body
 __all__ = ["MemberAdminController", "AuditController", "CooperativeController", "UserRow", "list_users"]
 
 SAVINGS_CODE = re.compile(r"^[a-z][a-z0-9_]{1,19}$")
+K = TypeVar("K", int, str)
+R = TypeVar("R")
 LOCKED_TYPES = ("pokok", "wajib")
 """Savings types that may never become withdrawable while one is a member (DESIGN, money)."""
 
@@ -252,17 +258,15 @@ class MemberAdminController(Controller):
         def write(conn: Tx) -> Location:
             if store.location_name_taken(conn, name, location_id):
                 raise InvalidState("location_name_taken", f"Nama lokasi '{name}' sudah dipakai.")
-            before = store.load_location(conn, location_id)
-            after = store.save_location(conn, location_id, name, address)
-            store.record_audit(
+            after = audited_save(
                 conn,
                 user_id=user_id,
+                at=now,
                 action="location.save",
                 entity="location",
                 entity_id=location_id,
-                before=before,
-                after=after,
-                at=now,
+                load=lambda c: store.load_location(c, location_id),
+                save=lambda c: store.save_location(c, location_id, name, address),
             )
             return Location(**after)
 
@@ -285,24 +289,11 @@ class MemberAdminController(Controller):
         st = SavingsType(code, _text(body.name, "name"), body.withdrawable)
         user_id, now = request.user.id, utcnow()
 
-        def write(conn: Tx) -> SavingsType:
-            from server.storage import savings
-
-            before = savings.load_savings_type(conn, code)
-            store.save_savings_type(conn, st)
-            store.record_audit(
-                conn,
-                user_id=user_id,
-                action="savings_type.save",
-                entity="savings_type",
-                entity_id=code,
-                before=before,
-                after=st,
-                at=now,
+        return await request.app.state.services.db.write(
+            lambda conn: _save_reference(
+                conn, user_id, now, "savings_type", code, savings.load_savings_type, store.save_savings_type, st
             )
-            return st
-
-        return await request.app.state.services.db.write(write)
+        )
 
     @put("/bank-accounts/{account_id:int}")
     async def save_bank_account(
@@ -323,24 +314,11 @@ class MemberAdminController(Controller):
         )
         user_id, now = request.user.id, utcnow()
 
-        def write(conn: Tx) -> BankAccount:
-            from server.storage import savings
-
-            before = savings.load_bank_account(conn, account_id)
-            store.save_bank_account(conn, account)
-            store.record_audit(
-                conn,
-                user_id=user_id,
-                action="bank_account.save",
-                entity="bank_account",
-                entity_id=account_id,
-                before=before,
-                after=account,
-                at=now,
+        return await request.app.state.services.db.write(
+            lambda conn: _save_reference(
+                conn, user_id, now, "bank_account", account_id, savings.load_bank_account, store.save_bank_account, account
             )
-            return account
-
-        return await request.app.state.services.db.write(write)
+        )
 
     # --- board structure and settings --------------------------------------------------------------
 
@@ -353,22 +331,18 @@ class MemberAdminController(Controller):
         position = board.check_position(position_id, await strict_body(request, board.BoardPositionInput))
         user_id, now = request.user.id, utcnow()
 
-        def write(conn: Tx) -> board.BoardPosition:
-            before = store.load_board_position(conn, position_id)
-            store.save_board_position(conn, position)
-            store.record_audit(
+        return await request.app.state.services.db.write(
+            lambda conn: _save_reference(
                 conn,
-                user_id=user_id,
-                action="board_position.save",
-                entity="board_position",
-                entity_id=position_id,
-                before=before,
-                after=position,
-                at=now,
+                user_id,
+                now,
+                "board_position",
+                position_id,
+                store.load_board_position,
+                store.save_board_position,
+                position,
             )
-            return position
-
-        return await request.app.state.services.db.write(write)
+        )
 
     @put("/settings")
     async def save_settings(self, request: Request, data: JSONBody[TimeZoneInput]) -> CoopSettings:
@@ -376,27 +350,41 @@ class MemberAdminController(Controller):
         name = check_zone((await strict_body(request, TimeZoneInput)).time_zone)
         user_id, now = request.user.id, utcnow()
 
-        def write(conn: Tx) -> CoopSettings:
-            before = store.coop_settings(conn)
-            after = store.save_time_zone(conn, name)
-            store.record_audit(
-                conn,
-                user_id=user_id,
-                action="settings.save",
-                entity="coop_settings",
-                entity_id="current",
-                before=before,
-                after=after,
-                at=now,
-            )
-            return CoopSettings(**after)  # type: ignore[arg-type]  # a dict[str, str]; label() gives WIB/WITA/WIT
-
-        return await request.app.state.services.db.write(write)
+        after = await request.app.state.services.db.write(lambda conn: set_time_zone(conn, name, user_id, now))
+        return CoopSettings(**after)  # type: ignore[arg-type]  # a dict[str, str]; label() gives WIB/WITA/WIT
 
 
 async def list_users(request: Request) -> list[UserRow]:
     """Every login (``GET /api/admin/users``, routed in ``auth.py`` beside user creation: one path, one controller)."""
     return [UserRow(**r) for r in await request.app.state.services.db.read(store.list_users)]
+
+
+def _save_reference(
+    conn: Tx,
+    user_id: int,
+    now: dt.datetime,
+    entity: str,
+    key: K,
+    load: Callable[[ReadTx, K], R | None],
+    save: Callable[[Tx, R], None],
+    row: R,
+) -> R:
+    """Upsert one reference row (published to every device) and audit it as ``<entity>.save``."""
+
+    def write(c: Tx) -> R:
+        save(c, row)
+        return row
+
+    return audited_save(
+        conn,
+        user_id=user_id,
+        at=now,
+        action=f"{entity}.save",
+        entity=entity,
+        entity_id=key,  # type: ignore[arg-type]  # an int id or a text code
+        load=lambda c: load(c, key),
+        save=write,
+    )
 
 
 def _require_location(conn: ReadTx, location_id: int) -> None:
