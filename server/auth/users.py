@@ -11,6 +11,7 @@ import re
 
 from msgspec import Struct
 
+from server.domain.roles import ROLES
 from server.errors import InvalidInput, InvalidState, NotFound
 from server.storage import accounts, savings
 from server.storage.accounts import UserRecord
@@ -20,7 +21,6 @@ from .throttle import account_key
 
 __all__ = ["NewUser", "ROLES", "check_new_user", "create_user", "reset_password"]
 
-ROLES = ("anggota", "petugas", "pengurus", "admin")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
 
 

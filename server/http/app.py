@@ -23,6 +23,7 @@ from .controllers.auth import AdminController, AuthController
 from .controllers.branding import BrandingAdminController, BrandingController, PublicBrandingController
 from .controllers.documents import DocumentController, FeeController, QrController, publish_document_references
 from .controllers.loans import LoanAdminController, LoanController, PayrollController, PlafonController
+from .controllers.membership import MembershipController
 from .controllers.mfa import MfaAdminController, MfaController
 from .controllers.ops import OpsController
 from .controllers.push import PushAdminController, PushController
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         OpsController,
         metrics_endpoint,
         MemberAdminController,
+        MembershipController,
         AuditController,
         CooperativeController,
     ]

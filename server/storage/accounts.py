@@ -23,6 +23,9 @@ __all__ = [
     "revoke_session",
     "revoke_user_sessions",
     "deactivate_member_users",
+    "reactivate_member_users",
+    "change_role",
+    "active_admin_count",
     "user_by_id",
     "set_password",
     "demo_accounts_with_shared_password",
@@ -180,6 +183,28 @@ def deactivate_member_users(conn: Connection, member_id: int, now: str) -> list[
         revoke_user_sessions(conn, user_id, now)
         conn.touched.add(("user", user_id))
     return users
+
+
+def reactivate_member_users(conn: Connection, member_id: int) -> list[int]:
+    """The member's inactive logins work again (with the password they had; every session stays ended)."""
+    users = [int(r[0]) for r in conn.execute("SELECT id FROM users WHERE member_id = ? AND active = 0", (member_id,))]
+    conn.executemany("UPDATE users SET active = 1 WHERE id = ?", [(u,) for u in users])
+    return users
+
+
+def active_admin_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM users WHERE role = 'admin' AND active = 1").fetchone()[0])
+
+
+def change_role(
+    conn: Connection, user_id: int, role: str, member_id: int | None, location_ids: tuple[int, ...], now: str
+) -> None:
+    """Give a user another role (with the member link and locations it allows). What the user may see
+    changes, so every session ends and ``scope_gen`` is bumped: a device that logs in again gets
+    ``reset: scope_changed`` and rebuilds its replica for the new role."""
+    conn.execute("UPDATE users SET role = ?, member_id = ? WHERE id = ?", (role, member_id, user_id))
+    assign_locations(conn, user_id, list(location_ids))  # also bumps scope_gen and pokes the devices
+    revoke_user_sessions(conn, user_id, now)
 
 
 def revoke_user_sessions(conn: Connection, user_id: int, now: str) -> int:

@@ -46,6 +46,7 @@ __all__ = [
     "insert_member",
     "has_members",
     "deactivate_member",
+    "set_member_active",
 ]
 
 S = TypeVar("S")
@@ -113,10 +114,15 @@ def insert_member(conn: Connection, member: Member, joined_at: str) -> None:
 
 def deactivate_member(conn: Connection, member: Member) -> Member:
     """A member leaves: the row stays (history, ledger), marked inactive, and the change is published."""
-    conn.execute("UPDATE members SET active = 0 WHERE id = ?", (member.id,))
-    left = msgspec.structs.replace(member, active=False)
-    record_change(conn, "member", member.id, left, _member_scope(left))
-    return left
+    return set_member_active(conn, member, False)
+
+
+def set_member_active(conn: Connection, member: Member, active: bool) -> Member:
+    """Mark a member active (rejoined) or inactive (left) and publish the row."""
+    conn.execute("UPDATE members SET active = ? WHERE id = ?", (int(active), member.id))
+    changed = msgspec.structs.replace(member, active=active)
+    record_change(conn, "member", member.id, changed, _member_scope(changed))
+    return changed
 
 
 def has_members(conn: sqlite3.Connection) -> bool:
