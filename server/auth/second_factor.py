@@ -9,6 +9,7 @@ wait, after more it is locked, and a throttled key is refused before any code is
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 
 from msgspec import Struct
@@ -21,9 +22,12 @@ from server.storage.database import Connection, Database
 from server.storage.interface import ReadTx
 
 from . import mfa
+from .totp_key import TotpKey, is_sealed
 from .throttle import ThrottlePolicy, after_failure, wait_seconds
 
 __all__ = ["SecondFactor", "Enrolment", "Confirmed", "MfaStatus", "mfa_key"]
+
+log = logging.getLogger(__name__)
 
 MFA_REQUIRED = "Masukkan kode 6 angka dari aplikasi autentikator (atau kode pemulihan)."
 MFA_INVALID = "Kode verifikasi salah."
@@ -63,11 +67,30 @@ def _now() -> str:
 
 
 class SecondFactor:
-    def __init__(self, db: Database, policy: ThrottlePolicy, *, enforced: bool, issuer: str) -> None:
+    def __init__(self, db: Database, policy: ThrottlePolicy, *, enforced: bool, issuer: str, key: TotpKey) -> None:
         self.db = db
         self.policy = policy
         self.enforced = enforced
         self.issuer = issuer
+        self.key = key
+        """Seals every stored secret (``totp_key.py``): the table never holds one in clear."""
+
+    async def prepare(self) -> None:
+        """At start-up: make the key at first start, seal what is still clear, and warn when a new key
+        meets secrets sealed under another (a database restored without its ``totp.key``)."""
+        had_key = self.key.exists()
+        self.key.ensure()
+        if sealed := await self.db.write(self.seal_clear_secrets):
+            log.info("sealed %d TOTP secret(s) stored in clear", sealed)
+        if not had_key and any(is_sealed(s) for _, s in await self.db.read(store.stored_secrets)):
+            log.warning("a new %s meets sealed TOTP secrets: restored without the key? (docs/BACKUP.md)", self.key.path)
+
+    def seal_clear_secrets(self, conn: Connection) -> int:
+        """Start-up step: seal the secrets stored in clear before sealing existed; returns how many."""
+        clear = [(user_id, s) for user_id, s in store.stored_secrets(conn) if not is_sealed(s)]
+        for user_id, secret in clear:
+            store.replace_secret(conn, user_id, self.key.seal(secret))
+        return len(clear)
 
     # --- who must -----------------------------------------------------------------------------
 
@@ -93,12 +116,13 @@ class SecondFactor:
 
     async def start(self, user: UserRecord) -> Enrolment:
         secret = mfa.new_secret()
+        sealed = self.key.seal(secret)
 
         def write(conn: Connection) -> None:
             row = store.totp_of(conn, user.id)
             if row is not None and row.confirmed:
                 raise InvalidState("mfa_already_enrolled", "Verifikasi dua langkah sudah aktif untuk akun ini.")
-            store.start_enrolment(conn, user.id, secret, _now())
+            store.start_enrolment(conn, user.id, sealed, _now())
 
         await self.db.write(write)
         uri = mfa.otpauth_uri(secret, user.username, self.issuer)
@@ -114,7 +138,7 @@ class SecondFactor:
                 raise InvalidState("mfa_not_started", "Mulai pendaftaran verifikasi dua langkah terlebih dahulu.")
             if row.confirmed:
                 raise InvalidState("mfa_already_enrolled", "Verifikasi dua langkah sudah aktif untuk akun ini.")
-            step = mfa.accepted_step(row.secret, code, row.last_step)
+            step = mfa.accepted_step(self.key.open(row.secret), code, row.last_step)
             if step is None:
                 return False
             store.confirm_enrolment(conn, user.id, step, _now())
@@ -160,11 +184,12 @@ class SecondFactor:
             if current is None or not current.confirmed:
                 return "ok"  # reset meanwhile
             if totp:
-                step = mfa.accepted_step(current.secret, code, current.last_step)
+                secret = self.key.open(current.secret)
+                step = mfa.accepted_step(secret, code, current.last_step)
                 if step is not None and store.accept_step(conn, user.id, step):
                     return "ok"
                 # right code of a step already used: a replay
-                return "reused" if mfa.accepted_step(current.secret, code, -1) is not None else "invalid"
+                return "reused" if mfa.accepted_step(secret, code, -1) is not None else "invalid"
             return "ok" if store.use_recovery_code(conn, user.id, mfa.hash_recovery_code(code), _now()) else "invalid"
 
         verdict = await self.db.write(write)

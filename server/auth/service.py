@@ -83,9 +83,9 @@ class AuthService:
         signer: TokenSigner,
         refresh_ttl: int,
         limits: LoginLimits,
-        second_factor: SecondFactor | None = None,
+        second_factor: SecondFactor,
     ) -> None:
-        self.second_factor = second_factor or SecondFactor(db, limits.account, enforced=False, issuer="Lumbung")
+        self.second_factor = second_factor
         self.db = db
         self.passwords = passwords
         self.signer = signer

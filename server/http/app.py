@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         settings.prepare_data_dir()
         services.db.start()
         new_epoch = await services.db.write(services.watermark.check)
+        await services.auth.second_factor.prepare()
         loan_settings = settings.loan_settings
         await services.db.write(lambda c: loan_store.publish_loan_settings(c, loan_settings))
         if new_epoch:

@@ -8,6 +8,7 @@ from server.auth.passwords import Passwords
 from server.auth.second_factor import SecondFactor
 from server.auth.service import AuthService, LoginLimits
 from server.auth.tokens import TokenSigner
+from server.auth.totp_key import TotpKey
 from server.settings import Settings
 from server.storage.database import Database
 from server.storage.watermark import Watermark
@@ -35,6 +36,12 @@ def build_services(settings: Settings) -> Services:
     db.on_commit(pokes.publish_threadsafe)
     db.on_commit(lambda _scopes: watermark.note())
     limits = LoginLimits.from_settings(settings)
-    second_factor = SecondFactor(db, limits.account, enforced=settings.mfa_enforced, issuer=settings.mfa_issuer)
+    second_factor = SecondFactor(
+        db,
+        limits.account,
+        enforced=settings.mfa_enforced,
+        issuer=settings.mfa_issuer,
+        key=TotpKey(settings.data_dir),
+    )
     auth = AuthService(db, passwords, signer, settings.refresh_token_ttl, limits, second_factor)
     return Services(settings, db, auth, pokes, watermark)

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from msgspec import Struct
 from py_vapid import Vapid02
 
+from server.secret_files import write_owner_only
+
 __all__ = ["VapidKey", "KeyStore", "KEY_FILE"]
 
 KEY_FILE = "vapid_private.pem"
@@ -32,20 +34,6 @@ class VapidKey(Struct, frozen=True):
     """A short fingerprint of the public key; subscriptions remember the key they were made with."""
     pem: bytes
     """The private key (PKCS#8 PEM), for the push worker process."""
-
-
-def _write_private(path: Path, pem: bytes) -> None:
-    """Write owner-only from the first byte (no window in which the key is world-readable)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, pem)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
 
 
 def _describe(vapid: Vapid02) -> VapidKey:
@@ -71,7 +59,7 @@ class KeyStore:
             if not self.path.exists():
                 vapid = Vapid02()
                 vapid.generate_keys()
-                _write_private(self.path, vapid.private_pem())
+                write_owner_only(self.path, vapid.private_pem())
             return self._load()
 
     def current(self) -> VapidKey:
@@ -93,5 +81,5 @@ class KeyStore:
         with self._lock:
             vapid = Vapid02()
             vapid.generate_keys()
-            _write_private(self.path, vapid.private_pem())
+            write_owner_only(self.path, vapid.private_pem())
             return self._load()

@@ -19,6 +19,8 @@ __all__ = [
     "use_recovery_code",
     "recovery_codes_left",
     "enrolled",
+    "stored_secrets",
+    "replace_secret",
 ]
 
 
@@ -88,3 +90,13 @@ def use_recovery_code(conn: Connection, user_id: int, code_hash: str, now: str) 
 def recovery_codes_left(conn: sqlite3.Connection, user_id: int) -> int:
     row = conn.execute("SELECT COUNT(*) FROM mfa_recovery_codes WHERE user_id = ? AND used_at IS NULL", (user_id,))
     return int(row.fetchone()[0])
+
+
+def stored_secrets(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    """Every user's stored secret as it is in the table (sealed or, from before sealing, clear)."""
+    return [(int(r[0]), str(r[1])) for r in conn.execute("SELECT user_id, secret FROM mfa_totp ORDER BY user_id")]
+
+
+def replace_secret(conn: Connection, user_id: int, stored: str) -> None:
+    """Store the same secret in another form (sealed); its enrolment state and last step stay."""
+    conn.execute("UPDATE mfa_totp SET secret = ? WHERE user_id = ?", (stored, user_id))

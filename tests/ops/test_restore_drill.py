@@ -11,7 +11,9 @@ from pathlib import Path
 from client_sync import SyncClient
 from server.cli import main
 from server.protocol import DepositCreate
-from tests.ops.conftest import client_for
+from server.auth import mfa
+from tests.ops.conftest import client_for, login
+from tests.ops.test_mfa import _enrol, _step
 from tests.support.servers import ThreadServer, copy_template
 
 PASSWORD = "rahasia123"
@@ -54,6 +56,7 @@ def test_restore_drill_backup_restore_verify_and_every_device_resyncs(demo_templ
         before = officer.queue(_deposit(officer, 1, 50_000))
         for device in (officer, officer2, member):
             _settle(device)
+        totp_secret, _ = _enrol(server.url, "pengurus1")  # a second factor, sealed under the old totp.key
         # the night's backup
         with client_for(server.url, "admin") as http:
             taken = http.post("/api/admin/backups").json()
@@ -71,7 +74,8 @@ def test_restore_drill_backup_restore_verify_and_every_device_resyncs(demo_templ
     backup_file = old_dir / "backups" / taken["file"]
     fresh = tmp_path / "fresh"
     fresh.mkdir(mode=0o700)
-    shutil.copy2(old_dir / "secret.key", fresh / "secret.key")  # kept apart from the backups (BACKUP.md)
+    for key in ("secret.key", "totp.key"):  # kept apart from the backups (BACKUP.md)
+        shutil.copy2(old_dir / key, fresh / key)
     assert main(["--data-dir", str(fresh), "restore-backup", str(backup_file)]) == 0
     assert main(["--data-dir", str(fresh), "verify-ledger"]) == 0
     assert after.op.deposit_id not in _deposit_ids(fresh / "lumbung.sqlite3")  # type: ignore[attr-defined]
@@ -102,6 +106,9 @@ def test_restore_drill_backup_restore_verify_and_every_device_resyncs(demo_templ
         assert {b.savings_type: b.balance for b in member.balances(1)} == member_balance
         with client_for(restored.url, "admin") as http:
             assert http.post("/api/admin/backups").json()["ok"]
+        # the restored TOTP secret still verifies, with the key put back beside the database
+        assert login(restored.url, "pengurus1").json()["code"] == "mfa_required"
+        assert login(restored.url, "pengurus1", otp=mfa.code_at(totp_secret, _step() + 1)).status_code == 200
     finally:
         for device in (officer, officer2, member):
             device.close()

@@ -1,0 +1,81 @@
+"""Issue 10.7: TOTP secrets are sealed at rest. The database never holds one in clear (a copied
+backup does not give the second factor away); secrets stored in clear before sealing are sealed at
+start-up; a database restored without its ``totp.key`` answers a clear error and recovery codes
+still work; with the key put back the code verifies (the restore drill, ``test_restore_drill.py``)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import stat
+from pathlib import Path
+
+from server.auth import mfa
+from server.cli import main
+from tests.ops.conftest import client_for, login
+from tests.ops.test_mfa import _enrol, _step
+from tests.support.servers import ThreadServer, copy_template
+
+
+def _stored(db: Path) -> dict[int, str]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return {int(u): str(s) for u, s in conn.execute("SELECT user_id, secret FROM mfa_totp")}
+
+
+def test_the_database_holds_no_clear_secret_and_the_code_still_works(ops_server) -> None:
+    server = ops_server()
+    secret, _ = _enrol(server.url, "pengurus1")
+    stored = _stored(server.db_path)[104]
+    assert stored.startswith("fernet:") and secret not in stored
+    assert secret not in server.db_path.read_bytes().decode("latin-1")
+    key = server.data_dir / "totp.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert login(server.url, "pengurus1", otp=mfa.code_at(secret, _step() + 1)).status_code == 200
+
+
+def test_secrets_stored_in_clear_before_sealing_are_sealed_at_start(demo_template: Path, tmp_path: Path) -> None:
+    data = copy_template(demo_template, tmp_path / "old")
+    secret = mfa.new_secret()
+    with sqlite3.connect(data / "lumbung.sqlite3") as conn:  # what an older server stored
+        conn.execute(
+            "INSERT INTO mfa_totp (user_id, secret, created_at, confirmed_at, last_step)"
+            " VALUES (105, ?, '2026-12-01T00:00:00+00:00', '2026-12-01T00:00:00+00:00', 0)",
+            (secret,),
+        )
+    server = ThreadServer(data, backup_enabled=False).start()
+    try:
+        stored = _stored(server.db_path)[105]
+        assert stored.startswith("fernet:") and secret not in stored
+        assert login(server.url, "admin").json()["code"] == "mfa_required"
+        assert login(server.url, "admin", otp=mfa.code_at(secret, _step())).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_a_backup_restored_without_its_key_refuses_codes_clearly_but_recovery_codes_work(
+    demo_template: Path, tmp_path: Path
+) -> None:
+    old = copy_template(demo_template, tmp_path / "old")
+    server = ThreadServer(old, backup_enabled=False).start()
+    try:
+        secret, codes = _enrol(server.url, "admin")
+        with client_for(server.url, "admin", otp=codes[0]) as http:
+            taken = http.post("/api/admin/backups").json()
+        assert taken["ok"], taken
+    finally:
+        server.stop()
+    backup = old / "backups" / taken["file"]
+    assert secret not in backup.read_bytes().decode("latin-1")  # the copy alone gives nothing away
+    assert not list((old / "backups").rglob("totp.key"))  # the key never travels with the backups
+    fresh = tmp_path / "fresh"
+    fresh.mkdir(mode=0o700)
+    shutil.copy2(old / "secret.key", fresh / "secret.key")
+    assert main(["--data-dir", str(fresh), "restore-backup", str(backup)]) == 0
+    restored = ThreadServer(fresh, backup_enabled=False).start()  # no totp.key: a new one is made
+    try:
+        refused = login(restored.url, "admin", otp=mfa.code_at(secret, _step() + 1))
+        assert (refused.status_code, refused.json()["code"]) == (401, "mfa_secret_unreadable")
+        assert "kode pemulihan" in refused.json()["message"]
+        assert login(restored.url, "admin", otp=codes[1]).status_code == 200
+    finally:
+        restored.stop()
