@@ -8,7 +8,7 @@
  * - push / notificationclick / pushsubscriptionchange: Web Push (PROTOCOL §19; payload {v, kind, title, body, url, tag}).
  * - sync: Background Sync asks the open pages to flush their outbox.
  */
-const VERSION = '2026-12-02.8';
+const VERSION = '2026-12-02.9';
 const SHELL_CACHE = `lumbung-shell-${VERSION}`;
 const SHELL_FILES = [
   '/', '/index.html', '/app.css', '/manifest.webmanifest', '/icons/icon-192.png', '/icons/icon-512.png',
@@ -17,7 +17,7 @@ const SHELL_FILES = [
   '/js/main.js', '/js/html.js', '/js/app-state.js', '/js/router.js', '/js/push-client.js',
   '/js/sync/api.js', '/js/sync/db.js', '/js/sync/profiles.js', '/js/sync/outbox.js', '/js/sync/replica.js',
   '/js/sync/engine.js', '/js/sync/view.js', '/js/sync/validate.js', '/js/sync/ledger-check.js', '/js/sync/push.js',
-  '/js/ui/components.js', '/js/ui/format.js', '/js/ui/online.js', '/js/ui/documents.js',
+  '/js/ui/components.js', '/js/ui/format.js', '/js/ui/online.js', '/js/ui/documents.js', '/js/ui/confirm.js',
   '/js/screens/login.js', '/js/screens/dashboard.js', '/js/screens/deposits.js', '/js/screens/deposit-form.js',
   '/js/screens/deduction.js', '/js/screens/loans.js', '/js/screens/officer.js',
   '/js/screens/board.js', '/js/screens/settings.js', '/js/screens/notifications.js', '/js/screens/slip.js', '/js/screens/report.js', '/js/screens/scan.js', '/js/screens/member-card.js',

@@ -1,5 +1,5 @@
 /**
- * Admin: Data Anggota (list, create, edit, deactivate) and Impor Anggota (CSV/XLSX: a dry run that
+ * Admin: Data Anggota (list, create, edit, deactivate, reactivate) and Impor Anggota (CSV/XLSX: a dry run that
  * lists every problem by row, then the import). The list reads the replica (the admin's feed holds
  * every member); every change goes to the server and comes back through the feed.
  */
@@ -8,6 +8,7 @@ import { app, refreshView } from '../app-state.js';
 import { Page, Field, Empty } from '../ui/components.js';
 import { tanggal } from '../ui/format.js';
 import { call, useNote } from '../ui/online.js';
+import { ActionButton } from '../ui/confirm.js';
 
 export const KIND = { anggota: 'Anggota', badan: 'Badan' };
 export const CATEGORIES = { karyawan: 'Karyawan', pns: 'PNS', dosen: 'Dosen' };
@@ -49,10 +50,23 @@ function MemberForm({ member, profile, onDone }) {
   </form>`;
 }
 
+/** A member who left rejoins; their own login comes back only when the admin ticks it (PROTOCOL §13). */
+function Reactivate({ m, onRejoined }) {
+  const [logins, setLogins] = useState(false);
+  const cid = `reactivate-users-${m.id}`;
+  const said = (r) => `${m.name} aktif kembali${r.users_reactivated.length ? '; akun login aktif lagi' : r.users_inactive.length ? '; akun login tetap nonaktif' : ''}.`;
+  return html`<div class="inline-form reactivate"><label class="check" for=${cid}><input id=${cid} type="checkbox" checked=${logins}
+      onChange=${(e) => setLogins(e.currentTarget.checked)} /> Aktifkan juga akun login anggota</label>
+    <${ActionButton} name="reactivate" label="Aktifkan Kembali" confirm=${`Aktifkan kembali ${m.number} ${m.name}?${logins ? ' Akun loginnya juga aktif lagi.' : ' Akun loginnya tetap nonaktif.'}`}
+      action=${() => call('POST', `/api/admin/members/${m.id}/reactivate`, { body: { reactivate_users: logins } })}
+      done=${said} onDone=${(r) => { onRejoined(said(r)); app.syncer.flush(); }} /></div>`;
+}
+
 export function AdminMembers() {
   const [q, setQ] = useState('');
   const [editing, setEditing] = useState(null);
   const [note, run] = useNote();
+  const [rejoined, setRejoined] = useState({});
   const members = (app.view?.member ?? []).slice().sort((a, b) => String(a.number).localeCompare(String(b.number)));
   const profiles = new Map((app.view?.payroll_profile ?? []).map((p) => [p.member_id, p]));
   const locations = new Map((app.view?.location ?? []).map((l) => [l.id, l.name]));
@@ -77,6 +91,8 @@ export function AdminMembers() {
         <div class="decide">${m.active ? html`<span class="badge st-active">Aktif</span>` : html`<span class="badge st-cancelled">Nonaktif</span>`}
           <button type="button" onClick=${() => setEditing(m.id)} aria-label=${`Ubah ${m.number}`}>Ubah</button>
           ${m.active ? html`<button type="button" onClick=${() => deactivate(m)} aria-label=${`Nonaktifkan ${m.number}`}>Nonaktifkan</button>` : null}</div>
+        ${m.active ? (rejoined[m.id] ? html`<p class="notice ok action-note" role="status">${rejoined[m.id]}</p>` : null)
+          : html`<${Reactivate} m=${m} onRejoined=${(text) => setRejoined((r) => ({ ...r, [m.id]: text }))} />`}
       </li>`;
     })}</ul>
     ${members.length ? null : html`<${Empty}>Belum ada anggota.<//>`}
