@@ -22,8 +22,8 @@ from server.storage.database import Connection, Database
 from server.storage.interface import ReadTx
 
 from . import mfa
-from .totp_key import TotpKey, is_sealed
 from .throttle import ThrottlePolicy, after_failure, wait_seconds
+from .totp_key import TotpKey, is_sealed
 
 __all__ = ["SecondFactor", "Enrolment", "Confirmed", "MfaStatus", "mfa_key"]
 

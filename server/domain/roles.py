@@ -62,7 +62,7 @@ def plan_role_change(
     """
     if change.role not in ROLES:
         raise InvalidInput("role_invalid", f"Peran harus salah satu dari: {', '.join(ROLES)}.", {"roles": list(ROLES)})
-    role: Role = change.role  # type: ignore[assignment]  # checked just above
+    role: Role = change.role
     if admin_id is not None and user.id == admin_id:
         raise InvalidState("cannot_change_own_role", "Admin tidak dapat mengubah perannya sendiri.")
     if (role == MEMBER_ROLE) != (change.member_id is not None):

@@ -12,7 +12,9 @@ OFFICER = UserFacts(id=2, role="petugas", active=True, member_id=None, location_
 MEMBER = UserFacts(id=3, role="anggota", active=True, member_id=7, location_ids=())
 
 
-def _code(admin_id: int | None, user: UserFacts, change: RoleChange, admins: int = 2, active: bool | None = True) -> str:
+def _code(
+    admin_id: int | None, user: UserFacts, change: RoleChange, admins: int = 2, active: bool | None = True
+) -> str:
     with pytest.raises(LumbungError) as caught:
         plan_role_change(admin_id, user, change, active_admins=admins, member_active=active)
     return caught.value.code

@@ -9,9 +9,9 @@ import sqlite3
 from pathlib import Path
 
 from client_sync import SyncClient
+from server.auth import mfa
 from server.cli import main
 from server.protocol import DepositCreate
-from server.auth import mfa
 from tests.ops.conftest import client_for, login
 from tests.ops.test_mfa import _enrol, _step
 from tests.support.servers import ThreadServer, copy_template

@@ -131,7 +131,9 @@ def test_admin_ends_sessions_resets_mfa_and_password_changes_a_role_and_lifts_a_
     officer.close()
 
 
-def test_admin_reactivates_a_member_and_their_login_only_when_ticked(page: Page, pwa: PwaServer, tmp_path: Path) -> None:
+def test_admin_reactivates_a_member_and_their_login_only_when_ticked(
+    page: Page, pwa: PwaServer, tmp_path: Path
+) -> None:
     admin = api_login(pwa.url, "admin")
     for member_id in (3, 4):
         assert admin.http.post(f"/api/admin/members/{member_id}/deactivate").status_code == 200

@@ -316,7 +316,14 @@ class MemberAdminController(Controller):
 
         return await request.app.state.services.db.write(
             lambda conn: _save_reference(
-                conn, user_id, now, "bank_account", account_id, savings.load_bank_account, store.save_bank_account, account
+                conn,
+                user_id,
+                now,
+                "bank_account",
+                account_id,
+                savings.load_bank_account,
+                store.save_bank_account,
+                account,
             )
         )
 
@@ -349,9 +356,8 @@ class MemberAdminController(Controller):
         """The cooperative's time zone (WIB, WITA, WIT): every date people see and every new code's month."""
         name = check_zone((await strict_body(request, TimeZoneInput)).time_zone)
         user_id, now = request.user.id, utcnow()
-
         after = await request.app.state.services.db.write(lambda conn: set_time_zone(conn, name, user_id, now))
-        return CoopSettings(**after)  # type: ignore[arg-type]  # a dict[str, str]; label() gives WIB/WITA/WIT
+        return CoopSettings(**after)
 
 
 async def list_users(request: Request) -> list[UserRow]:
@@ -381,7 +387,7 @@ def _save_reference(
         at=now,
         action=f"{entity}.save",
         entity=entity,
-        entity_id=key,  # type: ignore[arg-type]  # an int id or a text code
+        entity_id=key,
         load=lambda c: load(c, key),
         save=write,
     )

@@ -6,6 +6,7 @@ after) in the same transaction. The rules of a role change are in ``server/domai
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, Request, post
 from litestar.params import FromPath, JSONBody
 from msgspec import Struct
@@ -102,15 +103,22 @@ class MembershipController(Controller):
                 member_active=None if member is None else member.active,
             )
             if not plan.changed:
-                return UserRow(**before)  # type: ignore[arg-type]
+                return msgspec.convert(before, UserRow)
             for loc in plan.location_ids:
                 if not savings.location_exists(conn, loc):
                     raise NotFound("location_not_found", f"Lokasi {loc} tidak ditemukan.")
             accounts.change_role(conn, user_id, plan.role, plan.member_id, plan.location_ids, now.isoformat())
             after = _user_row(conn, user_id)
             store.record_audit(
-                conn, user_id=admin_id, action="user.role", entity="user", entity_id=user_id, before=before, after=after, at=now
+                conn,
+                user_id=admin_id,
+                action="user.role",
+                entity="user",
+                entity_id=user_id,
+                before=before,
+                after=after,
+                at=now,
             )
-            return UserRow(**after)  # type: ignore[arg-type]
+            return msgspec.convert(after, UserRow)
 
         return await request.app.state.services.db.write(write)
