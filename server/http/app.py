@@ -17,10 +17,11 @@ from server.operations.backups import BackupService
 from server.settings import Settings
 from server.storage import loans as loan_store
 
-from .controllers.admin import AuditController, CooperativeController, MemberAdminController
+from .controllers.admin import MemberAdminController
 from .controllers.attachments import AttachmentController
 from .controllers.auth import AdminController, AuthController
 from .controllers.branding import BrandingAdminController, BrandingController, PublicBrandingController
+from .controllers.cooperative import AuditController, CooperativeController
 from .controllers.documents import DocumentController, FeeController, QrController, publish_document_references
 from .controllers.loans import LoanAdminController, LoanController, PayrollController, PlafonController
 from .controllers.membership import MembershipController

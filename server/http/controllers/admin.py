@@ -1,6 +1,6 @@
-"""Administration of the cooperative (onboarding members and reference data, the board structure, the
-time zone), the audit log the board reads, and what every member may read: the settings, the board
-and the member directory for *Setor untuk karyawan/badan*.
+"""Administration of the cooperative: onboarding members and reference data, the board structure,
+the time zone, renaming and (de)activating users. What the board and members read (settings, board,
+directory, audit log) is in ``cooperative.py``.
 
 Rules are in ``server/domain/members.py``, ``board.py`` and ``timezone.py``; SQL in
 ``server/storage/admin.py``. Every admin write goes through the single writer, publishes its rows
@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
-from litestar import Controller, Request, get, patch, post, put
+from litestar import Controller, Request, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta, Struct
 
@@ -29,11 +29,11 @@ from server.storage import admin as store
 from server.storage import savings
 from server.storage.interface import ReadTx, Tx
 
-from ..rate import Budget
 from ..security import roles
 from ..strict import strict_body
+from .cooperative import CoopSettings
 
-__all__ = ["MemberAdminController", "AuditController", "CooperativeController", "UserRow", "list_users"]
+__all__ = ["MemberAdminController", "UserRow", "list_users"]
 
 SAVINGS_CODE = re.compile(r"^[a-z][a-z0-9_]{1,19}$")
 K = TypeVar("K", int, str)
@@ -80,35 +80,10 @@ class UserRow(Struct):
     location_ids: list[int]
 
 
-class CoopSettings(Struct):
-    time_zone: str
-    time_zone_label: Literal["WIB", "WITA", "WIT"]
-
-
 class Location(Struct):
     id: int
     name: str
     address: str
-
-
-class DirectoryEntry(Struct):
-    id: int
-    number: str
-    name: str
-    kind: Literal["anggota", "badan"]
-
-
-class AuditEntry(Struct):
-    id: int
-    at: str
-    user_id: int
-    username: str
-    user_name: str
-    action: str
-    entity: str
-    entity_id: str
-    before: Any
-    after: Any
 
 
 def _categories(request: Request) -> list[str]:
@@ -396,67 +371,3 @@ def _save_reference(
 def _require_location(conn: ReadTx, location_id: int) -> None:
     if store.load_location(conn, location_id) is None:
         raise NotFound("location_not_found", f"Lokasi {location_id} tidak ditemukan.")
-
-
-class AuditController(Controller):
-    path = "/api/audit"
-    tags = ["admin"]
-    guards = [roles("pengurus", "admin")]
-
-    @get("")
-    async def audit_log(
-        self,
-        request: Request,
-        entity: FromQuery[str | None] = None,
-        entity_id: FromQuery[str | None] = None,
-        before_id: FromQuery[int | None] = None,
-        limit: FromQuery[int] = 100,
-    ) -> list[AuditEntry]:
-        """Every admin action, newest first: who, when, what, before → after. Page with ``before_id``."""
-        if not 1 <= limit <= 1000:
-            raise RequestError("limit_invalid", "Batas harus 1-1000.")
-        rows = await request.app.state.services.db.read(
-            lambda c: store.audit_entries(c, entity=entity, entity_id=entity_id, before_id=before_id, limit=limit)
-        )
-        return [AuditEntry(**r) for r in rows]
-
-
-DIRECTORY_LIMIT = 20
-DIRECTORY_BUDGET = (30, 60.0)
-"""Searches per user per minute: enough to find a colleague, too few to list the cooperative."""
-
-
-class CooperativeController(Controller):
-    path = "/api"
-    tags = ["cooperative"]
-
-    @get("/settings")
-    async def settings(self, request: Request) -> CoopSettings:
-        """The cooperative's settings every device needs (also in the feed as ``coop_settings``)."""
-        return CoopSettings(**await request.app.state.services.db.read(store.coop_settings))
-
-    @get("/board")
-    async def board(self, request: Request) -> list[board.BoardPosition]:
-        """The current pengurus and pengawas (active, term includes today), for every member."""
-        now = utcnow()
-
-        def read(conn: ReadTx) -> list[board.BoardPosition]:
-            return board.current_board(store.board_positions(conn), local_date(now, zone(store.time_zone(conn))))
-
-        return await request.app.state.services.db.read(read)
-
-    @get("/directory/members")
-    async def directory(self, request: Request, q: FromQuery[str]) -> list[DirectoryEntry]:
-        """Find the recipient of a deposit on someone's behalf: by exact number, or (3 characters or
-        more) by number prefix or part of the name. Only number, name and kind; at most 20 results and
-        30 searches a minute per user (429 ``too_many_requests``)."""
-        text = " ".join(q.split())
-        if not 1 <= len(text) <= 50:
-            raise RequestError("directory_query_invalid", "Kata pencarian 1-50 karakter.")
-        state = request.app.state
-        budget = getattr(state, "directory_budget", None)
-        if budget is None:
-            budget = state.directory_budget = Budget(*DIRECTORY_BUDGET)
-        budget.spend(request.user.id)
-        rows = await state.services.db.read(lambda c: store.directory(c, text, DIRECTORY_LIMIT, by_name=len(text) >= 3))
-        return [DirectoryEntry(**r) for r in rows]
