@@ -18,6 +18,7 @@ from server.errors import AuthError, InvalidInput, InvalidState, TooManyAttempts
 from server.storage import accounts
 from server.storage import mfa as store
 from server.storage.accounts import UserRecord
+from server.storage.admin import record_audit
 from server.storage.database import Connection, Database
 from server.storage.interface import ReadTx
 
@@ -162,9 +163,26 @@ class SecondFactor:
         await self.db.write(write)
         return Confirmed(enrolled=True, recovery_codes=codes)
 
-    async def reset(self, user_id: int) -> bool:
-        """An admin removes a user's second factor (a lost phone); they may enrol again."""
-        return await self.db.write(lambda c: store.remove(c, user_id))
+    async def reset(self, user_id: int, admin_id: int) -> bool:
+        """An admin removes a user's second factor (a lost phone); they may enrol again. Audited as
+        ``user.mfa_reset`` in the same transaction (the secret itself is never logged)."""
+        at = dt.datetime.now(dt.UTC)
+
+        def write(conn: Connection) -> bool:
+            removed = store.remove(conn, user_id)
+            record_audit(
+                conn,
+                user_id=admin_id,
+                action="user.mfa_reset",
+                entity="user",
+                entity_id=user_id,
+                before={"mfa_enrolled": removed},
+                after={"mfa_enrolled": False},
+                at=at,
+            )
+            return removed
+
+        return await self.db.write(write)
 
     # --- at login -----------------------------------------------------------------------------
 

@@ -126,7 +126,7 @@ def test_admin_ends_sessions_resets_mfa_and_password_changes_a_role_and_lifts_a_
     assert "user:anggota05" not in {r["key"] for r in admin.get("/api/admin/login-lockouts").json()}
     assert _login(pwa.url, "anggota05").status_code == 200
     log = {e["action"] for e in admin.get("/api/audit").json()}
-    assert {"user.revoke_sessions", "user.reset_password", "user.role", "login_lockout.clear"} <= log
+    assert {"user.revoke_sessions", "user.mfa_reset", "user.reset_password", "user.role", "login_lockout.clear"} <= log
     admin.close()
     officer.close()
 

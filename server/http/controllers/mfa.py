@@ -66,4 +66,4 @@ class MfaAdminController(Controller):
         services = request.app.state.services
         if await services.db.read(lambda c: accounts.user_by_id(c, user_id)) is None:
             raise NotFound("user_not_found", "Pengguna tidak ditemukan.")
-        return ResetResult(user_id=user_id, removed=await services.auth.second_factor.reset(user_id))
+        return ResetResult(user_id=user_id, removed=await services.auth.second_factor.reset(user_id, request.user.id))
