@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from server.domain.branding import Branding
 from server.domain.models import COOP_TZ
 from server.domain.rules import rupiah
 from server.domain.terbilang import terbilang
+from server.domain.timezone import label
 
 from .pdf import Page
 
@@ -36,14 +38,15 @@ QR_CAPTION = (
 )
 
 
-def when(value: str | dt.datetime | None, with_time: bool = True) -> str:
-    """A stored UTC timestamp as the cooperative's local time (WIB)."""
+def when(value: str | dt.datetime | None, with_time: bool = True, tz: ZoneInfo = COOP_TZ) -> str:
+    """A stored UTC timestamp as the cooperative's local time (its zone, WIB by default)."""
     if not value:
         return "-"
     moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return f"{moment.astimezone(COOP_TZ):%d-%m-%Y %H:%M} WIB" if with_time else f"{moment.astimezone(COOP_TZ):%d-%m-%Y}"
+    local = moment.astimezone(tz)
+    return f"{local:%d-%m-%Y %H:%M} {label(tz.key)}" if with_time else f"{local:%d-%m-%Y}"
 
 
 def day(value: str | None) -> str:
@@ -52,13 +55,20 @@ def day(value: str | None) -> str:
 
 
 def deposit_slip(
-    branding: Branding, logo: Logo, slip: dict[str, Any], entry: dict[str, Any] | None, payload: str, printed_by: str
+    branding: Branding,
+    logo: Logo,
+    slip: dict[str, Any],
+    entry: dict[str, Any] | None,
+    payload: str,
+    printed_by: str,
+    *,
+    tz: ZoneInfo = COOP_TZ,
 ) -> bytes:
-    page = Page(branding, logo, "Slip Setoran Simpanan", fmt=A5, printed_by=printed_by)
+    page = Page(branding, logo, "Slip Setoran Simpanan", fmt=A5, printed_by=printed_by, tz=tz)
     page.rows(
         [
             ("Kode transaksi", slip["code"]),
-            ("Tanggal", when(slip["created_at"])),
+            ("Tanggal", when(slip["created_at"], tz=tz)),
             ("Anggota", f"{slip['member_number']} - {slip['member_name']}"),
             ("Jenis simpanan", slip["savings_type_name"]),
             (
@@ -90,13 +100,15 @@ def withdrawal_slip(
     payload: str,
     fee: int,
     printed_by: str,
+    *,
+    tz: ZoneInfo = COOP_TZ,
 ) -> bytes:
-    page = Page(branding, logo, "Slip Penarikan Simpanan", fmt=A5, printed_by=printed_by)
+    page = Page(branding, logo, "Slip Penarikan Simpanan", fmt=A5, printed_by=printed_by, tz=tz)
     method = "Transfer" if slip["method"] == "transfer" else "Tunai"
     page.rows(
         [
             ("Kode transaksi", slip["code"]),
-            ("Tanggal", when(slip["created_at"])),
+            ("Tanggal", when(slip["created_at"], tz=tz)),
             ("Anggota", f"{slip['member_number']} - {slip['member_name']}"),
             ("Jenis simpanan", slip["savings_type_name"]),
             (
@@ -128,9 +140,17 @@ _KIND = {"deposit": "Setoran", "withdrawal": "Penarikan"}
 
 
 def savings_statement(
-    branding: Branding, logo: Logo, member: dict[str, Any], card: Any, type_name: str, payload: str, printed_by: str
+    branding: Branding,
+    logo: Logo,
+    member: dict[str, Any],
+    card: Any,
+    type_name: str,
+    payload: str,
+    printed_by: str,
+    *,
+    tz: ZoneInfo = COOP_TZ,
 ) -> bytes:
-    page = Page(branding, logo, "Kartu Simpanan", printed_by=printed_by)
+    page = Page(branding, logo, "Kartu Simpanan", printed_by=printed_by, tz=tz)
     page.rows(
         [
             ("Anggota", f"{member['number']} - {member['name']}"),
@@ -144,7 +164,7 @@ def savings_statement(
         ["Tanggal", "Kode", "Keterangan", "Debit", "Kredit", "Saldo"],
         [
             (
-                when(x.at),
+                when(x.at, tz=tz),
                 x.ref_code,
                 _KIND.get(x.kind, x.kind),
                 rupiah(x.debit) if x.debit else "",
@@ -178,8 +198,10 @@ def loan_statement(
     repayments: list[dict[str, Any]],
     payload: str,
     printed_by: str,
+    *,
+    tz: ZoneInfo = COOP_TZ,
 ) -> bytes:
-    page = Page(branding, logo, "Jadwal dan Riwayat Angsuran Pinjaman", printed_by=printed_by)
+    page = Page(branding, logo, "Jadwal dan Riwayat Angsuran Pinjaman", printed_by=printed_by, tz=tz)
     fee = int(loan.get("admin_fee") or 0)
     page.rows(
         [
@@ -219,7 +241,7 @@ def loan_statement(
         ["Tanggal", "Sumber", "Jumlah", "Pokok", "Bunga"],
         [
             (
-                when(r.get("created_at")),
+                when(r.get("created_at"), tz=tz),
                 r.get("source", ""),
                 rupiah(r["amount"]),
                 rupiah(r.get("principal", 0)),
@@ -243,8 +265,10 @@ def cash_report(
     items: list[dict[str, Any]],
     payload: str,
     printed_by: str,
+    *,
+    tz: ZoneInfo = COOP_TZ,
 ) -> bytes:
-    page = Page(branding, logo, "Laporan Kas Harian Petugas", printed_by=printed_by)
+    page = Page(branding, logo, "Laporan Kas Harian Petugas", printed_by=printed_by, tz=tz)
     total = sum(i["amount"] for i in items)
     verified = sum(i["amount"] for i in items if i["status"] == "verified")
     pending = sum(i["amount"] for i in items if i["status"] == "unverified")
@@ -262,7 +286,7 @@ def cash_report(
         ["Waktu", "Kode", "Anggota", "Simpanan", "Status", "Jumlah"],
         [
             (
-                when(i["created_at"])[11:],
+                when(i["created_at"], tz=tz)[11:],
                 i["code"],
                 f"{i['member_number']} {i['member_name']}",
                 i["savings_type"],
