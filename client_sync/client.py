@@ -351,8 +351,13 @@ class SyncClient(LoanMethods, ReportMethods):
             if member_id is not None
             else self._rows("withdrawal")
         )
+        fees = self.store.replica_row(profile.client_id, "fee_settings", "current") or {}
         return view.withdrawal_views(
-            rows, self.store.overlay_items(profile.client_id), member_id=member_id, status=status
+            rows,
+            self.store.overlay_items(profile.client_id),
+            member_id=member_id,
+            status=status,
+            transfer_fee=int(fees.get("withdrawal_transfer_fee") or 0),
         )
 
     def balances(self, member_id: int) -> list[BalanceView]:

@@ -130,3 +130,22 @@ def test_only_the_admin_may_change_branding(live_server, username: str) -> None:
 def test_without_a_logo_the_logo_is_404_and_icons_are_plain(live_server) -> None:
     assert httpx.get(f"{live_server.url}/branding/icons/512").status_code == 200
     assert httpx.get(f"{live_server.url}/branding/icons/100").json()["code"] == "icon_not_found"
+
+
+def test_the_demo_cooperative_has_a_real_branding_row_that_feed_manifest_login_and_pdfs_agree_on(
+    fresh_server,
+) -> None:
+    from server.demo import DEMO_BRANDING
+
+    name, short, colour = DEMO_BRANDING.name, DEMO_BRANDING.short_name, DEMO_BRANDING.theme_color
+    member = login(fresh_server.url, "anggota01")
+    [row] = [c["data"] for c in member.pull_all() if c["entity"] == "branding"]  # a real row, in the feed
+    assert (row["name"], row["short_name"], row["theme_color"]) == (name, short, colour) and row["updated_at"]
+    assert httpx.get(f"{fresh_server.url}/branding").json()["name"] == name  # the login page
+    manifest = httpx.get(f"{fresh_server.url}/manifest.webmanifest").json()
+    assert (manifest["name"], manifest["short_name"], manifest["theme_color"]) == (name, short, colour)
+    statement = member.get(
+        "/api/documents/savings-statement", savings_type="wajib", period_start="2020-01-01", period_end="2099-12-31"
+    )
+    text = pdf_text(statement.content)
+    assert name in text and "Koperasi Simpan Pinjam" not in text

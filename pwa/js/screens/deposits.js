@@ -5,6 +5,7 @@ import { Page, SyncState, Empty } from '../ui/components.js';
 import { rupiah, tanggal, coopZone, KIND_LABEL, METHOD_LABEL } from '../ui/format.js';
 import { dateIn } from '../domain/dates.js';
 import { PdfButton } from '../ui/documents.js';
+import { withdrawalFee } from '../domain/fees.js';
 
 export const STATUSES = [['unverified', 'Belum Diverifikasi'], ['verified', 'Verifikasi'], ['cancelled', 'Dibatalkan'], ['rejected', 'Ditolak']];
 
@@ -100,6 +101,14 @@ export function Deposits({ focus } = {}) {
   <//>`;
 }
 
+/** A withdrawal's transfer fee: as the server fixed it on the row; a request not yet taken shows the fee
+ * the server will fix from the published setting (`fee_settings`). */
+function feeOf(row) {
+  if (!row.pendingCreate) return row.fee ?? 0;
+  const setting = (app.view?.fee_settings ?? []).find((f) => f._key === 'current')?.withdrawal_transfer_fee ?? 0;
+  return row.amount > 0 ? withdrawalFee(row.method, row.amount, setting) : 0;
+}
+
 export function Withdrawals({ focus } = {}) {
   const [f, setF, apply] = useFilters();
   const [msg, setMsg] = useState(null);
@@ -116,6 +125,7 @@ export function Withdrawals({ focus } = {}) {
     <ul class="tx-list" id="withdrawal-list">${rows.map((r) => html`<li class="tx" data-id=${r.id}>
       <div class="tx-main"><strong>${r.code ?? 'Penarikan baru'}</strong> <span class="amount">${rupiah(r.amount)}</span></div>
       <div class="tx-sub">${tanggal(txDate(r))} · ${METHOD_LABEL[r.method] ?? r.method} · ${locationName(r.location_id)}</div>
+      ${feeOf(r) > 0 ? html`<div class="tx-sub tx-fee">Biaya transfer ${rupiah(feeOf(r))} · Diterima anggota ${rupiah(r.amount - feeOf(r))}</div>` : null}
       <div class="tx-state"><${SyncState} row=${r} /></div>
       <details class="actions"><summary>Aksi</summary>
         ${r.status === 'unverified' && r.sync?.state !== 'rejected' ? html`<button type="button" onClick=${() => cancel(r)}>Batalkan</button>` : null}
