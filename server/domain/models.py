@@ -28,7 +28,8 @@ __all__ = [
 ]
 
 COOP_TZ = ZoneInfo("Asia/Jakarta")
-"""The cooperative's calendar: dates a member types (a transfer date) are WIB dates."""
+"""The default calendar (WIB): what every ``tz`` parameter means until the cooperative's own zone is
+passed (a setting, ``timezone.zone(storage.admin.time_zone(conn))``; on a device, ``coop_settings``)."""
 
 Role = Literal["anggota", "petugas", "pengurus", "admin"]
 OFFICER: Role = "petugas"
