@@ -92,9 +92,12 @@ def _pdf(data: bytes, name: str) -> Response[bytes]:
     )
 
 
-def _brand(conn: ReadTx) -> tuple[Any, tuple[bytes, str] | None]:
+def _head(conn: ReadTx, printed_by: str) -> render.Letterhead:
+    """The cooperative's branding and logo, who prints, and its time zone, for every page."""
     logo = branding_store.load_logo(conn)
-    return branding_store.load_branding(conn), (logo[0], logo[1]) if logo else None
+    return render.Letterhead(
+        branding_store.load_branding(conn), (logo[0], logo[1]) if logo else None, printed_by, _zone(conn)
+    )
 
 
 def _svg(payload: str) -> str:
@@ -125,7 +128,7 @@ class DocumentController(Controller):
                     _today(conn),
                 )
             )
-            return render.deposit_slip(*_brand(conn), slip, entry, payload, user.name, tz=_zone(conn))
+            return render.deposit_slip(_head(conn, user.name), slip, entry, payload)
 
         return _pdf(await request.app.state.services.db.read(read), f"slip-setoran-{deposit_id}")
 
@@ -150,7 +153,7 @@ class DocumentController(Controller):
                     _today(conn),
                 )
             )
-            return render.withdrawal_slip(*_brand(conn), slip, entry, payload, slip["fee"], user.name, tz=_zone(conn))
+            return render.withdrawal_slip(_head(conn, user.name), slip, entry, payload)
 
         return _pdf(await request.app.state.services.db.read(read), f"slip-penarikan-{withdrawal_id}")
 
@@ -187,7 +190,7 @@ class DocumentController(Controller):
             payload = signer.sign(
                 doc_body("kartu_simpanan", code, last, card.closing_balance, member["number"], _today(conn))
             )
-            return render.savings_statement(*_brand(conn), member, card, st.name, payload, user.name, tz=_zone(conn))
+            return render.savings_statement(_head(conn, user.name), member, card, st.name, payload)
 
         return _pdf(await request.app.state.services.db.read(read), "kartu-simpanan")
 
@@ -215,15 +218,13 @@ class DocumentController(Controller):
                 )
             )
             return render.loan_statement(
-                *_brand(conn),
+                _head(conn, user.name),
                 msgspec.to_builtins(loan),
                 {"number": member.number, "name": member.name},
                 product.name if product else "",
                 installments,
                 loan_store.repayments(conn, loan.id),
                 payload,
-                user.name,
-                tz=_zone(conn),
             )
 
         return _pdf(await request.app.state.services.db.read(read), f"pinjaman-{loan_id}")
@@ -261,7 +262,7 @@ class DocumentController(Controller):
                     today,
                 )
             )
-            pdf = render.cash_report(*_brand(conn), officer, report_day, items, payload, user.name, tz=_zone(conn))
+            pdf = render.cash_report(_head(conn, user.name), officer, report_day, items, payload)
             return pdf, report_day
 
         pdf, report_day = await request.app.state.services.db.read(read)
