@@ -112,7 +112,7 @@ def _opening(conn: Connection, member: Member, savings_type: str, amount: int, n
     savings.post(conn, Posting(member.id, savings_type, amount, "deposit", deposit.id, deposit.code), now)
 
 
-DEMO_BRANDING = BrandingInput("Koperasi Karyawan Sejahtera", "KKS", "#14532d")
+DEMO_BRANDING = BrandingInput("Koperasi Karyawan Sejahtera Bersama", "KKSB", "#0d47a1")
 """The demo cooperative's identity (the holder of its bank accounts), set as the admin would set it, so
 the app's header, the manifest, the login page and every PDF name the same cooperative."""
 
