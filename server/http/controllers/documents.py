@@ -8,7 +8,7 @@ answered like an unknown one (404).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -100,6 +100,27 @@ def _head(conn: ReadTx, printed_by: str) -> render.Letterhead:
     )
 
 
+_SLIP_DOCUMENT = {"deposit": "setoran", "withdrawal": "penarikan"}
+
+
+def _signed_slip(
+    conn: ReadTx, signer: QrSigner, slip: dict[str, Any], kind: Literal["deposit", "withdrawal"]
+) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
+    """A slip's row, its ledger entry (None until verified) and the signed QR of its code and entry hash."""
+    entry = store.posting_of(conn, slip["id"], kind)
+    payload = signer.sign(
+        doc_body(
+            _SLIP_DOCUMENT[kind],
+            slip["code"],
+            (entry or {}).get("hash", ""),
+            slip["amount"],
+            slip["member_number"],
+            _today(conn),
+        )
+    )
+    return slip, entry, payload
+
+
 def _svg(payload: str) -> str:
     return segno.make_qr(payload, error="m", boost_error=False).svg_inline(scale=4, border=4)
 
@@ -117,18 +138,7 @@ class DocumentController(Controller):
             slip = reads.slip(conn, deposit_id, reach)
             if slip is None:
                 raise NotFound("deposit_not_found", "Setoran tidak ditemukan.")
-            entry = store.posting_of(conn, slip["id"], "deposit")
-            payload = signer.sign(
-                doc_body(
-                    "setoran",
-                    slip["code"],
-                    (entry or {}).get("hash", ""),
-                    slip["amount"],
-                    slip["member_number"],
-                    _today(conn),
-                )
-            )
-            return render.deposit_slip(_head(conn, user.name), slip, entry, payload)
+            return render.deposit_slip(_head(conn, user.name), *_signed_slip(conn, signer, slip, "deposit"))
 
         return _pdf(await request.app.state.services.db.read(read), f"slip-setoran-{deposit_id}")
 
@@ -142,18 +152,7 @@ class DocumentController(Controller):
             slip = store.withdrawal_slip(conn, withdrawal_id, reach)
             if slip is None:
                 raise NotFound("withdrawal_not_found", "Penarikan tidak ditemukan.")
-            entry = store.posting_of(conn, slip["id"], "withdrawal")
-            payload = signer.sign(
-                doc_body(
-                    "penarikan",
-                    slip["code"],
-                    (entry or {}).get("hash", ""),
-                    slip["amount"],
-                    slip["member_number"],
-                    _today(conn),
-                )
-            )
-            return render.withdrawal_slip(_head(conn, user.name), slip, entry, payload)
+            return render.withdrawal_slip(_head(conn, user.name), *_signed_slip(conn, signer, slip, "withdrawal"))
 
         return _pdf(await request.app.state.services.db.read(read), f"slip-penarikan-{withdrawal_id}")
 
