@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -49,6 +50,7 @@ from server.protocol import (
 
 from .amounts import AmountError, format_rupiah, parse_amount
 from .client import SyncClient
+from .coop_time import coop_when
 from .errors import (
     UPDATE_REQUIRED_MESSAGE,
     InvalidCredentials,
@@ -130,11 +132,12 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
 # --- presentation -----------------------------------------------------------------------------
 
 
-def _when(iso: str | None) -> str:
+def _when(iso: str | None, tz: ZoneInfo) -> str:
+    """A stored instant in the cooperative's zone, as every date a person sees."""
     if not iso:
         return "belum pernah"
     try:
-        return dt.datetime.fromisoformat(iso).astimezone().strftime("%d-%m-%Y %H:%M")
+        return coop_when(iso, tz)
     except ValueError:
         return iso
 
@@ -611,7 +614,7 @@ def cmd_status(client: SyncClient, args: argparse.Namespace, io: _Out) -> int:
     io.say(f"Perangkat       : {client.device_name}")
     io.say(f"Tertunda        : {status.pending} (belum terkirim: {status.unsent})")
     io.say(f"Ditolak         : {status.rejected}")
-    io.say(f"Sinkron terakhir: {_when(status.last_sync_at)}")
+    io.say(f"Sinkron terakhir: {_when(status.last_sync_at, client.coop_zone)}")
     if status.last_error is not None:
         io.say(f"Kendala terakhir: {status.last_error.message}")
     if status.needs_update:

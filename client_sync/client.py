@@ -88,7 +88,8 @@ class SyncClient(LoanMethods, ReportMethods):
 
     ``db_path`` is the device database (created if missing); ``base_url`` the server, remembered in the
     database so later runs may omit it. ``loan_settings``: overrides the cooperative's loan settings,
-    which otherwise come from the server's feed (entity ``loan_settings``).
+    which otherwise come from the server's feed (entity ``loan_settings``). ``clock``: the instant the
+    device's date rules use (default: the system clock; dates are taken in the cooperative's zone).
     """
 
     def __init__(
@@ -103,8 +104,10 @@ class SyncClient(LoanMethods, ReportMethods):
         page_limit: int = 1000,
         http: httpx.Client | None = None,
         loan_settings: LoanSettings | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.db_path = str(db_path)
+        self._clock = clock
         self._loan_settings_override = loan_settings
         self.store = Store(db_path)
         if base_url:
@@ -119,6 +122,10 @@ class SyncClient(LoanMethods, ReportMethods):
         self._transport: Transport | None = None
         self._transport_lock = threading.Lock()
         self._sync_lock = threading.Lock()
+
+    def now(self) -> dt.datetime:
+        """This instant (aware, UTC) as the device's date rules see it; ``clock`` replaces it in tests."""
+        return self._clock() if self._clock is not None else dt.datetime.now(dt.UTC)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -344,8 +351,13 @@ class SyncClient(LoanMethods, ReportMethods):
             if member_id is not None
             else self._rows("withdrawal")
         )
+        fees = self.store.replica_row(profile.client_id, "fee_settings", "current") or {}
         return view.withdrawal_views(
-            rows, self.store.overlay_items(profile.client_id), member_id=member_id, status=status
+            rows,
+            self.store.overlay_items(profile.client_id),
+            member_id=member_id,
+            status=status,
+            transfer_fee=int(fees.get("withdrawal_transfer_fee") or 0),
         )
 
     def balances(self, member_id: int) -> list[BalanceView]:

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 
 from server.domain import loans as rules
 from server.domain.loans import LoanProduct, LoanSettings, PayrollProfile, PlafonBreakdown, RuleCheck
-from server.domain.models import COOP_TZ
 from server.domain.schedule import Schedule
 from server.protocol import DeductionChangeCreate, LoanApply, LoanRepay
 
 from . import loans, view
+from .coop_time import COOP_SETTINGS, coop_month, coop_today, coop_zone
 from .errors import RuleViolation
 from .models import DeductionChangeView, LoanDetail, LoanView, QueuedItem
 
@@ -41,8 +42,22 @@ class LoanMethods:
         def _require_profile(self) -> Profile: ...
         def _rows(self, entity: str) -> list[dict[str, Any]]: ...
         def queue(self, op: Any, attachments: Any = None) -> QueuedItem: ...
+        def now(self) -> dt.datetime: ...
         @staticmethod
         def new_id() -> str: ...
+
+    # --- the cooperative's calendar (its time zone, as the server published it) ---------------
+
+    @property
+    def coop_zone(self) -> ZoneInfo:
+        """The cooperative's time zone: the replica's ``coop_settings`` row, else WIB (none pulled yet)."""
+        profile = self.profile
+        return coop_zone(self.store.replica_row(profile.client_id, *COOP_SETTINGS) if profile else None)
+
+    def coop_today(self) -> dt.date:
+        """Today in the cooperative's zone (at ``now()``): the date the server's date rules will use."""
+        profile = self.profile
+        return coop_today(self.store.replica_row(profile.client_id, *COOP_SETTINGS) if profile else None, self.now())
 
     # --- loans (offline: the server's own rules, ``server.domain.loans``, run on the replica) ----
 
@@ -90,6 +105,7 @@ class LoanMethods:
             self.payroll_profile(member_id),
             self._member_rows("loan", member_id),
             self._member_rows("deduction_change", member_id),
+            self.coop_today(),
         )
 
     def simulate_loan(
@@ -98,7 +114,7 @@ class LoanMethods:
         """*Simulasi Pinjaman* offline: the schedule the server would fix (product limits are not checked here)."""
         product = self._require_product(product_id)
         with loans.domain_rules():
-            return rules.simulate(product, amount, tenor, start_date or loans.today_wib())
+            return rules.simulate(product, amount, tenor, start_date or self.coop_today())
 
     def _evaluate(
         self,
@@ -122,6 +138,7 @@ class LoanMethods:
             start_date=start_date,
             settings=settings or self.loan_settings,
             change_rows=self._member_rows("deduction_change", member_id),
+            today=self.coop_today(),
         )
 
     def check_loan(
@@ -136,7 +153,7 @@ class LoanMethods:
     ) -> list[RuleCheck]:
         """Every application rule, passed or not, in the server's order (``APPLICATION_RULES``)."""
         product = self._require_product(product_id)
-        start = start_date or loans.today_wib()
+        start = start_date or self.coop_today()
         return self._evaluate(member_id, product, purpose, amount, tenor, start, settings).checks
 
     def apply_loan(
@@ -159,7 +176,7 @@ class LoanMethods:
         """*Pengajuan Pinjaman* offline: check every rule on the device, then queue ``loan.apply``.
 
         Raises ``RuleViolation`` (``failed`` = every failed check) and queues nothing if the server would
-        refuse it. The schedule is simulated from ``requested_disbursement_date`` (default: today, WIB).
+        refuse it. The schedule is simulated from ``requested_disbursement_date`` (default: today in the cooperative's zone).
         """
         profile = self._require_profile()
         assert profile.user is not None
@@ -173,7 +190,7 @@ class LoanMethods:
             if len(locations) != 1:
                 raise RuleViolation("location_required", "Pilih lokasi pengajuan pinjaman.")
             location_id = locations[0]
-        start = requested_disbursement_date or loans.today_wib()
+        start = requested_disbursement_date or self.coop_today()
         evaluation = self._evaluate(member_id, product, purpose, amount, tenor, start, settings)
         loan_id = loan_id or self.new_id()
         with loans.domain_rules(evaluation.failed):
@@ -194,7 +211,8 @@ class LoanMethods:
                 account_holder=account_holder,
                 checks=evaluation.checks,
                 schedule=evaluation.schedule,
-                now=dt.datetime.now(COOP_TZ),
+                now=self.now(),
+                tz=self.coop_zone,
             )
         return self.queue(
             LoanApply(
@@ -220,7 +238,12 @@ class LoanMethods:
             return []
         rows = self._member_rows("loan", member_id) if member_id is not None else self._rows("loan")
         return loans.loan_views(
-            rows, self.store.overlay_items(profile.client_id), self.loan_products(), member_id=member_id, status=status
+            rows,
+            self.store.overlay_items(profile.client_id),
+            self.loan_products(),
+            member_id=member_id,
+            status=status,
+            today=self.coop_today(),
         )
 
     def loan(self, ref: str) -> LoanView | None:
@@ -240,6 +263,7 @@ class LoanMethods:
             self.store.replica_row(cid, "loan_schedule", found.id),
             self.store.replica_where(cid, "loan_repayment", "loan_id", found.id),
             self.store.overlay_items(cid),
+            self.coop_today(),
         )
 
     def repay_loan(self, ref: str, amount: int, *, repayment_id: str | None = None) -> QueuedItem:
@@ -268,7 +292,7 @@ class LoanMethods:
         change_id = change_id or self.new_id()
         base = self.payroll_profile(member_id) or PayrollProfile(member_id)
         history = loans.deduction_history(self._member_rows("deduction_change", member_id), member_id)
-        in_effect = rules.deduction_for_month(base, history, loans.today_wib().strftime("%Y-%m"))
+        in_effect = rules.deduction_for_month(base, history, coop_month(self.coop_today()))
         with loans.domain_rules():  # as the server: the deduction in effect this month is what gets replaced
             rules.request_deduction_change(
                 change_id=change_id,
@@ -276,7 +300,8 @@ class LoanMethods:
                 profile=msgspec.structs.replace(base, voluntary_deduction=in_effect),
                 active_monthly_installments=loans.plafon_installments(self._member_rows("loan", member_id), member_id),
                 new_amount=new_amount,
-                now=dt.datetime.now(COOP_TZ),
+                now=self.now(),
+                tz=self.coop_zone,
             )
         return self.queue(
             DeductionChangeCreate(
@@ -300,4 +325,5 @@ class LoanMethods:
             loans.profiles_by_member(self._rows("payroll_profile")),
             member_id=member_id,
             status=status,
+            today=self.coop_today(),
         )

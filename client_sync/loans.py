@@ -45,7 +45,7 @@ from server.domain.loans import (
     retirement_date,
     simulate,
 )
-from server.domain.models import COOP_TZ, Actor, SavingsAccount
+from server.domain.models import Actor, SavingsAccount
 from server.domain.schedule import Installment, Schedule, build_schedule
 from server.errors import DomainError
 from server.protocol import (
@@ -60,13 +60,13 @@ from server.protocol import (
     UserInfo,
 )
 
+from .coop_time import coop_month, coop_today
 from .errors import RuleViolation
 from .models import DeductionChangeView, InstallmentView, LoanDetail, LoanView, QueuedItem, RepaymentView
 from .view import PENDING, _pending_actions, _transaction_views  # the one overlay builder of the package
 
 __all__ = [
     "PLAFON_STATUSES",
-    "today_wib",
     "actor_for",
     "domain_rules",
     "product_list",
@@ -91,11 +91,6 @@ PLAFON_STATUSES = ("approved", "active")
 """Loans whose monthly installment counts against the plafon (the server's ``active_installments``)."""
 
 _LOAN_ACTIONS = (LoanCancel, LoanApprove, LoanReject, LoanDisburse)
-
-
-def today_wib(now: dt.datetime | None = None) -> dt.date:
-    """The cooperative's date (WIB), which the server's date rules use."""
-    return (now or dt.datetime.now(COOP_TZ)).astimezone(COOP_TZ).date()
 
 
 def actor_for(user: UserInfo) -> Actor:
@@ -167,10 +162,12 @@ def plafon(
     profile: PayrollProfile | None,
     loan_rows: Iterable[dict[str, Any]],
     change_rows: Iterable[dict[str, Any]] = (),
+    today: dt.date | None = None,
 ) -> PlafonBreakdown:
-    """Sisa plafon from the replica, counted as the server counts it (``loans.plafon_now``);
+    """Sisa plafon from the replica, counted as the server counts it (``loans.plafon_now``) in the
+    month of ``today`` (the cooperative's date; default: today in WIB);
     ``RuleViolation("plafon_not_set")`` when the member has none."""
-    month = today_wib().strftime("%Y-%m")
+    month = coop_month(today or coop_today(None))
     with domain_rules():
         return plafon_now(
             profile or PayrollProfile(member_id),
@@ -205,6 +202,7 @@ def evaluate_application(
     start_date: dt.date,
     settings: LoanSettings,
     change_rows: Iterable[dict[str, Any]] = (),
+    today: dt.date | None = None,
 ) -> Evaluation:
     """``check_application`` with the inputs the server would load, taken from the replica.
 
@@ -212,7 +210,7 @@ def evaluate_application(
     schedule (``schedule_infeasible``, ``amount_not_positive``, …), in that order like the server.
     """
     profile = profile or PayrollProfile(member_id)
-    breakdown = plafon(member_id, profile, loan_rows, change_rows)  # the server's order: plafon_not_set first
+    breakdown = plafon(member_id, profile, loan_rows, change_rows, today)  # the server's order: plafon_not_set first
     with domain_rules():
         schedule = simulate(product, amount, tenor, start_date)
         checks = check_application(
@@ -232,12 +230,12 @@ def evaluate_application(
 # --- loan views -------------------------------------------------------------------------------
 
 
-def _simulated(view: LoanView, product: LoanProduct | None) -> LoanView:
+def _simulated(view: LoanView, product: LoanProduct | None, today: dt.date) -> LoanView:
     """A pending application with the installment, terms and fee the server will record for it."""
     if product is None or view.status != PENDING:
         return view
     try:
-        schedule = simulate(product, view.amount, view.tenor, view.requested_disbursement_date or today_wib())
+        schedule = simulate(product, view.amount, view.tenor, view.requested_disbursement_date or today)
     except DomainError:
         return view
     return msgspec.structs.replace(
@@ -271,15 +269,20 @@ def loan_views(
     *,
     member_id: int | None = None,
     status: str | None = None,
+    today: dt.date | None = None,
 ) -> list[LoanView]:
-    """Loans newest first: applications pending here (``status='pending'``), then the replica's."""
+    """Loans newest first: applications pending here (``status='pending'``), then the replica's.
+
+    ``today``: the cooperative's date a pending application without a requested date is simulated from
+    (default: today in WIB)."""
+    today = today or coop_today(None)
     actions = _pending_actions(items, _LOAN_ACTIONS, "loan_id")
     views = _transaction_views(LoanView, rows, items, LoanApply, LoanCancel, "loan_id", actions, member_id, status)
     by_id = {p.id: p for p in products}
     repaying = pending_repayments(items)
     out = []
     for v in views:
-        v = _simulated(v, by_id.get(v.product_id))
+        v = _simulated(v, by_id.get(v.product_id), today)
         owed = sum(op.amount for _, op in repaying.get(v.id, ()))
         out.append(
             msgspec.structs.replace(
@@ -350,8 +353,11 @@ def loan_detail(
     schedule_row: dict[str, Any] | None,
     repayment_rows: Iterable[dict[str, Any]],
     items: Sequence[QueuedItem],
+    today: dt.date | None = None,
 ) -> LoanDetail:
-    """The loan's installments (paid, pending, fully paid) and repayments (the server's and queued ones)."""
+    """The loan's installments (paid, pending, fully paid) and repayments (the server's and queued ones).
+
+    ``today``: the cooperative's date a loan not yet disbursed is projected from (default: today in WIB)."""
     rows = _schedule_rows(schedule_row)
     projected = not rows
     extra: dict[int, int] = {}
@@ -360,7 +366,7 @@ def loan_detail(
     if projected:
         if view.terms is not None:
             with contextlib.suppress(ValueError):  # ScheduleError: terms that make no schedule
-                start = view.requested_disbursement_date or today_wib()
+                start = view.requested_disbursement_date or today or coop_today(None)
                 rows = [(inst, 0) for inst in build_schedule(view.terms, start).installments]
     elif loan_row is not None and (loan := _as_loan(loan_row)) is not None:
         _, extra = pending_allocation(loan, rows, [op.amount for _, op in queued])
@@ -438,7 +444,8 @@ def deduction_change_views(
     today: dt.date | None = None,
 ) -> list[DeductionChangeView]:
     """Changes newest first; a pending one shows the deduction it replaces and the month it should start
-    (the month after today: the server fixes both when the request reaches it)."""
+    (the month after ``today``, the cooperative's date, default today in WIB: the server fixes both when
+    the request reaches it)."""
     actions = _pending_actions(items, (DeductionChangeCancel,), "change_id")
     views = _transaction_views(
         DeductionChangeView,
@@ -451,7 +458,7 @@ def deduction_change_views(
         member_id,
         status,
     )
-    month = next_payroll_month(today or today_wib())
+    month = next_payroll_month(today or coop_today(None))
     out = []
     for v in views:
         if v.status == PENDING:

@@ -149,6 +149,14 @@ class DepositView(_TransactionView, frozen=True, kw_only=True):
 
 class WithdrawalView(_TransactionView, frozen=True, kw_only=True):
     method: str
+    fee: int = 0
+    """The transfer fee: as the server fixed it on the withdrawal; for a request still pending here, the
+    fee the server will fix (the published setting), like a pending loan's admin fee."""
+
+    @property
+    def received(self) -> int:
+        """What the member receives: the amount less the transfer fee."""
+        return self.amount - self.fee
 
 
 class BalanceView(Struct, frozen=True):

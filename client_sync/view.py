@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from server.domain.fees import withdrawal_fee
 from server.protocol import (
     DepositCancel,
     DepositCreate,
@@ -184,12 +185,20 @@ def withdrawal_views(
     *,
     member_id: int | None = None,
     status: str | None = None,
+    transfer_fee: int = 0,
 ) -> list[WithdrawalView]:
-    """Withdrawals newest first, built like ``deposit_views``."""
+    """Withdrawals newest first, built like ``deposit_views``. The server's rows carry the fee it fixed;
+    a request pending here shows the fee the server will fix (``transfer_fee``: the published setting)."""
     actions = _pending_actions(items, _WITHDRAWAL_ACTIONS, "withdrawal_id")
-    return _transaction_views(
+    views = _transaction_views(
         WithdrawalView, rows, items, WithdrawalCreate, WithdrawalCancel, "withdrawal_id", actions, member_id, status
     )
+    return [
+        msgspec.structs.replace(v, fee=withdrawal_fee(v.method, v.amount, transfer_fee))
+        if v.status == PENDING and v.amount > 0 and v.method in ("transfer", "tunai")
+        else v
+        for v in views
+    ]
 
 
 def balance_views(

@@ -11,14 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from server.auth.passwords import Passwords
+from server.domain.branding import BrandingInput, validate_branding
 from server.domain.loans import LoanProduct, PayrollProfile
 from server.domain.models import BankAccount, Deposit, Member, Posting
 from server.domain.savings import DEFAULT_SAVINGS_TYPES
 from server.storage import accounts, savings
+from server.storage import branding as branding_store
 from server.storage import loans as loan_store
 from server.storage.database import Connection, Database
 
-__all__ = ["DEMO_PASSWORD", "load_demo", "demo_loaded", "demo_accounts", "demo_logins"]
+__all__ = ["DEMO_PASSWORD", "DEMO_BRANDING", "load_demo", "demo_loaded", "demo_accounts", "demo_logins"]
 
 DEMO_PASSWORD = "rahasia123"
 
@@ -110,6 +112,11 @@ def _opening(conn: Connection, member: Member, savings_type: str, amount: int, n
     savings.post(conn, Posting(member.id, savings_type, amount, "deposit", deposit.id, deposit.code), now)
 
 
+DEMO_BRANDING = BrandingInput("Koperasi Karyawan Sejahtera Bersama", "KKSB", "#0d47a1")
+"""The demo cooperative's identity (the holder of its bank accounts), set as the admin would set it, so
+the app's header, the manifest, the login page and every PDF name the same cooperative."""
+
+
 def load_demo(db: Database, passwords: Passwords) -> bool:
     """Load the demo cooperative once; returns False if the database already has members.
 
@@ -128,10 +135,8 @@ def load_demo(db: Database, passwords: Passwords) -> bool:
             savings.insert_location(conn, loc_id, name, address)
         for st in DEFAULT_SAVINGS_TYPES:
             savings.insert_savings_type(conn, st)
-        savings.insert_bank_account(
-            conn, BankAccount(1, "Bank Mandiri", "1380012345678", "Koperasi Karyawan Sejahtera")
-        )
-        savings.insert_bank_account(conn, BankAccount(2, "BRI", "002101000123567", "Koperasi Karyawan Sejahtera"))
+        savings.insert_bank_account(conn, BankAccount(1, "Bank Mandiri", "1380012345678", DEMO_BRANDING.name))
+        savings.insert_bank_account(conn, BankAccount(2, "BRI", "002101000123567", DEMO_BRANDING.name))
         for staff_id, username, name, role, locs in STAFF:
             accounts.insert_user(
                 conn,
@@ -176,6 +181,8 @@ def load_demo(db: Database, passwords: Passwords) -> bool:
         badan = Member(21, "B0001", "Paguyuban Karyawan Konimex", "badan", 1)
         savings.insert_member(conn, badan, now.date().isoformat())
         _opening(conn, badan, "sukarela", 2_500_000, now)
+        brand = validate_branding(DEMO_BRANDING)  # the admin endpoint's checks and store function
+        branding_store.save_branding(conn, brand.name, brand.short_name, brand.theme_color, 105, now.isoformat())
         return True
 
     usernames = [s[1] for s in STAFF] + [f"anggota{i:02d}" for i in range(1, len(NAMES) + 1)]

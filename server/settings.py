@@ -161,7 +161,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def limits(self) -> Limits:
-        return Limits(self.min_deposit, self.max_deposit, self.min_withdrawal, self.max_withdrawal)
+        return Limits(
+            self.min_deposit, self.max_deposit, self.min_withdrawal, self.max_withdrawal, self.withdrawal_transfer_fee
+        )
 
     @property
     def loan_settings(self) -> LoanSettings:

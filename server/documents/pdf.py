@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 import segno
 from fpdf import FPDF
@@ -22,6 +23,7 @@ from fpdf.enums import XPos, YPos
 from server.domain.branding import Branding
 from server.domain.models import COOP_TZ
 from server.domain.rules import rupiah
+from server.domain.timezone import label as zone_label
 
 __all__ = ["Page", "qr_matrix", "text"]
 
@@ -57,6 +59,7 @@ class Page:
         fmt: str | tuple[float, float] = "A4",
         printed_by: str = "",
         now: dt.datetime | None = None,
+        tz: ZoneInfo = COOP_TZ,
     ) -> None:
         self.pdf = FPDF(format=fmt)
         self.pdf.set_auto_page_break(True, margin=18)
@@ -65,10 +68,12 @@ class Page:
         self.pdf.set_author(text(branding.name))
         self.pdf.set_creator("Lumbung")
         self.branding, self.colour = branding, _rgb(branding.theme_color)
-        self.printed = (now or dt.datetime.now(dt.UTC)).astimezone(COOP_TZ)
+        self.tz = tz
+        """The cooperative's time zone: every time printed on the page is in it."""
+        self.printed = (now or dt.datetime.now(dt.UTC)).astimezone(tz)
         self.printed_by = printed_by
         footer = text(
-            f"{branding.name} - dicetak {self.printed:%d-%m-%Y %H:%M} WIB"
+            f"{branding.name} - dicetak {self.printed:%d-%m-%Y %H:%M} {zone_label(tz.key)}"
             + (f" oleh {printed_by}" if printed_by else "")
         )
         pdf = self.pdf

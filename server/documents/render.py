@@ -1,21 +1,32 @@
 """The five documents: deposit slip, withdrawal slip, savings statement, loan schedule and history,
-the officer's daily cash report. Each takes plain data (gathered by the controller from storage) and
-the signed QR payload, and returns PDF bytes.
+the officer's daily cash report. Each takes the letterhead (who the cooperative is, who prints, its
+time zone), plain data (gathered by the controller from storage) and the signed QR payload, and
+returns PDF bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from server.domain.branding import Branding
 from server.domain.models import COOP_TZ
 from server.domain.rules import rupiah
 from server.domain.terbilang import terbilang
+from server.domain.timezone import label
 
 from .pdf import Page
 
-__all__ = ["deposit_slip", "withdrawal_slip", "savings_statement", "loan_statement", "cash_report", "when"]
+__all__ = [
+    "Letterhead",
+    "deposit_slip",
+    "withdrawal_slip",
+    "savings_statement",
+    "loan_statement",
+    "cash_report",
+    "when",
+]
 
 Logo = tuple[bytes, str] | None
 A5 = (148.0, 210.0)
@@ -36,14 +47,28 @@ QR_CAPTION = (
 )
 
 
-def when(value: str | dt.datetime | None, with_time: bool = True) -> str:
-    """A stored UTC timestamp as the cooperative's local time (WIB)."""
+class Letterhead(NamedTuple):
+    """What every page of a document shares: the cooperative's branding and logo, the person printing,
+    and the cooperative's time zone (every time printed is in it)."""
+
+    branding: Branding
+    logo: Logo
+    printed_by: str
+    tz: ZoneInfo = COOP_TZ
+
+    def page(self, title: str, fmt: str | tuple[float, float] = "A4") -> Page:
+        return Page(self.branding, self.logo, title, fmt=fmt, printed_by=self.printed_by, tz=self.tz)
+
+
+def when(value: str | dt.datetime | None, with_time: bool = True, tz: ZoneInfo = COOP_TZ) -> str:
+    """A stored UTC timestamp as the cooperative's local time (its zone, WIB by default)."""
     if not value:
         return "-"
     moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return f"{moment.astimezone(COOP_TZ):%d-%m-%Y %H:%M} WIB" if with_time else f"{moment.astimezone(COOP_TZ):%d-%m-%Y}"
+    local = moment.astimezone(tz)
+    return f"{local:%d-%m-%Y %H:%M} {label(tz.key)}" if with_time else f"{local:%d-%m-%Y}"
 
 
 def day(value: str | None) -> str:
@@ -52,13 +77,16 @@ def day(value: str | None) -> str:
 
 
 def deposit_slip(
-    branding: Branding, logo: Logo, slip: dict[str, Any], entry: dict[str, Any] | None, payload: str, printed_by: str
+    head: Letterhead,
+    slip: dict[str, Any],
+    entry: dict[str, Any] | None,
+    payload: str,
 ) -> bytes:
-    page = Page(branding, logo, "Slip Setoran Simpanan", fmt=A5, printed_by=printed_by)
+    page = head.page("Slip Setoran Simpanan", fmt=A5)
     page.rows(
         [
             ("Kode transaksi", slip["code"]),
-            ("Tanggal", when(slip["created_at"])),
+            ("Tanggal", when(slip["created_at"], tz=head.tz)),
             ("Anggota", f"{slip['member_number']} - {slip['member_name']}"),
             ("Jenis simpanan", slip["savings_type_name"]),
             (
@@ -83,20 +111,18 @@ def deposit_slip(
 
 
 def withdrawal_slip(
-    branding: Branding,
-    logo: Logo,
+    head: Letterhead,
     slip: dict[str, Any],
     entry: dict[str, Any] | None,
     payload: str,
-    fee: int,
-    printed_by: str,
 ) -> bytes:
-    page = Page(branding, logo, "Slip Penarikan Simpanan", fmt=A5, printed_by=printed_by)
+    page = head.page("Slip Penarikan Simpanan", fmt=A5)
+    fee = int(slip.get("fee") or 0)  # stored on the withdrawal when the server took the request
     method = "Transfer" if slip["method"] == "transfer" else "Tunai"
     page.rows(
         [
             ("Kode transaksi", slip["code"]),
-            ("Tanggal", when(slip["created_at"])),
+            ("Tanggal", when(slip["created_at"], tz=head.tz)),
             ("Anggota", f"{slip['member_number']} - {slip['member_name']}"),
             ("Jenis simpanan", slip["savings_type_name"]),
             (
@@ -128,9 +154,13 @@ _KIND = {"deposit": "Setoran", "withdrawal": "Penarikan"}
 
 
 def savings_statement(
-    branding: Branding, logo: Logo, member: dict[str, Any], card: Any, type_name: str, payload: str, printed_by: str
+    head: Letterhead,
+    member: dict[str, Any],
+    card: Any,
+    type_name: str,
+    payload: str,
 ) -> bytes:
-    page = Page(branding, logo, "Kartu Simpanan", printed_by=printed_by)
+    page = head.page("Kartu Simpanan")
     page.rows(
         [
             ("Anggota", f"{member['number']} - {member['name']}"),
@@ -144,7 +174,7 @@ def savings_statement(
         ["Tanggal", "Kode", "Keterangan", "Debit", "Kredit", "Saldo"],
         [
             (
-                when(x.at),
+                when(x.at, tz=head.tz),
                 x.ref_code,
                 _KIND.get(x.kind, x.kind),
                 rupiah(x.debit) if x.debit else "",
@@ -169,17 +199,15 @@ def savings_statement(
 
 
 def loan_statement(
-    branding: Branding,
-    logo: Logo,
+    head: Letterhead,
     loan: dict[str, Any],
     member: dict[str, Any],
     product_name: str,
     installments: list[dict[str, Any]],
     repayments: list[dict[str, Any]],
     payload: str,
-    printed_by: str,
 ) -> bytes:
-    page = Page(branding, logo, "Jadwal dan Riwayat Angsuran Pinjaman", printed_by=printed_by)
+    page = head.page("Jadwal dan Riwayat Angsuran Pinjaman")
     fee = int(loan.get("admin_fee") or 0)
     page.rows(
         [
@@ -219,7 +247,7 @@ def loan_statement(
         ["Tanggal", "Sumber", "Jumlah", "Pokok", "Bunga"],
         [
             (
-                when(r.get("created_at")),
+                when(r.get("created_at"), tz=head.tz),
                 r.get("source", ""),
                 rupiah(r["amount"]),
                 rupiah(r.get("principal", 0)),
@@ -236,15 +264,13 @@ def loan_statement(
 
 
 def cash_report(
-    branding: Branding,
-    logo: Logo,
+    head: Letterhead,
     officer: dict[str, Any],
     report_day: str,
     items: list[dict[str, Any]],
     payload: str,
-    printed_by: str,
 ) -> bytes:
-    page = Page(branding, logo, "Laporan Kas Harian Petugas", printed_by=printed_by)
+    page = head.page("Laporan Kas Harian Petugas")
     total = sum(i["amount"] for i in items)
     verified = sum(i["amount"] for i in items if i["status"] == "verified")
     pending = sum(i["amount"] for i in items if i["status"] == "unverified")
@@ -262,7 +288,7 @@ def cash_report(
         ["Waktu", "Kode", "Anggota", "Simpanan", "Status", "Jumlah"],
         [
             (
-                when(i["created_at"])[11:],
+                when(i["created_at"], tz=head.tz)[11:],
                 i["code"],
                 f"{i['member_number']} {i['member_name']}",
                 i["savings_type"],

@@ -2,7 +2,10 @@
 
 Pure. A loan's admin fee is the product's rule (``loans.admin_fee``), kept from the disbursement and
 posted to the ledger account ``biaya_admin:<loan id>`` at disbursement. A withdrawal by transfer may
-carry the cooperative's transfer fee (setting ``withdrawal_transfer_fee``), kept from the amount sent.
+carry the cooperative's transfer fee (setting ``withdrawal_transfer_fee``), kept from the amount sent:
+the server fixes it on the withdrawal when it takes the request (``Withdrawal.fee``) and posts it at
+verification to ``biaya_transfer:<withdrawal id>``, the cooperative's income, so the ledger says where
+the money went (the member's balance falls by the amount; the member receives amount − fee).
 """
 
 from __future__ import annotations
@@ -11,9 +14,21 @@ from msgspec import Struct
 
 from server.errors import InvalidInput
 
-__all__ = ["FeePreview", "withdrawal_fee", "withdrawal_preview", "ADMIN_FEE_ACCOUNT", "admin_fee_account"]
+from .models import Posting, Withdrawal
+
+__all__ = [
+    "FeePreview",
+    "withdrawal_fee",
+    "withdrawal_preview",
+    "ADMIN_FEE_ACCOUNT",
+    "admin_fee_account",
+    "TRANSFER_FEE_ACCOUNT",
+    "transfer_fee_account",
+    "transfer_fee_posting",
+]
 
 ADMIN_FEE_ACCOUNT = "biaya_admin"
+TRANSFER_FEE_ACCOUNT = "biaya_transfer"
 
 
 def admin_fee_account(loan_id: str) -> str:
@@ -37,6 +52,25 @@ def withdrawal_fee(method: str, amount: int, transfer_fee: int) -> int:
     if amount <= 0:
         raise InvalidInput("amount_not_positive", "Nominal harus lebih dari nol.")
     return min(transfer_fee, amount) if method == "transfer" and transfer_fee > 0 else 0
+
+
+def transfer_fee_account(withdrawal_id: str) -> str:
+    """The ledger account of a withdrawal's transfer fee (one per withdrawal, like ``biaya_admin:<loan id>``)."""
+    return f"{TRANSFER_FEE_ACCOUNT}:{withdrawal_id}"
+
+
+def transfer_fee_posting(withdrawal: Withdrawal) -> Posting | None:
+    """The cooperative's income from a verified withdrawal's stored fee; None when it carries none."""
+    if withdrawal.fee <= 0:
+        return None
+    return Posting(
+        withdrawal.member_id,
+        transfer_fee_account(withdrawal.id),
+        withdrawal.fee,
+        "withdrawal_fee",
+        withdrawal.id,
+        withdrawal.code,
+    )
 
 
 def withdrawal_preview(method: str, amount: int, transfer_fee: int) -> FeePreview:

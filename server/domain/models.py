@@ -28,7 +28,8 @@ __all__ = [
 ]
 
 COOP_TZ = ZoneInfo("Asia/Jakarta")
-"""The cooperative's calendar: dates a member types (a transfer date) are WIB dates."""
+"""The default calendar (WIB): what every ``tz`` parameter means until the cooperative's own zone is
+passed (a setting, ``timezone.zone(storage.admin.time_zone(conn))``; on a device, ``coop_settings``)."""
 
 Role = Literal["anggota", "petugas", "pengurus", "admin"]
 OFFICER: Role = "petugas"
@@ -157,27 +158,43 @@ class Withdrawal(Struct, frozen=True):
     reason: str | None = None
     decided_role: Role | None = None
     """As ``Deposit.decided_role``."""
+    fee: int = 0
+    """The transfer fee the server fixed when it took the request (``fees.withdrawal_fee``): the member's
+    balance falls by ``amount``, the member receives ``amount - fee``, the fee is the cooperative's
+    income (posted at verification to ``biaya_transfer:<id>``). Kept, so a later change of the
+    setting never rewrites an old withdrawal or its slip."""
 
 
 class Posting(Struct, frozen=True):
     """A movement of a balance, to be appended to the ledger: positive credits, negative debits.
 
     ``savings_type`` names the ledger account: a savings type code for savings, ``pinjaman:<loan id>``
-    for a loan's outstanding principal, ``bunga:<loan id>`` for the interest it has paid.
+    for a loan's outstanding principal, ``bunga:<loan id>`` for the interest it has paid,
+    ``biaya_admin:<loan id>`` and ``biaya_transfer:<withdrawal id>`` for fees the cooperative kept.
     """
 
     member_id: int
     savings_type: str
     amount: int
-    kind: Literal["deposit", "withdrawal", "loan_disbursement", "loan_repayment", "loan_interest", "loan_admin_fee"]
+    kind: Literal[
+        "deposit",
+        "withdrawal",
+        "loan_disbursement",
+        "loan_repayment",
+        "loan_interest",
+        "loan_admin_fee",
+        "withdrawal_fee",
+    ]
     ref_id: str
     ref_code: str
 
 
 class Limits(Struct, frozen=True):
-    """Per-transaction amount limits, a setting of the cooperative."""
+    """Per-transaction amount limits and the withdrawal transfer fee: settings of the cooperative."""
 
     min_deposit: int = 1_000
     max_deposit: int = 100_000_000
     min_withdrawal: int = 10_000
     max_withdrawal: int = 50_000_000
+    withdrawal_transfer_fee: int = 0
+    """Rupiah kept from a transfer withdrawal (setting ``withdrawal_transfer_fee``); 0: none."""

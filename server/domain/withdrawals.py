@@ -12,6 +12,7 @@ import msgspec
 
 from server.errors import Forbidden, InvalidInput, InvalidState
 
+from .fees import withdrawal_fee
 from .models import Actor, Limits, Member, Posting, SavingsAccount, SavingsType, Withdrawal
 from .rules import check_active, check_amount, check_may_decide, check_unverified, rupiah
 
@@ -37,7 +38,8 @@ def create_withdrawal(
     note: str = "",
     device_time: dt.datetime | None = None,
 ) -> tuple[Withdrawal, SavingsAccount]:
-    """Validate a request and return it with the account's new hold."""
+    """Validate a request and return it with the account's new hold; the transfer fee is fixed here, from
+    ``limits.withdrawal_transfer_fee`` (the server decides money; the row keeps it)."""
     if actor.member_id != member.id and not actor.serves(member.location_id):
         raise Forbidden("not_owner", "Anda hanya dapat menarik simpanan milik sendiri.")
     if actor.is_officer and actor.member_id != member.id and location_id not in actor.location_ids:
@@ -81,6 +83,7 @@ def create_withdrawal(
         account_holder=account_holder,
         note=note,
         device_time=device_time,
+        fee=withdrawal_fee(method, amount, limits.withdrawal_transfer_fee),
     )
     return withdrawal, msgspec.structs.replace(account, held=account.held + amount)
 

@@ -25,9 +25,11 @@ from server.domain.payroll import (
     reconcile,
     savings_posting,
 )
+from server.domain.timezone import zone
 from server.errors import DomainError, Forbidden, InvalidInput
 from server.storage import loans as store
 from server.storage import savings
+from server.storage.admin import time_zone
 from server.storage.interface import Tx
 from server.storage.transactions import savepoint
 from server.sync.loan_handlers import post_repayment
@@ -57,7 +59,7 @@ def export_month(conn: Tx, month: str, actor: Actor, now: dt.datetime) -> str:
     """The month's deduction file for HR (CSV); the lines are recorded for the import."""
     _require_board(actor)
     check_month(month)
-    if month > _month_after(rules.current_month(now)):
+    if month > _month_after(rules.current_month(now, zone(time_zone(conn)))):
         raise InvalidInput("month_too_far", "Potong gaji hanya dapat dibuat untuk bulan ini atau bulan depan.")
     profiles, dues = [], []
     for member_id in store.payroll_members(conn):

@@ -22,6 +22,7 @@ from server.domain.loans import (
 )
 from server.domain.payroll import PayrollLine
 from server.domain.schedule import Installment, Schedule
+from server.domain.timezone import zone
 
 from .database import Connection
 from .feed import PUBLIC, Scope, record_change
@@ -438,11 +439,14 @@ def apply_change(conn: Connection, change: DeductionChange, now: dt.datetime) ->
 def plafon(
     conn: sqlite3.Connection, member_id: int, now: dt.datetime, exclude_loan: str | None = None
 ) -> PlafonBreakdown:
-    """The member's sisa plafon now, as every check and the dashboard count it (loans.plafon_now)."""
+    """The member's sisa plafon now, as every check and the dashboard count it (loans.plafon_now), in
+    the cooperative's month (its time zone setting)."""
+    from .admin import time_zone  # admin's storage builds on this module; the setting is one SELECT
+
     return plafon_now(
         load_profile(conn, member_id),
         deduction_changes(conn, member_id),
-        current_month(now),
+        current_month(now, zone(time_zone(conn))),
         active_installments(conn, member_id, exclude_loan),
     )
 

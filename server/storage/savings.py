@@ -327,7 +327,7 @@ def check_ledger(conn: sqlite3.Connection) -> LedgerCheck:
             f"{r[0]}:{r[1]}": int(r[2])
             for r in conn.execute(
                 "SELECT member_id, savings_type, SUM(amount) FROM ledger WHERE savings_type NOT LIKE 'bunga:%'"
-                " AND savings_type NOT LIKE 'biaya_admin:%'"
+                " AND savings_type NOT LIKE 'biaya_admin:%' AND savings_type NOT LIKE 'biaya_transfer:%'"
                 " GROUP BY member_id, savings_type"
             )
         }

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, get_args
 
-from server.domain import deposits, withdrawals
+from server.domain import deposits, fees, withdrawals
 from server.domain.models import Deposit, Withdrawal
 from server.errors import Forbidden, InvalidInput, InvalidState, NotFound, Retryable
 from server.protocol import (
@@ -162,6 +162,9 @@ def _verify_withdrawal(conn: Tx, op: WithdrawalVerify, ctx: Context) -> None:
     w, account, posting = withdrawals.verify_withdrawal(w, account, ctx.actor, ctx.now)
     store.update_withdrawal(conn, w)
     store.post(conn, posting, ctx.now, account=account)
+    fee = fees.transfer_fee_posting(w)
+    if fee is not None:  # the fee stored on the request: the cooperative's income, its own account
+        store.append_ledger(conn, fee, fee.amount, ctx.now)
 
 
 def _reject_withdrawal(conn: Tx, op: WithdrawalReject, ctx: Context) -> None:

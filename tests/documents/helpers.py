@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import tempfile
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
@@ -19,26 +18,24 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
 
 
+def _pages(data: bytes, dpi: int) -> list[Image.Image]:
+    """Every page rasterised by PDFium (the engine of Chrome's PDF viewer), as a person sees it."""
+    document = pdfium.PdfDocument(data)
+    try:
+        return [page.render(scale=dpi / 72).to_pil() for page in document]
+    finally:
+        document.close()
+
+
 def render_png(data: bytes, target: Path, dpi: int = 110) -> Path:
-    """The first page as PNG through poppler's pdftoppm (what a viewer shows)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "doc.pdf"
-        src.write_bytes(data)
-        subprocess.run(
-            ["pdftoppm", "-r", str(dpi), "-png", "-singlefile", str(src), str(Path(tmp) / "page")], check=True
-        )
-        target.write_bytes((Path(tmp) / "page.png").read_bytes())
+    """The first page as PNG (what a viewer shows)."""
+    _pages(data, dpi)[0].save(target, format="PNG")
     return target
 
 
 def pdf_qr_codes(data: bytes, dpi: int = 200) -> list[str]:
     """Every QR code zxing-cpp finds on the pages rendered at ``dpi``."""
     found: list[str] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "doc.pdf"
-        src.write_bytes(data)
-        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(src), str(Path(tmp) / "page")], check=True)
-        for png in sorted(Path(tmp).glob("page*.png")):
-            image = Image.open(png)
-            found += [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+    for image in _pages(data, dpi):
+        found += [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
     return found

@@ -1,6 +1,6 @@
 """Render the printed documents of a branded demo cooperative to PNG in ``docs/screenshots/``.
 
-Run: ``python -m tests.documents.make_screenshots`` (needs pdftoppm). The PNGs are for people to look
+Run: ``python -m tests.documents.make_screenshots`` (PDF pages rendered by pypdfium2). The PNGs are for people to look
 at; the tests check the same PDFs by their text and QR codes.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.documents.conftest import Printed
 from tests.documents.helpers import render_png
-from tests.documents.test_branding import BRAND, SVG
+from tests.documents.test_branding import SVG
 from tests.support.api import login
 from tests.support.servers import make_demo_template
 
@@ -35,7 +35,7 @@ def main() -> None:
         p: Printed = next(gen)
         try:
             admin = login(p.url, "admin")
-            admin.http.put("/api/admin/branding", json=BRAND).raise_for_status()
+            # the demo's own branding (server.demo.DEMO_BRANDING) names the cooperative; a logo is added
             admin.http.put(
                 "/api/admin/branding/logo", content=SVG, headers={"content-type": "image/svg+xml"}
             ).raise_for_status()

@@ -12,7 +12,8 @@ from PIL import Image
 from tests.documents.helpers import pdf_text
 from tests.support.api import login
 
-BRAND = {"name": "Koperasi Karyawan Sejahtera Bersama", "short_name": "KKSB", "theme_color": "#0D47A1"}
+BRAND = {"name": "Koperasi Pegawai Nusantara", "short_name": "KPN", "theme_color": "#4A148C"}
+"""Another cooperative than the demo's own (``server.demo.DEMO_BRANDING``), so a save is seen to change it."""
 SVG = (
     b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64">'
     b'<circle cx="32" cy="32" r="30" fill="#0d47a1"/><text x="32" y="40" font-size="20" text-anchor="middle"'
@@ -30,9 +31,9 @@ def test_admin_sets_branding_devices_get_it_in_the_feed_and_pdfs_print_it(fresh_
     admin, member = login(fresh_server.url, "admin"), login(fresh_server.url, "anggota01")
     member.pull_all()
     saved = admin.http.put("/api/admin/branding", json=BRAND)
-    assert saved.status_code == 200 and saved.json()["theme_color"] == "#0d47a1"
+    assert saved.status_code == 200 and saved.json()["theme_color"] == "#4a148c"
     changes = [c for c in member.pull_all() if c["entity"] == "branding"]
-    assert changes and changes[-1]["data"]["name"] == BRAND["name"] and changes[-1]["data"]["short_name"] == "KKSB"
+    assert changes and changes[-1]["data"]["name"] == BRAND["name"] and changes[-1]["data"]["short_name"] == "KPN"
     for username in ("anggota01", "petugas1", "pengurus1", "admin"):
         assert login(fresh_server.url, username).get("/api/branding").json()["name"] == BRAND["name"]
     public = httpx.get(f"{fresh_server.url}/branding").json()  # the login page: no token, no protocol header
@@ -40,7 +41,7 @@ def test_admin_sets_branding_devices_get_it_in_the_feed_and_pdfs_print_it(fresh_
     manifest = httpx.get(f"{fresh_server.url}/manifest.webmanifest")
     assert manifest.headers["content-type"].startswith("application/manifest+json")
     body = manifest.json()
-    assert (body["name"], body["short_name"], body["theme_color"]) == (BRAND["name"], "KKSB", "#0d47a1")
+    assert (body["name"], body["short_name"], body["theme_color"]) == (BRAND["name"], "KPN", "#4a148c")
     assert {i["sizes"] for i in body["icons"]} >= {"192x192", "512x512"}
     for icon in body["icons"]:
         image = httpx.get(f"{fresh_server.url}{icon['src']}")
@@ -49,7 +50,8 @@ def test_admin_sets_branding_devices_get_it_in_the_feed_and_pdfs_print_it(fresh_
     statement = member.get(
         "/api/documents/savings-statement", savings_type="wajib", period_start="2020-01-01", period_end="2099-12-31"
     )
-    assert BRAND["name"] in pdf_text(statement.content) and "Koperasi Simpan Pinjam" not in pdf_text(statement.content)
+    text = pdf_text(statement.content)
+    assert BRAND["name"] in text and "Koperasi Simpan Pinjam" not in text and "Sejahtera" not in text
 
 
 @pytest.mark.parametrize("content_type,data", [("image/png", _png()), ("image/svg+xml", SVG)])
@@ -130,3 +132,22 @@ def test_only_the_admin_may_change_branding(live_server, username: str) -> None:
 def test_without_a_logo_the_logo_is_404_and_icons_are_plain(live_server) -> None:
     assert httpx.get(f"{live_server.url}/branding/icons/512").status_code == 200
     assert httpx.get(f"{live_server.url}/branding/icons/100").json()["code"] == "icon_not_found"
+
+
+def test_the_demo_cooperative_has_a_real_branding_row_that_feed_manifest_login_and_pdfs_agree_on(
+    fresh_server,
+) -> None:
+    from server.demo import DEMO_BRANDING
+
+    name, short, colour = DEMO_BRANDING.name, DEMO_BRANDING.short_name, DEMO_BRANDING.theme_color
+    member = login(fresh_server.url, "anggota01")
+    [row] = [c["data"] for c in member.pull_all() if c["entity"] == "branding"]  # a real row, in the feed
+    assert (row["name"], row["short_name"], row["theme_color"]) == (name, short, colour) and row["updated_at"]
+    assert httpx.get(f"{fresh_server.url}/branding").json()["name"] == name  # the login page
+    manifest = httpx.get(f"{fresh_server.url}/manifest.webmanifest").json()
+    assert (manifest["name"], manifest["short_name"], manifest["theme_color"]) == (name, short, colour)
+    statement = member.get(
+        "/api/documents/savings-statement", savings_type="wajib", period_start="2020-01-01", period_end="2099-12-31"
+    )
+    text = pdf_text(statement.content)
+    assert name in text and "Koperasi Simpan Pinjam" not in text

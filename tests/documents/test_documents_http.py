@@ -49,7 +49,7 @@ def test_deposit_slip_names_member_code_amount_in_words_and_its_qr_is_asli(print
         deposit["code"],
         "Rp625.000",
         "enam ratus dua puluh lima ribu rupiah",
-        "Koperasi Simpan Pinjam",
+        "Koperasi Karyawan Sejahtera Bersama",  # the demo's branding row
     ):
         assert expected in text, expected
     [payload] = pdf_qr_codes(response.content)

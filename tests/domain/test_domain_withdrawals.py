@@ -94,6 +94,30 @@ def test_transfer_withdrawal_keeps_the_destination_bank_details():
     )
 
 
+def test_the_transfer_fee_is_fixed_on_the_request_from_the_setting_and_cash_has_none():
+    with_fee = Limits(withdrawal_transfer_fee=6_500)
+
+    transfer, account = request(**TRANSFER, limits=with_fee)
+    cash, _ = request(limits=with_fee)
+    small, _ = request(**TRANSFER, amount=10_000, limits=Limits(withdrawal_transfer_fee=25_000))
+
+    assert (transfer.fee, cash.fee, small.fee) == (6_500, 0, 10_000)  # never more than the amount
+    assert account.held == 300_000  # the hold is the whole amount: the fee comes out of it
+
+
+def test_a_verified_withdrawal_posts_its_stored_fee_as_the_cooperatives_income():
+    from server.domain.fees import transfer_fee_posting
+
+    withdrawal, account = request(**TRANSFER, limits=Limits(withdrawal_transfer_fee=6_500))
+    verified, _, debit = verify_withdrawal(withdrawal, account, OFFICER_ANDI, LATER)
+
+    assert debit.amount == -300_000  # the member's balance falls by the amount
+    assert transfer_fee_posting(verified) == Posting(
+        100, "biaya_transfer:wd-1", 6_500, "withdrawal_fee", "wd-1", "TRK-0001"
+    )
+    assert transfer_fee_posting(request()[0]) is None  # no fee, no entry
+
+
 @pytest.mark.parametrize("savings_type", [POKOK, WAJIB], ids=["pokok", "wajib"])
 def test_simpanan_pokok_and_wajib_cannot_be_withdrawn_while_a_member(savings_type):
     account = SavingsAccount(member_id=100, savings_type=savings_type.code, balance=5_000_000)

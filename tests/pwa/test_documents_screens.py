@@ -168,6 +168,10 @@ def test_withdrawal_slip_and_loan_statement_are_pdfs_from_their_screens(page: Pa
     login(page, "anggota01")
     page.goto("/#/penarikan")
     row = page.locator(f"#withdrawal-list .tx[data-id='{withdrawal_id}']")
+    # the fee the server stored on the row, and what the member receives
+    expect(row.locator(".tx-fee")).to_have_text("Biaya transfer Rp6.500 · Diterima anggota Rp193.500")
+    page.goto(f"/#/penarikan/{withdrawal_id}")  # the withdrawal's own card (a notice's link opens it)
+    expect(page.locator("#focus-tx .tx-fee")).to_have_text("Biaya transfer Rp6.500 · Diterima anggota Rp193.500")
     row.locator("summary").click()
     with (
         page.expect_response(lambda r: f"/api/documents/withdrawals/{withdrawal_id}/slip" in r.url) as answer,

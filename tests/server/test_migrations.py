@@ -106,3 +106,22 @@ def test_attachment_owner_migration_makes_each_existing_files_uploader_its_owner
         assert "deposits_attachment" in indexes
     command.downgrade(alembic_config(db), "0003")
     assert "attachment_uploads" not in _tables(db)
+
+
+def test_0012_keeps_a_fee_on_every_withdrawal_and_gives_the_ones_before_it_zero(tmp_path: Path) -> None:
+    db = tmp_path / "old.sqlite3"
+    config = alembic_config(str(db))
+    command.upgrade(config, "0011")
+    with sqlite3.connect(db) as conn:  # foreign keys are off on a bare connection: the row alone will do
+        conn.execute(
+            "INSERT INTO withdrawals (id, code, member_id, savings_type, amount, method, location_id, status,"
+            " created_by, created_at) VALUES ('w1', 'PNR-1', 1, 'sukarela', 50000, 'transfer', 1, 'verified', 1, 'x')"
+        )
+    command.upgrade(config, "0012")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT fee FROM withdrawals WHERE id = 'w1'").fetchone() == (0,)
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("UPDATE withdrawals SET fee = -1 WHERE id = 'w1'")
+    command.downgrade(config, "0011")
+    with sqlite3.connect(db) as conn:
+        assert "fee" not in {r[1] for r in conn.execute("PRAGMA table_info(withdrawals)")}

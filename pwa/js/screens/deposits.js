@@ -5,6 +5,7 @@ import { Page, SyncState, Empty } from '../ui/components.js';
 import { rupiah, tanggal, coopZone, KIND_LABEL, METHOD_LABEL } from '../ui/format.js';
 import { dateIn } from '../domain/dates.js';
 import { PdfButton } from '../ui/documents.js';
+import { withdrawalFee } from '../domain/fees.js';
 
 export const STATUSES = [['unverified', 'Belum Diverifikasi'], ['verified', 'Verifikasi'], ['cancelled', 'Dibatalkan'], ['rejected', 'Ditolak']];
 
@@ -62,7 +63,7 @@ export function copyLink(row, base) {
 }
 
 /** The transaction a notice opened (`#/setoran/<id>`): shown first, or a note while it syncs. */
-function Focused({ rows, id, noun }) {
+function Focused({ rows, id, noun, fee = false }) {
   if (!id) return null;
   const r = rows.find((x) => x.id === id);
   if (!r) return html`<p class="notice" role="status" id="focus-tx">${noun} ini belum ada di perangkat; menyinkronkan…</p>`;
@@ -70,6 +71,7 @@ function Focused({ rows, id, noun }) {
     <h2>${noun} ${r.code ?? ''}</h2>
     <div class="tx-main"><span class="amount">${rupiah(r.amount)}</span></div>
     <div class="tx-sub">${tanggal(txDate(r))} · ${locationName(r.location_id)}</div>
+    ${fee ? html`<${FeeLine} row=${r} />` : null}
     <div class="tx-state"><${SyncState} row=${r} /></div></section>`;
 }
 
@@ -100,6 +102,20 @@ export function Deposits({ focus } = {}) {
   <//>`;
 }
 
+/** A withdrawal's transfer fee: as the server fixed it on the row; a request not yet taken shows the fee
+ * the server will fix from the published setting (`fee_settings`). */
+function feeOf(row) {
+  if (!row.pendingCreate) return row.fee ?? 0;
+  const setting = (app.view?.fee_settings ?? []).find((f) => f._key === 'current')?.withdrawal_transfer_fee ?? 0;
+  return row.amount > 0 ? withdrawalFee(row.method, row.amount, setting) : 0;
+}
+
+/** "Biaya transfer … · Diterima anggota …" for a withdrawal that carries a fee; nothing otherwise. */
+function FeeLine({ row }) {
+  const fee = feeOf(row);
+  return fee > 0 ? html`<div class="tx-sub tx-fee">Biaya transfer ${rupiah(fee)} · Diterima anggota ${rupiah(row.amount - fee)}</div>` : null;
+}
+
 export function Withdrawals({ focus } = {}) {
   const [f, setF, apply] = useFilters();
   const [msg, setMsg] = useState(null);
@@ -112,10 +128,11 @@ export function Withdrawals({ focus } = {}) {
     <a class="button primary" href="#/penarikan/baru" id="add-withdrawal">Tambah Data</a>
     <${Filters} f=${f} setF=${setF} kinds=${[['transfer', 'Transfer'], ['tunai', 'Tunai']]} kindLegend="Metode Penarikan" idPrefix="wd" />
     ${msg ? html`<p class="notice" role="status">${msg}</p>` : null}
-    <${Focused} rows=${app.view?.withdrawal ?? []} id=${focus} noun="Penarikan" />
+    <${Focused} rows=${app.view?.withdrawal ?? []} id=${focus} noun="Penarikan" fee=${true} />
     <ul class="tx-list" id="withdrawal-list">${rows.map((r) => html`<li class="tx" data-id=${r.id}>
       <div class="tx-main"><strong>${r.code ?? 'Penarikan baru'}</strong> <span class="amount">${rupiah(r.amount)}</span></div>
       <div class="tx-sub">${tanggal(txDate(r))} · ${METHOD_LABEL[r.method] ?? r.method} · ${locationName(r.location_id)}</div>
+      <${FeeLine} row=${r} />
       <div class="tx-state"><${SyncState} row=${r} /></div>
       <details class="actions"><summary>Aksi</summary>
         ${r.status === 'unverified' && r.sync?.state !== 'rejected' ? html`<button type="button" onClick=${() => cancel(r)}>Batalkan</button>` : null}

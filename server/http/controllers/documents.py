@@ -8,8 +8,8 @@ answered like an unknown one (404).
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 import segno
@@ -18,6 +18,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta, Struct
 
 from server.access import reach_of
+from server.auth.service import utcnow
 from server.documents import render
 from server.documents.payloads import (
     card_body,
@@ -31,20 +32,20 @@ from server.documents.payloads import (
 from server.documents.qr import QrKey, QrSigner
 from server.documents.verify import Verdict, verify_payload
 from server.domain.fees import FeePreview, withdrawal_preview
-from server.domain.models import COOP_TZ
 from server.domain.savings import savings_card
+from server.domain.timezone import local_date, zone
 from server.errors import InvalidInput, NotFound, RequestError
 from server.protocol import MAX_AMOUNT
 from server.storage import branding as branding_store
 from server.storage import documents as store
 from server.storage import loans as loan_store
 from server.storage import reads, savings
+from server.storage.admin import time_zone
 from server.storage.interface import ReadTx
 
+from ..scoping import check_dates, member_for, visible_loan
 from ..security import roles
 from ..strict import strict_body
-from .loans import _visible_loan
-from .reads import _check_dates, member_for
 
 __all__ = ["DocumentController", "QrController", "FeeController", "signer_of", "publish_document_references"]
 
@@ -74,8 +75,13 @@ async def publish_document_references(app: Any) -> None:
     await app.state.services.db.write(write)
 
 
-def _today() -> str:
-    return dt.datetime.now(COOP_TZ).date().isoformat()
+def _zone(conn: ReadTx) -> ZoneInfo:
+    """The cooperative's time zone (its setting): the day a QR is issued, every time a PDF prints."""
+    return zone(time_zone(conn))
+
+
+def _today(conn: ReadTx) -> str:
+    return local_date(utcnow(), _zone(conn)).isoformat()
 
 
 def _pdf(data: bytes, name: str) -> Response[bytes]:
@@ -86,9 +92,33 @@ def _pdf(data: bytes, name: str) -> Response[bytes]:
     )
 
 
-def _brand(conn: ReadTx) -> tuple[Any, tuple[bytes, str] | None]:
+def _head(conn: ReadTx, printed_by: str) -> render.Letterhead:
+    """The cooperative's branding and logo, who prints, and its time zone, for every page."""
     logo = branding_store.load_logo(conn)
-    return branding_store.load_branding(conn), (logo[0], logo[1]) if logo else None
+    return render.Letterhead(
+        branding_store.load_branding(conn), (logo[0], logo[1]) if logo else None, printed_by, _zone(conn)
+    )
+
+
+_SLIP_DOCUMENT = {"deposit": "setoran", "withdrawal": "penarikan"}
+
+
+def _signed_slip(
+    conn: ReadTx, signer: QrSigner, slip: dict[str, Any], kind: Literal["deposit", "withdrawal"]
+) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
+    """A slip's row, its ledger entry (None until verified) and the signed QR of its code and entry hash."""
+    entry = store.posting_of(conn, slip["id"], kind)
+    payload = signer.sign(
+        doc_body(
+            _SLIP_DOCUMENT[kind],
+            slip["code"],
+            (entry or {}).get("hash", ""),
+            slip["amount"],
+            slip["member_number"],
+            _today(conn),
+        )
+    )
+    return slip, entry, payload
 
 
 def _svg(payload: str) -> str:
@@ -108,44 +138,21 @@ class DocumentController(Controller):
             slip = reads.slip(conn, deposit_id, reach)
             if slip is None:
                 raise NotFound("deposit_not_found", "Setoran tidak ditemukan.")
-            entry = store.posting_of(conn, slip["id"], "deposit")
-            payload = signer.sign(
-                doc_body(
-                    "setoran",
-                    slip["code"],
-                    (entry or {}).get("hash", ""),
-                    slip["amount"],
-                    slip["member_number"],
-                    _today(),
-                )
-            )
-            return render.deposit_slip(*_brand(conn), slip, entry, payload, user.name)
+            return render.deposit_slip(_head(conn, user.name), *_signed_slip(conn, signer, slip, "deposit"))
 
         return _pdf(await request.app.state.services.db.read(read), f"slip-setoran-{deposit_id}")
 
     @get("/withdrawals/{withdrawal_id:str}/slip", media_type=PDF)
     async def withdrawal_slip(self, request: Request, withdrawal_id: FromPath[str]) -> Response[bytes]:
-        """Slip penarikan: amount in words, the transfer fee and what the member receives, and the QR."""
+        """Slip penarikan: amount in words, the transfer fee stored on the withdrawal (fixed when the server
+        took the request, whatever the setting says now) and what the member receives, and the QR."""
         reach, signer, user = reach_of(request.user), signer_of(request), request.user
-        transfer_fee = request.app.state.services.settings.withdrawal_transfer_fee
 
         def read(conn: ReadTx) -> bytes:
             slip = store.withdrawal_slip(conn, withdrawal_id, reach)
             if slip is None:
                 raise NotFound("withdrawal_not_found", "Penarikan tidak ditemukan.")
-            entry = store.posting_of(conn, slip["id"], "withdrawal")
-            fee = withdrawal_preview(slip["method"], slip["amount"], transfer_fee).fee
-            payload = signer.sign(
-                doc_body(
-                    "penarikan",
-                    slip["code"],
-                    (entry or {}).get("hash", ""),
-                    slip["amount"],
-                    slip["member_number"],
-                    _today(),
-                )
-            )
-            return render.withdrawal_slip(*_brand(conn), slip, entry, payload, fee, user.name)
+            return render.withdrawal_slip(_head(conn, user.name), *_signed_slip(conn, signer, slip, "withdrawal"))
 
         return _pdf(await request.app.state.services.db.read(read), f"slip-penarikan-{withdrawal_id}")
 
@@ -159,7 +166,7 @@ class DocumentController(Controller):
         member_id: FromQuery[int | None] = None,
     ) -> Response[bytes]:
         """Kartu Simpanan for a period: opening balance, each entry with running balance, closing balance."""
-        _check_dates(period_start, period_end)
+        check_dates(period_start, period_end)
         if period_start > period_end:
             raise RequestError("invalid_period", "Awal periode harus sebelum akhir periode.")
         reach, signer, user = reach_of(request.user), signer_of(request), request.user
@@ -180,9 +187,9 @@ class DocumentController(Controller):
             last = store.last_entry_in_period(conn, member["id"], savings_type, period_end)
             code = statement_code(member["number"], savings_type, period_start, period_end)
             payload = signer.sign(
-                doc_body("kartu_simpanan", code, last, card.closing_balance, member["number"], _today())
+                doc_body("kartu_simpanan", code, last, card.closing_balance, member["number"], _today(conn))
             )
-            return render.savings_statement(*_brand(conn), member, card, st.name, payload, user.name)
+            return render.savings_statement(_head(conn, user.name), member, card, st.name, payload)
 
         return _pdf(await request.app.state.services.db.read(read), "kartu-simpanan")
 
@@ -192,7 +199,7 @@ class DocumentController(Controller):
         reach, signer, user = reach_of(request.user), signer_of(request), request.user
 
         def read(conn: ReadTx) -> bytes:
-            loan = _visible_loan(conn, reach, loan_id)
+            loan = visible_loan(conn, reach, loan_id)
             member = savings.load_member(conn, loan.member_id)
             assert member is not None  # a loan's member is never deleted (foreign key)
             product = loan_store.load_product(conn, loan.product_id)
@@ -201,18 +208,22 @@ class DocumentController(Controller):
             ]
             payload = signer.sign(
                 doc_body(
-                    "pinjaman", loan.code, store.last_loan_entry(conn, loan.id), loan.amount, member.number, _today()
+                    "pinjaman",
+                    loan.code,
+                    store.last_loan_entry(conn, loan.id),
+                    loan.amount,
+                    member.number,
+                    _today(conn),
                 )
             )
             return render.loan_statement(
-                *_brand(conn),
+                _head(conn, user.name),
                 msgspec.to_builtins(loan),
                 {"number": member.number, "name": member.name},
                 product.name if product else "",
                 installments,
                 loan_store.repayments(conn, loan.id),
                 payload,
-                user.name,
             )
 
         return _pdf(await request.app.state.services.db.read(read), f"pinjaman-{loan_id}")
@@ -221,36 +232,40 @@ class DocumentController(Controller):
     async def cash_report(
         self, request: Request, day: FromQuery[str | None] = None, officer_id: FromQuery[int | None] = None
     ) -> Response[bytes]:
-        """Laporan kas harian: the cash an officer collected on a day (default today, WIB), by status.
+        """Laporan kas harian: the cash an officer collected on a day (default today in the cooperative's
+        zone), by status.
 
         An officer gets only their own report; the board and the admin any officer's.
         """
-        day = day or _today()
-        _check_dates(day)
+        check_dates(day)
         user, signer = request.user, signer_of(request)
         target = officer_id if officer_id is not None else user.id
         if user.role == "petugas" and target != user.id:
             raise NotFound("officer_not_found", "Petugas tidak ditemukan.")
 
-        def read(conn: ReadTx) -> bytes:
+        def read(conn: ReadTx) -> tuple[bytes, str]:
             officer = store.user_brief(conn, target)
             if officer is None or officer["role"] != "petugas" and target != user.id:
                 raise NotFound("officer_not_found", "Petugas tidak ditemukan.")
-            items = store.cash_report(conn, target, day)
+            today = _today(conn)
+            report_day = day or today
+            items = store.cash_report(conn, target, report_day)
             digest = cash_report_hash([(i["code"], i["amount"]) for i in items])
             payload = signer.sign(
                 doc_body(
                     "kas_harian",
-                    cash_report_code(officer["username"], day),
+                    cash_report_code(officer["username"], report_day),
                     digest,
                     sum(i["amount"] for i in items),
                     officer["username"],
-                    _today(),
+                    today,
                 )
             )
-            return render.cash_report(*_brand(conn), officer, day, items, payload, user.name)
+            pdf = render.cash_report(_head(conn, user.name), officer, report_day, items, payload)
+            return pdf, report_day
 
-        return _pdf(await request.app.state.services.db.read(read), f"kas-harian-{day}")
+        pdf, report_day = await request.app.state.services.db.read(read)
+        return _pdf(pdf, f"kas-harian-{report_day}")
 
 
 class VerifyInput(Struct, forbid_unknown_fields=True):
@@ -292,7 +307,7 @@ class QrController(Controller):
 
         def read(conn: ReadTx) -> QrCode:
             member = member_for(conn, reach, member_id)
-            payload = signer.sign(card_body(member["id"], member["number"], member["name"], _today()))
+            payload = signer.sign(card_body(member["id"], member["number"], member["name"], _today(conn)))
             return QrCode(payload, _svg(payload))
 
         return await request.app.state.services.db.read(read)

@@ -11,11 +11,10 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Struct
 
-from server.access import Owners, Reach, may_see, reach_of
+from server.access import reach_of
 from server.auth.service import utcnow
 from server.domain import loans
-from server.domain.models import COOP_TZ
-from server.domain.timezone import zone
+from server.domain.timezone import local_date, zone
 from server.errors import InvalidInput, InvalidState, NotFound, RequestError
 from server.operations.payroll_run import ImportReport, export_month, import_month
 from server.protocol import MAX_AMOUNT
@@ -25,9 +24,9 @@ from server.storage.admin import record_audit, time_zone
 from server.storage.interface import ReadTx, Tx
 from server.sync.loan_handlers import evaluate_application
 
+from ..scoping import member_for, member_not_found, visible_loan
 from ..security import actor_of, roles
 from ..strict import strict_body
-from .reads import member_for, member_not_found
 
 __all__ = ["LoanController", "LoanAdminController", "PlafonController", "PayrollController"]
 
@@ -57,14 +56,6 @@ class PayrollProfileInput(Struct, forbid_unknown_fields=True):
     category: str = "karyawan"
     voluntary_deduction: int = 0
     mandatory_savings: int = 0
-
-
-def _visible_loan(conn: ReadTx, reach: Reach, loan_id: str) -> loans.Loan:
-    """The loan if the access policy lets the caller see it; another's loan is answered like an unknown one."""
-    loan = store.load_loan(conn, loan_id)
-    if loan is None or not may_see(reach, Owners(loan.member_id, loan.location_id, loan.created_by)):
-        raise NotFound("loan_not_found", "Pinjaman tidak ditemukan.")
-    return loan
 
 
 class LoanController(Controller):
@@ -141,7 +132,7 @@ class LoanController(Controller):
         reach = reach_of(request.user)
 
         def read(conn: ReadTx) -> LoanDetail:
-            loan = _visible_loan(conn, reach, loan_id)
+            loan = visible_loan(conn, reach, loan_id)
             product = store.load_product(conn, loan.product_id)
             installments = [
                 {**_builtins(inst), "paid": paid, "is_paid": paid >= inst.amount}
@@ -219,12 +210,12 @@ class LoanAdminController(Controller):
         for name in ("plafon", "voluntary_deduction", "mandatory_savings"):
             if (getattr(profile, name) or 0) < 0:
                 raise InvalidInput("amount_negative", "Nominal tidak boleh negatif.", {"field": name})
-        today = dt.datetime.now(COOP_TZ).date()
-        if profile.birth_date is not None and not dt.date(1900, 1, 1) <= profile.birth_date < today:
-            raise InvalidInput("birth_date_invalid", "Tanggal lahir harus setelah 1900 dan sebelum hari ini.")
         user_id, now = request.user.id, utcnow()
 
         def write(conn: Tx) -> loans.PayrollProfile:
+            today = local_date(now, zone(time_zone(conn)))  # the cooperative's date
+            if profile.birth_date is not None and not dt.date(1900, 1, 1) <= profile.birth_date < today:
+                raise InvalidInput("birth_date_invalid", "Tanggal lahir harus setelah 1900 dan sebelum hari ini.")
             if savings.load_member(conn, member_id) is None:
                 raise member_not_found()
             before = store.load_profile(conn, member_id)

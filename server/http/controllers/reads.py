@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from msgspec import Struct
 
-from server.access import Owners, Reach, may_see, reach_of
+from server.access import reach_of
 from server.auth.service import utcnow
 from server.domain.models import DEPOSIT_STATUS_LABELS
 from server.domain.savings import SavingsCard, savings_card
@@ -20,9 +20,10 @@ from server.storage import loans as loan_store
 from server.storage import reads, savings
 from server.storage.interface import ReadTx
 
+from ..scoping import check_dates, check_page, member_for
 from ..security import roles
 
-__all__ = ["ReadController", "member_for", "member_not_found"]
+__all__ = ["ReadController", "history_query"]
 
 
 class Page(Struct):
@@ -48,32 +49,6 @@ class CashInHand(Struct):
     total: int
     count: int
     items: list[dict[str, Any]]
-
-
-def member_not_found() -> NotFound:
-    """One answer for "no such member" and "not yours to see"."""
-    return NotFound("member_not_found", "Anggota tidak ditemukan.")
-
-
-def member_for(conn: ReadTx, reach: Reach, member_id: int | None) -> dict[str, Any]:
-    """The member the caller asks about (default: themselves), if the access policy lets them see them.
-
-    Another member's id is answered exactly like an unknown one (404), so the answer never tells
-    whether the id exists.
-    """
-    target = member_id if member_id is not None else reach.member_id
-    if target is None:
-        raise RequestError("member_id_required", "Pilih anggota terlebih dahulu.")
-    member = savings.load_member(conn, target)
-    if member is None or not may_see(reach, Owners(member_id=member.id, location_id=member.location_id)):
-        raise member_not_found()
-    return {
-        "id": member.id,
-        "number": member.number,
-        "name": member.name,
-        "kind": member.kind,
-        "location_id": member.location_id,
-    }
 
 
 def _with_loans(conn: ReadTx, dashboard: Dashboard) -> Dashboard:
@@ -104,18 +79,32 @@ def _with_loans(conn: ReadTx, dashboard: Dashboard) -> Dashboard:
     return dashboard
 
 
-def _page(page: int, page_size: int) -> None:
-    if page < 1 or not 1 <= page_size <= 200:
-        raise RequestError("invalid_page", "Halaman dan ukuran halaman tidak valid (ukuran 1–200).")
+def history_query(
+    q: FromQuery[str | None] = None,
+    status: FromQuery[list[str] | None] = None,
+    date_from: FromQuery[str | None] = None,
+    date_to: FromQuery[str | None] = None,
+    location_id: FromQuery[int | None] = None,
+    member_id: FromQuery[int | None] = None,
+    page: FromQuery[int] = 1,
+    page_size: FromQuery[int] = 20,
+) -> reads.HistoryFilter:
+    """The query both histories share (search by code, status, dates, location, member, page), checked."""
+    check_page(page, page_size)
+    check_dates(date_from, date_to)
+    return reads.HistoryFilter(
+        q=q,
+        statuses=tuple(status or ()),
+        date_from=date_from,
+        date_to=date_to,
+        location_id=location_id,
+        member_id=member_id,
+        page=page,
+        page_size=page_size,
+    )
 
 
-def _check_dates(*values: str | None) -> None:
-    for value in values:
-        if value is not None:
-            try:
-                dt.date.fromisoformat(value)
-            except ValueError:
-                raise RequestError("invalid_date", f"Tanggal '{value}' tidak valid (format YYYY-MM-DD).") from None
+_HISTORY = {"history": Provide(history_query, sync_to_thread=False)}
 
 
 class ReadController(Controller):
@@ -138,69 +127,31 @@ class ReadController(Controller):
         return await request.app.state.services.db.read(read)
 
     async def _history(self, request: Request, table: str, f: reads.HistoryFilter) -> Page:
-        _page(f.page, f.page_size)
-        _check_dates(f.date_from, f.date_to)
         reach = reach_of(request.user)
         rows, total = await request.app.state.services.db.read(lambda c: reads.history(c, table, reach, f))
         for row in rows:
             row["status_label"] = DEPOSIT_STATUS_LABELS[row["status"]]
         return Page(rows, total, f.page, f.page_size)
 
-    @get("/deposits")
+    @get("/deposits", dependencies=_HISTORY)
     async def deposits(
-        self,
-        request: Request,
-        q: FromQuery[str | None] = None,
-        kind: FromQuery[list[str] | None] = None,
-        status: FromQuery[list[str] | None] = None,
-        date_from: FromQuery[str | None] = None,
-        date_to: FromQuery[str | None] = None,
-        location_id: FromQuery[int | None] = None,
-        member_id: FromQuery[int | None] = None,
-        page: FromQuery[int] = 1,
-        page_size: FromQuery[int] = 20,
+        self, request: Request, history: NamedDependency[reads.HistoryFilter], kind: FromQuery[list[str] | None] = None
     ) -> Page:
         """Riwayat setoran: search by code, filter by type, status, dates and location."""
-        f = reads.HistoryFilter(
-            q=q,
-            kinds=tuple(kind or ()),
-            statuses=tuple(status or ()),
-            date_from=date_from,
-            date_to=date_to,
-            location_id=location_id,
-            member_id=member_id,
-            page=page,
-            page_size=page_size,
-        )
-        return await self._history(request, "deposits", f)
+        return await self._history(request, "deposits", msgspec.structs.replace(history, kinds=tuple(kind or ())))
 
-    @get("/withdrawals")
+    @get("/withdrawals", dependencies=_HISTORY)
     async def withdrawals(
         self,
         request: Request,
-        q: FromQuery[str | None] = None,
+        history: NamedDependency[reads.HistoryFilter],
         method: FromQuery[list[str] | None] = None,
-        status: FromQuery[list[str] | None] = None,
-        date_from: FromQuery[str | None] = None,
-        date_to: FromQuery[str | None] = None,
-        location_id: FromQuery[int | None] = None,
-        member_id: FromQuery[int | None] = None,
-        page: FromQuery[int] = 1,
-        page_size: FromQuery[int] = 20,
     ) -> Page:
-        """Riwayat penarikan: search by code, filter by status, method, dates and location."""
-        f = reads.HistoryFilter(
-            q=q,
-            methods=tuple(method or ()),
-            statuses=tuple(status or ()),
-            date_from=date_from,
-            date_to=date_to,
-            location_id=location_id,
-            member_id=member_id,
-            page=page,
-            page_size=page_size,
+        """Riwayat penarikan: search by code, filter by status, method, dates and location (each row with
+        the transfer ``fee`` fixed when the request was taken)."""
+        return await self._history(
+            request, "withdrawals", msgspec.structs.replace(history, methods=tuple(method or ()))
         )
-        return await self._history(request, "withdrawals", f)
 
     @get("/deposits/{deposit_id:str}/slip")
     async def slip(self, request: Request, deposit_id: FromPath[str]) -> dict[str, Any]:
@@ -228,7 +179,7 @@ class ReadController(Controller):
         member_id: FromQuery[int | None] = None,
     ) -> SavingsCard:
         """Kartu Simpanan: opening balance, the period's entries with running balance, closing balance."""
-        _check_dates(period_start, period_end)
+        check_dates(period_start, period_end)
         if period_start > period_end:
             raise RequestError("invalid_period", "Awal periode harus sebelum akhir periode.")
         reach = reach_of(request.user)
