@@ -101,7 +101,7 @@ class SyncClient(LoanMethods, ReportMethods):
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         protocol_version: int = PROTOCOL_VERSION,
         batch_size: int = 1000,
-        page_limit: int = 1000,
+        page_limit: int = 5000,
         http: httpx.Client | None = None,
         loan_settings: LoanSettings | None = None,
         clock: Callable[[], dt.datetime] | None = None,

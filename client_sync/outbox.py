@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from server.protocol import MutationOp, PushResponse, decode_mutation_op, encode
+from server.protocol import MutationOp, MutationResult, PushResponse, decode_mutation_op, encode
 
 from .db import Database, utcnow_iso
 from .models import ItemState, QueuedItem
@@ -29,6 +29,8 @@ __all__ = [
     "ResultsOutcome",
     "OutboxStore",
 ]
+
+_json_encode = msgspec.json.Encoder().encode
 
 RETAIN_ITEMS = 1000
 """Settled outbox items kept as history at least (the newest ones), for gap recovery and display."""
@@ -189,18 +191,36 @@ class OutboxStore(Database):
         """
         by_id = {item.id: item for item in sent}
         outcome = ResultsOutcome(answered=len(response.results))
+        answered: list[tuple[MutationResult, QueuedItem]] = []
+        for result in response.results:
+            item = by_id.get(result.id)
+            if item is None or item.uuid != result.uuid:
+                continue
+            answered.append((result, item))
+            if result.status == "retry" or (result.status == "rejected" and result.code == "mutation_id_reused"):
+                break
         with self.atomic() as conn:
             conn.execute(
                 "UPDATE profiles SET server_last_mutation_id = ? WHERE client_id = ?",
                 (response.last_mutation_id, client_id),
             )
-            for result in response.results:
-                item = by_id.get(result.id)
-                if item is None or item.uuid != result.uuid:
-                    continue
-                conn.execute(
-                    "UPDATE outbox SET attempts = attempts + 1 WHERE client_id = ? AND uuid = ?", (client_id, item.uuid)
+            if not answered:
+                return outcome
+            # one look-up and one statement per kind of write for the whole answer (not two per item)
+            pending = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT uuid FROM outbox WHERE client_id = ? AND state = 'pending' AND uuid IN"
+                    " (SELECT value FROM json_each(?))",
+                    (client_id, _json_encode([item.uuid for _, item in answered]).decode()),
                 )
+            }
+            conn.executemany(
+                "UPDATE outbox SET attempts = attempts + 1 WHERE client_id = ? AND uuid = ?",
+                [(client_id, item.uuid) for _, item in answered],
+            )
+            verdicts: list[tuple[str, str | None, str | None, int | None, str, str]] = []
+            for result, item in answered:
                 if result.status == "retry":
                     outcome.retry, outcome.retry_code, outcome.retry_message = item, result.code, result.message
                     if result.code == "attachment_missing":
@@ -209,20 +229,23 @@ class OutboxStore(Database):
                 if result.status == "rejected" and result.code == "mutation_id_reused":
                     outcome.collision_at = item.id
                     break
-                cur = conn.execute(
-                    "UPDATE outbox SET state = ?, code = ?, message = ?, visible_at = ?"
-                    " WHERE client_id = ? AND uuid = ? AND state = 'pending'",
-                    (result.status, result.code, result.message, result.visible_at, client_id, item.uuid),
+                if item.uuid not in pending:
+                    continue
+                pending.discard(item.uuid)  # a uuid answered twice is recorded once, as before
+                verdicts.append((result.status, result.code, result.message, result.visible_at, client_id, item.uuid))
+                done = msgspec.structs.replace(
+                    item,
+                    state=result.status,
+                    code=result.code,
+                    message=result.message,
+                    visible_at=result.visible_at,
                 )
-                if cur.rowcount:
-                    done = msgspec.structs.replace(
-                        item,
-                        state=result.status,
-                        code=result.code,
-                        message=result.message,
-                        visible_at=result.visible_at,
-                    )
-                    (outcome.applied if result.status == "applied" else outcome.rejected).append(done)
+                (outcome.applied if result.status == "applied" else outcome.rejected).append(done)
+            conn.executemany(
+                "UPDATE outbox SET state = ?, code = ?, message = ?, visible_at = ?"
+                " WHERE client_id = ? AND uuid = ? AND state = 'pending'",
+                verdicts,
+            )
         return outcome
 
     def resequence(self, client_id: str, start: int) -> int:

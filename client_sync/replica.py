@@ -23,6 +23,36 @@ from .outbox import ITEM_COLUMNS, item_from_row
 __all__ = ["PageOutcome", "ReplicaStore"]
 
 _json_decoder = msgspec.json.Decoder()
+_json_encode = msgspec.json.Encoder().encode
+
+_UPSERT = (
+    "INSERT INTO rows (client_id, entity, id, seq, data) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (client_id, entity, id) DO UPDATE SET seq = excluded.seq, data = excluded.data"
+)
+_DELETE = "DELETE FROM rows WHERE client_id = ? AND entity = ? AND id = ?"
+_MOVE = "UPDATE outbox SET visible_at = ? WHERE client_id = ? AND uuid = ?"
+
+
+class _FeedResult(msgspec.Struct, gc=False):
+    """The fields of a pulled ``mutation`` row that settle an outbox item (other fields are ignored)."""
+
+    uuid: str = ""
+    status: str = ""
+    code: str | None = None
+    message: str | None = None
+    visible_at: int | None = None
+
+
+_result_decoder = msgspec.json.Decoder(_FeedResult)
+
+
+def _feed_result(raw: bytes) -> _FeedResult | None:
+    """The verdict a ``mutation`` row carries, or None if it carries none (or not in the expected shape)."""
+    try:
+        result = _result_decoder.decode(raw)
+    except msgspec.MsgspecError:
+        return None
+    return result if result.status in ("applied", "rejected") else None
 
 
 class PageOutcome(msgspec.Struct):
@@ -48,32 +78,32 @@ class ReplicaStore(Database):
         """Apply one pulled page and its cursor in one transaction; settle outbox items it covers.
 
         Applying the same page twice is harmless: rows are upserts/deletes by (entity, id), results are
-        only recorded on items still pending, and settling only moves forward.
+        only recorded on items still pending, and settling only moves forward. The rows go in with
+        ``executemany`` (flushed before a delete, so the page's order holds) and the page's mutation
+        results are matched to the outbox with one look-up, not one per result.
         """
         outcome = PageOutcome(changes=len(page.changes))
         now = now or utcnow_iso()
-        upsert = (
-            "INSERT INTO rows (client_id, entity, id, seq, data) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (client_id, entity, id) DO UPDATE SET seq = excluded.seq, data = excluded.data"
-        )
         with self.atomic() as conn:
             puts: list[tuple[str, str, str, int, str]] = []
+            results: list[tuple[int, _FeedResult]] = []
             for change in page.changes:
                 if change.op == "delete":
                     if puts:  # keep the page's order: earlier puts land before this delete
-                        conn.executemany(upsert, puts)
+                        conn.executemany(_UPSERT, puts)
                         puts = []
-                    conn.execute(
-                        "DELETE FROM rows WHERE client_id = ? AND entity = ? AND id = ?",
-                        (client_id, change.entity, change.id),
-                    )
+                    conn.execute(_DELETE, (client_id, change.entity, change.id))
                     continue
                 raw = bytes(change.data)
                 puts.append((client_id, change.entity, change.id, change.seq, raw.decode()))
                 if change.entity == "mutation":
-                    self._settle_from_feed(conn, client_id, change.seq, raw, outcome)
+                    result = _feed_result(raw)
+                    if result is not None:
+                        results.append((change.seq, result))
             if puts:
-                conn.executemany(upsert, puts)
+                conn.executemany(_UPSERT, puts)
+            if results:
+                self._settle_from_feed(conn, client_id, results, outcome)
             conn.execute(
                 "UPDATE profiles SET cursor = ?, position = ?, server_last_mutation_id = ? WHERE client_id = ?",
                 (page.cursor, page.position, page.last_mutation_id, client_id),
@@ -86,35 +116,57 @@ class ReplicaStore(Database):
         return outcome
 
     def _settle_from_feed(
-        self, conn: sqlite3.Connection, client_id: str, seq: int, raw: bytes, outcome: PageOutcome
+        self, conn: sqlite3.Connection, client_id: str, results: list[tuple[int, _FeedResult]], outcome: PageOutcome
     ) -> None:
-        """A ``mutation`` row carries the server's verdict: record it even if the push answer was lost."""
-        data = _json_decoder.decode(raw)
-        if not isinstance(data, dict) or data.get("status") not in ("applied", "rejected"):
-            return
-        uuid = data.get("uuid") or ""
-        visible_at = data.get("visible_at") or seq
-        row = conn.execute(
-            f"SELECT {ITEM_COLUMNS} FROM outbox WHERE client_id = ? AND uuid = ?", (client_id, uuid)
-        ).fetchone()
-        if row is None:
-            return
-        item = item_from_row(row)
-        if item.state == "pending":
-            conn.execute(
-                "UPDATE outbox SET state = ?, code = ?, message = ?, visible_at = ? WHERE client_id = ? AND uuid = ?",
-                (data["status"], data.get("code"), data.get("message"), visible_at, client_id, uuid),
+        """A ``mutation`` row carries the server's verdict: record it even if the push answer was lost.
+
+        One look-up finds the page's items (state and ``visible_at`` only; the full item only for the
+        few still pending); results apply in page order, as if one by one.
+        """
+        uuids = _json_encode(sorted({r.uuid for _, r in results})).decode()
+        known: dict[str, tuple[str, int | None]] = {
+            row[0]: (row[1], row[2])
+            for row in conn.execute(
+                "SELECT uuid, state, visible_at FROM outbox WHERE client_id = ? AND uuid IN"
+                " (SELECT value FROM json_each(?))",
+                (client_id, uuids),
             )
-            done = msgspec.structs.replace(
-                item, state=data["status"], code=data.get("code"), message=data.get("message"), visible_at=visible_at
-            )
-            outcome.settled_by_feed.append(done)
-            if done.state == "rejected":
-                outcome.rejected_by_feed.append(done)
-        elif item.visible_at != visible_at:  # the feed's position is the truth of the current epoch
-            conn.execute(
-                "UPDATE outbox SET visible_at = ? WHERE client_id = ? AND uuid = ?", (visible_at, client_id, uuid)
-            )
+        }
+        moved: list[tuple[int, str, str]] = []
+        for seq, result in results:
+            current = known.get(result.uuid)
+            if current is None:
+                continue
+            state, old_visible = current
+            visible_at = result.visible_at or seq
+            if state == "pending":
+                if moved:  # keep order: an earlier visible_at change of the same item lands first
+                    conn.executemany(_MOVE, moved)
+                    moved = []
+                row = conn.execute(
+                    f"SELECT {ITEM_COLUMNS} FROM outbox WHERE client_id = ? AND uuid = ?", (client_id, result.uuid)
+                ).fetchone()
+                conn.execute(
+                    "UPDATE outbox SET state = ?, code = ?, message = ?, visible_at = ?"
+                    " WHERE client_id = ? AND uuid = ?",
+                    (result.status, result.code, result.message, visible_at, client_id, result.uuid),
+                )
+                done = msgspec.structs.replace(
+                    item_from_row(row),
+                    state=result.status,
+                    code=result.code,
+                    message=result.message,
+                    visible_at=visible_at,
+                )
+                outcome.settled_by_feed.append(done)
+                if done.state == "rejected":
+                    outcome.rejected_by_feed.append(done)
+                known[result.uuid] = (result.status, visible_at)
+            elif old_visible != visible_at:  # the feed's position is the truth of the current epoch
+                moved.append((visible_at, client_id, result.uuid))
+                known[result.uuid] = (state, visible_at)
+        if moved:
+            conn.executemany(_MOVE, moved)
 
     def replica(self, client_id: str, entity: str) -> list[dict[str, Any]]:
         rows = self._query("SELECT data FROM rows WHERE client_id = ? AND entity = ? ORDER BY seq", (client_id, entity))

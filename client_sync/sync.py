@@ -18,8 +18,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
-from server.protocol import Mutation, PushRequest, PushResponse
+from server.protocol import Mutation, PullResponse, PushRequest, PushResponse
 
 from .errors import AttachmentRejected, AuthExpired, GapError, LoginRequired, SyncError
 from .models import ErrorInfo, QueuedItem, SyncSummary
@@ -34,6 +35,8 @@ Progress = Callable[[str, int], None]
 """Called as ``progress(stage, count)``: ``("upload", n)``, ``("push", n)``, ``("pull", total_changes)``."""
 
 MAX_RECOVERIES = 3
+FALLBACK_PAGE_LIMIT = 1000
+"""Page size asked for when the server refuses ours without naming its maximum (its own default)."""
 MAX_RESETS = 3
 
 
@@ -55,21 +58,21 @@ def _fully_answered(batch: list[QueuedItem], response: PushResponse) -> bool:
 
 
 class _InFlight(threading.Thread):
-    """One push on a worker thread with a token taken beforehand; ``result()`` joins it.
+    """One request on a worker thread with a token taken beforehand; ``result()`` joins it.
 
-    ``get()`` then gives its answer: the response, a ``_Gap``, or, after an expired token, the same
-    request sent again through the session (which refreshes), on the calling thread.
+    ``get()`` then gives its answer, or, after an expired token, the same request sent again through
+    the session (which refreshes), on the calling thread. ``call`` takes the token as ``token=``.
     """
 
-    def __init__(self, round_: Round, request: PushRequest, token: str) -> None:
-        super().__init__(name="lumbung-push", daemon=True)
-        self.round, self.request, self.token = round_, request, token
-        self.response: PushResponse | None = None
+    def __init__(self, round_: Round, call: Callable[..., Any], token: str) -> None:
+        super().__init__(name="lumbung-sync", daemon=True)
+        self.round, self.call, self.token = round_, call, token
+        self.response: Any = None
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            self.response = self.round.transport.push(token=self.token, request=self.request)
+            self.response = self.call(token=self.token)
         except BaseException as exc:  # noqa: BLE001 - handed to the thread that joins, which re-raises it
             self.error = exc
 
@@ -77,20 +80,22 @@ class _InFlight(threading.Thread):
         self.join()
         return self
 
-    def get(self) -> PushResponse | _Gap:
-        if isinstance(self.error, GapError):
-            return _Gap(self.error)
+    def get(self) -> Any:
         if isinstance(self.error, LoginRequired):  # revoked meanwhile: as Session.call does, forget the tokens
             self.round.store.clear_tokens(self.round.client_id)
         elif isinstance(self.error, AuthExpired):
-            try:
-                return self.round.session.call(partial(self.round.transport.push, request=self.request))
-            except GapError as exc:
-                return _Gap(exc)
+            return self.round.session.call(self.call)
         if self.error is not None:
             raise self.error
-        assert self.response is not None
         return self.response
+
+    def push_answer(self) -> PushResponse | _Gap:
+        """``get()`` for a push: a ``mutation_gap`` comes back as a value for the caller to recover."""
+        try:
+            answer: PushResponse = self.get()
+        except GapError as exc:
+            return _Gap(exc)
+        return answer
 
 
 def to_mutation(item: QueuedItem) -> Mutation:
@@ -113,7 +118,7 @@ class Round:
     client_id: str
     summary: SyncSummary
     batch_size: int = 200
-    page_limit: int = 1000
+    page_limit: int = 5000
     progress: Progress | None = None
 
     def _note(self, stage: str, count: int) -> None:
@@ -227,7 +232,7 @@ class Round:
             elif outcome.answered == 0:
                 return  # nothing answered and nothing to wait for: do not spin
             if answer is not None and following:
-                batch, response = following, answer.get()
+                batch, response = following, answer.push_answer()
                 continue
             batch, ahead = self._pending(), None
             if not batch:
@@ -259,7 +264,7 @@ class Round:
     def _send_in_background(self, request: PushRequest) -> _InFlight:
         """Start pushing ``request`` on a worker thread (the device database is not touched there)."""
         self._note("push", len(request.mutations))
-        flight = _InFlight(self, request, self.session.token())
+        flight = _InFlight(self, partial(self.transport.push, request=request), self.session.token())
         flight.start()
         return flight
 
@@ -273,30 +278,38 @@ class Round:
     # --- pull ---------------------------------------------------------------------------------
 
     def pull(self) -> bool:
-        """Pull until caught up; True if the server turned out to have lost acknowledged mutations."""
+        """Pull until caught up; True if the server turned out to have lost acknowledged mutations.
+
+        Pipelined like the push: while a page is being applied, the next one (after that page's cursor,
+        which is what the profile's cursor becomes once the page is applied) is already fetched on a
+        worker thread. Pages are still applied one by one, in order, each with its cursor.
+        """
         resets = 0
+        page = self._fetch(self._cursor())
         while True:
-            profile = self.store.profile(self.client_id)
-            assert profile is not None
-            page = self.session.call(
-                partial(self.transport.pull, client_id=self.client_id, cursor=profile.cursor, limit=self.page_limit)
-            )
             if page.reset is not None:
                 resets += 1
                 if resets > MAX_RESETS:
                     raise SyncError("reset_loop", "Server terus meminta muat ulang data; coba lagi nanti.")
                 self.store.reset_replica(self.client_id)
                 self.summary.resets.append(page.reset.reason)
+                page = self._fetch(self._cursor())
                 continue
-            outcome = self.store.apply_page(self.client_id, page)
+            more = page.has_more and bool(page.changes)
+            ahead = self._fetch_in_background(page.cursor) if more else None
+            try:
+                outcome = self.store.apply_page(self.client_id, page)
+            finally:
+                following = ahead.result() if ahead is not None else None
             self.summary.pulled += outcome.changes
             self.summary.rejected.extend(
                 i for i in outcome.rejected_by_feed if i.uuid not in {r.uuid for r in self.summary.rejected}
             )
             self.summary.position = page.position
             self._note("pull", self.summary.pulled)
-            if not page.has_more or not page.changes:
+            if following is None:
                 break
+            page = following.get()
         self.store.prune(self.client_id)
         acknowledged = self.store.highest_answered_id(self.client_id)
         server_last = page.last_mutation_id
@@ -305,3 +318,35 @@ class Round:
             self.summary.recovered_from = server_last + 1
             return True
         return False
+
+    def _cursor(self) -> str:
+        profile = self.store.profile(self.client_id)
+        assert profile is not None
+        return profile.cursor
+
+    def _fetch(self, cursor: str) -> PullResponse:
+        """One page; a server whose page maximum is below ``page_limit`` says so once, and we use its maximum."""
+        try:
+            return self.session.call(
+                partial(self.transport.pull, client_id=self.client_id, cursor=cursor, limit=self.page_limit)
+            )
+        except SyncError as exc:
+            if exc.code != "invalid_limit":
+                raise
+            largest = (exc.detail or {}).get("max")
+            if isinstance(largest, int) and 0 < largest < self.page_limit:
+                self.page_limit = largest
+            elif self.page_limit > FALLBACK_PAGE_LIMIT:
+                self.page_limit = FALLBACK_PAGE_LIMIT
+            else:
+                raise
+        return self.session.call(
+            partial(self.transport.pull, client_id=self.client_id, cursor=cursor, limit=self.page_limit)
+        )
+
+    def _fetch_in_background(self, cursor: str) -> _InFlight:
+        """Start fetching the page after ``cursor`` on a worker thread (the device database is not touched)."""
+        call = partial(self.transport.pull, client_id=self.client_id, cursor=cursor, limit=self.page_limit)
+        flight = _InFlight(self, call, self.session.token())
+        flight.start()
+        return flight

@@ -58,11 +58,13 @@ COMPRESSION = CompressionConfig(
 )
 
 # The writer thread gives up the GIL around every SQLite call and must win it back from the event loop;
-# with many requests in flight the loop holds it for the whole default switch interval (5 ms) each
-# time, and the writer, the bottleneck, waits. 200 devices pushing at once (bench/bench_push_many.py),
-# alternating on a busy 2-core machine: 5.1-6.8k mut/s at 5 ms, 7.5-10.0k at 2 ms; one device pushing
-# alone lost ~4 % (within the noise).
-GIL_SWITCH_SECONDS = 0.002
+# with many requests in flight the loop holds it for the whole switch interval each time, and the
+# writer, the bottleneck, waits: it gets about one statement per interval while the loop is busy.
+# 200 devices pushing at once (bench/bench_push_many.py), alternating on a busy 2-core machine:
+# 5.1-6.8k mut/s at 5 ms, 7.5-10.0k at 2 ms (one device alone ~4 % less, within the noise); at
+# 0.5 ms the crowd's ratio to one device was 2.24 / 0.94 / 1.17 against 0.43 / 0.18 / 1.86 at 2 ms
+# (2026-12-02, load 5-16: weak evidence, the direction the mechanism predicts).
+GIL_SWITCH_SECONDS = 0.0005
 
 
 @get("/api/health", exclude_from_auth=True, tags=["health"])

@@ -58,7 +58,9 @@ def _locations(conn: sqlite3.Connection, user_id: int) -> tuple[int, ...]:
     return tuple(int(r[0]) for r in rows)
 
 
-def _record(conn: sqlite3.Connection, row: sqlite3.Row | None) -> UserRecord | None:
+def _record(
+    conn: sqlite3.Connection, row: sqlite3.Row | None, locations: tuple[int, ...] | None = None
+) -> UserRecord | None:
     if row is None:
         return None
     return UserRecord(
@@ -69,7 +71,7 @@ def _record(conn: sqlite3.Connection, row: sqlite3.Row | None) -> UserRecord | N
         member_id=row["member_id"],
         active=bool(row["active"]),
         scope_gen=row["scope_gen"],
-        location_ids=_locations(conn, row["id"]),
+        location_ids=_locations(conn, row["id"]) if locations is None else locations,
         password_hash=row["password_hash"],
         demo=bool(row["demo"]),
         password_change_required=bool(row["password_change_required"]),
@@ -147,12 +149,17 @@ def user_by_username(conn: sqlite3.Connection, username: str) -> UserRecord | No
 
 def user_with_session(conn: sqlite3.Connection, user_id: int, session_id: str, now: str) -> UserRecord | None:
     """The user behind a live (unrevoked, unexpired) session, or None."""
+    # one statement, the officer's locations included: every authenticated request runs this
     row = conn.execute(
-        "SELECT u.* FROM users u JOIN sessions s ON s.user_id = u.id"
+        "SELECT u.*, (SELECT group_concat(location_id) FROM (SELECT location_id FROM officer_locations"
+        " WHERE user_id = u.id ORDER BY location_id)) AS location_list FROM users u JOIN sessions s ON s.user_id = u.id"
         " WHERE u.id = ? AND s.id = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.active = 1",
         (user_id, session_id, now),
     ).fetchone()
-    return _record(conn, row)
+    if row is None:
+        return None
+    listed = row["location_list"]
+    return _record(conn, row, tuple(sorted(int(x) for x in listed.split(","))) if listed else ())
 
 
 def insert_session(

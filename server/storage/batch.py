@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from . import feed
 from .database import Connection
 from .errors import StorageBusy, translate
 
@@ -124,9 +125,21 @@ class PushWork:
         )
         if self._own:
             conn.execute("SAVEPOINT push")
+        self.feed: feed.FeedBatch | None = feed.open_batch(conn)
+
+    def flush(self) -> None:
+        """Write the pass's change-log and mutation rows now (the optimistic pass ends with this); the
+        push's later writes (a careful pass) go straight to their tables."""
+        if self.feed is not None:
+            self.feed.flush()
+            feed.close_batch(self.conn)
+            self.feed = None
 
     def restart(self) -> None:
-        """Undo every write of this push (the code batch too); the push starts again from a clean state."""
+        """Undo every write of this push (the code batch and unwritten feed rows too); the push starts
+        again from a clean state, and runs its feed rows straight to their tables (a careful pass)."""
+        feed.close_batch(self.conn)
+        self.feed = None
         name = "push" if self._own else self.conn.task_savepoint
         if name:
             self.conn.execute(f"ROLLBACK TO {name}")
@@ -154,8 +167,10 @@ def push_work(conn: Connection) -> Iterator[PushWork]:
     conn._code_batch = work.codes  # type: ignore[attr-defined]  # a per-push attribute on the connection, read back by getattr
     try:
         yield work
+        work.flush()
         work.codes.flush()
     except BaseException as exc:
+        feed.close_batch(conn)  # rows not written yet go with the rest of the push
         error = translate(exc)
         if not isinstance(error, StorageBusy):
             with contextlib.suppress(Exception):  # the caller's transaction is rolled back anyway
@@ -167,3 +182,4 @@ def push_work(conn: Connection) -> Iterator[PushWork]:
         work._end(ok=True)
     finally:
         conn._code_batch = None  # type: ignore[attr-defined]  # a per-push attribute on the connection, read back by getattr
+        feed.close_batch(conn)

@@ -34,6 +34,9 @@ __all__ = [
     "mutation_by_number",
     "record_mutation",
     "compact",
+    "FeedBatch",
+    "open_batch",
+    "close_batch",
 ]
 
 
@@ -55,12 +58,80 @@ _INSERT_CHANGE = (
 )
 
 
+_INSERT_CHANGE_AT = (
+    "INSERT INTO changes (seq, entity, entity_id, op, data, audience, scope_member, scope_location, scope_user)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_MUTATION = (
+    "INSERT INTO mutations (uuid, client_id, mutation_id, user_id, name, status, code, message, visible_at,"
+    " received_at, device_time) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+class FeedBatch:
+    """The change-log and processed-mutation rows of one push pass, written together when it ends.
+
+    Why: a push wrote two change rows and one mutation row per mutation, each its own ``INSERT`` (and
+    its ``lastrowid`` for the feed position). Here the pass hands out the feed positions itself (one
+    read of the sequence, then counting in memory: the single writer holds the write lock) and
+    ``flush`` writes the rows with one ``executemany`` per table. While a batch is open on a
+    connection every ``record_change`` goes through it (so no position is handed out twice), and the
+    reads of this module that could see its rows (``mutation_by_*``, ``max_seq``) flush it first.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        row = conn.execute(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0),"
+            " COALESCE((SELECT MAX(seq) FROM changes), 0))"
+        ).fetchone()
+        self.next_seq = int(row[0]) + 1
+        self.changes: list[tuple[Any, ...]] = []
+        self.mutations: list[tuple[Any, ...]] = []
+
+    def change(self, row: tuple[Any, ...]) -> int:
+        seq = self.next_seq
+        self.next_seq = seq + 1
+        self.changes.append((seq, *row))
+        return seq
+
+    def flush(self) -> None:
+        if self.changes:
+            self.conn.executemany(_INSERT_CHANGE_AT, self.changes)
+            self.changes = []
+        if self.mutations:
+            self.conn.executemany(_INSERT_MUTATION, self.mutations)
+            self.mutations = []
+
+
+def open_batch(conn: Connection) -> FeedBatch:
+    """Start collecting this connection's feed rows (``storage.batch.PushWork`` does, per push pass)."""
+    batch = FeedBatch(conn)
+    conn._feed_batch = batch  # type: ignore[attr-defined]  # a per-pass attribute on the connection, read back by getattr
+    return batch
+
+
+def close_batch(conn: Connection) -> None:
+    """Stop collecting; rows not flushed are dropped (the pass is being undone)."""
+    conn._feed_batch = None  # type: ignore[attr-defined]  # a per-pass attribute on the connection, read back by getattr
+
+
+def _open_batch(conn: sqlite3.Connection) -> FeedBatch | None:
+    return getattr(conn, "_feed_batch", None)
+
+
+def _flush_pending(conn: sqlite3.Connection) -> None:
+    batch = _open_batch(conn)
+    if batch is not None:
+        batch.flush()
+
+
 def record_change(conn: Connection, entity: str, entity_id: str | int, data: Any, scope: Scope, op: str = "put") -> int:
     """Append a change (``data`` is a struct or dict, encoded to JSON) and return its feed position."""
     payload = None if data is None else _encode(data).decode()
-    cur = conn.execute(
-        _INSERT_CHANGE, (entity, str(entity_id), op, payload, scope.audience, scope.member, scope.location, scope.user)
-    )
+    row = (entity, str(entity_id), op, payload, scope.audience, scope.member, scope.location, scope.user)
+    batch = _open_batch(conn)
+    seq = batch.change(row) if batch is not None else int(conn.execute(_INSERT_CHANGE, row).lastrowid or 0)
     if may_notify(entity, data):  # Web Push outbox, same transaction (storage/push_outbox.py)
         derive_notice(conn, entity, data, scope.user)
     if scope.audience == "all":
@@ -72,7 +143,7 @@ def record_change(conn: Connection, entity: str, entity_id: str | int, data: Any
             conn.touched.add(("location", scope.location))
         if scope.user is not None:
             conn.touched.add(("user", scope.user))
-    return int(cur.lastrowid or 0)
+    return seq
 
 
 def _meta(conn: sqlite3.Connection, key: str) -> str:
@@ -85,12 +156,14 @@ def epoch(conn: sqlite3.Connection) -> str:
 
 
 def max_seq(conn: sqlite3.Connection) -> int:
+    _flush_pending(conn)
     row = conn.execute("SELECT MAX(seq) FROM changes").fetchone()
     return int(row[0] or 0)
 
 
 def feed_state(conn: sqlite3.Connection, client_id: str) -> tuple[int | None, int, str, int, int]:
     """(client owner, client counter, epoch, head, floor) in one statement: what every pull starts from."""
+    _flush_pending(conn)
     owner, counter, epoch_, head, floor = conn.execute(
         "SELECT (SELECT user_id FROM clients WHERE client_id = :c),"
         " (SELECT last_mutation_id FROM clients WHERE client_id = :c), (SELECT value FROM meta WHERE key = 'epoch'),"
@@ -106,6 +179,7 @@ def changes_after(conn: sqlite3.Connection, after: int, limit: int, reach: Reach
     Returns ``(json_array, count, last_seq)``. SQLite assembles the JSON array itself (its JSON
     functions run in C), so a page of thousands of rows costs the server almost no Python.
     """
+    _flush_pending(conn)
     visible, params = change_condition(reach)
     sql = (
         "SELECT json_group_array(json_object('seq', seq, 'entity', entity, 'id', entity_id, 'op', op,"
@@ -160,10 +234,12 @@ _MUTATION_COLUMNS = "uuid, client_id, mutation_id, user_id, name, status, code, 
 
 
 def mutation_by_uuid(conn: sqlite3.Connection, uuid: str) -> sqlite3.Row | None:
+    _flush_pending(conn)
     return conn.execute(f"SELECT {_MUTATION_COLUMNS} FROM mutations WHERE uuid = ?", (uuid,)).fetchone()
 
 
 def mutation_by_number(conn: sqlite3.Connection, client_id: str, number: int) -> sqlite3.Row | None:
+    _flush_pending(conn)
     return conn.execute(
         f"SELECT {_MUTATION_COLUMNS} FROM mutations WHERE client_id = ? AND mutation_id = ?", (client_id, number)
     ).fetchone()
@@ -194,8 +270,10 @@ def record_mutation(
         "message": message,
     }
     seq = record_change(conn, "mutation", uuid, result, Scope(audience="private", user=user_id))
-    conn.execute(
-        f"INSERT INTO mutations ({_MUTATION_COLUMNS}, received_at, device_time) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (uuid, client_id, number, user_id, name, status, code, message, seq, received_at, device_time),
-    )
+    row = (uuid, client_id, number, user_id, name, status, code, message, seq, received_at, device_time)
+    batch = _open_batch(conn)
+    if batch is not None:
+        batch.mutations.append(row)
+    else:
+        conn.execute(_INSERT_MUTATION, row)
     return seq

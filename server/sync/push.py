@@ -86,7 +86,9 @@ def process_push(
     try:
         with store.push_work(conn) as work:
             try:  # optimistic: no savepoint per mutation, as long as every mutation applies
-                return _process(conn, actor, client_id, mutations, limits, now, settings, careful=False)
+                response = _process(conn, actor, client_id, mutations, limits, now, settings, careful=False)
+                _flush(work)
+                return response
             except _Redo:  # a mutation failed: undo the whole push, run it again with savepoints
                 work.restart()
                 return _process(conn, actor, client_id, mutations, limits, now, settings, careful=True)
@@ -97,6 +99,16 @@ def process_push(
 
 class _Redo(Exception):
     """A mutation failed while the batch ran without savepoints: its half-done writes must go."""
+
+
+def _flush(work: store.PushWork) -> None:
+    """Write the optimistic pass's feed rows; a refusal there (a constraint) is redone one by one."""
+    try:
+        work.flush()
+    except Exception as failed:
+        if isinstance(translate(failed), StorageBusy):
+            raise
+        raise _Redo from failed
 
 
 def _process(

@@ -153,3 +153,71 @@ def test_the_batch_after_next_is_read_while_a_push_is_on_the_wire(fresh_server: 
     # batch 21-30 was read (after id 20) while batch 11-20 was still being pushed
     assert pushes[11][0] < reads[20] < pushes[11][1], (pushes, reads)
     assert reads[30] < pushes[21][1]
+
+
+def test_the_next_page_is_fetched_while_a_page_is_applied(fresh_server: Any, tmp_path: Path) -> None:
+    """Pipelined pull: page k+1 is requested before page k is written down; pages apply in order, each
+    with its cursor, and the replica ends up equal to the server's feed."""
+    client = _client(tmp_path / "d.sqlite3", fresh_server.url, page_limit=7)
+    events: list[tuple[str, float, float, str]] = []
+    lock = threading.Lock()
+    transport, store = client._require_transport(), client.store
+    pull, apply = transport.pull, store.apply_page
+
+    def timed_pull(token: str, client_id: str, cursor: str, limit: int) -> Any:
+        start = time.perf_counter()
+        try:
+            return pull(token, client_id=client_id, cursor=cursor, limit=limit)
+        finally:
+            with lock:
+                events.append(("pull", start, time.perf_counter(), cursor))
+
+    def slow_apply(client_id: str, page: Any, now: str | None = None) -> Any:
+        start = time.perf_counter()
+        time.sleep(0.05)  # a slow device disk: the next page should already be on its way
+        outcome = apply(client_id, page, now)
+        assert store.profile(client_id).cursor == page.cursor  # type: ignore[union-attr]
+        with lock:
+            events.append(("apply", start, time.perf_counter(), page.cursor))
+        return outcome
+
+    transport.pull = timed_pull  # type: ignore[method-assign]
+    store.apply_page = slow_apply  # type: ignore[method-assign]
+    summary = client.sync_once()
+    assert summary.ok and summary.pulled > 3 * 7, summary
+    pulls = [e for e in events if e[0] == "pull"]
+    applies = [e for e in events if e[0] == "apply"]
+    assert len(pulls) == len(applies) >= 4
+    for k in range(len(applies) - 1):
+        # the pull after page k asks for page k's cursor and starts before page k is applied
+        assert pulls[k + 1][3] == applies[k][3]
+        assert pulls[k + 1][1] < applies[k][2], events
+    expected = _server_rows(fresh_server.db_path, "SELECT COUNT(*) FROM members WHERE location_id = 1")[0][0]
+    assert client.store.count_rows(client.client_id, "member") == expected > 0
+
+
+def test_a_server_with_a_smaller_page_maximum_is_pulled_with_its_maximum(demo_template: Path, tmp_path: Path) -> None:
+    """The client asks for big pages; a server configured with a lower ``pull_page_max`` refuses that once
+    (``invalid_limit``, naming its maximum) and the sync goes on with the server's maximum."""
+    from tests.support.servers import ThreadServer, copy_template
+
+    server = ThreadServer(copy_template(demo_template, tmp_path / "data"), pull_page_max=9).start()
+    try:
+        client = _client(tmp_path / "d.sqlite3", server.url)
+        assert client.page_limit > 9
+        limits: list[int] = []
+        transport = client._require_transport()
+        pull = transport.pull
+
+        def counted(token: str, client_id: str, cursor: str, limit: int) -> Any:
+            limits.append(limit)
+            return pull(token, client_id=client_id, cursor=cursor, limit=limit)
+
+        transport.pull = counted  # type: ignore[method-assign]
+        summary = client.sync_once()
+        assert summary.ok, summary.errors
+        assert limits[0] == client.page_limit and set(limits[1:]) == {9} and len(limits) > 2
+        assert client.store.count_rows(client.client_id, "member") > 9
+        client.close()
+    finally:
+        server.stop()

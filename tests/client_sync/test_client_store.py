@@ -7,6 +7,7 @@ import sqlite3
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import hypothesis.strategies as st
 import pytest
@@ -227,6 +228,42 @@ def test_a_rejection_in_the_feed_settles_an_item_whose_push_answer_was_lost(tmp_
     assert item is not None and item.state == "rejected" and item.code == "member_inactive"
     assert item.visible_at == 70 and item.settled
     assert store.item_by_uuid(later.uuid).state == "pending"  # type: ignore[union-attr]
+
+
+def test_a_page_of_results_settles_as_if_applied_one_by_one(tmp_path: Path) -> None:
+    """One look-up per page (issue 6.7) keeps the one-by-one meaning: the first verdict on a pending item
+    wins, a later row of the same item moves only its position, answered items only move their position,
+    and rows that are no verdict (a pending status, another shape, an unknown uuid) change nothing."""
+    store = _store(tmp_path / "d.sqlite3")
+    lost, answered, untouched = _enqueue(store, n=3)
+    store.record_results(
+        "c-one",
+        [answered],
+        PushResponse(
+            last_mutation_id=2,
+            results=[MutationResult(id=answered.id, uuid=answered.uuid, status="applied", visible_at=40)],
+        ),
+    )
+
+    def verdict(item: Any, status: str, **extra: object) -> dict[str, Any]:
+        base = {"client_id": "c-one", "id": item.id, "uuid": item.uuid, "name": "deposit.create", "status": status}
+        return {**base, **extra}
+
+    rows = [
+        change(50, "mutation", lost.uuid, verdict(lost, "applied")),
+        change(51, "mutation", untouched.uuid, verdict(untouched, "retry")),
+        change(52, "mutation", answered.uuid, verdict(answered, "applied")),
+        change(53, "mutation", "other", {"uuid": 7, "status": "applied"}),
+        change(54, "mutation", str(uuid.uuid4()), {"uuid": "nobody", "status": "rejected"}),
+        change(55, "mutation", lost.uuid, verdict(lost, "rejected", code="x", visible_at=56)),
+    ]
+    outcome = store.apply_page("c-one", page(rows, position=45, last_mutation_id=3))
+    assert [i.uuid for i in outcome.settled_by_feed] == [lost.uuid] and not outcome.rejected_by_feed
+    first, second, third = (store.item_by_uuid(i.uuid) for i in (lost, answered, untouched))
+    assert first is not None and first.state == "applied" and first.code is None and first.visible_at == 56
+    assert second is not None and second.state == "applied" and second.visible_at == 52
+    assert third is not None and third.state == "pending" and third.visible_at is None
+    assert not first.settled and not second.settled  # the page's position (45) is below both
 
 
 def test_reset_drops_the_replica_but_never_the_outbox(tmp_path: Path) -> None:

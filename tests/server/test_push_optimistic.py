@@ -190,3 +190,65 @@ def test_may_notify_is_false_only_where_notice_for_yields_nothing(entity: str) -
     )
     assert may_notify("deposit", deposit) is False  # a struct works as well as a dict
     assert may_notify("deposit", msgspec.structs.replace(deposit, status="verified")) is True
+
+
+def _feed_rows(path: Path) -> dict[str, tuple[int, str]]:
+    with sqlite3.connect(path) as conn:
+        return {r[0]: (r[1], r[2]) for r in conn.execute("SELECT entity_id, seq, entity FROM changes")}
+
+
+def test_feed_positions_handed_out_by_a_pass_are_the_stored_ones(demo_template: Path, tmp_path: Path) -> None:
+    """The optimistic pass numbers its change rows itself and writes them at its end (one executemany):
+    each answer's ``visible_at`` is its mutation row's stored position, the deposit's change comes just
+    before it, two pushes in one writer group never share a position, a pass that is redone (a refusal)
+    and a later single change continue the sequence, and the sequence table agrees."""
+    db, path = _db(demo_template, tmp_path)
+    with sqlite3.connect(path) as conn:
+        head = conn.execute("SELECT MAX(seq) FROM changes").fetchone()[0]
+    first, second = [_deposit(n) for n in (1, 2, 3)], [_deposit(n) for n in (1, 2)]
+    refused = _batch_with_a_duplicate_in_the_middle()
+    now = dt.datetime.now(dt.UTC)
+    try:
+        gate = db.submit(lambda c: c.execute("SELECT 1"))
+        futures = [
+            db.submit(lambda c: process_push(c, OFFICER, "device-f", first, Limits(), now)),
+            db.submit(lambda c: process_push(c, OFFICER, "device-g", second, Limits(), now)),
+            db.submit(lambda c: process_push(c, OFFICER, "device-h", refused, Limits(), now)),
+        ]
+        gate.result(10)
+        answers = [f.result(10) for f in futures]
+    finally:
+        db.close()
+    rows = _feed_rows(path)
+    positions: list[int] = []
+    for mutations, answer in zip((first, second, refused), answers, strict=True):
+        for m, result in zip(mutations, answer.results, strict=True):
+            assert rows[m.uuid] == (result.visible_at, "mutation")
+            positions.append(int(result.visible_at or 0))
+            if result.status == "applied":
+                assert rows[m.op.deposit_id] == (int(result.visible_at or 0) - 1, "deposit")  # type: ignore[attr-defined]
+    assert len(set(positions)) == len(positions) and min(positions) > head
+    with sqlite3.connect(path) as conn:
+        top = conn.execute("SELECT MAX(seq) FROM changes").fetchone()[0]
+        assert conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()[0] == top
+    assert top == max(positions)
+
+
+def test_a_mutation_id_repeated_in_one_batch_is_answered_from_the_pass_itself(
+    demo_template: Path, tmp_path: Path
+) -> None:
+    """The second copy of a mutation in the same batch reads the stored result the pass has not written
+    yet (the pass's rows are flushed before that read): same answer, applied once."""
+    db, path = _db(demo_template, tmp_path)
+    one = _deposit(1)
+    try:
+        response = db.write_sync(
+            lambda c: process_push(c, OFFICER, "device-i", [one, one, _deposit(2)], Limits(), dt.datetime.now(dt.UTC))
+        )
+    finally:
+        db.close()
+    assert [r.status for r in response.results] == ["applied", "applied", "applied"]
+    assert response.results[0] == response.results[1]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM mutations WHERE client_id = 'device-i'").fetchone()[0] == 2
+        assert conn.execute("SELECT COUNT(*) FROM deposits WHERE id = ?", (one.op.deposit_id,)).fetchone()[0] == 1  # type: ignore[attr-defined]

@@ -53,7 +53,9 @@ class SyncController(Controller):
         settings = request.app.state.services.settings
         size = settings.pull_page_default if limit is None else limit
         if size < 1 or size > settings.pull_page_max:
-            raise RequestError("invalid_limit", f"limit harus antara 1 dan {settings.pull_page_max}.")
+            raise RequestError(
+                "invalid_limit", f"limit harus antara 1 dan {settings.pull_page_max}.", {"max": settings.pull_page_max}
+            )
         user, db = request.user, request.app.state.services.db
         idle = db.read_sync(lambda c: pull_if_idle(c, user, client_id, cursor))
         if idle is not None:
