@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import segno
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import PathPaintRule, XPos, YPos
 
 from server.domain.branding import Branding
 from server.domain.models import COOP_TZ
@@ -208,23 +208,23 @@ class Page:
         if pdf.get_y() + size + 8 > pdf.h - 18:
             pdf.add_page()
         x0, y0 = pdf.w - pdf.r_margin - size, pdf.get_y() + 2
-        pdf.set_fill_color(0, 0, 0)
-        for r, row in enumerate(matrix):
-            c = 0
-            while c < len(row):
-                if row[c]:
-                    start = c
-                    while c < len(row) and row[c]:
+        # One filled path holding every run: a rasteriser (PDFium in Chrome's viewer, poppler) fills
+        # the union, so neighbouring runs leave no hairline seams that trip a phone's QR decoder.
+        with pdf.new_path(paint_rule=PathPaintRule.FILL_NONZERO) as path:
+            path.style.fill_color = "#000000"
+            path.style.stroke_color = None
+            for r, row in enumerate(matrix):
+                c = 0
+                while c < len(row):
+                    if row[c]:
+                        start = c
+                        while c < len(row) and row[c]:
+                            c += 1
+                        path.rectangle(
+                            x0 + (quiet + start) * module, y0 + (quiet + r) * module, (c - start) * module, module
+                        )
+                    else:
                         c += 1
-                    pdf.rect(
-                        x0 + (quiet + start) * module,
-                        y0 + (quiet + r) * module,
-                        (c - start) * module,
-                        module,
-                        style="F",
-                    )
-                else:
-                    c += 1
         pdf.set_xy(pdf.l_margin, y0 + 6)
         pdf.set_font("Helvetica", "", 8)
         pdf.multi_cell(self.width - size - 4, 4, text(caption), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
