@@ -17,8 +17,9 @@ measured in the same run, as a ratio (bench/README.md, "PWA").
    ``Syncer`` pushes them and pulls the results back (timed until every item is applied and settled).
    Baseline: ``client_sync`` queueing the same 1,000 on its own device and running ``sync_once`` against
    the same server right after. Goal >= 1/2.
-4. **Weight.** Every file the service worker precaches, gzip -9 each (what a phone downloads once).
-   Goal <= 150 KB.
+4. **Weight.** Every file the service worker precaches (``SHELL_FILES``, fetched from the server as the
+   worker does, plus ``sw.js``), gzip -9 each (what a phone downloads once). Goal <= 150 KB. The QR
+   decoder, fetched on first use and kept in a cache of its own, is reported beside it, not in it.
 
 Run: ``.venv/bin/python -m bench.bench_pwa [--quick] [--runs N] [--profile]`` (about 2-3 minutes on 2 busy cores).
 """
@@ -551,15 +552,37 @@ def cold_start(report: Report, playwright: Any, server: Any, base: Path, *, runs
     return {"runs": results, "replica_rows": view["rows"]}
 
 
-def shell_weight(report: Report) -> dict:
-    """4: every precached file, each gzip -9 (plus sw.js itself)."""
+def sw_list(sw: str, name: str) -> list[str]:
+    """A list of paths in sw.js (``SHELL_FILES``, ``DECODER_FILES``), in its order, as the worker reads it."""
+    return re.findall(r"'(/[^']*)'", sw.split(f"{name} = [")[1].split("];")[0])
+
+
+def shell_weight(report: Report, url: str) -> dict:
+    """4: exactly what the service worker precaches (every ``SHELL_FILES`` entry, ``/`` included: ``cache.addAll``
+    downloads it apart from ``/index.html``) plus ``sw.js`` itself, fetched from the running server as the
+    worker fetches them, each gzip -9. The QR decoder (``DECODER_FILES``) is reported apart: it is fetched on
+    first use or by the officer roles' prefetch, never with the shell."""
+    import httpx
+
     sw = (PWA / "sw.js").read_text()
-    listed = sorted(set(re.findall(r"'(/[^']*)'", sw.split("SHELL_FILES = [")[1].split("];")[0])) - {"/"})
-    files = {name: (PWA / name.lstrip("/")).read_bytes() for name in listed}
-    files["/sw.js"] = sw.encode()
+    listed = sw_list(sw, "SHELL_FILES")
+    decoder = sw_list(sw, "DECODER_FILES")
+    assert not set(listed) & set(decoder), "the decoder must not be precached"
+
+    def fetch(paths: list[str]) -> dict[str, bytes]:
+        with httpx.Client(base_url=url) as client:
+            out = {}
+            for path in paths:
+                r = client.get(path)
+                r.raise_for_status()
+                out[path] = r.content
+            return out
+
+    files = fetch([*listed, "/sw.js"])
     raw = sum(len(b) for b in files.values())
     packed = {name: len(gzip.compress(b, 9)) for name, b in files.items()}
     total = sum(packed.values())
+    lazy = {name: len(gzip.compress(b, 9)) for name, b in fetch(decoder).items()}
     report.figure(
         "app shell, gzip -9 per file",
         total / 1024,
@@ -571,13 +594,18 @@ def shell_weight(report: Report) -> dict:
             "files": len(files),
             "goal_kb": WEIGHT_GOAL_KB,
             "goal_met": total / 1024 <= WEIGHT_GOAL_KB,
+            "decoder_kb_not_in_shell": round(sum(lazy.values()) / 1024, 1),
         },
     )
     report.note("app shell raw KB", round(raw / 1024, 1))
     report.note(f"app shell goal <= {WEIGHT_GOAL_KB} KB gzip", "MET" if total / 1024 <= WEIGHT_GOAL_KB else "NOT MET")
     biggest = sorted(packed.items(), key=lambda kv: -kv[1])[:5]
     report.note("largest files (gzip bytes)", ", ".join(f"{k} {v}" for k, v in biggest))
-    return {"gzip_bytes": total, "raw_bytes": raw, "per_file": packed}
+    report.note(
+        "QR decoder, on first use / officer prefetch, not in the shell (gzip bytes)",
+        ", ".join(f"{k} {v}" for k, v in lazy.items()),
+    )
+    return {"gzip_bytes": total, "raw_bytes": raw, "per_file": packed, "decoder_gzip_bytes": lazy}
 
 
 def main(quick: bool = False, runs: int = 5, profile: bool = False) -> dict[str, Any]:
@@ -588,7 +616,7 @@ def main(quick: bool = False, runs: int = 5, profile: bool = False) -> dict[str,
     n_member, n_officer, n_push = (500, 2000, 100) if quick else (5000, 20_000, 1000)
     runs = 2 if quick else runs
     report = Report("pwa", "the PWA in Chromium: cold start offline, fresh pull, push, shell weight")
-    out: dict[str, Any] = {"weight": shell_weight(report)}
+    out: dict[str, Any] = {}
     with workdir() as base:
         template = demo_template(base)
         data = base / "server"
@@ -598,6 +626,7 @@ def main(quick: bool = False, runs: int = 5, profile: bool = False) -> dict[str,
         report.note("seeding seconds", round(seed(data, member_rows + officer_rows), 2))
         server = start_server(data)
         try:
+            out["weight"] = shell_weight(report, server.url)
             with sync_playwright() as playwright:
                 out["officer"] = officer_benchmarks(
                     report, playwright, server.url, base, runs=3 if not quick else 1, n_push=n_push, profile=profile
