@@ -8,6 +8,7 @@
  * An answered item stays (with its verdict) until a pull passes its `visibleAt`; then it is `settled`
  * and leaves the optimistic overlay. Rejected items keep their message for the user.
  */
+import { unwrap } from '../../vendor/idb/idb.js';
 import { isQuotaError } from './db.js';
 import * as rules from '../domain/outbox_rules.js';
 
@@ -108,7 +109,8 @@ export async function recordResults(db, sent, response) {
   const { updates, outcome } = rules.recordResults(sent.map(toRule), response);
   const tx = db.transaction(['outbox', 'meta', 'attachments'], 'readwrite');
   tx.objectStore('meta').put(response.last_mutation_id, 'serverLast');
-  for (const u of updates) tx.objectStore('outbox').put(fromRule(u, stored.get(u.uuid)));
+  const box = unwrap(tx.objectStore('outbox')); // no per-request promise: nothing awaits a single put
+  for (const u of updates) box.put(fromRule(u, stored.get(u.uuid)));
   for (const uuid of outcome.reupload) {
     const sha = stored.get(uuid)?.attachment;
     const a = sha ? await tx.objectStore('attachments').get(sha) : null;
@@ -154,11 +156,15 @@ export async function settleInTransaction(tx, page) {
     const uuid = typeof c.data === 'string' ? safeUuid(c.data) : c.data.uuid;
     if (uuid) named.push(uuid);
   }
-  const [unsettled, ...found] = await Promise.all([box.index('unsettled').getAll(), ...named.map((u) => box.get(u))]);
+  // Most named items were answered by a push and are in `unsettled` already: read only the others
+  // (an answer lost with a closed tab), not one get per verdict.
   const stored = new Map();
-  for (const i of [...unsettled, ...found]) if (i) stored.set(i.uuid, i);
+  for (const i of await box.index('unsettled').getAll()) stored.set(i.uuid, i);
+  const missing = named.filter((u) => !stored.has(u));
+  if (missing.length) for (const i of await Promise.all(missing.map((u) => box.get(u)))) if (i) stored.set(i.uuid, i);
   const result = rules.applyPage([...stored.values()].map(toRule), page);
-  for (const u of result.updates) box.put(fromRule(u, stored.get(u.uuid)));
+  const raw = unwrap(box); // no per-request promise: nothing awaits a single put
+  for (const u of result.updates) raw.put(fromRule(u, stored.get(u.uuid)));
   return { settledByFeed: result.settledByFeed, rejectedByFeed: result.rejectedByFeed };
 }
 
