@@ -13,7 +13,7 @@ import { profileDb, getMeta, setMeta } from './db.js';
 import { ApiError } from './api.js';
 import { Session, saveProfile } from './profiles.js';
 import * as outbox from './outbox.js';
-import { applyPage, resetReplica } from './replica.js';
+import { applyPage, replicaChangedElsewhere, resetReplica } from './replica.js';
 import { validateOp } from './validate.js';
 import * as rules from '../domain/outbox_rules.js';
 
@@ -54,7 +54,7 @@ export class Syncer {
     Object.assign(this.state, meta);
     this.channel = new BroadcastChannel(`lumbung-${this.clientId}`);
     this.channel.onmessage = (ev) => {
-      if (ev.data?.type === 'changed') this.emit(false);
+      if (ev.data?.type === 'changed') { replicaChangedElsewhere(db); this.emit(false); } // another tab pulled
       if (ev.data?.type === 'queued') this.flush();
     };
     const on = (target, name, fn) => { target.addEventListener(name, fn); this.listeners.push([target, name, fn]); };

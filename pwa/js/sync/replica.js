@@ -6,6 +6,22 @@
 import { unwrap } from '../../vendor/idb/idb.js';
 import { settleInTransaction } from './outbox.js';
 
+const listeners = new Set();
+/**
+ * Hear every committed change to a replica in this tab: fn(db, changes) after a page (its non-mutation
+ * changes), fn(db, null) after a reset or a change made elsewhere (another tab): read it all again.
+ * Why: the optimistic view keeps its base rows between builds and applies only what changed.
+ */
+export function onReplicaChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** Tell the listeners the replica changed in a way this tab did not see (another tab pulled). */
+export function replicaChangedElsewhere(db) {
+  for (const fn of listeners) fn(db, null);
+}
+
 /**
  * Apply one pull page: puts replace the whole row, deletes remove it; cursor and position with it.
  * A `mutation` row is this user's verdict on one of their mutations: it settles the outbox item with
@@ -35,6 +51,7 @@ export async function applyPage(db, page) {
   meta.put(page.position, 'position');
   meta.put(page.last_mutation_id, 'serverLast');
   await tx.done;
+  if (changed.length) for (const fn of listeners) fn(db, changed);
   return { count: page.changes.length, changed, ...settled };
 }
 
@@ -46,6 +63,7 @@ export async function resetReplica(db, reason) {
   tx.objectStore('meta').put(0, 'position');
   tx.objectStore('meta').put({ reason, at: new Date().toISOString() }, 'lastReset');
   await tx.done;
+  replicaChangedElsewhere(db);
 }
 
 /** Every row of one entity, as its data objects. */
