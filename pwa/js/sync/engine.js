@@ -218,60 +218,90 @@ export class Syncer {
     await outbox.resequence(db, first);
   }
 
-  /** Push the pending items in batches; what follows each answer is outbox_rules' decision. */
+  /**
+   * Push the pending items in batches; what follows each answer is outbox_rules' decision. Pipelined:
+   * after an answer the next batch (the pending items numbered above the answered ones) is read first,
+   * then the answer is written, and the next batch goes out while the browser commits it. IndexedDB
+   * runs transactions on one store in the order they were made, so every later read sees the answer.
+   */
   async push(db) {
     let recoveries = 0;
+    let writing = Promise.resolve(); // the last answer's commit
     const renumber = async (start, code, message) => {
       if (recoveries >= rules.MAX_RECOVERIES) throw new ApiError(409, code, message);
       recoveries += 1;
+      await writing;
       await outbox.resequence(db, start);
     };
-    for (;;) {
-      const batch = await outbox.pendingBatch(db, BATCH);
-      if (!batch.length) return;
-      if (!(await this.upload(db, batch))) continue;
-      const body = {
-        client_id: this.clientId,
-        mutations: batch.map((i) => ({ id: i.id, uuid: i.uuid, user_id: i.userId, op: i.op, device_time: i.deviceTime })),
-      };
-      if (batch.some((i) => i.userId !== this.profile.user.id)) throw new ApiError(403, 'mutation_user_mismatch', 'Antrean berisi transaksi pengguna lain.');
-      let response;
-      try {
-        response = await this.session.call('POST', '/api/sync/push', { body });
-      } catch (err) {
-        const next = err instanceof ApiError ? rules.afterPushError(err.code, err.detail) : { action: 'fail' };
-        if (next.action !== 'resequence' || recoveries >= rules.MAX_RECOVERIES) throw err;
-        await renumber(next.start, err.code, err.message);
-        continue;
+    let ahead = null;
+    try {
+      for (;;) {
+        const batch = ahead ? await ahead : await outbox.pendingBatch(db, BATCH);
+        ahead = null;
+        if (!batch.length) return;
+        if (!(await this.upload(db, batch))) continue;
+        const body = {
+          client_id: this.clientId,
+          mutations: batch.map((i) => ({ id: i.id, uuid: i.uuid, user_id: i.userId, op: i.op, device_time: i.deviceTime })),
+        };
+        if (batch.some((i) => i.userId !== this.profile.user.id)) throw new ApiError(403, 'mutation_user_mismatch', 'Antrean berisi transaksi pengguna lain.');
+        let response;
+        try {
+          response = await this.session.call('POST', '/api/sync/push', { body });
+        } catch (err) {
+          const next = err instanceof ApiError ? rules.afterPushError(err.code, err.detail) : { action: 'fail' };
+          if (next.action !== 'resequence' || recoveries >= rules.MAX_RECOVERIES) throw err;
+          await renumber(next.start, err.code, err.message);
+          continue;
+        }
+        const plan = outbox.planResults(batch, response);
+        // Made before the answer's write: the pending items after the last one answered (an
+        // unanswered one stays first in line).
+        const readAhead = outbox.pendingBatch(db, BATCH, plan.answeredTop);
+        readAhead.catch(() => {}); // awaited on 'continue' only
+        writing = outbox.writeResults(db, plan);
+        writing.catch(() => {}); // awaited before anything that depends on it, and at the end
+        const next = rules.afterPushAnswer(plan.outcome);
+        if (next.action === 'resequence') {
+          await renumber(next.start, 'mutation_id_reused', 'Nomor transaksi bertabrakan dengan data server.');
+          continue;
+        }
+        if (next.action === 'stop') {
+          await writing;
+          if (next.error) throw Object.assign(new ApiError(503, next.error.code, next.error.message), { reaction: 'retry' });
+          return;
+        }
+        ahead = readAhead;
       }
-      const next = rules.afterPushAnswer(await outbox.recordResults(db, batch, response));
-      if (next.action === 'resequence') {
-        await renumber(next.start, 'mutation_id_reused', 'Nomor transaksi bertabrakan dengan data server.');
-        continue;
-      }
-      if (next.action === 'stop') {
-        if (next.error) throw Object.assign(new ApiError(503, next.error.code, next.error.message), { reaction: 'retry' });
-        return;
-      }
+    } finally {
+      await writing;
     }
   }
 
-  /** Pull until caught up; true if the server lost mutations it had answered (restored backup). */
+  /**
+   * Pull until caught up; true if the server lost mutations it had answered (restored backup). The
+   * next page is asked for while this one is written (pages are still applied one after another, each
+   * with its cursor in one transaction, so a closed tab resumes after the last page it committed).
+   */
   async pull(db) {
     let resets = 0;
-    let page;
+    const fetchPage = (cursor) => this.session.call('GET', '/api/sync/pull', { query: { client_id: this.clientId, cursor: cursor ?? '', limit: PAGE } });
+    let page = await fetchPage((await getMeta(db, ['cursor'])).cursor);
     for (;;) {
-      const { cursor } = await getMeta(db, ['cursor']);
-      page = await this.session.call('GET', '/api/sync/pull', { query: { client_id: this.clientId, cursor: cursor ?? '', limit: PAGE } });
       if (page.reset) {
         resets += 1;
         if (resets > MAX_RESETS) throw new ApiError(503, 'reset_loop', 'Server terus meminta muat ulang data; coba lagi nanti.');
         await resetReplica(db, page.reset.reason);
         this.state.lastReset = { reason: page.reset.reason, at: new Date().toISOString() };
+        page = await fetchPage((await getMeta(db, ['cursor'])).cursor);
         continue;
       }
+      const more = page.has_more && page.changes.length > 0;
+      const next = more ? fetchPage(page.cursor) : null;
+      next?.catch(() => {}); // awaited below; a failed apply must not leave it unhandled
       await applyPage(db, page);
-      if (!page.has_more || !page.changes.length) break;
+      if (!more) break;
+      page = await next;
     }
     if (this.session.profile !== this.profile) this.profile = this.session.profile;
     const start = await outbox.lostStart(db, page.last_mutation_id);

@@ -86,9 +86,13 @@ export async function allItems(db) {
 
 const stateRange = (state) => IDBKeyRange.bound([state, -Infinity], [state, Infinity]);
 
-/** Pending items in number order, at most `limit` (one indexed read; outbox_rules.pendingBatch picks). */
-export async function pendingBatch(db, limit = rules.MAX_BATCH) {
-  const rows = await db.getAllFromIndex('outbox', 'state_id', stateRange('pending'), limit);
+/**
+ * Pending items in number order, at most `limit`, numbered above `afterId` (one indexed read;
+ * outbox_rules.pendingBatch picks). Its transaction is made when called, before any made after it.
+ */
+export async function pendingBatch(db, limit = rules.MAX_BATCH, afterId = null) {
+  const range = afterId === null ? stateRange('pending') : IDBKeyRange.bound(['pending', afterId], ['pending', Infinity], true);
+  const rows = await db.getAllFromIndex('outbox', 'state_id', range, limit);
   const byUuid = new Map(rows.map((i) => [i.uuid, i]));
   return rules.pendingBatch(rows.map(toRule), limit).map((r) => byUuid.get(r.uuid));
 }
@@ -105,8 +109,24 @@ export async function nextMutationId(db) {
  * pending items, so no item is read back per answer. Returns the rules' outcome (items in rule form).
  */
 export async function recordResults(db, sent, response) {
+  const plan = planResults(sent, response);
+  await writeResults(db, plan);
+  return plan.outcome;
+}
+
+/** recordResults' decision alone (pure): {outcome, updates, stored, response, answeredTop}. */
+export function planResults(sent, response) {
   const stored = new Map(sent.map((i) => [i.uuid, i]));
   const { updates, outcome } = rules.recordResults(sent.map(toRule), response);
+  const answered = [...outcome.applied, ...outcome.rejected].map((i) => i.id);
+  return { updates, outcome, stored, response, answeredTop: answered.length ? Math.max(...answered) : null };
+}
+
+/**
+ * Write a planned answer. The transaction is made when called, so every transaction made after it
+ * sees its writes; the push loop sends the next batch while the browser commits this one.
+ */
+export async function writeResults(db, { stored, updates, outcome, response }) {
   const tx = db.transaction(['outbox', 'meta', 'attachments'], 'readwrite');
   tx.objectStore('meta').put(response.last_mutation_id, 'serverLast');
   const box = unwrap(tx.objectStore('outbox')); // no per-request promise: nothing awaits a single put
@@ -117,7 +137,6 @@ export async function recordResults(db, sent, response) {
     if (a) tx.objectStore('attachments').put({ ...a, uploaded: false });
   }
   await tx.done;
-  return outcome;
 }
 
 /**
