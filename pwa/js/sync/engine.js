@@ -44,6 +44,7 @@ export class Syncer {
     this.stopped = false;
     this.retryTimer = null;
     this.listeners = [];
+    this.answered = new Map(); // push answers not written yet: uuid -> {rule, stored} (see push)
   }
 
   get dbp() { return profileDb(this.clientId); }
@@ -219,25 +220,30 @@ export class Syncer {
   }
 
   /**
-   * Push the pending items in batches; what follows each answer is outbox_rules' decision. Pipelined:
-   * after an answer the next batch (the pending items numbered above the answered ones) is read first,
-   * then the answer is written, and the next batch goes out while the browser commits it. IndexedDB
-   * runs transactions on one store in the order they were made, so every later read sees the answer.
+   * Push the pending items in batches; what follows each answer is outbox_rules' decision.
+   *
+   * An answer that lets the loop go on is not written here: it is kept in `this.answered` and each
+   * item is written once, by the pull page that settles it (replica.applyPage), or at the end of the
+   * pull. Why: writing every item twice (answered, then settled) was half the IndexedDB work of a
+   * sync. Nothing is lost if the tab closes before: the items are still pending with the same
+   * numbers and UUIDs, so the next round sends them again, the server answers them from what it
+   * holds (it recognises work by UUID, §16.2), and the feed's `mutation` rows settle them.
+   * Anything else (renumbering, a stop, an error) writes every kept answer first.
+   * The next batch is the pending items numbered above the last one answered.
    */
   async push(db) {
     let recoveries = 0;
-    let writing = Promise.resolve(); // the last answer's commit
     const renumber = async (start, code, message) => {
       if (recoveries >= rules.MAX_RECOVERIES) throw new ApiError(409, code, message);
       recoveries += 1;
-      await writing;
+      await this.writeAnswered(db);
       await outbox.resequence(db, start);
     };
-    let ahead = null;
+    let after = null;
     try {
       for (;;) {
-        const batch = ahead ? await ahead : await outbox.pendingBatch(db, BATCH);
-        ahead = null;
+        const batch = await outbox.pendingBatch(db, BATCH, after);
+        after = null;
         if (!batch.length) return;
         if (!(await this.upload(db, batch))) continue;
         const body = {
@@ -255,27 +261,33 @@ export class Syncer {
           continue;
         }
         const plan = outbox.planResults(batch, response);
-        // Made before the answer's write: the pending items after the last one answered (an
-        // unanswered one stays first in line).
-        const readAhead = outbox.pendingBatch(db, BATCH, plan.answeredTop);
-        readAhead.catch(() => {}); // awaited on 'continue' only
-        writing = outbox.writeResults(db, plan);
-        writing.catch(() => {}); // awaited before anything that depends on it, and at the end
         const next = rules.afterPushAnswer(plan.outcome);
+        if (next.action === 'continue') {
+          for (const u of plan.updates) this.answered.set(u.uuid, { rule: u, stored: plan.stored.get(u.uuid) });
+          after = plan.answeredTop;
+          continue;
+        }
+        await this.writeAnswered(db);
+        await outbox.writeResults(db, plan);
         if (next.action === 'resequence') {
           await renumber(next.start, 'mutation_id_reused', 'Nomor transaksi bertabrakan dengan data server.');
           continue;
         }
-        if (next.action === 'stop') {
-          await writing;
-          if (next.error) throw Object.assign(new ApiError(503, next.error.code, next.error.message), { reaction: 'retry' });
-          return;
-        }
-        ahead = readAhead;
+        if (next.error) throw Object.assign(new ApiError(503, next.error.code, next.error.message), { reaction: 'retry' });
+        return;
       }
-    } finally {
-      await writing;
+    } catch (err) {
+      await this.writeAnswered(db).catch(() => {});
+      throw err;
     }
+  }
+
+  /** Write the push answers kept back by push() (see there). */
+  async writeAnswered(db) {
+    if (!this.answered.size) return;
+    const kept = [...this.answered.values()];
+    this.answered.clear();
+    await outbox.writeAnswered(db, kept);
   }
 
   /**
@@ -286,22 +298,28 @@ export class Syncer {
   async pull(db) {
     let resets = 0;
     const fetchPage = (cursor) => this.session.call('GET', '/api/sync/pull', { query: { client_id: this.clientId, cursor: cursor ?? '', limit: PAGE } });
-    let page = await fetchPage((await getMeta(db, ['cursor'])).cursor);
-    for (;;) {
-      if (page.reset) {
-        resets += 1;
-        if (resets > MAX_RESETS) throw new ApiError(503, 'reset_loop', 'Server terus meminta muat ulang data; coba lagi nanti.');
-        await resetReplica(db, page.reset.reason);
-        this.state.lastReset = { reason: page.reset.reason, at: new Date().toISOString() };
-        page = await fetchPage((await getMeta(db, ['cursor'])).cursor);
-        continue;
+    let page;
+    try {
+      page = await fetchPage((await getMeta(db, ['cursor'])).cursor);
+      for (;;) {
+        if (page.reset) {
+          resets += 1;
+          if (resets > MAX_RESETS) throw new ApiError(503, 'reset_loop', 'Server terus meminta muat ulang data; coba lagi nanti.');
+          await this.writeAnswered(db);
+          await resetReplica(db, page.reset.reason);
+          this.state.lastReset = { reason: page.reset.reason, at: new Date().toISOString() };
+          page = await fetchPage((await getMeta(db, ['cursor'])).cursor);
+          continue;
+        }
+        const more = page.has_more && page.changes.length > 0;
+        const next = more ? fetchPage(page.cursor) : null;
+        next?.catch(() => {}); // awaited below; a failed apply must not leave it unhandled
+        await applyPage(db, page, this.answered); // writes the kept answers it settles
+        if (!more) break;
+        page = await next;
       }
-      const more = page.has_more && page.changes.length > 0;
-      const next = more ? fetchPage(page.cursor) : null;
-      next?.catch(() => {}); // awaited below; a failed apply must not leave it unhandled
-      await applyPage(db, page);
-      if (!more) break;
-      page = await next;
+    } finally {
+      await this.writeAnswered(db); // answers no page settled yet, still unsettled
     }
     if (this.session.profile !== this.profile) this.profile = this.session.profile;
     const start = await outbox.lostStart(db, page.last_mutation_id);

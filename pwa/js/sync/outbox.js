@@ -167,7 +167,7 @@ export async function resequence(db, start) {
  * page's position passed is settled. Reads only the items the rows name and the sparse `unsettled`
  * index, never the history. Returns {settledByFeed, rejectedByFeed} (rule form).
  */
-export async function settleInTransaction(tx, page) {
+export async function settleInTransaction(tx, page, answered = null) {
   const box = tx.objectStore('outbox');
   const named = [];
   for (const c of page.changes ?? []) {
@@ -179,16 +179,35 @@ export async function settleInTransaction(tx, page) {
   // (an answer lost with a closed tab), not one get per verdict.
   const stored = new Map();
   for (const i of await box.index('unsettled').getAll()) stored.set(i.uuid, i);
-  const missing = named.filter((u) => !stored.has(u));
+  const missing = named.filter((u) => !stored.has(u) && !answered?.has(u));
   if (missing.length) for (const i of await Promise.all(missing.map((u) => box.get(u)))) if (i) stored.set(i.uuid, i);
-  const result = rules.applyPage([...stored.values()].map(toRule), page);
+  const items = [...stored.values()].map(toRule);
+  // Push answers not written yet (engine.push defers them): the stored item is still `pending`, the
+  // answer is in `answered`; each is written once, when a page settles or corrects it.
+  for (const [uuid, a] of answered ?? []) { items.push(a.rule); stored.set(uuid, a.stored); }
+  const result = rules.applyPage(items, page);
   const raw = unwrap(box); // no per-request promise: nothing awaits a single put
-  for (const u of result.updates) raw.put(fromRule(u, stored.get(u.uuid)));
+  for (const u of result.updates) {
+    raw.put(fromRule(u, stored.get(u.uuid)));
+    answered?.delete(u.uuid);
+  }
   return { settledByFeed: result.settledByFeed, rejectedByFeed: result.rejectedByFeed };
 }
 
 function safeUuid(text) {
   try { return JSON.parse(text)?.uuid ?? null; } catch { return null; }
+}
+
+/**
+ * Write push answers that were kept back (engine.push): [{rule, stored}] in one transaction, as
+ * recordResults would have written them.
+ */
+export async function writeAnswered(db, answered) {
+  if (!answered.length) return;
+  const tx = db.transaction('outbox', 'readwrite');
+  const box = unwrap(tx.objectStore('outbox'));
+  for (const a of answered) box.put(fromRule(a.rule, a.stored));
+  await tx.done;
 }
 
 /** Settle answered items the replica now shows (position ≥ visible_at), in a transaction of its own. */

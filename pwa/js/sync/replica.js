@@ -26,14 +26,15 @@ export function replicaChangedElsewhere(db) {
  * Apply one pull page: puts replace the whole row, deletes remove it; cursor and position with it.
  * A `mutation` row is this user's verdict on one of their mutations: it settles the outbox item with
  * that uuid even when the push answer was lost (a tab closed mid-push), so it is never sent again.
- * Returns {count, settledByFeed, rejectedByFeed, changed}: `changed` the replica rows written, for the
- * incremental view.
+ * `answered` (uuid -> {rule, stored}): push answers not written yet; those the page settles or
+ * corrects are written here and removed from it. Returns {count, settledByFeed, rejectedByFeed,
+ * changed}: `changed` the replica rows written, for the incremental view.
  *
  * Why the raw store and relaxed durability: a page is ~1,000 puts and the per-request promise of the
  * idb wrapper costs more than the put; nothing here awaits a single request. Relaxed durability may
  * lose the last page on a power cut, but atomically with its cursor, so it is pulled again (§16.11).
  */
-export async function applyPage(db, page) {
+export async function applyPage(db, page, answered = null) {
   const tx = db.transaction(['replica', 'meta', 'outbox'], 'readwrite', { durability: 'relaxed' });
   const store = unwrap(tx.objectStore('replica'));
   const changed = [];
@@ -45,7 +46,7 @@ export async function applyPage(db, page) {
     changed.push(c);
   }
   // Verdicts and settling, as outbox_rules.applyPage decides, in this same transaction.
-  const settled = await settleInTransaction(tx, page);
+  const settled = await settleInTransaction(tx, page, answered);
   const meta = unwrap(tx.objectStore('meta'));
   meta.put(page.cursor, 'cursor');
   meta.put(page.position, 'position');
