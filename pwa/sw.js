@@ -2,22 +2,25 @@
  * Lumbung service worker: a short event dispatcher.
  * - install: precache the app shell into one versioned cache (does NOT skip waiting: an update
  *   waits until the page asks, after the user clicked "Muat ulang" on "Versi baru tersedia").
- * - activate: delete every older shell cache, then take control of open pages.
+ * - activate: delete every older shell cache and decoder cache, then take control of open pages.
  * - fetch: only same-origin GETs outside /api; the shell comes from the cache (offline first),
  *   any navigation gets index.html. The API is never cached here: the app's data lives in IndexedDB.
+ *   The QR decoder (jsQR, DECODER_FILES) is not in the shell: it is cached on first use, or when the
+ *   page asks ('prefetch-decoder', for the roles that scan offline), in a cache of its own.
  * - push / notificationclick / pushsubscriptionchange: Web Push (PROTOCOL §19; payload {v, kind, title, body, url, tag}).
  * - sync: Background Sync asks the open pages to flush their outbox.
  */
-const VERSION = '2026-12-02.10';
+const VERSION = '2026-12-02.11';
 const SHELL_CACHE = `lumbung-shell-${VERSION}`;
 const SHELL_FILES = [
   '/', '/index.html', '/app.css', '/manifest.webmanifest', '/icons/icon-192.png', '/icons/icon-512.png',
   '/vendor/preact/preact.module.js', '/vendor/preact/hooks.module.js', '/vendor/htm/htm.module.js', '/vendor/idb/idb.js',
-  '/vendor/jsqr/jsQR.js', '/vendor/qrcode-generator/qrcode.js',
+  '/vendor/qrcode-generator/qrcode.js',
   '/js/main.js', '/js/html.js', '/js/app-state.js', '/js/router.js', '/js/push-client.js',
   '/js/sync/api.js', '/js/sync/db.js', '/js/sync/profiles.js', '/js/sync/outbox.js', '/js/sync/replica.js',
   '/js/sync/engine.js', '/js/sync/view.js', '/js/sync/validate.js', '/js/sync/ledger-check.js', '/js/sync/push.js',
   '/js/ui/components.js', '/js/ui/format.js', '/js/ui/online.js', '/js/ui/documents.js', '/js/ui/confirm.js',
+  '/js/ui/qr-decoder.js',
   '/js/screens/login.js', '/js/screens/dashboard.js', '/js/screens/deposits.js', '/js/screens/deposit-form.js',
   '/js/screens/deduction.js', '/js/screens/loans.js', '/js/screens/officer.js',
   '/js/screens/board.js', '/js/screens/settings.js', '/js/screens/notifications.js', '/js/screens/slip.js', '/js/screens/report.js', '/js/screens/scan.js', '/js/screens/member-card.js',
@@ -26,6 +29,14 @@ const SHELL_FILES = [
   '/js/domain/money.js', '/js/domain/dates.js', '/js/domain/schedule.js', '/js/domain/loans.js', '/js/domain/terbilang.js',
   '/js/domain/ledger.js', '/js/domain/mutations.js', '/js/domain/outbox_rules.js', '/js/domain/report.js', '/js/domain/qr.js', '/js/domain/fees.js',
 ];
+/**
+ * Loaded on first use, outside the shell (57 KB gzip that only Pindai QR needs). Versioned by the
+ * decoder's own version (pwa/vendor/VERSIONS.md), not the app's: an app update keeps an officer's
+ * cached decoder, so offline scanning survives it. Bump it whenever the vendored decoder changes.
+ */
+const DECODER_VERSION = 'jsqr-1.4.0';
+const DECODER_CACHE = `lumbung-decoder-${DECODER_VERSION}`;
+const DECODER_FILES = ['/vendor/jsqr/jsQR.js'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL_FILES.map((u) => new Request(u, { cache: 'reload' })))));
@@ -33,7 +44,10 @@ self.addEventListener('install', (event) => {
 
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
-    for (const key of await caches.keys()) if (key.startsWith('lumbung-shell-') && key !== SHELL_CACHE) await caches.delete(key);
+    for (const key of await caches.keys()) {
+      const old = (key.startsWith('lumbung-shell-') && key !== SHELL_CACHE) || (key.startsWith('lumbung-decoder-') && key !== DECODER_CACHE);
+      if (old) await caches.delete(key);
+    }
     await self.clients.claim();
   })());
 });
@@ -41,13 +55,38 @@ self.addEventListener('activate', (event) => {
 self.addEventListener('message', (event) => {
   if (event.data?.type === 'skip-waiting') self.skipWaiting();
   if (event.data?.type === 'version') event.source?.postMessage({ type: 'version', version: VERSION });
+  if (event.data?.type === 'prefetch-decoder') {
+    event.waitUntil(cacheDecoder().then((ready) => event.ports[0]?.postMessage({ type: 'decoder', ready })));
+  }
 });
+
+/** Every decoder file into the decoder cache (those already there are not fetched again); true when all are. */
+async function cacheDecoder() {
+  const cache = await caches.open(DECODER_CACHE);
+  try {
+    for (const path of DECODER_FILES) if (!(await cache.match(path))) await cache.add(new Request(path, { cache: 'reload' }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A decoder file: the cached copy, else the network (and kept). Offline and never fetched: a network error. */
+async function fromDecoderCache(path) {
+  const cache = await caches.open(DECODER_CACHE);
+  const hit = await cache.match(path);
+  if (hit) return hit;
+  const fresh = await fetch(new Request(path, { cache: 'reload' }));
+  if (fresh.ok) await cache.put(path, fresh.clone());
+  return fresh;
+}
 
 self.addEventListener('fetch', (event) => {
   const { request } = event;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith('/api/')
       || url.pathname.startsWith('/schema')) return;
+  if (DECODER_FILES.includes(url.pathname)) { event.respondWith(fromDecoderCache(url.pathname)); return; }
   event.respondWith(fromShell(request, url));
 });
 

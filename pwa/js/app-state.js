@@ -8,6 +8,7 @@ import { currentProfile, login as apiLogin, logout as apiLogout } from './sync/p
 import { profileDb } from './sync/db.js';
 import { Syncer } from './sync/engine.js';
 import { buildView } from './sync/view.js';
+import { prefetchDecoder } from './ui/qr-decoder.js';
 
 export const app = {
   profile: null, syncer: null, view: null, sync: {}, ready: false, updateAvailable: false, loginReason: null, onView: null,
@@ -68,6 +69,8 @@ async function startProfile(profile) {
   app.sync = { ...app.syncer.state };
   await app.syncer.start();
   changed();
+  // Officers, the board and admins scan offline at work sites: keep the QR decoder on the device.
+  prefetchDecoder(profile.user.role).catch(() => {});
 }
 
 export async function boot() {

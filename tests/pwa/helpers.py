@@ -35,3 +35,27 @@ def app_requests(paths: list[str]) -> list[str]:
     """What the app itself asked the server for. The browser's own service-worker update check
     (``/sw.js``), which it may start before the page went offline, is not the app's traffic."""
     return [p for p in paths if p != "/sw.js"]
+
+
+DECODER = "/vendor/jsqr/jsQR.js"
+CACHES_HOLDING_DECODER = """async (path) => {
+  const out = [];
+  for (const key of await caches.keys()) if (await (await caches.open(key)).match(path)) out.push(key);
+  return out;
+}"""
+
+
+def caches_holding_decoder(page: Page) -> list[str]:
+    """The Cache Storage caches that hold the QR decoder (jsQR), by name."""
+    return list(page.evaluate(CACHES_HOLDING_DECODER, DECODER))
+
+
+def wait_decoder_cached(page: Page, timeout: float = 15.0) -> list[str]:
+    """Wait for the background prefetch of the roles that scan: the decoder in its own cache, not the shell's."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not (held := caches_holding_decoder(page)):
+        assert time.monotonic() < deadline, "the QR decoder was not prefetched"
+        page.wait_for_timeout(50)
+    return held

@@ -27,7 +27,7 @@ from tests.support.api import login as api_login
 from tests.support.servers import copy_template
 
 from .conftest import PwaServer
-from .helpers import app_requests, login, outbox
+from .helpers import DECODER, app_requests, caches_holding_decoder, login, outbox, wait_decoder_cached
 from .test_screens import axe_problems
 
 TRANSFER_FEE = 6_500
@@ -205,6 +205,12 @@ def test_a_real_slip_qr_reads_asli_offline_and_a_tampered_one_tidak_cocok(
     page_png = render_png(pdf, tmp_path / "slip-page.png", dpi=150)  # the printed page, as a photo of it
 
     login(page, "petugas1")  # serves member 1's location: the ledger entry is in this replica
+    # Pindai QR was never opened online: the decoder came by the background prefetch of the roles
+    # that scan, into its own cache (not the shell's), and the shell itself never loaded it.
+    held = wait_decoder_cached(page)
+    assert held and all(k.startswith("lumbung-decoder-") for k in held), held
+    assert page.evaluate("typeof self.jsQR") == "undefined"
+    assert page.evaluate("'BarcodeDetector' in self") is False  # so jsQR, not the browser, decodes below
     context.set_offline(True)
     page.goto("/#/pindai")
     before = len(pwa.hits.paths)
@@ -227,6 +233,39 @@ def test_a_real_slip_qr_reads_asli_offline_and_a_tampered_one_tidak_cocok(
     scan(page, qr_png(other_hash, tmp_path / "other.png"))
     expect(page.locator("#qr-verdict")).to_have_text("Tidak cocok")
     assert app_requests(pwa.hits.paths[before:]) == []  # all of it on the device
+
+
+def test_a_member_offline_before_the_decoder_was_fetched_is_told_so_and_it_loads_once_online(
+    page: Page, context, pwa, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    shots = shots_dir(tmp_path)
+    deposit = opening_deposit(pwa.url)
+    member = api_login(pwa.url, "anggota01")
+    [payload] = pdf_qr_codes(member.get(f"/api/documents/deposits/{deposit['id']}/slip").content)
+    member.close()
+    login(page, "anggota01")  # a member's device does not prefetch the decoder: the shell stays small
+    page.wait_for_timeout(500)
+    assert caches_holding_decoder(page) == []
+    context.set_offline(True)
+    page.goto("/#/pindai")
+    expect(page.locator("h1")).to_have_text("Pindai QR")
+    expect(page.locator("#qr-unavailable")).to_contain_text("Pemindai QR belum tersedia offline")
+    expect(page.locator("#qr-file")).to_have_count(0)  # no control that cannot work
+    expect(page.locator("#qr-camera")).to_have_count(0)
+    shoot(page, shots, "pindai-qr-belum-tersedia")
+    assert DECODER not in pwa.hits.paths
+
+    context.set_offline(False)  # the page hears 'online' and loads the decoder: first use, now cached
+    expect(page.locator("#qr-unavailable")).to_have_count(0)
+    expect(page.locator("#qr-camera")).to_be_visible()
+    wait_decoder_cached(page)
+    context.set_offline(True)
+    page.reload()
+    expect(page.locator("h1")).to_have_text("Pindai QR")
+    scan(page, qr_png(payload, tmp_path / "slip.png"))
+    expect(page.locator("#qr-verdict")).to_have_text("Asli", timeout=15000)
+    expect(page.locator("#qr-where")).to_contain_text("perangkat")
+    expect(page.locator("#qr-unavailable")).to_have_count(0)
 
 
 def test_online_a_document_outside_the_replica_is_checked_by_the_server(page: Page, pwa, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -268,6 +307,7 @@ def test_member_card_scanned_offline_opens_the_cash_form_and_a_setoran_request_p
     officer = officer_context.new_page()
     try:
         login(officer, "petugas1")
+        wait_decoder_cached(officer)
         officer_context.set_offline(True)
         before = len(pwa.hits.paths)
         officer.goto("/#/pindai")
@@ -377,6 +417,7 @@ def test_the_camera_reads_a_slip_and_says_asli(browser_type, pwa, tmp_path: Path
         )
         page = context.new_page()
         login(page, "petugas1")
+        wait_decoder_cached(page)
         context.set_offline(True)
         page.goto("/#/pindai")
         page.click("#qr-camera")

@@ -28,16 +28,26 @@ def test_shell_is_served_with_strict_csp_and_no_cache(pwa) -> None:  # type: ign
     assert "content-security-policy" not in httpx.get(pwa.url + "/api/health").headers
 
 
+def sw_list(sw: str, name: str) -> set[str]:
+    return set(re.findall(r"'(/[^']*)'", sw.split(f"{name} = [")[1].split("];")[0]))
+
+
 def test_service_worker_precaches_every_shell_file() -> None:
     sw = (PWA / "sw.js").read_text()
-    listed = set(re.findall(r"'(/[^']*)'", sw.split("SHELL_FILES = [")[1].split("];")[0]))
+    listed = sw_list(sw, "SHELL_FILES")
+    decoder = sw_list(sw, "DECODER_FILES")
     shipped = {
         "/" + p.relative_to(PWA).as_posix()
         for p in PWA.rglob("*")
         if p.is_file() and p.suffix in {".js", ".css", ".png", ".webmanifest", ".html"} and p.name != "sw.js"
     }
-    assert shipped - listed == set(), "files the service worker would not have offline"
+    assert decoder == {"/vendor/jsqr/jsQR.js"}, "the QR decoder is loaded on first use, in its own cache"
+    assert listed & decoder == set(), "the QR decoder must stay out of the precached shell"
+    assert shipped - listed - decoder == set(), "files the service worker would not have offline"
     assert listed - shipped - {"/"} == set(), "precached files that do not exist"
+    # The decoder cache is versioned by the vendored decoder's own version (VERSIONS.md).
+    jsqr = re.search(r"^\| jsqr \| ([0-9.]+) \|", (PWA / "vendor" / "VERSIONS.md").read_text(), re.M)
+    assert jsqr and f"const DECODER_VERSION = 'jsqr-{jsqr.group(1)}';" in sw
 
 
 def test_installable_with_no_errors(page: Page, context) -> None:  # type: ignore[no-untyped-def]

@@ -140,6 +140,61 @@ def test_officer_page_closed_mid_push_reopens_offline_and_applies_each_deposit_o
     assert cash == [20_000, 30_000, 40_000]
 
 
+def test_page_closed_after_the_push_answer_before_the_pull_settled_it_applies_each_deposit_once(
+    playwright, pwa, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The push loop keeps an answer in memory until the pull page that settles it (one write per
+    item): a page closed in that window leaves the items pending under the same numbers and UUIDs;
+    the next round sends them again, the server answers from what it holds, nothing applies twice."""
+    profile_dir = tmp_path / "chromium-profile"
+
+    def open_context():  # type: ignore[no-untyped-def]
+        return playwright.chromium.launch_persistent_context(
+            str(profile_dir),
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            args=CHROMIUM_ARGS,
+            base_url=pwa.url,
+            viewport={"width": 360, "height": 800},
+            bypass_csp=True,
+        )
+
+    ctx = open_context()
+    page = ctx.pages[0] if ctx.pages else ctx.new_page()
+    login(page, "petugas3")
+    ctx.set_offline(True)
+    for amount in ("21.000", "31.000"):
+        page.goto("/#/petugas")
+        page.fill("#member-q", "A0013")
+        page.locator("#member-results button").first.click()
+        page.fill("#amount", amount)
+        page.click("#save-cash")
+        expect(page.locator("#saved")).to_contain_text("tersimpan")
+    queued = {i["uuid"]: i["id"] for i in outbox(page)}
+    assert len(queued) == 2
+    answered: list[object] = []
+    held: list[object] = []
+    ctx.route("**/api/sync/push", lambda route: (route.continue_(), answered.append(route)))
+    ctx.route("**/api/sync/pull**", lambda route: held.append(route) if answered else route.continue_())
+    ctx.set_offline(False)
+    wait_for(lambda: answered and held, timeout=20, page=page)  # answered; its pull-back never comes
+    pushes = pwa.hits.paths.count("/api/sync/push")
+    ctx.close()
+
+    ctx = open_context()
+    page = ctx.pages[0] if ctx.pages else ctx.new_page()
+    page.goto("/#/kas")
+    wait_for(lambda: all(i["settled"] for i in outbox(page)), timeout=20, page=page)
+    items = outbox(page)
+    assert {i["uuid"]: i["id"] for i in items} == queued  # the same numbers and UUIDs
+    assert [i["state"] for i in items] == ["applied", "applied"]
+    assert pwa.hits.paths.count("/api/sync/push") > pushes  # sent again: the first answer was never written
+    ctx.close()
+    cash = sorted(
+        d["amount"] for d in server_rows(pwa, "/api/deposits", 13) if d["kind"] == "offline" and d["created_by"] == 103
+    )
+    assert cash == [21_000, 31_000]
+
+
 def test_server_restore_new_epoch_rebuilds_the_replica_and_loses_nothing_queued(
     page: Page, context, pwa, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]

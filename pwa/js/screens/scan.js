@@ -1,7 +1,7 @@
 /**
  * Pindai QR: read a Lumbung QR with the camera (BarcodeDetector where the browser has it, else the
- * vendored jsQR on video frames) or from a photo, then judge it: signature with the feed's `qr_key`
- * (WebCrypto Ed25519), facts against this device's replica, and the server only when the device
+ * vendored jsQR on video frames, loaded on first use: ui/qr-decoder.js) or from a photo, then judge
+ * it: signature with the feed's `qr_key` (WebCrypto Ed25519), facts against this device's replica, and the server only when the device
  * cannot tell. An officer who scans a member card or a Setoran request lands in Setor Tunai, filled.
  */
 import { html, useEffect, useRef, useState } from '../html.js';
@@ -10,42 +10,9 @@ import { Page } from '../ui/components.js';
 import { rupiah } from '../ui/format.js';
 import { go } from '../router.js';
 import { ASLI, TIDAK_COCOK, checkOffline, parsePayload, reasonText, verifyPayload } from '../domain/qr.js';
+import { DecoderUnavailable, UNAVAILABLE_TEXT, decodeQr, ensureDecoder } from '../ui/qr-decoder.js';
 
 const DOC_LABEL = { setoran: 'Slip Setoran', penarikan: 'Slip Penarikan', kartu_simpanan: 'Kartu Simpanan', pinjaman: 'Pinjaman', kas_harian: 'Laporan Kas Harian' };
-
-let jsqr = null;
-async function loadJsQR() {
-  if (!jsqr) { await import('../../vendor/jsqr/jsQR.js'); jsqr = self.jsQR; } // UMD: sets self.jsQR
-  return jsqr;
-}
-
-let detector;
-function barcodeDetector() {
-  if (detector === undefined) {
-    try { detector = 'BarcodeDetector' in self ? new self.BarcodeDetector({ formats: ['qr_code'] }) : null; } catch { detector = null; }
-  }
-  return detector;
-}
-
-/** The text of the first QR in an image, video frame or canvas source; null when none is found. */
-export async function decodeQr(source, width, height) {
-  const bd = barcodeDetector();
-  if (bd) {
-    try {
-      const [hit] = await bd.detect(source);
-      if (hit?.rawValue) return hit.rawValue;
-    } catch { /* fall through to jsQR */ }
-  }
-  const decode = await loadJsQR();
-  const canvas = document.createElement('canvas');
-  const scale = Math.min(1, 1600 / Math.max(width, height));
-  canvas.width = Math.round(width * scale);
-  canvas.height = Math.round(height * scale);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  ctx.drawImage(source, 0, 0, canvas.width, canvas.height);
-  const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-  return decode(data, canvas.width, canvas.height, { inversionAttempts: 'attemptBoth' })?.data ?? null;
-}
 
 async function online(payload, body, fallback) {
   if (!navigator.onLine || !app.syncer) return { verdict: null, reason: fallback, body, where: 'perangkat' };
@@ -110,8 +77,27 @@ export function Scan() {
   const [payload, setPayload] = useState(null);
   const [note, setNote] = useState(null);
   const [camera, setCamera] = useState(false);
+  const [decoder, setDecoder] = useState('loading'); // 'loading' | 'native' | 'jsqr' | 'unavailable'
   const video = useRef(null);
   const stream = useRef(null);
+
+  // First use: load the decoder now (from the service worker's cache offline); offline before it was
+  // ever fetched, say so and try again when the connection returns.
+  useEffect(() => {
+    let live = true;
+    let tries = 0;
+    let timer = null;
+    const load = () => ensureDecoder().then((d) => live && setDecoder(d)).catch(() => {
+      if (!live) return;
+      setDecoder('unavailable');
+      // 'online' can come a moment before the network answers: a few more tries, further apart.
+      if (navigator.onLine && tries < 4) { tries += 1; timer = setTimeout(load, 1000 * tries); }
+    });
+    const reconnect = () => { tries = 0; clearTimeout(timer); load(); };
+    load();
+    window.addEventListener('online', reconnect);
+    return () => { live = false; clearTimeout(timer); window.removeEventListener('online', reconnect); };
+  }, []);
 
   const stop = () => {
     stream.current?.getTracks().forEach((t) => t.stop());
@@ -143,7 +129,8 @@ export function Scan() {
       const text = await decodeQr(bitmap, bitmap.width, bitmap.height);
       if (!text) { setNote('Tidak ada kode QR yang terbaca di gambar ini. Coba foto yang lebih dekat dan terang.'); return; }
       await handle(text);
-    } catch {
+    } catch (err) {
+      if (err instanceof DecoderUnavailable) { setNote(null); setDecoder('unavailable'); return; }
       setNote('Gambar tidak dapat dibaca.');
     }
   };
@@ -165,7 +152,11 @@ export function Scan() {
     const tick = async () => {
       if (!stream.current) return;
       if (el.videoWidth) {
-        const text = await decodeQr(el, el.videoWidth, el.videoHeight).catch(() => null);
+        const text = await decodeQr(el, el.videoWidth, el.videoHeight).catch((err) => {
+          if (err instanceof DecoderUnavailable) { stop(); setNote(null); setDecoder('unavailable'); }
+          return null;
+        });
+        if (!stream.current) return;
         if (text) { stop(); await handle(text); return; }
       }
       setTimeout(tick, 250);
@@ -175,12 +166,13 @@ export function Scan() {
 
   return html`<${Page} title="Pindai QR" current="#/pindai">
     <p class="muted">Pindai kode QR pada slip, kartu simpanan, laporan, kartu anggota atau permintaan setoran. Pemeriksaan berjalan di perangkat, juga tanpa sinyal.</p>
-    <div class="row2">
+    ${decoder === 'unavailable' ? html`<p class="notice" id="qr-unavailable" role="status">${UNAVAILABLE_TEXT}</p>` : null}
+    ${decoder === 'unavailable' ? null : html`<div class="row2">
       ${camera ? html`<button type="button" id="qr-stop" onClick=${stop}>Tutup Kamera</button>`
         : html`<button class="primary" type="button" id="qr-camera" onClick=${startCamera}>Buka Kamera</button>`}
       <label class="button" for="qr-file">Pilih Foto</label>
     </div>
-    <input class="visually-hidden" id="qr-file" type="file" accept="image/*" capture="environment" onChange=${fromFile} />
+    <input class="visually-hidden" id="qr-file" type="file" accept="image/*" capture="environment" onChange=${fromFile} />`}
     <video ref=${video} class=${camera ? 'scanner' : 'scanner hidden'} muted playsinline aria-label="Kamera pemindai"></video>
     ${note ? html`<p class="notice" id="qr-note" role="status">${note}</p>` : null}
     ${result ? html`<${Verdict} result=${result} onOnline=${() => handle(payload, { forceOnline: true })} />` : null}

@@ -13,7 +13,7 @@ import { profileDb, getMeta, setMeta } from './db.js';
 import { ApiError } from './api.js';
 import { Session, saveProfile } from './profiles.js';
 import * as outbox from './outbox.js';
-import { applyPage, resetReplica } from './replica.js';
+import { applyPage, replicaChangedElsewhere, resetReplica } from './replica.js';
 import { validateOp } from './validate.js';
 import * as rules from '../domain/outbox_rules.js';
 
@@ -44,6 +44,7 @@ export class Syncer {
     this.stopped = false;
     this.retryTimer = null;
     this.listeners = [];
+    this.answered = new Map(); // push answers not written yet: uuid -> {rule, stored} (see push)
   }
 
   get dbp() { return profileDb(this.clientId); }
@@ -54,7 +55,7 @@ export class Syncer {
     Object.assign(this.state, meta);
     this.channel = new BroadcastChannel(`lumbung-${this.clientId}`);
     this.channel.onmessage = (ev) => {
-      if (ev.data?.type === 'changed') this.emit(false);
+      if (ev.data?.type === 'changed') { replicaChangedElsewhere(db); this.emit(false); } // another tab pulled
       if (ev.data?.type === 'queued') this.flush();
     };
     const on = (target, name, fn) => { target.addEventListener(name, fn); this.listeners.push([target, name, fn]); };
@@ -218,60 +219,107 @@ export class Syncer {
     await outbox.resequence(db, first);
   }
 
-  /** Push the pending items in batches; what follows each answer is outbox_rules' decision. */
+  /**
+   * Push the pending items in batches; what follows each answer is outbox_rules' decision.
+   *
+   * An answer that lets the loop go on is not written here: it is kept in `this.answered` and each
+   * item is written once, by the pull page that settles it (replica.applyPage), or at the end of the
+   * pull. Why: writing every item twice (answered, then settled) was half the IndexedDB work of a
+   * sync. Nothing is lost if the tab closes before: the items are still pending with the same
+   * numbers and UUIDs, so the next round sends them again, the server answers them from what it
+   * holds (it recognises work by UUID, §16.2), and the feed's `mutation` rows settle them.
+   * Anything else (renumbering, a stop, an error) writes every kept answer first.
+   * The next batch is the pending items numbered above the last one answered.
+   */
   async push(db) {
     let recoveries = 0;
     const renumber = async (start, code, message) => {
       if (recoveries >= rules.MAX_RECOVERIES) throw new ApiError(409, code, message);
       recoveries += 1;
+      await this.writeAnswered(db);
       await outbox.resequence(db, start);
     };
-    for (;;) {
-      const batch = await outbox.pendingBatch(db, BATCH);
-      if (!batch.length) return;
-      if (!(await this.upload(db, batch))) continue;
-      const body = {
-        client_id: this.clientId,
-        mutations: batch.map((i) => ({ id: i.id, uuid: i.uuid, user_id: i.userId, op: i.op, device_time: i.deviceTime })),
-      };
-      if (batch.some((i) => i.userId !== this.profile.user.id)) throw new ApiError(403, 'mutation_user_mismatch', 'Antrean berisi transaksi pengguna lain.');
-      let response;
-      try {
-        response = await this.session.call('POST', '/api/sync/push', { body });
-      } catch (err) {
-        const next = err instanceof ApiError ? rules.afterPushError(err.code, err.detail) : { action: 'fail' };
-        if (next.action !== 'resequence' || recoveries >= rules.MAX_RECOVERIES) throw err;
-        await renumber(next.start, err.code, err.message);
-        continue;
-      }
-      const next = rules.afterPushAnswer(await outbox.recordResults(db, batch, response));
-      if (next.action === 'resequence') {
-        await renumber(next.start, 'mutation_id_reused', 'Nomor transaksi bertabrakan dengan data server.');
-        continue;
-      }
-      if (next.action === 'stop') {
+    let after = null;
+    try {
+      for (;;) {
+        const batch = await outbox.pendingBatch(db, BATCH, after);
+        after = null;
+        if (!batch.length) return;
+        if (!(await this.upload(db, batch))) continue;
+        const body = {
+          client_id: this.clientId,
+          mutations: batch.map((i) => ({ id: i.id, uuid: i.uuid, user_id: i.userId, op: i.op, device_time: i.deviceTime })),
+        };
+        if (batch.some((i) => i.userId !== this.profile.user.id)) throw new ApiError(403, 'mutation_user_mismatch', 'Antrean berisi transaksi pengguna lain.');
+        let response;
+        try {
+          response = await this.session.call('POST', '/api/sync/push', { body });
+        } catch (err) {
+          const next = err instanceof ApiError ? rules.afterPushError(err.code, err.detail) : { action: 'fail' };
+          if (next.action !== 'resequence' || recoveries >= rules.MAX_RECOVERIES) throw err;
+          await renumber(next.start, err.code, err.message);
+          continue;
+        }
+        const plan = outbox.planResults(batch, response);
+        const next = rules.afterPushAnswer(plan.outcome);
+        if (next.action === 'continue') {
+          for (const u of plan.updates) this.answered.set(u.uuid, { rule: u, stored: plan.stored.get(u.uuid) });
+          after = plan.answeredTop;
+          continue;
+        }
+        await this.writeAnswered(db);
+        await outbox.writeResults(db, plan);
+        if (next.action === 'resequence') {
+          await renumber(next.start, 'mutation_id_reused', 'Nomor transaksi bertabrakan dengan data server.');
+          continue;
+        }
         if (next.error) throw Object.assign(new ApiError(503, next.error.code, next.error.message), { reaction: 'retry' });
         return;
       }
+    } catch (err) {
+      await this.writeAnswered(db).catch(() => {});
+      throw err;
     }
   }
 
-  /** Pull until caught up; true if the server lost mutations it had answered (restored backup). */
+  /** Write the push answers kept back by push() (see there). */
+  async writeAnswered(db) {
+    if (!this.answered.size) return;
+    const kept = [...this.answered.values()];
+    this.answered.clear();
+    await outbox.writeAnswered(db, kept);
+  }
+
+  /**
+   * Pull until caught up; true if the server lost mutations it had answered (restored backup). The
+   * next page is asked for while this one is written (pages are still applied one after another, each
+   * with its cursor in one transaction, so a closed tab resumes after the last page it committed).
+   */
   async pull(db) {
     let resets = 0;
+    const fetchPage = (cursor) => this.session.call('GET', '/api/sync/pull', { query: { client_id: this.clientId, cursor: cursor ?? '', limit: PAGE } });
     let page;
-    for (;;) {
-      const { cursor } = await getMeta(db, ['cursor']);
-      page = await this.session.call('GET', '/api/sync/pull', { query: { client_id: this.clientId, cursor: cursor ?? '', limit: PAGE } });
-      if (page.reset) {
-        resets += 1;
-        if (resets > MAX_RESETS) throw new ApiError(503, 'reset_loop', 'Server terus meminta muat ulang data; coba lagi nanti.');
-        await resetReplica(db, page.reset.reason);
-        this.state.lastReset = { reason: page.reset.reason, at: new Date().toISOString() };
-        continue;
+    try {
+      page = await fetchPage((await getMeta(db, ['cursor'])).cursor);
+      for (;;) {
+        if (page.reset) {
+          resets += 1;
+          if (resets > MAX_RESETS) throw new ApiError(503, 'reset_loop', 'Server terus meminta muat ulang data; coba lagi nanti.');
+          await this.writeAnswered(db);
+          await resetReplica(db, page.reset.reason);
+          this.state.lastReset = { reason: page.reset.reason, at: new Date().toISOString() };
+          page = await fetchPage((await getMeta(db, ['cursor'])).cursor);
+          continue;
+        }
+        const more = page.has_more && page.changes.length > 0;
+        const next = more ? fetchPage(page.cursor) : null;
+        next?.catch(() => {}); // awaited below; a failed apply must not leave it unhandled
+        await applyPage(db, page, this.answered); // writes the kept answers it settles
+        if (!more) break;
+        page = await next;
       }
-      await applyPage(db, page);
-      if (!page.has_more || !page.changes.length) break;
+    } finally {
+      await this.writeAnswered(db); // answers no page settled yet, still unsettled
     }
     if (this.session.profile !== this.profile) this.profile = this.session.profile;
     const start = await outbox.lostStart(db, page.last_mutation_id);

@@ -8,6 +8,7 @@
  * An answered item stays (with its verdict) until a pull passes its `visibleAt`; then it is `settled`
  * and leaves the optimistic overlay. Rejected items keep their message for the user.
  */
+import { unwrap } from '../../vendor/idb/idb.js';
 import { isQuotaError } from './db.js';
 import * as rules from '../domain/outbox_rules.js';
 
@@ -85,9 +86,13 @@ export async function allItems(db) {
 
 const stateRange = (state) => IDBKeyRange.bound([state, -Infinity], [state, Infinity]);
 
-/** Pending items in number order, at most `limit` (one indexed read; outbox_rules.pendingBatch picks). */
-export async function pendingBatch(db, limit = rules.MAX_BATCH) {
-  const rows = await db.getAllFromIndex('outbox', 'state_id', stateRange('pending'), limit);
+/**
+ * Pending items in number order, at most `limit`, numbered above `afterId` (one indexed read;
+ * outbox_rules.pendingBatch picks). Its transaction is made when called, before any made after it.
+ */
+export async function pendingBatch(db, limit = rules.MAX_BATCH, afterId = null) {
+  const range = afterId === null ? stateRange('pending') : IDBKeyRange.bound(['pending', afterId], ['pending', Infinity], true);
+  const rows = await db.getAllFromIndex('outbox', 'state_id', range, limit);
   const byUuid = new Map(rows.map((i) => [i.uuid, i]));
   return rules.pendingBatch(rows.map(toRule), limit).map((r) => byUuid.get(r.uuid));
 }
@@ -104,18 +109,34 @@ export async function nextMutationId(db) {
  * pending items, so no item is read back per answer. Returns the rules' outcome (items in rule form).
  */
 export async function recordResults(db, sent, response) {
+  const plan = planResults(sent, response);
+  await writeResults(db, plan);
+  return plan.outcome;
+}
+
+/** recordResults' decision alone (pure): {outcome, updates, stored, response, answeredTop}. */
+export function planResults(sent, response) {
   const stored = new Map(sent.map((i) => [i.uuid, i]));
   const { updates, outcome } = rules.recordResults(sent.map(toRule), response);
+  const answered = [...outcome.applied, ...outcome.rejected].map((i) => i.id);
+  return { updates, outcome, stored, response, answeredTop: answered.length ? Math.max(...answered) : null };
+}
+
+/**
+ * Write a planned answer. The transaction is made when called, so every transaction made after it
+ * sees its writes; the push loop sends the next batch while the browser commits this one.
+ */
+export async function writeResults(db, { stored, updates, outcome, response }) {
   const tx = db.transaction(['outbox', 'meta', 'attachments'], 'readwrite');
   tx.objectStore('meta').put(response.last_mutation_id, 'serverLast');
-  for (const u of updates) tx.objectStore('outbox').put(fromRule(u, stored.get(u.uuid)));
+  const box = unwrap(tx.objectStore('outbox')); // no per-request promise: nothing awaits a single put
+  for (const u of updates) box.put(fromRule(u, stored.get(u.uuid)));
   for (const uuid of outcome.reupload) {
     const sha = stored.get(uuid)?.attachment;
     const a = sha ? await tx.objectStore('attachments').get(sha) : null;
     if (a) tx.objectStore('attachments').put({ ...a, uploaded: false });
   }
   await tx.done;
-  return outcome;
 }
 
 /**
@@ -146,7 +167,7 @@ export async function resequence(db, start) {
  * page's position passed is settled. Reads only the items the rows name and the sparse `unsettled`
  * index, never the history. Returns {settledByFeed, rejectedByFeed} (rule form).
  */
-export async function settleInTransaction(tx, page) {
+export async function settleInTransaction(tx, page, answered = null) {
   const box = tx.objectStore('outbox');
   const named = [];
   for (const c of page.changes ?? []) {
@@ -154,16 +175,39 @@ export async function settleInTransaction(tx, page) {
     const uuid = typeof c.data === 'string' ? safeUuid(c.data) : c.data.uuid;
     if (uuid) named.push(uuid);
   }
-  const [unsettled, ...found] = await Promise.all([box.index('unsettled').getAll(), ...named.map((u) => box.get(u))]);
+  // Most named items were answered by a push and are in `unsettled` already: read only the others
+  // (an answer lost with a closed tab), not one get per verdict.
   const stored = new Map();
-  for (const i of [...unsettled, ...found]) if (i) stored.set(i.uuid, i);
-  const result = rules.applyPage([...stored.values()].map(toRule), page);
-  for (const u of result.updates) box.put(fromRule(u, stored.get(u.uuid)));
+  for (const i of await box.index('unsettled').getAll()) stored.set(i.uuid, i);
+  const missing = named.filter((u) => !stored.has(u) && !answered?.has(u));
+  if (missing.length) for (const i of await Promise.all(missing.map((u) => box.get(u)))) if (i) stored.set(i.uuid, i);
+  const items = [...stored.values()].map(toRule);
+  // Push answers not written yet (engine.push defers them): the stored item is still `pending`, the
+  // answer is in `answered`; each is written once, when a page settles or corrects it.
+  for (const [uuid, a] of answered ?? []) { items.push(a.rule); stored.set(uuid, a.stored); }
+  const result = rules.applyPage(items, page);
+  const raw = unwrap(box); // no per-request promise: nothing awaits a single put
+  for (const u of result.updates) {
+    raw.put(fromRule(u, stored.get(u.uuid)));
+    answered?.delete(u.uuid);
+  }
   return { settledByFeed: result.settledByFeed, rejectedByFeed: result.rejectedByFeed };
 }
 
 function safeUuid(text) {
   try { return JSON.parse(text)?.uuid ?? null; } catch { return null; }
+}
+
+/**
+ * Write push answers that were kept back (engine.push): [{rule, stored}] in one transaction, as
+ * recordResults would have written them.
+ */
+export async function writeAnswered(db, answered) {
+  if (!answered.length) return;
+  const tx = db.transaction('outbox', 'readwrite');
+  const box = unwrap(tx.objectStore('outbox'));
+  for (const a of answered) box.put(fromRule(a.rule, a.stored));
+  await tx.done;
 }
 
 /** Settle answered items the replica now shows (position ≥ visible_at), in a transaction of its own. */

@@ -3,31 +3,57 @@
  * applied in one transaction, so a closed tab between pages loses nothing and a repeated page is
  * harmless. A reset drops the replica and the cursor, never the outbox.
  */
+import { unwrap } from '../../vendor/idb/idb.js';
 import { settleInTransaction } from './outbox.js';
+
+const listeners = new Set();
+/**
+ * Hear every committed change to a replica in this tab: fn(db, changes) after a page (its non-mutation
+ * changes), fn(db, null) after a reset or a change made elsewhere (another tab): read it all again.
+ * Why: the optimistic view keeps its base rows between builds and applies only what changed.
+ */
+export function onReplicaChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** Tell the listeners the replica changed in a way this tab did not see (another tab pulled). */
+export function replicaChangedElsewhere(db) {
+  for (const fn of listeners) fn(db, null);
+}
 
 /**
  * Apply one pull page: puts replace the whole row, deletes remove it; cursor and position with it.
  * A `mutation` row is this user's verdict on one of their mutations: it settles the outbox item with
  * that uuid even when the push answer was lost (a tab closed mid-push), so it is never sent again.
- * Returns {count, settledByFeed, rejectedByFeed}.
+ * `answered` (uuid -> {rule, stored}): push answers not written yet; those the page settles or
+ * corrects are written here and removed from it. Returns {count, settledByFeed, rejectedByFeed,
+ * changed}: `changed` the replica rows written, for the incremental view.
+ *
+ * Why the raw store and relaxed durability: a page is ~1,000 puts and the per-request promise of the
+ * idb wrapper costs more than the put; nothing here awaits a single request. Relaxed durability may
+ * lose the last page on a power cut, but atomically with its cursor, so it is pulled again (§16.11).
  */
-export async function applyPage(db, page) {
-  const tx = db.transaction(['replica', 'meta', 'outbox'], 'readwrite');
-  const store = tx.objectStore('replica');
+export async function applyPage(db, page, answered = null) {
+  const tx = db.transaction(['replica', 'meta', 'outbox'], 'readwrite', { durability: 'relaxed' });
+  const store = unwrap(tx.objectStore('replica'));
+  const changed = [];
   for (const c of page.changes) {
     if (c.entity === 'mutation') continue; // a verdict for the outbox, not a row to show: not kept in the replica
     const id = String(c.id);
     if (c.op === 'delete') store.delete([c.entity, id]);
     else store.put({ entity: c.entity, id, seq: c.seq, data: c.data });
+    changed.push(c);
   }
   // Verdicts and settling, as outbox_rules.applyPage decides, in this same transaction.
-  const settled = await settleInTransaction(tx, page);
-  const meta = tx.objectStore('meta');
+  const settled = await settleInTransaction(tx, page, answered);
+  const meta = unwrap(tx.objectStore('meta'));
   meta.put(page.cursor, 'cursor');
   meta.put(page.position, 'position');
   meta.put(page.last_mutation_id, 'serverLast');
   await tx.done;
-  return { count: page.changes.length, ...settled };
+  if (changed.length) for (const fn of listeners) fn(db, changed);
+  return { count: page.changes.length, changed, ...settled };
 }
 
 /** Drop the replica and cursor (epoch changed, cursor expired, scope changed); keep the outbox. */
@@ -38,6 +64,7 @@ export async function resetReplica(db, reason) {
   tx.objectStore('meta').put(0, 'position');
   tx.objectStore('meta').put({ reason, at: new Date().toISOString() }, 'lastReset');
   await tx.done;
+  replicaChangedElsewhere(db);
 }
 
 /** Every row of one entity, as its data objects. */
