@@ -49,6 +49,7 @@ def savepoint(conn: Connection, name: str = "mutation") -> Iterator[None]:
 
 def mutations_by_uuid(conn: Connection, uuids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The processed mutations among ``uuids``, by uuid, in as few statements as the batch allows."""
+    feed.flush_pending(conn)  # empty at a pass's start today; a later caller must still see its own rows
     wanted = list(dict.fromkeys(uuids))
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(wanted), _CHUNK):

@@ -35,6 +35,7 @@ __all__ = [
     "record_mutation",
     "compact",
     "FeedBatch",
+    "flush_pending",
     "open_batch",
     "close_batch",
 ]
@@ -120,7 +121,8 @@ def _open_batch(conn: sqlite3.Connection) -> FeedBatch | None:
     return getattr(conn, "_feed_batch", None)
 
 
-def _flush_pending(conn: sqlite3.Connection) -> None:
+def flush_pending(conn: sqlite3.Connection) -> None:
+    """Write out the open push pass's rows, so a read of ``changes`` or ``mutations`` sees them."""
     batch = _open_batch(conn)
     if batch is not None:
         batch.flush()
@@ -156,14 +158,14 @@ def epoch(conn: sqlite3.Connection) -> str:
 
 
 def max_seq(conn: sqlite3.Connection) -> int:
-    _flush_pending(conn)
+    flush_pending(conn)
     row = conn.execute("SELECT MAX(seq) FROM changes").fetchone()
     return int(row[0] or 0)
 
 
 def feed_state(conn: sqlite3.Connection, client_id: str) -> tuple[int | None, int, str, int, int]:
     """(client owner, client counter, epoch, head, floor) in one statement: what every pull starts from."""
-    _flush_pending(conn)
+    flush_pending(conn)
     owner, counter, epoch_, head, floor = conn.execute(
         "SELECT (SELECT user_id FROM clients WHERE client_id = :c),"
         " (SELECT last_mutation_id FROM clients WHERE client_id = :c), (SELECT value FROM meta WHERE key = 'epoch'),"
@@ -179,7 +181,7 @@ def changes_after(conn: sqlite3.Connection, after: int, limit: int, reach: Reach
     Returns ``(json_array, count, last_seq)``. SQLite assembles the JSON array itself (its JSON
     functions run in C), so a page of thousands of rows costs the server almost no Python.
     """
-    _flush_pending(conn)
+    flush_pending(conn)
     visible, params = change_condition(reach)
     sql = (
         "SELECT json_group_array(json_object('seq', seq, 'entity', entity, 'id', entity_id, 'op', op,"
@@ -234,12 +236,12 @@ _MUTATION_COLUMNS = "uuid, client_id, mutation_id, user_id, name, status, code, 
 
 
 def mutation_by_uuid(conn: sqlite3.Connection, uuid: str) -> sqlite3.Row | None:
-    _flush_pending(conn)
+    flush_pending(conn)
     return conn.execute(f"SELECT {_MUTATION_COLUMNS} FROM mutations WHERE uuid = ?", (uuid,)).fetchone()
 
 
 def mutation_by_number(conn: sqlite3.Connection, client_id: str, number: int) -> sqlite3.Row | None:
-    _flush_pending(conn)
+    flush_pending(conn)
     return conn.execute(
         f"SELECT {_MUTATION_COLUMNS} FROM mutations WHERE client_id = ? AND mutation_id = ?", (client_id, number)
     ).fetchone()
