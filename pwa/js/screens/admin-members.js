@@ -88,13 +88,12 @@ export function AdminMembers() {
         <div class="tx-sub">${KIND[m.kind] ?? m.kind} · ${locations.get(m.location_id) ?? `Lokasi ${m.location_id}`}${p?.birth_date ? ` · lahir ${tanggal(p.birth_date)}` : ''}${p?.category ? ` · ${CATEGORIES[p.category] ?? p.category}` : ''}</div>
         <div class="decide">${m.active ? html`<span class="badge st-active">Aktif</span>` : html`<span class="badge st-cancelled">Nonaktif</span>`}
           <button type="button" onClick=${() => setEditing(m.id)} aria-label=${`Ubah ${m.number}`}>Ubah</button>
-        </div>
-        ${said[m.id]?.active === m.active ? html`<p class="notice ok action-note" role="status">${said[m.id].text}</p>` : null}
-        ${m.active ? html`<${ActionButton} name="deactivate" label="Nonaktifkan"
+          ${m.active ? html`<${ActionButton} name="deactivate" label="Nonaktifkan"
             confirm=${`Nonaktifkan ${m.number} ${m.name}? Transaksi baru untuknya ditolak dan akun loginnya ikut nonaktif; riwayatnya tetap tersimpan.`}
             action=${() => call('POST', `/api/admin/members/${m.id}/deactivate`)} done=${`${m.name} dinonaktifkan.`}
-            onDone=${() => { noteFor(m)(`${m.name} dinonaktifkan.`); app.syncer.flush(); }} />`
-          : html`<${Reactivate} m=${m} onSaid=${noteFor(m)} />`}
+            onDone=${() => { noteFor(m)(`${m.name} dinonaktifkan.`); app.syncer.flush(); }} />` : null}</div>
+        ${said[m.id]?.active === m.active ? html`<p class="notice ok action-note" role="status">${said[m.id].text}</p>` : null}
+        ${m.active ? null : html`<${Reactivate} m=${m} onSaid=${noteFor(m)} />`}
       </li>`;
     })}</ul>
     ${members.length ? null : html`<${Empty}>Belum ada anggota.<//>`}
