@@ -106,7 +106,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     backup_enabled: bool = True
     """Take a verified backup every day at ``backup_time`` (docs/BACKUP.md)."""
     backup_time: str = "02:00"
-    """HH:MM in the cooperative's time zone (WIB)."""
+    """HH:MM in the cooperative's time zone (its ``coop_settings`` zone, read when the next run is computed)."""
     backup_keep_days: int = 7
     """Backups older than this many days are removed after a newer one verified."""
     backup_dir: str = ""

@@ -26,7 +26,7 @@ from . import mfa
 from .throttle import ThrottlePolicy, after_failure, wait_seconds
 from .totp_key import TotpKey, is_sealed
 
-__all__ = ["SecondFactor", "Enrolment", "Confirmed", "MfaStatus", "mfa_key"]
+__all__ = ["SecondFactor", "Enrolment", "Confirmed", "MfaStatus", "mfa_key", "reset_mfa"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,24 @@ MFA_REQUIRED = "Masukkan kode 6 angka dari aplikasi autentikator (atau kode pemu
 MFA_INVALID = "Kode verifikasi salah."
 MFA_REUSED = "Kode verifikasi ini sudah dipakai; tunggu kode berikutnya."
 TOO_MANY = "Terlalu banyak kode verifikasi yang salah; coba lagi dalam {seconds} detik."
+
+
+def reset_mfa(conn: Connection, user_id: int, admin_id: int, at: dt.datetime) -> bool:
+    """Remove ``user_id``'s second factor, audited as ``user.mfa_reset`` under ``admin_id`` in the same
+    transaction (the secret itself is never logged): the one reset the API and ``lumbung-server
+    mfa-reset`` share. True when there was one to remove."""
+    removed = store.remove(conn, user_id)
+    record_audit(
+        conn,
+        user_id=admin_id,
+        action="user.mfa_reset",
+        entity="user",
+        entity_id=user_id,
+        before={"mfa_enrolled": removed},
+        after={"mfa_enrolled": False},
+        at=at,
+    )
+    return removed
 
 
 def mfa_key(username: str) -> str:
@@ -164,25 +182,9 @@ class SecondFactor:
         return Confirmed(enrolled=True, recovery_codes=codes)
 
     async def reset(self, user_id: int, admin_id: int) -> bool:
-        """An admin removes a user's second factor (a lost phone); they may enrol again. Audited as
-        ``user.mfa_reset`` in the same transaction (the secret itself is never logged)."""
+        """An admin removes a user's second factor (a lost phone); they may enrol again."""
         at = dt.datetime.now(dt.UTC)
-
-        def write(conn: Connection) -> bool:
-            removed = store.remove(conn, user_id)
-            record_audit(
-                conn,
-                user_id=admin_id,
-                action="user.mfa_reset",
-                entity="user",
-                entity_id=user_id,
-                before={"mfa_enrolled": removed},
-                after={"mfa_enrolled": False},
-                at=at,
-            )
-            return removed
-
-        return await self.db.write(write)
+        return await self.db.write(lambda conn: reset_mfa(conn, user_id, admin_id, at))
 
     # --- at login -----------------------------------------------------------------------------
 

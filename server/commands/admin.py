@@ -16,7 +16,7 @@ from typing import Any
 from server.errors import LumbungError
 from server.settings import Settings
 
-__all__ = ["add_parsers", "dispatch"]
+__all__ = ["add_parsers", "dispatch", "admin_actor"]
 
 COMMANDS = ("import-members", "time-zone")
 
@@ -40,7 +40,9 @@ def _database(settings: Settings) -> Any:
     return Database(settings.database_path, synchronous=settings.sqlite_synchronous)
 
 
-def _admin(db: Any, username: str | None) -> int:
+def admin_actor(db: Any, username: str | None) -> int:
+    """The admin a command-line action is recorded under in the audit log (``--by``; default the first
+    active admin); LumbungError ``admin_not_found`` when there is none."""
     from server.storage import admin as store
 
     user_id = db.read_sync(lambda c: store.admin_user_id(c, username))
@@ -60,7 +62,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         if args.dry_run:
             report = db.read_sync(lambda c: member_import.dry_run(c, table, categories, now))
         else:
-            user_id = _admin(db, args.by)
+            user_id = admin_actor(db, args.by)
             try:
                 report = db.write_sync(lambda c: member_import.run_import(c, table, categories, user_id, now))
             except LumbungError as exc:
@@ -93,7 +95,7 @@ def _time_zone(args: argparse.Namespace, settings: Settings) -> int:
         if args.zone is None:
             current = db.read_sync(store.coop_settings)
         else:
-            name, user_id, now = check_zone(args.zone), _admin(db, args.by), dt.datetime.now(dt.UTC)
+            name, user_id, now = check_zone(args.zone), admin_actor(db, args.by), dt.datetime.now(dt.UTC)
             current = db.write_sync(lambda conn: set_time_zone(conn, name, user_id, now))
     finally:
         db.close()

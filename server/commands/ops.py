@@ -1,4 +1,4 @@
-"""``lumbung-server backup-now | backups | restore-backup SOURCE | mfa-reset USERNAME``.
+"""``lumbung-server backup-now | backups | restore-backup SOURCE | mfa-reset USERNAME [--by ADMIN]``.
 
 ``backup-now`` is what the server does every day (copy, verify the ledger in the copy, keep
 ``backup_keep_days``); ``restore-backup`` is step 2 of the restore drill (docs/BACKUP.md): the
@@ -9,6 +9,7 @@ ledger check on the result. A failed step is one line on stderr and exit 1.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import shutil
 import sys
@@ -33,6 +34,7 @@ def add_parsers(sub: Any) -> None:
     restore.add_argument("source", help="a lumbung-*.sqlite3 file from the backup folder")
     reset = sub.add_parser("mfa-reset", help="remove a user's second factor (a lost phone); they enrol again")
     reset.add_argument("username")
+    reset.add_argument("--by", metavar="USERNAME", help="the admin the reset is recorded under (audit log)")
 
 
 def _database(settings: Settings) -> Any:
@@ -75,20 +77,30 @@ def _backup_now(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _backups(settings: Settings, args: argparse.Namespace) -> int:
+
+    from server.domain.timezone import zone
+    from server.operations.backups import next_run, next_run_text
+    from server.storage.admin import time_zone
     from server.storage.backup_log import recent_backups
 
     db = _database(settings)
     try:
         rows = db.read_sync(lambda c: recent_backups(c, 100))
+        zone_name = db.read_sync(time_zone)
     finally:
         db.close()
     if args.json:
         print(json.dumps(msgspec.to_builtins(rows), ensure_ascii=False, indent=2, sort_keys=True))
+        return 0
+    for row in rows:
+        _print(row, False)
+    if not rows:
+        print("Belum ada cadangan.")
+    if settings.backup_enabled:  # what the running server schedules: the same time, the same zone setting
+        at = next_run(dt.datetime.now(dt.UTC), settings.backup_time, zone(zone_name))
+        print(f"Cadangan harian berikutnya: {next_run_text(at, zone_name)}")
     else:
-        for row in rows:
-            _print(row, False)
-        if not rows:
-            print("Belum ada cadangan.")
+        print("Cadangan harian tidak aktif (LUMBUNG_BACKUP_ENABLED).")
     return 0
 
 
@@ -125,7 +137,13 @@ def _restore_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _mfa_reset(settings: Settings, args: argparse.Namespace) -> int:
-    from server.storage import accounts, mfa
+    """The API's reset (``reset_mfa``: audited as ``user.mfa_reset``), recorded under ``--by``."""
+
+    from server.auth.second_factor import reset_mfa
+    from server.errors import LumbungError
+    from server.storage import accounts
+
+    from .admin import admin_actor
 
     db = _database(settings)
     try:
@@ -133,7 +151,13 @@ def _mfa_reset(settings: Settings, args: argparse.Namespace) -> int:
         if user is None:
             print(f"lumbung-server: pengguna tidak ditemukan: {args.username}", file=sys.stderr)
             return 1
-        removed = db.write_sync(lambda c: mfa.remove(c, user.id))
+        try:
+            actor = admin_actor(db, args.by)
+        except LumbungError as exc:
+            print(f"lumbung-server: {exc.message} ({exc.code})", file=sys.stderr)
+            return 1
+        now = dt.datetime.now(dt.UTC)
+        removed = db.write_sync(lambda c: reset_mfa(c, user.id, actor, now))
     finally:
         db.close()
     print(f"Verifikasi dua langkah {args.username} {'dihapus' if removed else 'memang belum aktif'}.")

@@ -6,7 +6,9 @@ content-addressed and never change, so copying is incremental). It counts as goo
 copy has been opened on its own and passed the same ledger check as ``verify-ledger``. Only after
 a good backup are those older than ``backup_keep_days`` removed, so a failing day never eats the
 last good copy. Every attempt is logged in ``backups`` (through the writer) for the health view and
-``/metrics``. The schedule is a time of day in the cooperative's time zone (WIB).
+``/metrics``. The schedule is a time of day in the cooperative's time zone (the ``coop_settings``
+setting, read from the database each time the next run is computed, so a change applies from the
+next run on; WIB until the admin sets another).
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from pathlib import Path
 import anyio.to_thread
 
 from server.domain.models import COOP_TZ
+from server.domain.timezone import label, zone
 from server.settings import Settings
-from server.storage import backup_log
+from server.storage import admin, backup_log
 from server.storage.backup import backup as copy_database
 from server.storage.backup_log import BackupCheck, BackupRow
 from server.storage.database import Database
 
-__all__ = ["BackupService", "next_run", "backup_name", "backup_time_of", "prune", "take_backup"]
+__all__ = ["BackupService", "next_run", "next_run_text", "backup_name", "backup_time_of", "prune", "take_backup"]
 
 log = logging.getLogger(__name__)
 NAME = re.compile(r"^lumbung-(\d{8}T\d{6}Z)\.sqlite3$")
@@ -56,6 +59,11 @@ def next_run(now: dt.datetime, at: str, tz: dt.tzinfo = COOP_TZ) -> dt.datetime:
     if candidate <= local:
         candidate = (candidate + dt.timedelta(days=1)).replace(hour=hour, minute=minute)
     return candidate
+
+
+def next_run_text(moment: dt.datetime, zone_name: str) -> str:
+    """``2026-12-03 02:00 WIT``: a run time as people read it, on the zone's wall clock with its label."""
+    return f"{moment.astimezone(zone(zone_name)):%Y-%m-%d %H:%M} {label(zone_name)}"
 
 
 def _copy_attachments(source: Path, target: Path) -> int:
@@ -139,6 +147,8 @@ class BackupService:
         self._lock = threading.Lock()
         self._task: asyncio.Task[None] | None = None
         self.next_at: dt.datetime | None = None
+        self.next_zone: str | None = None
+        """The label (WIB/WITA/WIT) of the zone ``next_at`` was computed in."""
 
     async def run_now(self, trigger: str = "manual") -> BackupRow:
         return await anyio.to_thread.run_sync(self._take, trigger)
@@ -164,7 +174,9 @@ class BackupService:
     async def _daily(self) -> None:
         while True:
             now = dt.datetime.now(dt.UTC)
-            self.next_at = next_run(now, self.settings.backup_time)
+            name = await self.db.read(admin.time_zone)  # re-read: the admin may have moved the cooperative
+            self.next_at = next_run(now, self.settings.backup_time, zone(name))
+            self.next_zone = label(name)
             await asyncio.sleep(max(0.0, (self.next_at - now).total_seconds()))
             try:
                 await self.run_now("daily")

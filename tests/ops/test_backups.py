@@ -11,7 +11,8 @@ import pytest
 
 from server.cli import main
 from server.domain.models import COOP_TZ
-from server.operations.backups import backup_name, backup_time_of, next_run
+from server.domain.timezone import zone
+from server.operations.backups import backup_name, backup_time_of, next_run, next_run_text
 from tests.ops.conftest import ROLES, client_for
 
 
@@ -28,6 +29,43 @@ def test_next_run_is_the_next_wall_clock_time_in_wib() -> None:
     assert next_run(dt.datetime(2026, 12, 31, 23, 0, tzinfo=utc), "23:59").astimezone(utc) == dt.datetime(
         2027, 1, 1, 16, 59, tzinfo=utc
     )
+
+
+def test_next_run_follows_the_cooperatives_zone() -> None:
+    jayapura = zone("Asia/Jayapura")
+    # 16:00 UTC = 01:00 WIT: 02:00 WIT is an hour later, 17:00 UTC of the UTC day before the WIT day
+    now = dt.datetime(2026, 3, 1, 16, 0, tzinfo=dt.UTC)
+    at = next_run(now, "02:00", jayapura)
+    assert at.astimezone(dt.UTC) == dt.datetime(2026, 3, 1, 17, 0, tzinfo=dt.UTC)
+    assert next_run_text(at, "Asia/Jayapura") == "2026-03-02 02:00 WIT"
+    # the same instant in WIB (23:00) is past 02:00: WIB's run is 19:00 UTC, two hours later
+    assert next_run(now, "02:00", zone("Asia/Jakarta")).astimezone(dt.UTC) == dt.datetime(
+        2026, 3, 1, 19, 0, tzinfo=dt.UTC
+    )
+    assert next_run_text(next_run(now, "02:00", zone("Asia/Makassar")), "Asia/Makassar") == "2026-03-02 02:00 WITA"
+
+
+def test_the_schedule_health_view_and_command_use_the_zone_setting(demo_template: Path, tmp_path: Path, capsys) -> None:
+    import time
+
+    from tests.support.servers import ThreadServer, copy_template
+
+    data = copy_template(demo_template, tmp_path / "data")
+    assert main(["--data-dir", str(data), "time-zone", "WIT"]) == 0  # a cooperative in Jayapura
+    server = ThreadServer(data, backup_enabled=True, backup_time="02:00").start()
+    try:
+        with client_for(server.url, "admin") as http:
+            deadline = time.monotonic() + 10
+            while (health := http.get("/api/admin/health").json())["next_backup_at"] is None:
+                assert time.monotonic() < deadline, health
+                time.sleep(0.05)
+    finally:
+        server.stop()
+    at = dt.datetime.fromisoformat(health["next_backup_at"])
+    assert health["next_backup_zone"] == "WIT" and health["next_backup_at"].endswith("T02:00:00+09:00"), health
+    assert at.astimezone(dt.UTC).hour == 17 and dt.timedelta(0) < at - dt.datetime.now(dt.UTC) <= dt.timedelta(days=1)
+    assert main(["--data-dir", str(data), "backups"]) == 0
+    assert f"Cadangan harian berikutnya: {next_run_text(at, 'Asia/Jayapura')}" in capsys.readouterr().out
 
 
 def test_backup_names_carry_their_time() -> None:
@@ -113,22 +151,25 @@ def test_the_daily_schedule_takes_a_backup_when_its_time_comes(ops_server, monke
 
     from server.operations import backups as module
 
-    calls: list[dt.datetime] = []
+    calls: list[tuple[dt.datetime, str]] = []
 
     def soon_then_tomorrow(now: dt.datetime, at: str, tz: dt.tzinfo = COOP_TZ) -> dt.datetime:
-        calls.append(now)
-        return now + (dt.timedelta(seconds=0.3) if len(calls) == 1 else dt.timedelta(days=1))
+        calls.append((now, str(tz)))
+        return now + (dt.timedelta(seconds=3) if len(calls) == 1 else dt.timedelta(days=1))
 
     monkeypatch.setattr(module, "next_run", soon_then_tomorrow)
     server = ops_server(backup_enabled=True)
     with client_for(server.url, "admin") as http:
+        # moved to Jayapura while today's run waits: tomorrow's run is computed in WIT
+        assert http.put("/api/admin/settings", json={"time_zone": "WIT"}).status_code == 200
         deadline = time.monotonic() + 20
         while not (rows := http.get("/api/admin/backups").json()) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert [(r["trigger"], r["ok"]) for r in rows] == [("daily", True)]
         health = http.get("/api/admin/health").json()
         assert health["next_backup_at"] is not None and health["last_good_backup"]["file"] == rows[0]["file"]
-    assert len(calls) == 2  # after the backup it waits for the next day
+    assert [tz for _, tz in calls] == ["Asia/Jakarta", "Asia/Jayapura"]  # after the backup: the next day, new zone
+    assert health["next_backup_zone"] == "WIT"
 
 
 def test_a_backup_that_cannot_be_written_is_a_failed_backup_not_an_error(ops_server, tmp_path: Path) -> None:

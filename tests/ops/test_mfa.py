@@ -124,6 +124,26 @@ def test_only_an_admin_may_reset_a_users_second_factor(ops_server, role: str) ->
             assert login(server.url, "petugas2").json()["code"] == "mfa_required"
 
 
+def test_the_command_line_reset_is_audited_like_the_apis(ops_server, capsys) -> None:
+    from server.cli import main
+
+    server = ops_server()
+    _enrol(server.url, "petugas2")
+    data = ["--data-dir", str(server.data_dir)]
+    assert main([*data, "mfa-reset", "petugas2", "--by", "anggota01"]) == 1  # not an admin: nothing done
+    assert "admin_not_found" in capsys.readouterr().err
+    assert login(server.url, "petugas2").json()["code"] == "mfa_required"
+    assert main([*data, "mfa-reset", "petugas2", "--by", "admin"]) == 0
+    assert "dihapus" in capsys.readouterr().out
+    assert login(server.url, "petugas2").status_code == 200  # password alone again
+    with client_for(server.url, "pengurus1") as board:
+        entries = board.get("/api/audit", params={"entity": "user", "entity_id": "102"}).json()
+    resets = [e for e in entries if e["action"] == "user.mfa_reset"]
+    assert len(resets) == 1, entries
+    assert resets[0]["username"] == "admin"
+    assert (resets[0]["before"], resets[0]["after"]) == ({"mfa_enrolled": True}, {"mfa_enrolled": False})
+
+
 def test_confirm_without_enrolment_and_malformed_codes_are_clear_4xx(ops_server) -> None:
     server = ops_server()
     with client_for(server.url, "petugas1") as http:

@@ -72,10 +72,19 @@ def test_admin_creates_edits_and_deactivates_a_member_and_imports_after_a_dry_ru
     page.fill("#m-name", "Zainal Abidin Hasan")
     page.click("#save-member")
     expect(row).to_contain_text("Zainal Abidin Hasan", timeout=15000)
-    row.locator("text=Nonaktifkan").click()
-    expect(row.locator(".badge")).to_have_text("Nonaktif", timeout=15000)
-
     admin = api_login(pwa.url, "admin")
+    leave = row.locator(".action[data-action='deactivate']")
+    leave.locator(".action-run").click()  # the first press only asks
+    expect(leave.locator(".confirm-q")).to_contain_text("Nonaktifkan Z0001 Zainal Abidin Hasan?")
+    leave.locator(".confirm-no").click()  # Batal: nothing changes
+    expect(leave.locator(".confirm")).to_have_count(0)
+    expect(row.locator(".badge")).to_have_text("Aktif")
+    assert [m["number"] for m in admin.get("/api/directory/members", q="Z0001").json()] == ["Z0001"]
+    leave.locator(".action-run").click()
+    leave.locator(".confirm-yes").click()
+    expect(row.locator(".badge")).to_have_text("Nonaktif", timeout=15000)
+    expect(row.locator(".action-note")).to_have_text("Zainal Abidin Hasan dinonaktifkan.")
+
     assert admin.get("/api/directory/members", q="Z0001").json() == []  # inactive members leave the directory
 
     page.goto("/#/admin/pengguna")

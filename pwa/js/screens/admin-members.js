@@ -51,7 +51,7 @@ function MemberForm({ member, profile, onDone }) {
 }
 
 /** A member who left rejoins; their own login comes back only when the admin ticks it (PROTOCOL §13). */
-function Reactivate({ m, onRejoined }) {
+function Reactivate({ m, onSaid }) {
   const [logins, setLogins] = useState(false);
   const cid = `reactivate-users-${m.id}`;
   const said = (r) => `${m.name} aktif kembali${r.users_reactivated.length ? '; akun login aktif lagi' : r.users_inactive.length ? '; akun login tetap nonaktif' : ''}.`;
@@ -59,29 +59,27 @@ function Reactivate({ m, onRejoined }) {
       onChange=${(e) => setLogins(e.currentTarget.checked)} /> Aktifkan juga akun login anggota</label>
     <${ActionButton} name="reactivate" label="Aktifkan Kembali" confirm=${`Aktifkan kembali ${m.number} ${m.name}?${logins ? ' Akun loginnya juga aktif lagi.' : ' Akun loginnya tetap nonaktif.'}`}
       action=${() => call('POST', `/api/admin/members/${m.id}/reactivate`, { body: { reactivate_users: logins } })}
-      done=${said} onDone=${(r) => { onRejoined(said(r)); app.syncer.flush(); }} /></div>`;
+      done=${said} onDone=${(r) => { onSaid(said(r)); app.syncer.flush(); }} /></div>`;
 }
 
 export function AdminMembers() {
   const [q, setQ] = useState('');
   const [editing, setEditing] = useState(null);
-  const [note, run] = useNote();
-  const [rejoined, setRejoined] = useState({});
+  // What the last (de)activation said, per member, with the state it led to: shown once the feed has
+  // brought that state (the action's own note goes when the row switches between its two forms).
+  const [said, setSaid] = useState({});
+  const noteFor = (m) => (text) => setSaid((s) => ({ ...s, [m.id]: { active: !m.active, text } }));
   const members = (app.view?.member ?? []).slice().sort((a, b) => String(a.number).localeCompare(String(b.number)));
   const profiles = new Map((app.view?.payroll_profile ?? []).map((p) => [p.member_id, p]));
   const locations = new Map((app.view?.location ?? []).map((l) => [l.id, l.name]));
   const needle = q.trim().toLowerCase();
   const shown = members.filter((m) => !needle || m.number.toLowerCase().includes(needle) || m.name.toLowerCase().includes(needle)).slice(0, 100);
-  const deactivate = async (m) => {
-    if (await run(() => call('POST', `/api/admin/members/${m.id}/deactivate`), `${m.name} dinonaktifkan.`)) app.syncer.flush();
-  };
   const edited = editing === 'new' ? null : members.find((m) => m.id === editing);
   return html`<${Page} title="Data Anggota" current="#/admin/anggota">
     <p><a class="button" href="#/admin/impor">Impor Anggota (CSV/XLSX)</a> <button type="button" id="new-member" onClick=${() => setEditing('new')}>Tambah Anggota</button></p>
     ${editing ? html`<${MemberForm} key=${String(editing)} member=${edited} profile=${edited ? profiles.get(edited.id) : null}
       onDone=${() => { setEditing(null); refreshView(); }} />` : null}
     <${Field} label="Cari nomor atau nama" id="member-q"><input id="member-q" type="search" value=${q} onInput=${(e) => setQ(e.currentTarget.value)} /><//>
-    <${Note} note=${note} />
     <p class="muted">${members.length} anggota/badan${shown.length < members.length ? `, ${shown.length} ditampilkan` : ''}</p>
     <ul class="tx-list" id="member-list">${shown.map((m) => {
       const p = profiles.get(m.id);
@@ -90,9 +88,12 @@ export function AdminMembers() {
         <div class="tx-sub">${KIND[m.kind] ?? m.kind} · ${locations.get(m.location_id) ?? `Lokasi ${m.location_id}`}${p?.birth_date ? ` · lahir ${tanggal(p.birth_date)}` : ''}${p?.category ? ` · ${CATEGORIES[p.category] ?? p.category}` : ''}</div>
         <div class="decide">${m.active ? html`<span class="badge st-active">Aktif</span>` : html`<span class="badge st-cancelled">Nonaktif</span>`}
           <button type="button" onClick=${() => setEditing(m.id)} aria-label=${`Ubah ${m.number}`}>Ubah</button>
-          ${m.active ? html`<button type="button" onClick=${() => deactivate(m)} aria-label=${`Nonaktifkan ${m.number}`}>Nonaktifkan</button>` : null}</div>
-        ${m.active ? (rejoined[m.id] ? html`<p class="notice ok action-note" role="status">${rejoined[m.id]}</p>` : null)
-          : html`<${Reactivate} m=${m} onRejoined=${(text) => setRejoined((r) => ({ ...r, [m.id]: text }))} />`}
+          ${m.active ? html`<${ActionButton} name="deactivate" label="Nonaktifkan"
+            confirm=${`Nonaktifkan ${m.number} ${m.name}? Transaksi baru untuknya ditolak dan akun loginnya ikut nonaktif; riwayatnya tetap tersimpan.`}
+            action=${() => call('POST', `/api/admin/members/${m.id}/deactivate`)} done=${`${m.name} dinonaktifkan.`}
+            onDone=${() => { noteFor(m)(`${m.name} dinonaktifkan.`); app.syncer.flush(); }} />` : null}</div>
+        ${said[m.id]?.active === m.active ? html`<p class="notice ok action-note" role="status">${said[m.id].text}</p>` : null}
+        ${m.active ? null : html`<${Reactivate} m=${m} onSaid=${noteFor(m)} />`}
       </li>`;
     })}</ul>
     ${members.length ? null : html`<${Empty}>Belum ada anggota.<//>`}

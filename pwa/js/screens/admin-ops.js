@@ -6,7 +6,7 @@
 import { html, useState } from '../html.js';
 import { app } from '../app-state.js';
 import { Page, Field, AmountInput, Empty } from '../ui/components.js';
-import { rupiah, waktu } from '../ui/format.js';
+import { rupiah, tanggal, waktu } from '../ui/format.js';
 import { call, useGet, useNote } from '../ui/online.js';
 import { Note, CATEGORIES } from './admin-members.js';
 import { liveFormat } from '../domain/money.js';
@@ -24,6 +24,9 @@ export function umur(seconds) {
 }
 
 const ukuran = (bytes) => (bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1).replace('.', ',')} MB` : `${Math.ceil((bytes || 0) / 1024)} KB`);
+/** "3 Des 2026 02:00 WIT": the server's next run, on the wall clock of the zone it was scheduled in
+ * (the ISO text carries that zone's offset, so its digits are already that clock). */
+export const jadwal = (iso, zone) => (iso ? `${tanggal(iso.slice(0, 10))} ${iso.slice(11, 16)}${zone ? ` ${zone}` : ''}` : '–');
 const TRIGGER = { daily: 'Harian', manual: 'Manual' };
 
 function Backups({ rows }) {
@@ -59,7 +62,7 @@ export function AdminHealth() {
       ${!h.backups_enabled ? html`<p class="banner warn">Cadangan harian tidak aktif di server.</p>` : null}
       <dl class="facts">
         <dt>Cadangan baik terakhir</dt><dd id="last-backup">${last ? `${waktu(last.finished_at)} (${umur(last.age_seconds)})` : 'Belum ada'}</dd>
-        <dt>Cadangan berikutnya</dt><dd id="next-backup">${h.next_backup_at ? waktu(h.next_backup_at) : '–'}</dd>
+        <dt>Cadangan berikutnya</dt><dd id="next-backup">${jadwal(h.next_backup_at, h.next_backup_zone)}</dd>
         <dt>Antrean penulisan</dt><dd>${h.writer_queue_depth}</dd>
         <dt>Perangkat</dt><dd>${h.stats?.clients ?? '–'}</dd>
         <dt>Laporan masalah</dt><dd>${h.stats?.reports ?? '–'}</dd>

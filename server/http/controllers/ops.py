@@ -43,6 +43,9 @@ class Health(Struct):
     backup_overdue: bool
     latest_backup_failed: bool
     next_backup_at: str | None
+    """On the cooperative's wall clock (ISO 8601 with its offset, e.g. ``…T02:00:00+09:00``)."""
+    next_backup_zone: str | None
+    """The label of that zone: ``WIB``, ``WITA`` or ``WIT``."""
     backups_enabled: bool
     stats: OpsStats
 
@@ -76,6 +79,7 @@ class OpsController(Controller):
             backup_overdue=overdue,
             latest_backup_failed=failed,
             next_backup_at=backups.next_at.isoformat() if backups.next_at else None,
+            next_backup_zone=backups.next_zone if backups.next_at else None,
             backups_enabled=services.settings.backup_enabled,
             stats=await services.db.read(ops_stats),
         )
