@@ -44,7 +44,9 @@ def deposits(tab: Page) -> list[dict[str, Any]]:
       .map((d) => ({ id: d.id, status: d.status, sync: d.sync?.state ?? null }))""")
 
 
-def test_another_tabs_page_and_reset_reach_this_tabs_view_without_its_broadcast(page: Page, context: BrowserContext) -> None:
+def test_another_tabs_page_and_reset_reach_this_tabs_view_without_its_broadcast(
+    page: Page, context: BrowserContext
+) -> None:
     a = open_tab(context, "gen-two-tabs", page)
     b = open_tab(context, "gen-two-tabs")
     a.evaluate(
@@ -55,7 +57,10 @@ def test_another_tabs_page_and_reset_reach_this_tabs_view_without_its_broadcast(
         }""",
         DEPOSIT,
     )
-    assert deposits(a) == [{"id": "d1", "status": "verified", "sync": None}, {"id": "d9", "status": "unverified", "sync": "pending"}]
+    assert deposits(a) == [
+        {"id": "d1", "status": "verified", "sync": None},
+        {"id": "d9", "status": "unverified", "sync": "pending"},
+    ]
     # Tab B pushes d9 and pulls the page that shows it, settling the item; it never broadcasts.
     b.evaluate(
         """async (deposit) => {
@@ -70,7 +75,10 @@ def test_another_tabs_page_and_reset_reach_this_tabs_view_without_its_broadcast(
         DEPOSIT,
     )
     shown = deposits(a)
-    assert shown == [{"id": "d1", "status": "verified", "sync": None}, {"id": "d9", "status": "unverified", "sync": None}]
+    assert shown == [
+        {"id": "d1", "status": "verified", "sync": None},
+        {"id": "d9", "status": "unverified", "sync": None},
+    ]
     code = a.evaluate("async () => (await T.view.buildView(T.db)).deposit.find((d) => d.id === 'd9').code")
     assert code == "S-0009"  # the server's row, not the optimistic one
     # Tab B's scope changed: its reset drops the replica, and tab A's view with it.
@@ -138,5 +146,12 @@ def test_an_aborted_page_keeps_the_push_answers_it_would_have_written(page: Page
         DEPOSIT,
     )
     aborted, committed = result["aborted"], result["committed"]
-    assert aborted == {"error": "DataCloneError", "kept": 1, "item": ["pending", False], "rows": 0, "meta": None, "gen": 0}
+    assert aborted == {
+        "error": "DataCloneError",
+        "kept": 1,
+        "item": ["pending", False],
+        "rows": 0,
+        "meta": None,
+        "gen": 0,
+    }
     assert committed == {"kept": 0, "item": ["applied", True], "rows": 1, "meta": "c1", "gen": 1}
