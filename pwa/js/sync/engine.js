@@ -209,6 +209,7 @@ export class Syncer {
 
   /** The server refused an attachment: its mutations can never be sent; show why, free their numbers. */
   async refuseLocally(db, items, err) {
+    await this.writeAnswered(db); // answered items kept in memory are still 'pending' in IndexedDB: not to be renumbered
     const first = Math.min(...items.map((i) => i.id));
     const tx = db.transaction('outbox', 'readwrite');
     for (const i of items) {

@@ -165,7 +165,9 @@ export async function resequence(db, start) {
  * page, its cursor and the verdicts commit together), as outbox_rules.applyPage decides: the page's
  * `mutation` rows give verdicts whose push answer was lost; every answered item whose visible_at the
  * page's position passed is settled. Reads only the items the rows name and the sparse `unsettled`
- * index, never the history. Returns {settledByFeed, rejectedByFeed} (rule form).
+ * index, never the history. Returns {settledByFeed, rejectedByFeed} (rule form) and `written`: the
+ * UUIDs written, for the caller to drop from `answered` once the transaction committed (not before:
+ * if it aborts, those answers must still be written).
  */
 export async function settleInTransaction(tx, page, answered = null) {
   const box = tx.objectStore('outbox');
@@ -187,11 +189,8 @@ export async function settleInTransaction(tx, page, answered = null) {
   for (const [uuid, a] of answered ?? []) { items.push(a.rule); stored.set(uuid, a.stored); }
   const result = rules.applyPage(items, page);
   const raw = unwrap(box); // no per-request promise: nothing awaits a single put
-  for (const u of result.updates) {
-    raw.put(fromRule(u, stored.get(u.uuid)));
-    answered?.delete(u.uuid);
-  }
-  return { settledByFeed: result.settledByFeed, rejectedByFeed: result.rejectedByFeed };
+  for (const u of result.updates) raw.put(fromRule(u, stored.get(u.uuid)));
+  return { settledByFeed: result.settledByFeed, rejectedByFeed: result.rejectedByFeed, written: result.updates.map((u) => u.uuid) };
 }
 
 function safeUuid(text) {
@@ -213,9 +212,9 @@ export async function writeAnswered(db, answered) {
 /** Settle answered items the replica now shows (position ≥ visible_at), in a transaction of its own. */
 export async function settle(db, position) {
   const tx = db.transaction('outbox', 'readwrite');
-  const result = await settleInTransaction(tx, { position, changes: [] });
+  const { settledByFeed, rejectedByFeed } = await settleInTransaction(tx, { position, changes: [] });
   await tx.done;
-  return result;
+  return { settledByFeed, rejectedByFeed };
 }
 
 /** Highest number the server has answered (two indexed reads, not the history). */

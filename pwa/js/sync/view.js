@@ -11,9 +11,14 @@
  * tab's pull drops it and the next build reads the replica again. An officer's replica holds ~20,000
  * rows: reading and copying all of them after every sync took ~0.3 s. A build copies only the rows
  * the outbox lays something over; the other rows are the base's own objects, which nothing mutates.
+ *
+ * The base carries the replicaGen it stands for (replica.js); a build reads the outbox items and
+ * meta.replicaGen in one transaction and reads the replica again when they differ. Why: another tab's
+ * 'changed' broadcast comes once, at the end of its round, or never if it closed mid-round; meanwhile
+ * a page it committed may have settled an item whose row this base lacks (an item must never vanish
+ * and reappear, §16) or a reset may have removed rows this base still holds.
  */
-import { onReplicaChange, snapshot } from './replica.js';
-import { allItems } from './outbox.js';
+import { onReplicaChange, snapshotOf } from './replica.js';
 
 export const STATUS_LABEL = {
   unverified: 'Belum Diverifikasi', verified: 'Verifikasi', cancelled: 'Dibatalkan', rejected: 'Ditolak',
@@ -40,13 +45,13 @@ function syncOf(item) {
   return { state: item.state, code: item.code, message: item.message, uuid: item.uuid, local: !!item.local };
 }
 
-const bases = new Map(); // db -> {ready: Promise, by: {entity: Map(key -> row)}, queue: [changes]}
+const bases = new Map(); // db -> {ready: Promise, by: {entity: Map(key -> row)}, gen, queue: [{changes, gen}]}
 
-onReplicaChange((db, changes) => {
+onReplicaChange((db, changes, gen) => {
   const base = bases.get(db);
   if (!base) return;
   if (changes === null) bases.delete(db);
-  else base.queue.push(changes); // applied at the next build, in commit order
+  else base.queue.push({ changes, gen }); // applied at the next build, in commit order
 });
 
 /** Base rows from a replica snapshot: each row with `sync: null`, accounts with no hold yet. */
@@ -76,25 +81,53 @@ export function applyChanges(by, changes) {
   for (const entity of grown) by[entity] = new Map([...by[entity]].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function baseOf(db) {
-  let base = bases.get(db);
-  if (!base) {
-    base = { by: null, queue: [] };
-    base.ready = snapshot(db).then((snap) => { base.by = baseFrom(snap); });
-    base.ready.catch(() => { if (bases.get(db) === base) bases.delete(db); });
-    bases.set(db, base);
-  }
+/** A new base; `ready` resolves to the outbox items read in the same transaction as its rows. */
+function newBase(db) {
+  const base = { by: null, gen: null, queue: [] };
+  base.ready = (async () => {
+    const tx = db.transaction(['replica', 'outbox', 'meta']);
+    const [records, items, gen] = await Promise.all([tx.objectStore('replica').getAll(),
+      tx.objectStore('outbox').index('id').getAll(), tx.objectStore('meta').get('replicaGen')]);
+    await tx.done;
+    base.by = baseFrom(snapshotOf(records));
+    base.gen = gen ?? 0;
+    return { items, gen: base.gen };
+  })();
+  base.ready.catch(() => { if (bases.get(db) === base) bases.delete(db); });
+  bases.set(db, base);
   return base;
+}
+
+/** The outbox items and the replicaGen, read in one transaction. */
+async function itemsAt(db) {
+  const tx = db.transaction(['outbox', 'meta']);
+  const [items, gen] = await Promise.all([tx.objectStore('outbox').index('id').getAll(), tx.objectStore('meta').get('replicaGen')]);
+  await tx.done;
+  return { items, gen: gen ?? 0 };
+}
+
+/** Apply this tab's queued pages to a base; false if one committed elsewhere is missing between them. */
+function catchUp(base) {
+  for (const q of base.queue.splice(0)) {
+    if (q.gen <= base.gen) continue; // committed before the base was read: in it already
+    if (q.gen !== base.gen + 1) return false;
+    applyChanges(base.by, q.changes);
+    base.gen = q.gen;
+  }
+  return true;
 }
 
 /** Build the view model of a profile database (the replica read once, then only its changes). */
 export async function buildView(db) {
   for (;;) {
-    const base = baseOf(db);
-    const [, items] = await Promise.all([base.ready, allItems(db)]);
+    let base = bases.get(db);
+    let read;
+    if (!base) read = await (base = newBase(db)).ready;
+    else [, read] = await Promise.all([base.ready, itemsAt(db)]);
     if (bases.get(db) !== base) continue; // reset while reading: read again
-    for (const changes of base.queue.splice(0)) applyChanges(base.by, changes);
-    return overlayBase(base.by, items);
+    if (!catchUp(base) || base.gen < read.gen) { bases.delete(db); continue; } // another writer committed: read the replica again
+    if (base.gen > read.gen) continue; // a page of this tab committed after the items were read: read them again
+    return overlayBase(base.by, read.items);
   }
 }
 
