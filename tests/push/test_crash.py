@@ -31,14 +31,19 @@ def _kill_while_pending(server: ProcessServer) -> None:
     """Freeze the server, and SIGKILL it at a moment its notice is committed and waiting for a retry (not
     in the middle of an attempt, which by design is never repeated)."""
     assert server.proc is not None
-    for _ in range(100):
+    seen: list[str] = []
+    deadline = time.monotonic() + 15  # the first attempt waits for the sender's worker process to start
+    while time.monotonic() < deadline:
         server.proc.send_signal(signal.SIGSTOP)
-        if _status(server) == "pending":
+        seen.append(_status(server))
+        if seen[-1] == "pending":
             server.kill()
             return
         server.proc.send_signal(signal.SIGCONT)
+        if seen[-1] in ("sent", "failed"):
+            break
         time.sleep(0.01)
-    raise AssertionError("the delivery never stayed pending")
+    raise AssertionError(f"the delivery never stayed pending; seen {sorted(set(seen))}, last {seen[-1]}")
 
 
 @pytest.mark.e2e
