@@ -34,6 +34,18 @@ def server_rows(pwa, path: str, member_id: int) -> list[dict]:  # type: ignore[n
         board.close()
 
 
+def persistent_context(playwright, pwa, profile_dir: Path):  # type: ignore[no-untyped-def]
+    """A browser whose IndexedDB and service worker outlive a closed page: what reopening the app sees."""
+    return playwright.chromium.launch_persistent_context(
+        str(profile_dir),
+        executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+        args=CHROMIUM_ARGS,
+        base_url=pwa.url,
+        viewport={"width": 360, "height": 800},
+        bypass_csp=True,
+    )
+
+
 def test_rejected_withdrawal_shows_ditolak_with_reason_and_the_queue_behind_it_drains(page: Page, context, pwa) -> None:  # type: ignore[no-untyped-def]
     login(page, "anggota03")
     context.set_offline(True)
@@ -93,14 +105,7 @@ def test_officer_page_closed_mid_push_reopens_offline_and_applies_each_deposit_o
     profile_dir = tmp_path / "chromium-profile"
 
     def open_context():  # type: ignore[no-untyped-def]
-        return playwright.chromium.launch_persistent_context(
-            str(profile_dir),
-            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-            args=CHROMIUM_ARGS,
-            base_url=pwa.url,
-            viewport={"width": 360, "height": 800},
-            bypass_csp=True,
-        )
+        return persistent_context(playwright, pwa, profile_dir)
 
     ctx = open_context()
     page = ctx.pages[0] if ctx.pages else ctx.new_page()
@@ -149,14 +154,7 @@ def test_page_closed_after_the_push_answer_before_the_pull_settled_it_applies_ea
     profile_dir = tmp_path / "chromium-profile"
 
     def open_context():  # type: ignore[no-untyped-def]
-        return playwright.chromium.launch_persistent_context(
-            str(profile_dir),
-            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-            args=CHROMIUM_ARGS,
-            base_url=pwa.url,
-            viewport={"width": 360, "height": 800},
-            bypass_csp=True,
-        )
+        return persistent_context(playwright, pwa, profile_dir)
 
     ctx = open_context()
     page = ctx.pages[0] if ctx.pages else ctx.new_page()

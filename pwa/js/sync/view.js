@@ -131,52 +131,13 @@ export async function buildView(db) {
   }
 }
 
-/** Pure: replica rows by entity + outbox items → rows by entity with pending items laid over. */
+/** Pure: replica rows by entity + outbox items → rows by entity with pending items laid over (a fresh base). */
 export function overlay(snap, items) {
-  const by = {};
-  for (const [entity, list] of Object.entries(snap)) by[entity] = new Map(list.map((r) => [r._key, { ...r, sync: null }]));
-  const table = (e) => (by[e] ??= new Map());
-  const open = items.filter((i) => !i.dismissed && (!i.settled || i.state === 'rejected'));
-  for (const item of open) {
-    const name = item.op.name;
-    if (CREATES[name]) {
-      const [entity, key] = CREATES[name];
-      const id = item.op[key];
-      const existing = table(entity).get(id);
-      if (existing) existing.sync = item.settled ? null : syncOf(item);
-      else {
-        table(entity).set(id, {
-          ...item.op, id, status: item.state === 'rejected' ? 'rejected' : 'unverified', code: null,
-          created_at: item.createdAt, created_by: item.userId, pendingCreate: true,
-          reason: item.state === 'rejected' ? item.message : null, sync: syncOf(item),
-        });
-      }
-    } else if (DECISIONS[name]) {
-      const [entity, key, status] = DECISIONS[name];
-      const row = table(entity).get(item.op[key]);
-      if (!row) continue;
-      if (item.state === 'pending') row.status = status;
-      if (!item.settled || item.state === 'rejected') row.sync = syncOf(item);
-      if (item.state === 'pending' && item.op.reason) row.reason = item.op.reason;
-    }
-  }
-  // Available balance: pending withdrawals not yet seen by the server hold their amount here too.
-  for (const acc of table('savings_account').values()) acc.pending_hold = 0;
-  for (const w of table('withdrawal').values()) {
-    if (w.pendingCreate && w.sync?.state === 'pending') {
-      const acc = table('savings_account').get(`${w.member_id}:${w.savings_type}`);
-      if (acc) acc.pending_hold += w.amount;
-    }
-  }
-  const out = {};
-  for (const [entity, map] of Object.entries(by)) out[entity] = [...map.values()];
-  out.outbox = items;
-  out.pendingCount = items.filter((i) => i.state === 'pending').length;
-  return out;
+  return overlayBase(baseFrom(snap), items);
 }
 
 /**
- * Pure, the same picture as overlay() from base rows (baseFrom): untouched rows are shared, every row
+ * Pure: the outbox laid over base rows (baseFrom, kept between builds): untouched rows are shared, every row
  * the outbox lays something over is a copy, so the base is never changed.
  */
 export function overlayBase(base, items) {
@@ -222,7 +183,7 @@ export function overlayBase(base, items) {
       if (acc) acc.pending_hold += w.amount;
     }
   }
-  touched.savings_account ??= new Map(); // overlay() always lists these two
+  touched.savings_account ??= new Map(); // the screens always get these two lists
   touched.withdrawal ??= new Map();
   const out = {};
   for (const entity of new Set([...Object.keys(base), ...Object.keys(touched)])) {
