@@ -149,7 +149,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         else:
             print("Data demo sudah ada. Lihat akun demo lagi: lumbung-server demo --logins")
         sys.stdout.flush()
-    server = uvicorn.Server(uvicorn_config(create_app(settings), settings))
+    server = uvicorn.Server(uvicorn_config(create_app(settings, own_process=True), settings))
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl+C after its clean shutdown: not an error
         server.run()
     return EXIT_OK if server.started else EXIT_FAIL

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -66,6 +67,22 @@ COMPRESSION = CompressionConfig(
 # (2026-12-02, load 5-16: weak evidence, the direction the mechanism predicts).
 GIL_SWITCH_SECONDS = 0.0005
 
+# The garbage collector's full pass walked the whole startup heap (~145k objects: Litestar, msgspec
+# and typing metadata) in the middle of a push: one gen-2 collection of 85-146 ms per 10,000 pushed
+# mutations (bench push, gc callbacks, 2026-12-02), about 10 % of the push phase. Objects alive once
+# startup is done live until the process ends, so they are frozen out of every later collection, and
+# the young generation is collected every 10,000 allocations instead of 700 (a push of 1,000 decodes
+# ~2,000 tracked structs: 5 gen-0 passes each). Measured: gc time per 10,000 mutations 120-170 ms -> ~1 ms.
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def settle_heap() -> None:
+    """Freeze what startup built out of the collector's reach and collect the young rarer (see above)."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+
 
 @get("/api/health", exclude_from_auth=True, tags=["health"])
 async def health(request: Request) -> dict[str, str]:
@@ -75,7 +92,9 @@ async def health(request: Request) -> dict[str, str]:
     return {"status": "ok", "epoch": await request.app.state.services.db.read(epoch)}
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, *, own_process: bool = False) -> Litestar:
+    """The application. ``own_process``: the server is the process (``serve``), so it may tune the process's
+    garbage collector (``settle_heap``); an in-process test server leaves its host's heap alone."""
     settings = settings or Settings.from_env()
     services = build_services(settings)
     push = PushService(services.db, settings)
@@ -96,6 +115,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         services.watermark.note(force=True)
         await push.start()
         backups.start()
+        if own_process:
+            settle_heap()
 
     async def shutdown(app: Litestar) -> None:
         backups.stop()
