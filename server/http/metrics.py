@@ -15,6 +15,7 @@ or an admin uses their own access token; anything else is 401/403.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hmac
 import time
 from typing import Any
@@ -22,7 +23,14 @@ from typing import Any
 import anyio.to_thread
 from litestar import Request, Response, get
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -86,8 +94,23 @@ class _Stored(Collector):
         yield age
 
 
+class _Heap(Collector):
+    """The garbage collector's setup, as ``serve`` leaves it (``app.settle_heap``): the startup heap
+    frozen out of every collection, and the young generation's threshold. Why expose it: a server
+    that lost this tuning pauses 85-146 ms every 10,000 pushed mutations, and this says so."""
+
+    def collect(self):
+        frozen = GaugeMetricFamily("lumbung_gc_frozen_objects", "Objects frozen out of garbage collection.")
+        frozen.add_metric([], gc.get_freeze_count())
+        yield frozen
+        young = GaugeMetricFamily("lumbung_gc_young_threshold", "Allocations between young-generation collections.")
+        young.add_metric([], gc.get_threshold()[0])
+        yield young
+
+
 class Metrics:
-    """The app's registry: request counters and latencies, plus the stored figures."""
+    """The app's registry: request counters and latencies, the stored figures, and the process (CPU
+    seconds, memory, open files: prometheus_client's standard ``process_*`` figures; its heap setup)."""
 
     def __init__(self, services: Any) -> None:
         self.registry = CollectorRegistry()
@@ -105,6 +128,8 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_Stored(services))
+        self.registry.register(_Heap())
+        ProcessCollector(registry=self.registry)
 
     def middleware(self, app: ASGIApp) -> ASGIApp:
         """Counts and times every HTTP request by its route template (Litestar sets it after routing)."""

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
-from server.http.app import GIL_SWITCH_SECONDS
+from server.http.app import GC_YOUNG_THRESHOLD, GIL_SWITCH_SECONDS
+from tests.support.servers import ProcessServer, ThreadServer, copy_template
 
 
 def test_running_server_uses_the_short_gil_switch_interval(live_server) -> None:
@@ -30,11 +34,33 @@ def test_settle_heap_freezes_the_startup_heap_and_collects_the_young_rarer() -> 
     assert young == "True"
 
 
-def test_serve_settles_its_heap_and_in_process_servers_do_not() -> None:
-    import inspect
+def _heap_metrics(url: str, token: str) -> dict[str, float]:
+    response = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert response.status_code == 200, response.text
+    return {
+        family.name: family.samples[0].value
+        for family in text_string_to_metric_families(response.text)
+        if family.name in ("lumbung_gc_frozen_objects", "lumbung_gc_young_threshold", "process_cpu_seconds")
+    }
 
-    from server import cli
-    from server.http import app
 
-    assert "create_app(settings, own_process=True)" in inspect.getsource(cli.cmd_serve)
-    assert inspect.signature(app.create_app).parameters["own_process"].default is False
+def test_serve_settles_its_heap_and_an_in_process_server_does_not(demo_template: Path, tmp_path: Path) -> None:
+    """``lumbung-server serve`` as its own process reports a frozen heap; a server in the test process
+    leaves the test process's collector as it was."""
+    token = "scrape-" + "h" * 40
+    served = ProcessServer(copy_template(demo_template, tmp_path / "own"), LUMBUNG_METRICS_TOKEN=token).start()
+    try:
+        own = _heap_metrics(served.url, token)
+    finally:
+        served.stop()
+    assert own["lumbung_gc_frozen_objects"] > 10_000
+    assert own["lumbung_gc_young_threshold"] == GC_YOUNG_THRESHOLD
+    assert own["process_cpu_seconds"] > 0
+    host_threshold, host_frozen = gc.get_threshold()[0], gc.get_freeze_count()
+    hosted = ThreadServer(copy_template(demo_template, tmp_path / "hosted"), metrics_token=token).start()
+    try:
+        guest = _heap_metrics(hosted.url, token)
+    finally:
+        hosted.stop()
+    assert guest["lumbung_gc_young_threshold"] == host_threshold != GC_YOUNG_THRESHOLD
+    assert guest["lumbung_gc_frozen_objects"] == host_frozen == gc.get_freeze_count()
