@@ -26,6 +26,7 @@ import { AdminUsers } from './screens/admin-users.js';
 import { AdminHealth, AdminReports, AdminProducts, AdminPayroll } from './screens/admin-ops.js';
 import { Scan } from './screens/scan.js';
 import { MemberCard } from './screens/member-card.js';
+import { onNewerVersion } from './sync/db.js';
 
 const HOME = { anggota: '#/', petugas: '#/petugas', pengurus: '#/persetujuan', admin: '#/persetujuan' };
 
@@ -100,6 +101,15 @@ async function registerWorker() {
   navigator.serviceWorker.addEventListener('message', onWorkerMessage);
   setInterval(() => reg.update().catch(() => {}), 60 * 60 * 1000);
 }
+
+// Another tab runs a newer version that needs a newer database schema: this tab closed its database
+// (db.js) and stops syncing; the user reloads into the new version. The outbox stays in IndexedDB.
+onNewerVersion(() => {
+  app.syncer?.stop();
+  app.updateAvailable = true;
+  app.applyUpdate = () => location.reload();
+  changed();
+});
 
 window.addEventListener('beforeinstallprompt', (ev) => { ev.preventDefault(); app.installPrompt = ev; changed(); });
 window.addEventListener('appinstalled', () => { app.installPrompt = null; changed(); });

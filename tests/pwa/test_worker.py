@@ -74,3 +74,37 @@ def test_push_message_shows_its_notification_and_triggers_a_pull(page: Page, con
     ]
     wait_for(lambda: pwa.hits.paths.count("/api/sync/pull") > pulls_before, page=page)
     cdp.detach()
+
+
+def test_a_newer_database_version_in_another_tab_is_not_kept_waiting(page: Page, context) -> None:  # type: ignore[no-untyped-def]
+    """The day a release raises the profile database's version, a tab still running the old code must
+    let it upgrade (close its connection, ask for a reload), not leave the new tab blocked forever."""
+    login(page, "anggota09")
+    context.route("**/api/sync/push", lambda route: route.abort())  # the item stays queued
+    queue_withdrawal(page, "34.000")
+    client_id = page.evaluate("import('/js/sync/profiles.js').then(async (m) => (await m.currentProfile()).clientId)")
+    newer = context.new_page()
+    newer.goto("/")
+    opened = newer.evaluate(
+        """(name) => new Promise((resolve) => {
+          const request = indexedDB.open(name, 2);
+          let blocked = false;
+          request.onblocked = () => { blocked = true; };
+          request.onupgradeneeded = () => {};
+          request.onsuccess = () => {
+            const db = request.result;
+            const tx = db.transaction('outbox');
+            const all = tx.objectStore('outbox').getAll();
+            all.onsuccess = () => { resolve({ version: db.version, blocked, items: all.result.map((i) => i.state) }); db.close(); };
+          };
+          request.onerror = () => resolve({ error: String(request.error) });
+          setTimeout(() => resolve({ timedOut: true, blocked }), 10000);
+        })""",
+        f"lumbung-p-{client_id}",
+    )
+    # the upgrade went through, and the queued withdrawal is still there for the new version to send
+    assert opened.get("version") == 2, opened
+    assert opened["items"] == ["pending"]
+    expect(page.locator("#reload-app")).to_be_visible(timeout=5000)
+    assert "Versi baru tersedia" in page.locator("header").inner_text()
+    newer.close()

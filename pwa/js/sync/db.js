@@ -24,8 +24,44 @@ export function deviceDb() {
         db.createObjectStore('device');
       }
     },
-  });
+    ...yieldToNewerVersion(() => { devicePromise = null; }),
+  }).catch(forget(() => { devicePromise = null; }));
   return devicePromise;
+}
+
+const newerVersionListeners = new Set();
+
+/**
+ * Hear that a newer version of the app (another tab) asked for a database this tab holds open: this
+ * tab has closed its connection and must reload to go on ("Versi baru tersedia").
+ */
+export function onNewerVersion(fn) {
+  newerVersionListeners.add(fn);
+  return () => newerVersionListeners.delete(fn);
+}
+
+/**
+ * openDB callbacks for the day a schema version is raised. Why: a browser upgrades a database only
+ * once every other connection to it has closed; without `blocking`, a tab still running the old code
+ * keeps the new tab waiting forever on a blank screen. So the old tab closes its connection (the
+ * transactions already running still finish; none is cut: an outbox write either committed or its
+ * promise rejects, never "tersimpan" for a lost item), forgets it, and tells the UI. `terminated`
+ * (the browser closed it, e.g. storage cleared) only forgets it, so the next call opens it again.
+ */
+function yieldToNewerVersion(forgetIt) {
+  return {
+    blocking(currentVersion, blockedVersion, event) {
+      event.target.close(); // the raw IDBDatabase behind idb's wrapper
+      forgetIt();
+      for (const fn of newerVersionListeners) fn({ currentVersion, blockedVersion });
+    },
+    terminated() { forgetIt(); },
+  };
+}
+
+/** A failed open is not cached: the next call tries again. */
+function forget(forgetIt) {
+  return (err) => { forgetIt(); throw err; };
 }
 
 const profileDbs = new Map();
@@ -48,7 +84,8 @@ export function profileDb(clientId) {
           db.createObjectStore('meta');
         }
       },
-    }));
+      ...yieldToNewerVersion(() => profileDbs.delete(clientId)),
+    }).catch(forget(() => profileDbs.delete(clientId))));
   }
   return profileDbs.get(clientId);
 }
