@@ -5,6 +5,12 @@ under a key kept in ``<data_dir>/totp.key`` (mode 0600), made at first start lik
 The key is deliberately **not** in the backups (``docs/BACKUP.md``): a backup together with its key
 would be the clear secrets again. A sealed secret is stored as ``fernet:<token>``; a value without
 that prefix is a clear secret from before sealing, which the start-up step seals.
+
+Rotation (``lumbung-server mfa-rotate-key``, a leaked key): the file holds one key per line, the
+first seals and every line opens (``MultiFernet``, the library's own rotation). The command puts a
+new key first, re-seals every secret under it, then drops the old lines; a crash at any step leaves
+every secret readable under the file as it is. A running server notices the file changed (its
+modification time) and reads it again, so it seals under the new key without a restart.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from server.errors import AuthError
 from server.secret_files import write_owner_only
@@ -32,23 +38,31 @@ def is_sealed(stored: str) -> bool:
 
 
 class TotpKey:
-    """The data folder's TOTP key, made on first use; seals and opens secrets."""
+    """The data folder's TOTP key ring, made on first use; seals and opens secrets."""
 
     def __init__(self, data_dir: str | Path) -> None:
         self.path = Path(data_dir) / KEY_FILE
         self._lock = threading.Lock()
-        self._fernet: Fernet | None = None
+        self._ring: MultiFernet | None = None
+        self._read_as: tuple[int, int] | None = None  # the file's (inode, mtime) when it was read
 
     def exists(self) -> bool:
         return self.path.exists()
 
-    def ensure(self) -> Fernet:
+    def keys(self) -> list[bytes]:
+        """The ring's keys, the sealing one first."""
+        return [line.strip() for line in self.path.read_bytes().splitlines() if line.strip()]
+
+    def ensure(self) -> MultiFernet:
         with self._lock:
-            if self._fernet is None:
-                if not self.path.exists():
-                    write_owner_only(self.path, Fernet.generate_key())
-                self._fernet = Fernet(self.path.read_bytes().strip())
-            return self._fernet
+            if not self.path.exists():
+                write_owner_only(self.path, Fernet.generate_key() + b"\n")
+            info = self.path.stat()
+            seen = (info.st_ino, info.st_mtime_ns)  # every write is a rename of a new file: a new inode
+            if self._ring is None or seen != self._read_as:
+                self._ring = MultiFernet([Fernet(key) for key in self.keys()])
+                self._read_as = seen
+            return self._ring
 
     def seal(self, secret: str) -> str:
         return SEALED_PREFIX + self.ensure().encrypt(secret.encode()).decode()
@@ -62,3 +76,35 @@ class TotpKey:
             return self.ensure().decrypt(stored[len(SEALED_PREFIX) :].encode()).decode()
         except InvalidToken:
             raise AuthError("mfa_secret_unreadable", UNREADABLE) from None
+
+    def reseal(self, stored: str) -> str:
+        """The same secret sealed under the ring's first key (a clear one is sealed); ``AuthError``
+        ``mfa_secret_unreadable`` when no key of the ring opens it."""
+        if not is_sealed(stored):
+            return self.seal(stored)
+        try:
+            return SEALED_PREFIX + self.ensure().rotate(stored[len(SEALED_PREFIX) :].encode()).decode()
+        except InvalidToken:
+            raise AuthError("mfa_secret_unreadable", UNREADABLE) from None
+
+    def under_first(self, stored: str) -> bool:
+        """True when the first key alone opens ``stored`` (nothing to re-seal)."""
+        self.ensure()
+        try:
+            Fernet(self.keys()[0]).decrypt(stored.removeprefix(SEALED_PREFIX).encode())
+        except InvalidToken:
+            return False
+        return is_sealed(stored)
+
+    def add_first(self, key: bytes) -> None:
+        """Rotation step 1: ``key`` seals from now on; the old keys still open."""
+        self._write([key, *[k for k in self.keys() if k != key]])
+
+    def keep_only_first(self) -> None:
+        """Rotation step 3, once every secret is sealed under the first key: the old keys are gone."""
+        self._write(self.keys()[:1])
+
+    def _write(self, keys: list[bytes]) -> None:
+        with self._lock:
+            write_owner_only(self.path, b"".join(k + b"\n" for k in keys))
+            self._ring = None

@@ -1,4 +1,5 @@
-"""``lumbung-server backup-now | backups | restore-backup SOURCE | mfa-reset USERNAME [--by ADMIN]``.
+"""``lumbung-server backup-now | backups | restore-backup SOURCE | mfa-reset USERNAME [--by ADMIN] |
+mfa-rotate-key [--by ADMIN] [--json]``.
 
 ``backup-now`` is what the server does every day (copy, verify the ledger in the copy, keep
 ``backup_keep_days``); ``restore-backup`` is step 2 of the restore drill (docs/BACKUP.md): the
@@ -13,6 +14,7 @@ import datetime as dt
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,9 @@ from server.settings import Settings
 
 __all__ = ["add_parsers", "dispatch"]
 
-COMMANDS = ("backup-now", "backups", "restore-backup", "mfa-reset")
+STRAGGLER_PAUSE_SECONDS = 1.0
+
+COMMANDS = ("backup-now", "backups", "restore-backup", "mfa-reset", "mfa-rotate-key")
 
 
 def add_parsers(sub: Any) -> None:
@@ -35,6 +39,11 @@ def add_parsers(sub: Any) -> None:
     reset = sub.add_parser("mfa-reset", help="remove a user's second factor (a lost phone); they enrol again")
     reset.add_argument("username")
     reset.add_argument("--by", metavar="USERNAME", help="the admin the reset is recorded under (audit log)")
+    rotate = sub.add_parser(
+        "mfa-rotate-key", help="a new totp.key: every TOTP secret sealed again under it, the old key dropped"
+    )
+    rotate.add_argument("--by", metavar="USERNAME", help="the admin the rotation is recorded under (audit log)")
+    rotate.add_argument("--json", action="store_true")
 
 
 def _database(settings: Settings) -> Any:
@@ -164,12 +173,58 @@ def _mfa_reset(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _mfa_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
+    """Rotate ``totp.key`` (``totp_key.py``): a new key first in the ring, every secret re-sealed in one
+    transaction, then the old keys dropped. Safe while the server runs (it re-reads the file) and safe
+    to run again after a crash. Secrets no key opens are named, not dropped (exit 1)."""
+    from cryptography.fernet import Fernet
+
+    from server.auth.second_factor import reseal_secrets
+    from server.auth.totp_key import TotpKey
+    from server.errors import LumbungError
+
+    from .admin import admin_actor
+
+    key = TotpKey(settings.data_dir)
+    db = _database(settings)
+    try:
+        try:
+            actor = admin_actor(db, args.by)
+        except LumbungError as exc:
+            print(f"lumbung-server: {exc.message} ({exc.code})", file=sys.stderr)
+            return 1
+        key.ensure()  # a folder without a key yet gets one, which is then rotated like any other
+        key.add_first(Fernet.generate_key())
+        now = dt.datetime.now(dt.UTC)
+        resealed, unreadable = db.write_sync(lambda c: reseal_secrets(c, key, actor, now))
+        # A running server re-reads the key file before it seals; an enrolment it sealed just before
+        # the new key arrived may commit after the pass above: a second pass, a moment later, takes it.
+        time.sleep(STRAGGLER_PAUSE_SECONDS)
+        late, unreadable = db.write_sync(lambda c: reseal_secrets(c, key, None, now))
+        key.keep_only_first()  # every secret a key opens is under the new one now
+    finally:
+        db.close()
+    resealed += late
+    if args.json:
+        print(json.dumps({"resealed": resealed, "unreadable_user_ids": unreadable}))
+    else:
+        print(f"Kunci TOTP diganti; {resealed} rahasia disegel ulang dengan kunci baru, kunci lama dihapus.")
+    if unreadable:
+        print(
+            f"lumbung-server: {len(unreadable)} rahasia TOTP tidak dapat dibuka dengan kunci mana pun (pengguna"
+            f" {', '.join(map(str, unreadable))}): mereka masuk dengan kode pemulihan, atau atur ulang dengan mfa-reset.",
+            file=sys.stderr,
+        )
+    return 1 if unreadable else 0
+
+
 def dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
     handlers = {
         "backup-now": _backup_now,
         "backups": _backups,
         "restore-backup": _restore_backup,
         "mfa-reset": _mfa_reset,
+        "mfa-rotate-key": _mfa_rotate_key,
     }
     handler = handlers.get(args.command)
     return None if handler is None else handler(settings, args)

@@ -5,10 +5,14 @@ still work; with the key put back the code verifies (the restore drill, ``test_r
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import stat
 from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet, InvalidToken
 
 from server.auth import mfa
 from server.cli import main
@@ -79,3 +83,47 @@ def test_a_backup_restored_without_its_key_refuses_codes_clearly_but_recovery_co
         assert login(restored.url, "admin", otp=codes[1]).status_code == 200
     finally:
         restored.stop()
+
+
+def test_rotating_the_key_reseals_every_secret_and_drops_the_old_key_while_the_server_runs(ops_server, capsys) -> None:
+    server = ops_server()
+    secret, _ = _enrol(server.url, "pengurus1")
+    key_file = server.data_dir / "totp.key"
+    old_key = key_file.read_bytes().strip()
+    before = _stored(server.db_path)[104]
+    assert main(["--data-dir", str(server.data_dir), "mfa-rotate-key", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {"resealed": 1, "unreadable_user_ids": []}
+    keys = key_file.read_bytes().split()
+    assert len(keys) == 1 and keys[0] != old_key  # the old key is gone from the folder
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    after = _stored(server.db_path)[104]
+    assert after != before and secret not in after
+    assert Fernet(keys[0]).decrypt(after.removeprefix("fernet:").encode()).decode() == secret
+    with pytest.raises(InvalidToken):  # a leaked old key opens nothing any more
+        Fernet(old_key).decrypt(after.removeprefix("fernet:").encode())
+    # the running server, not restarted, reads the new key: codes verify, a new enrolment is sealed under it
+    assert login(server.url, "pengurus1", otp=mfa.code_at(secret, _step() + 1)).status_code == 200
+    admin_secret, _ = _enrol(server.url, "admin")
+    sealed = _stored(server.db_path)[105]
+    assert Fernet(keys[0]).decrypt(sealed.removeprefix("fernet:").encode()).decode() == admin_secret
+    with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as conn:
+        audited = conn.execute("SELECT after FROM audit_log WHERE action = 'mfa.key_rotated'").fetchall()
+    assert [json.loads(a) for (a,) in audited] == [{"resealed": 1, "unreadable": 0}]
+
+
+def test_rotation_names_secrets_no_key_opens_and_still_rotates_the_rest(ops_server, capsys) -> None:
+    server = ops_server()
+    secret, _ = _enrol(server.url, "pengurus1")
+    foreign = "fernet:" + Fernet(Fernet.generate_key()).encrypt(b"JBSWY3DPEHPK3PXP").decode()
+    with sqlite3.connect(server.db_path) as conn:  # sealed under a key this folder never had
+        conn.execute(
+            "INSERT INTO mfa_totp (user_id, secret, created_at, confirmed_at, last_step)"
+            " VALUES (105, ?, '2026-12-01T00:00:00+00:00', '2026-12-01T00:00:00+00:00', 0)",
+            (foreign,),
+        )
+    assert main(["--data-dir", str(server.data_dir), "mfa-rotate-key"]) == 1
+    captured = capsys.readouterr()
+    assert "Kunci TOTP diganti; 1 rahasia" in captured.out
+    assert "pengguna 105" in captured.err and "mfa-reset" in captured.err
+    assert _stored(server.db_path)[105] == foreign  # left as it was, never dropped
+    assert login(server.url, "pengurus1", otp=mfa.code_at(secret, _step() + 1)).status_code == 200

@@ -20,6 +20,8 @@ export const ACTION_LABEL = {
   'user.update': 'Pengguna diubah', 'user.reset_password': 'Password diatur ulang', 'user.revoke_sessions': 'Sesi diakhiri',
   'officer.locations': 'Lokasi petugas diubah', 'login_lockout.clear': 'Blokir login dibuka', 'loan_product.save': 'Produk pinjaman disimpan',
   'payroll_profile.save': 'Profil gaji disimpan', 'branding.save': 'Identitas koperasi disimpan', 'branding.logo': 'Logo disimpan',
+  'member.reactivate': 'Anggota diaktifkan kembali', 'user.role': 'Peran pengguna diubah',
+  'user.mfa_reset': 'Verifikasi dua langkah diatur ulang', 'mfa.key_rotated': 'Kunci verifikasi dua langkah diganti',
 };
 
 export function AuditLog() {
