@@ -21,3 +21,8 @@ def write_owner_only(path: Path, data: bytes) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:  # the rename itself survives a power cut only once the folder is on disk
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -106,14 +106,29 @@ async function registerWorker() {
 // (db.js) and stops syncing; the user reloads into the new version. The outbox stays in IndexedDB.
 onNewerVersion(() => {
   app.syncer?.stop();
-  app.updateAvailable = true;
-  app.applyUpdate = () => location.reload();
-  changed();
+  offerReload();
 });
+
+/** "Versi baru tersedia" for a newer database: take a waiting service worker first (its shell opens
+ * the new schema; the old cached one would fail with a VersionError), else reload. */
+function offerReload() {
+  app.updateAvailable = true;
+  app.applyUpdate = async () => {
+    const reg = await navigator.serviceWorker?.getRegistration();
+    if (reg?.waiting) reg.waiting.postMessage({ type: 'skip-waiting' }); // controllerchange reloads
+    else location.reload();
+  };
+  changed();
+}
 
 window.addEventListener('beforeinstallprompt', (ev) => { ev.preventDefault(); app.installPrompt = ev; changed(); });
 window.addEventListener('appinstalled', () => { app.installPrompt = null; changed(); });
 app.onView = keepPushAlive;
 render(html`<${App} />`, document.getElementById('app'));
 registerWorker().catch((err) => console.warn('service worker', err));
-boot().catch((err) => { console.error(err); app.ready = true; changed(); });
+boot().catch((err) => {
+  console.error(err);
+  if (err?.name === 'VersionError') offerReload(); // this shell is older than the database another tab made
+  app.ready = true;
+  changed();
+});

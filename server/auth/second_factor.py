@@ -165,13 +165,14 @@ class SecondFactor:
 
     async def start(self, user: UserRecord) -> Enrolment:
         secret = mfa.new_secret()
-        sealed = self.key.seal(secret)
 
         def write(conn: Connection) -> None:
             row = store.totp_of(conn, user.id)
             if row is not None and row.confirmed:
                 raise InvalidState("mfa_already_enrolled", "Verifikasi dua langkah sudah aktif untuk akun ini.")
-            store.start_enrolment(conn, user.id, sealed, _now())
+            # sealed inside the write transaction: a key rotation's re-seal (one write transaction
+            # too) is ordered before or after it, never beside it (see totp_key.py)
+            store.start_enrolment(conn, user.id, self.key.seal(secret), _now())
 
         await self.db.write(write)
         uri = mfa.otpauth_uri(secret, user.username, self.issuer)

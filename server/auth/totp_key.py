@@ -7,15 +7,20 @@ would be the clear secrets again. A sealed secret is stored as ``fernet:<token>`
 that prefix is a clear secret from before sealing, which the start-up step seals.
 
 Rotation (``lumbung-server mfa-rotate-key``, a leaked key): the file holds one key per line, the
-first seals and every line opens (``MultiFernet``, the library's own rotation). The command puts a
-new key first, re-seals every secret under it, then drops the old lines; a crash at any step leaves
-every secret readable under the file as it is. A running server notices the file changed (its
-modification time) and reads it again, so it seals under the new key without a restart.
+first seals and every line opens (``MultiFernet``, the library's own rotation). The command, alone
+at a time (a lock file), puts a new key first, re-seals every secret under it in one durable write
+transaction, then drops the old lines; a crash at any step leaves every secret readable under the
+file as it is. A running server notices the file changed (a new inode: every write is a rename) and
+reads it again. It seals only inside a write transaction, after that check, so a seal is either
+committed before the re-seal (and re-sealed) or made under the new key.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -100,9 +105,24 @@ class TotpKey:
         """Rotation step 1: ``key`` seals from now on; the old keys still open."""
         self._write([key, *[k for k in self.keys() if k != key]])
 
-    def keep_only_first(self) -> None:
-        """Rotation step 3, once every secret is sealed under the first key: the old keys are gone."""
-        self._write(self.keys()[:1])
+    def keep_only(self, key: bytes) -> None:
+        """Rotation step 3, once every secret is sealed under ``key``: the old keys are gone. Refused
+        unless ``key`` is still the first (another rotation came in between: nothing is dropped)."""
+        keys = self.keys()
+        if not keys or keys[0] != key:
+            raise RuntimeError(f"{self.path} changed during the rotation; no key was dropped")
+        self._write([key])
+
+    @contextlib.contextmanager
+    def rotating(self) -> Iterator[None]:
+        """One rotation at a time in this data folder (an exclusive lock on ``totp.key.lock``)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _write(self, keys: list[bytes]) -> None:
         with self._lock:

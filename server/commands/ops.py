@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,6 @@ import msgspec
 from server.settings import Settings
 
 __all__ = ["add_parsers", "dispatch"]
-
-STRAGGLER_PAUSE_SECONDS = 1.0
 
 COMMANDS = ("backup-now", "backups", "restore-backup", "mfa-reset", "mfa-rotate-key")
 
@@ -46,14 +43,16 @@ def add_parsers(sub: Any) -> None:
     rotate.add_argument("--json", action="store_true")
 
 
-def _database(settings: Settings) -> Any:
+def _database(settings: Settings, synchronous: str | None = None) -> Any:
     from server.storage.database import Database
     from server.storage.migrate import upgrade
 
     settings.prepare_data_dir()
     upgrade(settings.database_path)
     db = Database(
-        settings.database_path, synchronous=settings.sqlite_synchronous, write_timeout=settings.write_timeout_seconds
+        settings.database_path,
+        synchronous=synchronous or settings.sqlite_synchronous,
+        write_timeout=settings.write_timeout_seconds,
     )
     db.start()
     return db
@@ -175,8 +174,8 @@ def _mfa_reset(settings: Settings, args: argparse.Namespace) -> int:
 
 def _mfa_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
     """Rotate ``totp.key`` (``totp_key.py``): a new key first in the ring, every secret re-sealed in one
-    transaction, then the old keys dropped. Safe while the server runs (it re-reads the file) and safe
-    to run again after a crash. Secrets no key opens are named, not dropped (exit 1)."""
+    transaction, then the old keys dropped. Safe while the server runs (it re-reads the file), one run
+    at a time, and safe to run again after a crash. Secrets no key opens are named, not dropped (exit 1)."""
     from cryptography.fernet import Fernet
 
     from server.auth.second_factor import reseal_secrets
@@ -186,25 +185,24 @@ def _mfa_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
     from .admin import admin_actor
 
     key = TotpKey(settings.data_dir)
-    db = _database(settings)
+    db = _database(settings, synchronous="FULL")  # the re-seal is on disk before the old key goes
     try:
         try:
             actor = admin_actor(db, args.by)
         except LumbungError as exc:
             print(f"lumbung-server: {exc.message} ({exc.code})", file=sys.stderr)
             return 1
-        key.ensure()  # a folder without a key yet gets one, which is then rotated like any other
-        key.add_first(Fernet.generate_key())
-        now = dt.datetime.now(dt.UTC)
-        resealed, unreadable = db.write_sync(lambda c: reseal_secrets(c, key, actor, now))
-        # A running server re-reads the key file before it seals; an enrolment it sealed just before
-        # the new key arrived may commit after the pass above: a second pass, a moment later, takes it.
-        time.sleep(STRAGGLER_PAUSE_SECONDS)
-        late, unreadable = db.write_sync(lambda c: reseal_secrets(c, key, None, now))
-        key.keep_only_first()  # every secret a key opens is under the new one now
+        with key.rotating():
+            key.ensure()  # a folder without a key yet gets one, which is then rotated like any other
+            new = Fernet.generate_key()
+            key.add_first(new)
+            now = dt.datetime.now(dt.UTC)
+            # One write transaction: a running server seals only inside its own, after re-reading the
+            # key file, so whatever it sealed under the old key committed before this and is re-sealed.
+            resealed, unreadable = db.write_sync(lambda c: reseal_secrets(c, key, actor, now))
+            key.keep_only(new)  # after a durable commit (synchronous FULL): nothing is under the old keys
     finally:
         db.close()
-    resealed += late
     if args.json:
         print(json.dumps({"resealed": resealed, "unreadable_user_ids": unreadable}))
     else:

@@ -9,12 +9,15 @@ import json
 import shutil
 import sqlite3
 import stat
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
 from server.auth import mfa
+from server.auth.totp_key import TotpKey
 from server.cli import main
 from tests.ops.conftest import client_for, login
 from tests.ops.test_mfa import _enrol, _step
@@ -127,3 +130,50 @@ def test_rotation_names_secrets_no_key_opens_and_still_rotates_the_rest(ops_serv
     assert "pengguna 105" in captured.err and "mfa-reset" in captured.err
     assert _stored(server.db_path)[105] == foreign  # left as it was, never dropped
     assert login(server.url, "pengurus1", otp=mfa.code_at(secret, _step() + 1)).status_code == 200
+
+
+def test_an_enrolment_started_before_the_rotation_is_confirmed_after_it(ops_server, capsys) -> None:
+    server = ops_server()
+    with client_for(server.url, "pengurus1") as http:
+        started = http.post("/api/auth/mfa/enrol")
+        assert started.status_code == 201, started.text
+        secret = started.json()["secret"]
+        assert main(["--data-dir", str(server.data_dir), "mfa-rotate-key"]) == 0
+        assert "1 rahasia disegel ulang" in capsys.readouterr().out
+        confirmed = http.post("/api/auth/mfa/confirm", json={"code": mfa.code_at(secret, _step())})
+        assert confirmed.status_code == 200, confirmed.text
+
+
+def test_the_key_ring_drops_old_keys_only_for_the_rotation_that_added_the_first(tmp_path: Path) -> None:
+    ring = TotpKey(tmp_path)
+    first = ring.ensure()
+    sealed = ring.seal("JBSWY3DPEHPK3PXP")
+    mine, theirs = Fernet.generate_key(), Fernet.generate_key()
+    ring.add_first(mine)
+    ring.add_first(theirs)  # another rotation came in between
+    with pytest.raises(RuntimeError, match="changed during the rotation"):
+        ring.keep_only(mine)
+    assert len(ring.keys()) == 3 and ring.open(sealed) == "JBSWY3DPEHPK3PXP"  # nothing was dropped
+    assert first is not ring.ensure()  # the file changed: read again
+    ring.keep_only(theirs)
+    assert ring.keys() == [theirs]
+
+
+def test_one_rotation_at_a_time(tmp_path: Path) -> None:
+    ring, other = TotpKey(tmp_path), TotpKey(tmp_path)
+    order: list[str] = []
+    entered = threading.Event()
+
+    def second() -> None:
+        entered.wait(5)
+        with other.rotating():
+            order.append("second")
+
+    waiting = threading.Thread(target=second)
+    waiting.start()
+    with ring.rotating():
+        entered.set()
+        time.sleep(0.3)  # the other rotation waits for the lock meanwhile
+        order.append("first")
+    waiting.join(5)
+    assert order == ["first", "second"]
