@@ -99,9 +99,9 @@ def test_two_tabs_offline_queue_and_each_item_is_applied_once_with_no_number_reu
     expect(second.locator("#pending-count")).to_have_text("0 menunggu", timeout=10000)
 
 
-def test_officer_page_closed_mid_push_reopens_offline_and_applies_each_deposit_once(
-    playwright, pwa, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+def _officer_queues_cash_offline(playwright, pwa, tmp_path: Path, amounts: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """petugas3 in a persistent browser profile records cash deposits for member A0013 while offline.
+    Returns a function that opens the profile again, the open context and its page (still offline)."""
     profile_dir = tmp_path / "chromium-profile"
 
     def open_context():  # type: ignore[no-untyped-def]
@@ -111,13 +111,27 @@ def test_officer_page_closed_mid_push_reopens_offline_and_applies_each_deposit_o
     page = ctx.pages[0] if ctx.pages else ctx.new_page()
     login(page, "petugas3")
     ctx.set_offline(True)
-    for amount in ("20.000", "30.000", "40.000"):
+    for amount in amounts:
         page.goto("/#/petugas")
         page.fill("#member-q", "A0013")
         page.locator("#member-results button").first.click()
         page.fill("#amount", amount)
         page.click("#save-cash")
         expect(page.locator("#saved")).to_contain_text("tersimpan")
+    return open_context, ctx, page
+
+
+def _officer_cash_on_the_server(pwa) -> list[int]:  # type: ignore[no-untyped-def]
+    """petugas3's (user 103) cash deposits for member 13 as the server holds them, by amount."""
+    return sorted(
+        d["amount"] for d in server_rows(pwa, "/api/deposits", 13) if d["kind"] == "offline" and d["created_by"] == 103
+    )
+
+
+def test_officer_page_closed_mid_push_reopens_offline_and_applies_each_deposit_once(
+    playwright, pwa, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    open_context, ctx, page = _officer_queues_cash_offline(playwright, pwa, tmp_path, ("20.000", "30.000", "40.000"))
     assert pending(page) == 3
     in_flight: list[object] = []
 
@@ -139,10 +153,7 @@ def test_officer_page_closed_mid_push_reopens_offline_and_applies_each_deposit_o
     ctx.set_offline(False)
     wait_for(lambda: pending(page) == 0, timeout=20, page=page)
     ctx.close()
-    cash = sorted(
-        d["amount"] for d in server_rows(pwa, "/api/deposits", 13) if d["kind"] == "offline" and d["created_by"] == 103
-    )
-    assert cash == [20_000, 30_000, 40_000]
+    assert _officer_cash_on_the_server(pwa) == [20_000, 30_000, 40_000]
 
 
 def test_page_closed_after_the_push_answer_before_the_pull_settled_it_applies_each_deposit_once(
@@ -151,22 +162,7 @@ def test_page_closed_after_the_push_answer_before_the_pull_settled_it_applies_ea
     """The push loop keeps an answer in memory until the pull page that settles it (one write per
     item): a page closed in that window leaves the items pending under the same numbers and UUIDs;
     the next round sends them again, the server answers from what it holds, nothing applies twice."""
-    profile_dir = tmp_path / "chromium-profile"
-
-    def open_context():  # type: ignore[no-untyped-def]
-        return persistent_context(playwright, pwa, profile_dir)
-
-    ctx = open_context()
-    page = ctx.pages[0] if ctx.pages else ctx.new_page()
-    login(page, "petugas3")
-    ctx.set_offline(True)
-    for amount in ("21.000", "31.000"):
-        page.goto("/#/petugas")
-        page.fill("#member-q", "A0013")
-        page.locator("#member-results button").first.click()
-        page.fill("#amount", amount)
-        page.click("#save-cash")
-        expect(page.locator("#saved")).to_contain_text("tersimpan")
+    open_context, ctx, page = _officer_queues_cash_offline(playwright, pwa, tmp_path, ("21.000", "31.000"))
     queued = {i["uuid"]: i["id"] for i in outbox(page)}
     assert len(queued) == 2
     answered: list[object] = []
@@ -187,10 +183,7 @@ def test_page_closed_after_the_push_answer_before_the_pull_settled_it_applies_ea
     assert [i["state"] for i in items] == ["applied", "applied"]
     assert pwa.hits.paths.count("/api/sync/push") > pushes  # sent again: the first answer was never written
     ctx.close()
-    cash = sorted(
-        d["amount"] for d in server_rows(pwa, "/api/deposits", 13) if d["kind"] == "offline" and d["created_by"] == 103
-    )
-    assert cash == [21_000, 31_000]
+    assert _officer_cash_on_the_server(pwa) == [21_000, 31_000]
 
 
 def test_server_restore_new_epoch_rebuilds_the_replica_and_loses_nothing_queued(
