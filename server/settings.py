@@ -187,8 +187,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if self.secret_key:
             return self.secret_key
         path = Path(self.data_dir) / "secret.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+        if not path.exists():  # owner-only from its first byte, whole or not at all after a crash
+            from server.secret_files import write_owner_only
+
+            write_owner_only(path, secrets.token_urlsafe(48).encode())
         return path.read_text().strip()

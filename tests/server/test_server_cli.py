@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -209,3 +210,14 @@ def test_ctrl_c_stops_the_server_cleanly_with_exit_zero_and_no_traceback(demo_te
             proc.kill()
     assert proc.returncode == 0, err[-2000:]
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err[-2000:]
+
+
+def test_a_generated_secret_key_is_owner_only_and_kept(tmp_path: Path) -> None:
+    from server.settings import Settings
+
+    settings = Settings(data_dir=str(tmp_path / "data"))
+    first = settings.signing_key()
+    path = tmp_path / "data" / "secret.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(first) >= 32 and Settings(data_dir=str(tmp_path / "data")).signing_key() == first
+    assert not list((tmp_path / "data").glob("*.tmp"))
