@@ -54,33 +54,29 @@ def reset_mfa(conn: Connection, user_id: int, admin_id: int, at: dt.datetime) ->
     return removed
 
 
-def reseal_secrets(conn: Connection, key: TotpKey, admin_id: int | None, at: dt.datetime) -> tuple[int, list[int]]:
-    """Key rotation step 2 (``totp_key.py``): every stored secret not yet under the ring's first key
-    sealed again under it, in one transaction, audited as ``mfa.key_rotated`` under ``admin_id`` when
-    given (counts only, never a secret). Returns how many, and the users whose secret no key of the
-    ring opens (sealed under a key this folder lost: they sign in with a recovery code, or an admin
-    resets their MFA)."""
+def reseal_secrets(conn: Connection, key: TotpKey, admin_id: int, at: dt.datetime) -> tuple[int, list[int]]:
+    """Key rotation step 2 (``totp_key.py``): every stored secret sealed again under the ring's first
+    key, in one transaction, audited as ``mfa.key_rotated`` under ``admin_id`` (counts only, never a
+    secret). Returns how many, and the users whose secret no key of the ring opens (sealed under a
+    key this folder lost: they sign in with a recovery code, or an admin resets their MFA)."""
     resealed, unreadable = 0, []
     for user_id, stored in store.stored_secrets(conn):
-        if key.under_first(stored):
-            continue
         try:
             store.replace_secret(conn, user_id, key.reseal(stored))
         except AuthError:
             unreadable.append(user_id)
             continue
         resealed += 1
-    if admin_id is not None:
-        record_audit(
-            conn,
-            user_id=admin_id,
-            action="mfa.key_rotated",
-            entity="mfa_key",
-            entity_id=0,
-            before=None,
-            after={"resealed": resealed, "unreadable": len(unreadable)},
-            at=at,
-        )
+    record_audit(
+        conn,
+        user_id=admin_id,
+        action="mfa.key_rotated",
+        entity="mfa_key",
+        entity_id=0,
+        before=None,
+        after={"resealed": resealed, "unreadable": len(unreadable)},
+        at=at,
+    )
     return resealed, unreadable
 
 

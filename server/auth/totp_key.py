@@ -92,15 +92,6 @@ class TotpKey:
         except InvalidToken:
             raise AuthError("mfa_secret_unreadable", UNREADABLE) from None
 
-    def under_first(self, stored: str) -> bool:
-        """True when the first key alone opens ``stored`` (nothing to re-seal)."""
-        self.ensure()
-        try:
-            Fernet(self.keys()[0]).decrypt(stored.removeprefix(SEALED_PREFIX).encode())
-        except InvalidToken:
-            return False
-        return is_sealed(stored)
-
     def add_first(self, key: bytes) -> None:
         """Rotation step 1: ``key`` seals from now on; the old keys still open."""
         self._write([key, *[k for k in self.keys() if k != key]])

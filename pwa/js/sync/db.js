@@ -50,10 +50,10 @@ export function onNewerVersion(fn) {
  */
 function yieldToNewerVersion(forgetIt) {
   return {
-    blocking(currentVersion, blockedVersion, event) {
+    blocking(_currentVersion, _blockedVersion, event) {
       event.target.close(); // the raw IDBDatabase behind idb's wrapper
       forgetIt();
-      for (const fn of newerVersionListeners) fn({ currentVersion, blockedVersion });
+      for (const fn of newerVersionListeners) fn();
     },
     terminated() { forgetIt(); },
   };
