@@ -206,7 +206,8 @@ class OutboxStore(Database):
             )
             if not answered:
                 return outcome
-            # one look-up and one statement per kind of write for the whole answer (not two per item)
+            # one look-up and one statement per kind of write for the whole answer; an item given its
+            # verdict has its attempt counted in the same statement
             pending = {
                 row[0]
                 for row in conn.execute(
@@ -215,21 +216,21 @@ class OutboxStore(Database):
                     (client_id, _json_encode([item.uuid for _, item in answered]).decode()),
                 )
             }
-            conn.executemany(
-                "UPDATE outbox SET attempts = attempts + 1 WHERE client_id = ? AND uuid = ?",
-                [(client_id, item.uuid) for _, item in answered],
-            )
             verdicts: list[tuple[str, str | None, str | None, int | None, str, str]] = []
+            tried_only: list[tuple[str, str]] = []  # answered, no verdict recorded: the attempt is counted
             for result, item in answered:
                 if result.status == "retry":
+                    tried_only.append((client_id, item.uuid))
                     outcome.retry, outcome.retry_code, outcome.retry_message = item, result.code, result.message
                     if result.code == "attachment_missing":
                         conn.execute("UPDATE attachments SET uploaded_at = NULL WHERE mutation_uuid = ?", (item.uuid,))
                     break
                 if result.status == "rejected" and result.code == "mutation_id_reused":
+                    tried_only.append((client_id, item.uuid))
                     outcome.collision_at = item.id
                     break
                 if item.uuid not in pending:
+                    tried_only.append((client_id, item.uuid))
                     continue
                 pending.discard(item.uuid)  # a uuid answered twice is recorded once, as before
                 verdicts.append((result.status, result.code, result.message, result.visible_at, client_id, item.uuid))
@@ -242,10 +243,11 @@ class OutboxStore(Database):
                 )
                 (outcome.applied if result.status == "applied" else outcome.rejected).append(done)
             conn.executemany(
-                "UPDATE outbox SET state = ?, code = ?, message = ?, visible_at = ?"
+                "UPDATE outbox SET state = ?, code = ?, message = ?, visible_at = ?, attempts = attempts + 1"
                 " WHERE client_id = ? AND uuid = ? AND state = 'pending'",
                 verdicts,
             )
+            conn.executemany("UPDATE outbox SET attempts = attempts + 1 WHERE client_id = ? AND uuid = ?", tried_only)
         return outcome
 
     def resequence(self, client_id: str, start: int) -> int:

@@ -16,6 +16,7 @@ from server.access import Reach, change_condition
 from server.notify.events import may_notify
 
 from .database import Connection
+from .errors import StorageIntegrity
 from .push_outbox import derive as derive_notice
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "FeedBatch",
     "flush_pending",
     "open_batch",
+    "open_pass",
     "close_batch",
 ]
 
@@ -78,6 +80,12 @@ class FeedBatch:
     ``flush`` writes the rows with one ``executemany`` per table. While a batch is open on a
     connection every ``record_change`` goes through it (so no position is handed out twice), and the
     reads of this module that could see its rows (``mutation_by_*``, ``max_seq``) flush it first.
+
+    New transaction rows go the same way (``defer_new``): an ``INSERT ... ON CONFLICT (id) DO
+    NOTHING`` per row cost as much again as the rest of a deposit's writes. ``flush`` writes them with
+    one ``executemany`` per statement and raises ``StorageIntegrity`` if any id existed already, which
+    sends the pass to its careful rerun, where each row is inserted on its own and a duplicate refuses
+    only its mutation. A read of such a table inside the pass flushes first (``flush_pending``).
     """
 
     def __init__(self, conn: Connection) -> None:
@@ -89,6 +97,7 @@ class FeedBatch:
         self.next_seq = int(row[0]) + 1
         self.changes: list[tuple[Any, ...]] = []
         self.mutations: list[tuple[Any, ...]] = []
+        self.new_rows: dict[str, list[list[Any]]] = {}
 
     def change(self, row: tuple[Any, ...]) -> int:
         seq = self.next_seq
@@ -96,7 +105,15 @@ class FeedBatch:
         self.changes.append((seq, *row))
         return seq
 
+    def defer_new(self, sql: str, values: list[Any]) -> None:
+        """Insert a new row at ``flush`` (``sql`` inserts nothing when the id exists, and says so)."""
+        self.new_rows.setdefault(sql, []).append(values)
+
     def flush(self) -> None:
+        new_rows, self.new_rows = self.new_rows, {}
+        for sql, rows in new_rows.items():
+            if self.conn.executemany(sql, rows).rowcount != len(rows):
+                raise StorageIntegrity("a new row's id exists already")
         if self.changes:
             self.conn.executemany(_INSERT_CHANGE_AT, self.changes)
             self.changes = []
@@ -119,6 +136,11 @@ def close_batch(conn: Connection) -> None:
 
 def _open_batch(conn: sqlite3.Connection) -> FeedBatch | None:
     return getattr(conn, "_feed_batch", None)
+
+
+def open_pass(conn: sqlite3.Connection) -> FeedBatch | None:
+    """The push pass collecting this connection's rows, if one is open (``storage.savings`` defers to it)."""
+    return _open_batch(conn)
 
 
 def flush_pending(conn: sqlite3.Connection) -> None:

@@ -19,7 +19,7 @@ from server.domain.timezone import transaction_code
 
 from .batch import code_batch
 from .database import Connection
-from .feed import PUBLIC, Scope, record_change
+from .feed import PUBLIC, Scope, flush_pending, open_pass, record_change
 
 __all__ = [
     "load_member",
@@ -192,9 +192,15 @@ def _insert(conn: Connection, sql: str, entity: str, record: Any, fields: tuple[
     """Insert a new row and publish it; False (nothing written) when its id exists already.
 
     The statement text never changes, so sqlite3's statement cache prepares it once; the row is
-    turned into builtins once, for both the columns and the change's JSON."""
+    turned into builtins once, for both the columns and the change's JSON. Inside a push's optimistic
+    pass the row waits for the pass's ``executemany`` (``FeedBatch.defer_new``): a duplicate id then
+    fails the pass, and its careful rerun comes back here with no pass open and answers False."""
     builtins = msgspec.to_builtins(record)
-    if conn.execute(sql, [builtins.get(name) for name in fields]).rowcount == 0:
+    values = [builtins.get(name) for name in fields]
+    batch = open_pass(conn)
+    if batch is not None:
+        batch.defer_new(sql, values)
+    elif conn.execute(sql, values).rowcount == 0:
         return False
     record_change(conn, entity, record.id, builtins, _tx_scope(record))
     return True
@@ -217,6 +223,7 @@ def update_deposit(conn: Connection, deposit: Deposit) -> None:
 
 
 def load_deposit(conn: sqlite3.Connection, deposit_id: str) -> Deposit | None:
+    flush_pending(conn)  # a deposit created earlier in this push pass must be found
     row = conn.execute(f"SELECT {','.join(_DEPOSIT_FIELDS)} FROM deposits WHERE id = ?", (deposit_id,)).fetchone()
     return _to(row, Deposit)
 
@@ -231,6 +238,7 @@ def update_withdrawal(conn: Connection, withdrawal: Withdrawal) -> None:
 
 
 def load_withdrawal(conn: sqlite3.Connection, withdrawal_id: str) -> Withdrawal | None:
+    flush_pending(conn)  # a withdrawal created earlier in this push pass must be found
     row = conn.execute(
         f"SELECT {','.join(_WITHDRAWAL_FIELDS)} FROM withdrawals WHERE id = ?", (withdrawal_id,)
     ).fetchone()

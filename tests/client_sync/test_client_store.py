@@ -160,9 +160,12 @@ def test_results_are_recorded_and_stop_at_a_retry(tmp_path: Path) -> None:
         3: ("pending", None, None),
         4: ("pending", None, None),
     }
-    # the same answer again (a repeated push) changes nothing
+    attempts = "SELECT id, attempts FROM outbox WHERE client_id = 'c-one' ORDER BY id"
+    assert [tuple(r) for r in store._query(attempts)] == [(1, 1), (2, 1), (3, 1), (4, 0)]  # every answered one
+    # the same answer again (a repeated push) changes nothing but the attempts
     store.record_results("c-one", items, response)
     assert {i.id: (i.state, i.code, i.visible_at) for i in store.items("c-one")} == states
+    assert [tuple(r) for r in store._query(attempts)] == [(1, 2), (2, 2), (3, 2), (4, 0)]
 
 
 def test_a_reused_id_is_a_collision_not_a_verdict(tmp_path: Path) -> None:

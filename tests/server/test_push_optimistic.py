@@ -15,7 +15,7 @@ import pytest
 
 from server.domain.models import Actor, Deposit, Limits
 from server.notify.events import ENTITIES, may_notify, notice_for
-from server.protocol import DepositCreate, Mutation
+from server.protocol import DepositCancel, DepositCreate, Mutation
 from server.storage.database import Connection, Database
 from server.sync.push import process_push
 from tests.support.servers import copy_template
@@ -252,3 +252,73 @@ def test_a_mutation_id_repeated_in_one_batch_is_answered_from_the_pass_itself(
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM mutations WHERE client_id = 'device-i'").fetchone()[0] == 2
         assert conn.execute("SELECT COUNT(*) FROM deposits WHERE id = ?", (one.op.deposit_id,)).fetchone()[0] == 1  # type: ignore[attr-defined]
+
+
+def _push(path_db: Database, client: str, mutations: list[Mutation]) -> list[tuple[str, str | None]]:
+    response = path_db.write_sync(
+        lambda c: process_push(c, OFFICER, client, mutations, Limits(), dt.datetime.now(dt.UTC))
+    )
+    return [(r.status, r.code) for r in response.results]
+
+
+def test_a_duplicate_id_is_refused_though_the_pass_writes_new_rows_at_its_end(
+    demo_template: Path, tmp_path: Path
+) -> None:
+    """The optimistic pass inserts its new deposits with one statement when it ends; a repeated id (in
+    the batch, or already stored) fails that statement, and the careful rerun refuses only its mutation."""
+    db, path = _db(demo_template, tmp_path)
+    first, stored = _deposit(1), _deposit(1)
+    assert isinstance(first.op, DepositCreate) and isinstance(stored.op, DepositCreate)
+    try:
+        assert _push(db, "device-s", [stored]) == [("applied", None)]
+        in_batch = _push(db, "device-j", [first, _deposit(2, deposit_id=first.op.deposit_id), _deposit(3)])
+        before = _push(db, "device-k", [_deposit(1), _deposit(2, deposit_id=stored.op.deposit_id)])
+    finally:
+        db.close()
+    assert in_batch == [("applied", None), ("rejected", "duplicate_id"), ("applied", None)]
+    assert before == [("applied", None), ("rejected", "duplicate_id")]
+    with sqlite3.connect(path) as conn:
+        for deposit_id in (first.op.deposit_id, stored.op.deposit_id):
+            assert conn.execute("SELECT COUNT(*) FROM deposits WHERE id = ?", (deposit_id,)).fetchone()[0] == 1
+        stored_deposits = conn.execute("SELECT COUNT(*) FROM deposits WHERE created_by = 101").fetchone()[0]
+        changes = conn.execute("SELECT COUNT(*) FROM changes WHERE entity = 'deposit' AND scope_user = 101").fetchone()[
+            0
+        ]
+    assert stored_deposits == changes  # one change per stored deposit, none for the refused ones
+
+
+def test_a_duplicate_met_by_a_read_inside_the_pass_sends_it_to_the_careful_rerun(
+    demo_template: Path, tmp_path: Path
+) -> None:
+    """A resent mutation in the same batch reads the stored results, which first writes the pass's new
+    rows; a repeated deposit id fails there, mid-pass, and is answered like any refusal (not a 500)."""
+    db, path = _db(demo_template, tmp_path)
+    first = _deposit(1)
+    assert isinstance(first.op, DepositCreate)
+    try:
+        answers = _push(db, "device-l", [first, _deposit(2, deposit_id=first.op.deposit_id), first])
+    finally:
+        db.close()
+    assert answers == [("applied", None), ("rejected", "duplicate_id"), ("applied", None)]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM deposits WHERE id = ?", (first.op.deposit_id,)).fetchone()[0] == 1
+        assert conn.execute("SELECT COUNT(*) FROM mutations WHERE client_id = 'device-l'").fetchone()[0] == 2
+
+
+def test_a_deposit_created_and_cancelled_in_one_batch_is_found_by_the_cancel(
+    demo_template: Path, tmp_path: Path
+) -> None:
+    db, path = _db(demo_template, tmp_path)
+    created = _deposit(1)
+    assert isinstance(created.op, DepositCreate)
+    cancel = Mutation(
+        id=2, uuid=str(uuid.uuid4()), user_id=OFFICER.user_id, op=DepositCancel(deposit_id=created.op.deposit_id)
+    )
+    try:
+        answers = _push(db, "device-m", [created, cancel, _deposit(3)])
+    finally:
+        db.close()
+    assert answers == [("applied", None), ("applied", None), ("applied", None)]
+    with sqlite3.connect(path) as conn:
+        row = conn.execute("SELECT status FROM deposits WHERE id = ?", (created.op.deposit_id,)).fetchone()
+    assert row == ("cancelled",)
