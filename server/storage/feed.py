@@ -110,6 +110,14 @@ class FeedBatch:
         self.new_rows.setdefault(sql, []).append(values)
 
     def flush(self) -> None:
+        """Write the collected rows; any constraint they break leaves as ``StorageIntegrity`` (the push
+        path, which may flush from inside a read, redoes its pass on that type)."""
+        try:
+            self._write()
+        except sqlite3.IntegrityError as broken:
+            raise StorageIntegrity(str(broken)) from broken
+
+    def _write(self) -> None:
         new_rows, self.new_rows = self.new_rows, {}
         for sql, rows in new_rows.items():
             if self.conn.executemany(sql, rows).rowcount != len(rows):

@@ -322,3 +322,21 @@ def test_a_deposit_created_and_cancelled_in_one_batch_is_found_by_the_cancel(
     with sqlite3.connect(path) as conn:
         row = conn.execute("SELECT status FROM deposits WHERE id = ?", (created.op.deposit_id,)).fetchone()
     assert row == ("cancelled",)
+
+
+def test_another_constraint_broken_by_a_deferred_row_is_refused_not_a_server_error(
+    demo_template: Path, tmp_path: Path
+) -> None:
+    """A code counter behind the stored codes (a partial restore) makes a new deposit break the codes'
+    UNIQUE, not its id: met when a resent mutation flushes the pass, it is still answered per mutation."""
+    db, path = _db(demo_template, tmp_path)
+    with sqlite3.connect(path) as conn:
+        taken = conn.execute("SELECT COUNT(*) FROM deposits WHERE code LIKE 'STR-%'").fetchone()[0]
+        conn.execute("UPDATE code_counters SET next = 1 WHERE prefix = 'STR'")
+    first = _deposit(1)
+    try:
+        answers = _push(db, "device-n", [first, first])
+    finally:
+        db.close()
+    assert taken > 0
+    assert answers == [("rejected", "integrity_error"), ("rejected", "integrity_error")]
