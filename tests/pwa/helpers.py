@@ -31,6 +31,17 @@ def pending(page: Page) -> int:
     return sum(1 for i in outbox(page) if i["state"] == "pending")
 
 
+def go_offline(page: Page, context, pwa) -> int:  # type: ignore[no-untyped-def]
+    """Take the browser offline and return how many requests the server had seen by then.
+
+    A request the page started just before (its live channel reconnecting, say) may reach the server
+    a moment after ``set_offline``; it is let land first, so what is counted after is the offline app's.
+    """
+    context.set_offline(True)
+    page.wait_for_timeout(250)
+    return len(pwa.hits.paths)
+
+
 def app_requests(paths: list[str]) -> list[str]:
     """What the app itself asked the server for. The browser's own service-worker update check
     (``/sw.js``), which it may start before the page went offline, is not the app's traffic."""

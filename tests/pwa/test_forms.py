@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from server.domain.schedule import due_date
 from tests.support.api import login as api_login
 
-from .helpers import app_requests, login, outbox
+from .helpers import app_requests, go_offline, login, outbox
 from .test_member_offline import tiny_png
 
 VECTORS = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "loan_schedules.json").read_text())
@@ -109,8 +109,7 @@ def test_loan_tenor_past_retirement_is_shown_at_the_field_and_nothing_is_queued(
 def test_loan_wizard_shows_the_shared_vector_schedule_offline(page: Page, context, pwa) -> None:  # type: ignore[no-untyped-def]
     vector = next(v for v in VECTORS if v["name"] == "efektif_10m_12pct_6_half_up_100")  # demo product 1's terms
     login(page, "anggota08")
-    before = len(pwa.hits.paths)
-    context.set_offline(True)
+    before = go_offline(page, context, pwa)
     page.goto("/#/pinjaman/baru")
     page.select_option("#product_id", "1")
     page.click("#next-1")

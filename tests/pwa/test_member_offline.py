@@ -8,7 +8,7 @@ import zlib
 from playwright.sync_api import Page, expect
 
 from .conftest import wait_for
-from .helpers import app_requests, login, outbox, pending
+from .helpers import app_requests, go_offline, login, outbox, pending
 
 
 def tiny_png() -> bytes:
@@ -40,8 +40,7 @@ def test_member_offline_deposit_and_withdrawal_sync_and_get_verified(page: Page,
     expect(page.locator(".balance[data-type=sukarela]")).to_have_text("Rp625.000")
 
     # 1. Offline (emulated) and reload: the shell and the last data come from the device; no request.
-    before = len(pwa.hits.paths)
-    context.set_offline(True)
+    before = go_offline(page, context, pwa)
     page.reload()
     expect(page.locator("#net-state")).to_have_text("Offline")
     expect(page.locator(".balance[data-type=sukarela]")).to_have_text("Rp625.000")
