@@ -38,7 +38,7 @@ __all__ = [
     "FeedBatch",
     "flush_pending",
     "open_batch",
-    "open_pass",
+    "defer_new",
     "close_batch",
 ]
 
@@ -146,9 +146,13 @@ def _open_batch(conn: sqlite3.Connection) -> FeedBatch | None:
     return getattr(conn, "_feed_batch", None)
 
 
-def open_pass(conn: sqlite3.Connection) -> FeedBatch | None:
-    """The push pass collecting this connection's rows, if one is open (``storage.savings`` defers to it)."""
-    return _open_batch(conn)
+def defer_new(conn: sqlite3.Connection, sql: str, values: list[Any]) -> bool:
+    """Hand a new row to the open push pass (True), or say none is open (False: insert it now)."""
+    batch = _open_batch(conn)
+    if batch is None:
+        return False
+    batch.defer_new(sql, values)
+    return True
 
 
 def flush_pending(conn: sqlite3.Connection) -> None:

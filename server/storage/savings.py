@@ -19,7 +19,7 @@ from server.domain.timezone import transaction_code
 
 from .batch import code_batch
 from .database import Connection
-from .feed import PUBLIC, Scope, flush_pending, open_pass, record_change
+from .feed import PUBLIC, Scope, defer_new, flush_pending, record_change
 
 __all__ = [
     "load_member",
@@ -197,10 +197,7 @@ def _insert(conn: Connection, sql: str, entity: str, record: Any, fields: tuple[
     fails the pass, and its careful rerun comes back here with no pass open and answers False."""
     builtins = msgspec.to_builtins(record)
     values = [builtins.get(name) for name in fields]
-    batch = open_pass(conn)
-    if batch is not None:
-        batch.defer_new(sql, values)
-    elif conn.execute(sql, values).rowcount == 0:
+    if not defer_new(conn, sql, values) and conn.execute(sql, values).rowcount == 0:
         return False
     record_change(conn, entity, record.id, builtins, _tx_scope(record))
     return True

@@ -89,8 +89,7 @@ def process_push(
                 response = _process(conn, actor, client_id, mutations, limits, now, settings, careful=False)
                 _flush(work)
                 return response
-            except (_Redo, StorageIntegrity):  # a mutation (or a deferred new row) failed: undo the whole push,
-                # run it again with savepoints
+            except (_Redo, StorageIntegrity):  # a mutation or a deferred row failed: undo, rerun with savepoints
                 work.restart()
                 return _process(conn, actor, client_id, mutations, limits, now, settings, careful=True)
     except StorageBusy as busy:

@@ -254,10 +254,8 @@ def test_a_mutation_id_repeated_in_one_batch_is_answered_from_the_pass_itself(
         assert conn.execute("SELECT COUNT(*) FROM deposits WHERE id = ?", (one.op.deposit_id,)).fetchone()[0] == 1  # type: ignore[attr-defined]
 
 
-def _push(path_db: Database, client: str, mutations: list[Mutation]) -> list[tuple[str, str | None]]:
-    response = path_db.write_sync(
-        lambda c: process_push(c, OFFICER, client, mutations, Limits(), dt.datetime.now(dt.UTC))
-    )
+def _push(db: Database, client: str, mutations: list[Mutation]) -> list[tuple[str, str | None]]:
+    response = db.write_sync(lambda c: process_push(c, OFFICER, client, mutations, Limits(), dt.datetime.now(dt.UTC)))
     return [(r.status, r.code) for r in response.results]
 
 
