@@ -14,17 +14,19 @@ Why the steps are cut this way (DESIGN rules 2-5, 8, 10):
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from server.protocol import Mutation, PullResponse, PushRequest, PushResponse
 
 from .errors import AttachmentRejected, AuthExpired, GapError, LoginRequired, SyncError
 from .models import ErrorInfo, QueuedItem, SyncSummary
 from .outbox import ResultsOutcome
+from .replica import PageOutcome
 from .session import Session
 from .store import Store
 from .transport import Transport
@@ -32,7 +34,8 @@ from .transport import Transport
 __all__ = ["Progress", "Round", "to_mutation", "MAX_RECOVERIES", "MAX_RESETS"]
 
 Progress = Callable[[str, int], None]
-"""Called as ``progress(stage, count)``: ``("upload", n)``, ``("push", n)``, ``("pull", total_changes)``."""
+"""Called as ``progress(stage, count)``: ``("upload", n)``, ``("push", n)`` (a batch of n ready to go; a batch
+sent again after a recovery is reported again), ``("pull", total_changes)`` (also while the push runs)."""
 
 MAX_RECOVERIES = 3
 FALLBACK_PAGE_LIMIT = 1000
@@ -89,13 +92,66 @@ class _InFlight(threading.Thread):
             raise self.error
         return self.response
 
-    def push_answer(self) -> PushResponse | _Gap:
-        """``get()`` for a push: a ``mutation_gap`` comes back as a value for the caller to recover."""
-        try:
-            answer: PushResponse = self.get()
-        except GapError as exc:
-            return _Gap(exc)
-        return answer
+
+class _Collision:
+    """An answer said ``mutation_id_reused``: renumber the items from ``start`` and push again."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+
+
+_AGAIN = object()
+"""A chain ended without a verdict on what follows (a partial answer, a refreshed token): start another."""
+
+CHAIN_DEPTH = 3
+"""Batches read and encoded ahead of their answers (the one on the wire included)."""
+
+
+class _Prepared(NamedTuple):
+    batch: list[QueuedItem]
+    request: PushRequest
+    token: str
+
+
+class _Answered(NamedTuple):
+    prepared: _Prepared
+    response: PushResponse | None
+    error: BaseException | None
+
+
+class _Sender(threading.Thread):
+    """Sends prepared batches in order, each the moment the one before came back fully answered.
+
+    Why a thread of its own: the thread that records answers, reads the next batches and applies
+    pulled pages should never hold the next batch back while the server waits for it. It touches no
+    database. It stops by itself after an answer that is not fully answered (``_fully_answered``) or a
+    failed request, which it hands over like any answer, so nothing is sent after a ``retry``, a
+    collision, a gap or an error.
+    """
+
+    def __init__(self, push: Callable[..., PushResponse]) -> None:
+        super().__init__(name="lumbung-push", daemon=True)
+        self.push = push
+        self.prepared: queue.SimpleQueue[_Prepared | None] = queue.SimpleQueue()
+        self.answers: queue.SimpleQueue[_Answered] = queue.SimpleQueue()
+        self.closed = threading.Event()
+
+    def run(self) -> None:
+        while (ready := self.prepared.get()) is not None and not self.closed.is_set():
+            try:
+                response = self.push(token=ready.token, request=ready.request)
+            except BaseException as exc:  # noqa: BLE001 - handed to the recording thread, which handles it
+                self.answers.put(_Answered(ready, None, exc))
+                return
+            self.answers.put(_Answered(ready, response, None))
+            if not _fully_answered(ready.batch, response):
+                return
+
+    def stop(self) -> None:
+        """Send nothing more; wait for a request on the wire to finish (the transport's timeouts bound it)."""
+        self.closed.set()
+        self.prepared.put(None)
+        self.join()
 
 
 def to_mutation(item: QueuedItem) -> Mutation:
@@ -120,6 +176,9 @@ class Round:
     batch_size: int = 200
     page_limit: int = 5000
     progress: Progress | None = None
+    pull_during_push: bool = True
+    """Apply feed pages while the push waits for answers (``_pull_between``)."""
+    _unpulled: bool = field(default=False, init=False)
 
     def _note(self, stage: str, count: int) -> None:
         if self.progress is not None:
@@ -171,73 +230,134 @@ class Round:
             self.summary.uploaded += 1
 
     def push(self) -> None:
-        """Push the outbox in batches, pipelined: once a batch came back fully answered, the next one is
-        sent at once; while it is on the wire the answer just received is recorded and the batch after
-        it is read and encoded.
+        """Push the outbox in batches, chained: a sender thread sends each batch the moment the one
+        before came back fully answered, while this thread records answers, reads and encodes the
+        batches ahead and applies the feed pages the answered batches produced (``_pull_between``).
 
         Order and exactly-once are kept: a batch leaves only after the previous one's answer arrived
         (one at a time, as before), and only when that answer holds no ``retry``, no id collision and
-        leaves the server's counter at the batch's last id; otherwise the answer is recorded and handled
-        first, as without pipelining. An answer is always recorded before a later failure is handled.
+        leaves the server's counter at the batch's last id (``_Sender``); otherwise the answer is
+        recorded and handled first, as without chaining. An answer is always recorded before a later
+        failure is handled.
         """
         recoveries = 0
-        batch = self._pending()
-        if not batch:
-            return
-        response = self._send(batch, self._request(batch))
-        ahead: tuple[list[QueuedItem], PushRequest] | None = None
         while True:
-            if isinstance(response, _Gap):
+            stop = self._push_chain()
+            if isinstance(stop, _Gap):
                 if recoveries >= MAX_RECOVERIES:
-                    raise response.error
+                    raise stop.error
                 recoveries += 1
-                expected = getattr(response.error, "expected", 0) or 1
-                self.store.resequence(self.client_id, expected)
-                self.summary.recovered_from = expected
-                batch, ahead = self._pending(), None
-                if not batch:
-                    return
-                response = self._send(batch, self._request(batch))
-                continue
-            following: list[QueuedItem] | None = None
-            request: PushRequest | None = None
-            if _fully_answered(batch, response):
-                if ahead is not None and ahead[0][0].id == batch[-1].id + 1:  # read while `batch` was on the wire
-                    following, request = ahead
-                else:
-                    following = self._pending(after=batch[-1].id)
-                    request = self._request(following) if following else None
-            ahead = None
-            in_flight = self._send_in_background(request) if following and request is not None else None
-            try:
-                outcome = self._record(batch, response)
-                if in_flight is not None and following:
-                    ahead = self._read_ahead(following[-1].id)
-            finally:
-                answer = in_flight.result() if in_flight is not None else None
-            if outcome.collision_at is not None:
+                start = getattr(stop.error, "expected", 0) or 1
+            elif isinstance(stop, _Collision):
                 if recoveries >= MAX_RECOVERIES:
                     raise SyncError("mutation_id_reused", "Nomor transaksi bertabrakan dengan data server.")
                 recoveries += 1
-                start = max(response.last_mutation_id + 1, 1)
-                self.store.resequence(self.client_id, start)
-                self.summary.recovered_from = start
-                answer, ahead = None, None
-            elif outcome.retry is not None:
-                self.summary.retry += 1
-                code = outcome.retry_code or "retry"
-                message = outcome.retry_message or "Server meminta transaksi dikirim ulang nanti."
-                self.summary.errors.append(ErrorInfo(code, f"Transaksi #{outcome.retry.id}: {message}", True))
-                return
-            elif outcome.answered == 0:
-                return  # nothing answered and nothing to wait for: do not spin
-            if answer is not None and following:
-                batch, response = following, answer.push_answer()
+                start = stop.start
+            elif stop is _AGAIN:
                 continue
-            batch, ahead = self._pending(), None
-            if not batch:
+            else:
                 return
-            response = self._send(batch, self._request(batch))
+            self.store.resequence(self.client_id, start)
+            self.summary.recovered_from = start
+
+    def _push_chain(self) -> _Gap | _Collision | object | None:
+        """One chain of batches from the first pending item: None when done (or stopped by a ``retry``),
+        ``_AGAIN`` to start over from the outbox, a ``_Gap`` or ``_Collision`` to renumber first.
+
+        The sender stops by itself after an answer that is not fully answered or a failed request;
+        every such answer makes this return, so it never waits for an answer that cannot come."""
+        sender = _Sender(self.transport.push)
+        sender.start()
+        queued = 0
+        last_id: int | None = None
+        try:
+            while True:
+                while queued < CHAIN_DEPTH and (ready := self._prepare(last_id)) is not None:
+                    sender.prepared.put(ready)
+                    queued += 1
+                    last_id = ready.batch[-1].id
+                if queued == 0:
+                    return None
+                answered = self._next_answer(sender)
+                queued -= 1
+                response = self._answer_of(answered)
+                if isinstance(response, _Gap):
+                    return response
+                batch = answered.prepared.batch
+                outcome = self._record(batch, response)
+                if outcome.collision_at is not None:
+                    return _Collision(max(response.last_mutation_id + 1, 1))
+                if outcome.retry is not None:
+                    return None
+                if outcome.answered == 0:
+                    return None  # nothing answered and nothing to wait for: do not spin
+                if answered.error is not None or not _fully_answered(batch, response):
+                    return _AGAIN  # the sender stopped: what is still pending goes in a new chain
+        except BaseException:
+            self._record_handed_over(sender)
+            raise
+        finally:
+            sender.stop()
+
+    def _record_handed_over(self, sender: _Sender) -> None:
+        """A failure here (an upload refused, the network gone, a page that would not apply) ends the
+        chain: the answers the sender already has are written down first, so the device keeps every
+        verdict the server gave. Best effort: if recording fails too, the first failure is what goes up."""
+        sender.stop()
+        while True:
+            try:
+                answered = sender.answers.get_nowait()
+            except queue.Empty:
+                return
+            if answered.response is None:
+                return
+            try:
+                outcome = self._record(answered.prepared.batch, answered.response)
+            except Exception:  # noqa: BLE001 - the failure being raised already says what went wrong
+                return
+            if outcome.retry is not None or not _fully_answered(answered.prepared.batch, answered.response):
+                return
+
+    def _prepare(self, after: int | None) -> _Prepared | None:
+        """The next batch after ``after`` (from the first pending item if None), its attachments uploaded
+        and the request built, with a token for the sender."""
+        batch = self._pending(after=after)
+        if not batch:
+            return None
+        request = self._request(batch)
+        self._note("push", len(batch))
+        return _Prepared(batch, request, self.session.token())
+
+    def _next_answer(self, sender: _Sender) -> _Answered:
+        """The sender's next answer; while none has come, apply a page of what earlier batches produced."""
+        while True:
+            try:
+                return sender.answers.get_nowait()
+            except queue.Empty:
+                pass
+            if not self._pull_between():
+                return sender.answers.get()
+
+    def _answer_of(self, answered: _Answered) -> PushResponse | _Gap:
+        """The push answer, or a ``_Gap`` for a ``mutation_gap``. After an expired token the batch is
+        sent again here, through the session (which refreshes once); other failures go up."""
+        error = answered.error
+        if error is None:
+            assert answered.response is not None
+            return answered.response
+        if isinstance(error, GapError):
+            return _Gap(error)
+        if isinstance(error, LoginRequired):  # revoked meanwhile: as Session.call does, forget the tokens
+            self.store.clear_tokens(self.client_id)
+        elif isinstance(error, AuthExpired):
+            try:
+                response: PushResponse = self.session.call(
+                    partial(self.transport.push, request=answered.prepared.request)
+                )
+            except GapError as exc:
+                return _Gap(exc)
+            return response
+        raise error
 
     def _pending(self, after: int | None = None) -> list[QueuedItem]:
         return self.store.items(self.client_id, states=["pending"], limit=self.batch_size, after=after)
@@ -246,34 +366,53 @@ class Round:
         self.upload(batch)
         return PushRequest(client_id=self.client_id, mutations=[to_mutation(i) for i in batch])
 
-    def _read_ahead(self, after: int) -> tuple[list[QueuedItem], PushRequest] | None:
-        """The batch after ``after``, encoded, if it needs no upload (the wire is busy with a push)."""
-        upcoming = self._pending(after=after)
-        if not upcoming or self.store.attachments_to_upload([i.uuid for i in upcoming]):
-            return None
-        return upcoming, PushRequest(client_id=self.client_id, mutations=[to_mutation(i) for i in upcoming])
-
-    def _send(self, batch: list[QueuedItem], request: PushRequest) -> PushResponse | _Gap:
-        """Push one batch and wait; a ``mutation_gap`` comes back as a value for the caller to recover."""
-        self._note("push", len(batch))
-        try:
-            return self.session.call(partial(self.transport.push, request=request))
-        except GapError as exc:
-            return _Gap(exc)
-
-    def _send_in_background(self, request: PushRequest) -> _InFlight:
-        """Start pushing ``request`` on a worker thread (the device database is not touched there)."""
-        self._note("push", len(request.mutations))
-        flight = _InFlight(self, partial(self.transport.push, request=request), self.session.token())
-        flight.start()
-        return flight
-
     def _record(self, batch: list[QueuedItem], response: PushResponse) -> ResultsOutcome:
         outcome = self.store.record_results(self.client_id, batch, response)
         self.summary.pushed += len(outcome.applied) + len(outcome.rejected)
         self.summary.applied += len(outcome.applied)
         self.summary.rejected.extend(outcome.rejected)
+        if outcome.retry is not None:
+            self.summary.retry += 1
+            code = outcome.retry_code or "retry"
+            message = outcome.retry_message or "Server meminta transaksi dikirim ulang nanti."
+            self.summary.errors.append(ErrorInfo(code, f"Transaksi #{outcome.retry.id}: {message}", True))
+        self._unpulled = True
         return outcome
+
+    def _pull_between(self) -> bool:
+        """Apply one page of the feed while the push waits for an answer; False if there was none to apply.
+
+        Why: the rows the answered batches produced come back while the server works on the next
+        batch, not all after the push. Only once an answer was recorded since the last such page, and
+        never a reset or an error: the pull after the push meets those and handles them. A page may
+        carry the verdict of a batch whose answer is still on its way (or was lost): the item is then
+        settled by the feed, counted here, and its push answer finds it no longer pending.
+        """
+        if not (self.pull_during_push and self._unpulled):
+            return False
+        try:
+            page = self._fetch(self._cursor())
+        except SyncError:
+            self.pull_during_push = False
+            return False
+        if page.reset is not None:
+            self.pull_during_push = False
+            return False
+        outcome = self.store.apply_page(self.client_id, page)
+        self._count_pulled(page, outcome)
+        self._unpulled = page.has_more and bool(page.changes)
+        return True
+
+    def _count_pulled(self, page: PullResponse, outcome: PageOutcome) -> None:
+        """A page's changes, and the items whose verdict it brought (their push answer never came, or
+        is still on its way and will find them answered): counted once, like answered ones."""
+        self.summary.pulled += outcome.changes
+        self.summary.pushed += len(outcome.settled_by_feed)
+        self.summary.applied += sum(1 for i in outcome.settled_by_feed if i.state == "applied")
+        known = {r.uuid for r in self.summary.rejected}
+        self.summary.rejected.extend(i for i in outcome.rejected_by_feed if i.uuid not in known)
+        self.summary.position = page.position
+        self._note("pull", self.summary.pulled)
 
     # --- pull ---------------------------------------------------------------------------------
 
@@ -301,12 +440,7 @@ class Round:
                 outcome = self.store.apply_page(self.client_id, page)
             finally:
                 following = ahead.result() if ahead is not None else None
-            self.summary.pulled += outcome.changes
-            self.summary.rejected.extend(
-                i for i in outcome.rejected_by_feed if i.uuid not in {r.uuid for r in self.summary.rejected}
-            )
-            self.summary.position = page.position
-            self._note("pull", self.summary.pulled)
+            self._count_pulled(page, outcome)
             if following is None:
                 break
             page = following.get()
