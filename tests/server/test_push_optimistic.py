@@ -338,3 +338,71 @@ def test_another_constraint_broken_by_a_deferred_row_is_refused_not_a_server_err
         db.close()
     assert taken > 0
     assert answers == [("rejected", "integrity_error"), ("rejected", "integrity_error")]
+
+
+def _stored(path: Path, deposit_ids: list[str]) -> list[tuple[object, ...]]:
+    """Each deposit's columns with their SQLite types, its change row and its mutation row."""
+    with sqlite3.connect(path) as conn:
+        out = []
+        for deposit_id in deposit_ids:
+            deposit = conn.execute(
+                "SELECT note, typeof(note), amount, typeof(amount), member_id, typeof(member_id), bank_account_id,"
+                " typeof(bank_account_id), length(CAST(note AS BLOB)) FROM deposits WHERE id = ?",
+                (deposit_id,),
+            ).fetchone()
+            change = conn.execute(
+                "SELECT entity, op, data, typeof(scope_member), scope_location, scope_user FROM changes"
+                " WHERE entity = 'deposit' AND entity_id = ?",
+                (deposit_id,),
+            ).fetchone()
+            out.append((deposit, change[:2], msgspec.json.decode(change[2])["note"], change[3:]))
+        return out
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["setoran", 'kutip " dan \\ garis miring', "Rp 10.000 — ü 😀 \u2028", "baris\nbaru\ttab", "nul \x00 di tengah"],
+)
+def test_rows_written_in_bulk_are_the_rows_written_one_by_one(demo_template: Path, tmp_path: Path, note: str) -> None:
+    """The optimistic pass's deferred rows (``FeedBatch``, written together at its end) are the rows
+    the careful pass inserts one by one: the same text byte for byte (a NUL character too: a bulk
+    path through SQLite's JSON functions would cut it there), integers as integers, absent values as
+    NULL, and the same change and mutation rows."""
+    db, path = _db(demo_template, tmp_path)
+
+    def with_note(number: int) -> Mutation:
+        m = _deposit(number)
+        return msgspec.structs.replace(m, op=msgspec.structs.replace(m.op, note=note))
+
+    bulk = [with_note(1), with_note(2)]  # both apply: the optimistic pass writes them in bulk
+    careful = [with_note(1), with_note(2), _deposit(3, amount=1)]  # the last refusal: the careful pass
+    now = dt.datetime.now(dt.UTC)
+    try:
+        fast = db.write_sync(lambda c: process_push(c, OFFICER, "device-bulk", bulk, Limits(), now))
+        slow = db.write_sync(lambda c: process_push(c, OFFICER, "device-one", careful, Limits(), now))
+    finally:
+        db.close()
+    assert [r.status for r in fast.results] == ["applied", "applied"]
+    assert [r.status for r in slow.results] == ["applied", "applied", "rejected"]
+    in_bulk = _stored(path, [m.op.deposit_id for m in bulk])  # type: ignore[attr-defined]
+    one_by_one = _stored(path, [m.op.deposit_id for m in careful[:2]])  # type: ignore[attr-defined]
+    assert in_bulk == one_by_one
+    (deposit, _, change_note, _), _ = in_bulk
+    assert deposit[:4] == (note, "text", 10_000, "integer") and deposit[6:8] == (None, "null")
+    assert deposit[8] == len(note.encode()) and change_note == note
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT client_id, mutation_id, typeof(mutation_id), status, code, visible_at, typeof(visible_at),"
+            " device_time FROM mutations WHERE client_id IN ('device-bulk', 'device-one') ORDER BY client_id,"
+            " mutation_id"
+        ).fetchall()
+    assert (
+        [r[1:5] for r in rows[:2]]
+        == [r[1:5] for r in rows[2:4]]
+        == [
+            (1, "integer", "applied", None),
+            (2, "integer", "applied", None),
+        ]
+    )
+    assert all(r[6] == "integer" and r[7] is None for r in rows)
+    assert [r.visible_at for r in fast.results] == [rows[0][5], rows[1][5]]
