@@ -100,8 +100,11 @@ class _Collision:
         self.start = start
 
 
-_AGAIN = object()
-"""A chain ended without a verdict on what follows (a partial answer, a refreshed token): start another."""
+class _Again:
+    """A chain ended without a verdict on what follows (a partial answer, a refreshed token): start another."""
+
+
+_AGAIN = _Again()
 
 CHAIN_DEPTH = 3
 """Batches read and encoded ahead of their answers (the one on the wire included)."""
@@ -253,14 +256,14 @@ class Round:
                     raise SyncError("mutation_id_reused", "Nomor transaksi bertabrakan dengan data server.")
                 recoveries += 1
                 start = stop.start
-            elif stop is _AGAIN:
+            elif isinstance(stop, _Again):
                 continue
             else:
                 return
             self.store.resequence(self.client_id, start)
             self.summary.recovered_from = start
 
-    def _push_chain(self) -> _Gap | _Collision | object | None:
+    def _push_chain(self) -> _Gap | _Collision | _Again | None:
         """One chain of batches from the first pending item: None when done (or stopped by a ``retry``),
         ``_AGAIN`` to start over from the outbox, a ``_Gap`` or ``_Collision`` to renumber first.
 
