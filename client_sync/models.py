@@ -73,7 +73,11 @@ class ErrorInfo(Struct, frozen=True):
 
 
 class SyncSummary(Struct):
-    """What one ``sync_once`` did. ``errors`` is empty when everything went through."""
+    """What one ``sync_once`` did. ``errors`` is empty when everything went through.
+
+    ``pushed``/``applied``/``rejected`` count each item once, whether its verdict came in a push answer
+    or in a pulled ``mutation`` row of this round (the answer still on its way, or lost in an earlier
+    round)."""
 
     pushed: int = 0
     applied: int = 0

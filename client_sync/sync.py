@@ -34,8 +34,9 @@ from .transport import Transport
 __all__ = ["Progress", "Round", "to_mutation", "MAX_RECOVERIES", "MAX_RESETS"]
 
 Progress = Callable[[str, int], None]
-"""Called as ``progress(stage, count)``: ``("upload", n)``, ``("push", n)`` (a batch of n ready to go; a batch
-sent again after a recovery is reported again), ``("pull", total_changes)`` (also while the push runs)."""
+"""Called as ``progress(stage, count)``: ``("upload", n)``, ``("push", n)`` (a batch of n read and ready to go:
+one ready when the chain stops is not sent, and a batch read again when a chain starts over is
+reported again), ``("pull", total_changes)`` (also while the push runs)."""
 
 MAX_RECOVERIES = 3
 FALLBACK_PAGE_LIMIT = 1000
@@ -305,7 +306,10 @@ class Round:
     def _record_handed_over(self, sender: _Sender) -> None:
         """A failure here (an upload refused, the network gone, a page that would not apply) ends the
         chain: the answers the sender already has are written down first, so the device keeps every
-        verdict the server gave. Best effort: if recording fails too, the first failure is what goes up."""
+        verdict the server gave. Verdicts are facts, in any order (a pulled page settles items the same
+        way): one written after an earlier answer failed to record costs nothing, the earlier items are
+        sent again and answered from the server's record. Best effort: if recording fails too, the
+        first failure is what goes up."""
         sender.stop()
         while True:
             try:
@@ -342,8 +346,9 @@ class Round:
                 return sender.answers.get()
 
     def _answer_of(self, answered: _Answered) -> PushResponse | _Gap:
-        """The push answer, or a ``_Gap`` for a ``mutation_gap``. After an expired token the batch is
-        sent again here, through the session (which refreshes once); other failures go up."""
+        """The push answer, or a ``_Gap`` for a ``mutation_gap``. After a refused token (401) the batch
+        is sent again here, through the session (which refreshes if its token is stale or refused
+        again); other failures go up."""
         error = answered.error
         if error is None:
             assert answered.response is not None
@@ -386,8 +391,8 @@ class Round:
         """Apply one page of the feed while the push waits for an answer; False if there was none to apply.
 
         Why: the rows the answered batches produced come back while the server works on the next
-        batch, not all after the push. Only once an answer was recorded since the last such page, and
-        never a reset or an error: the pull after the push meets those and handles them. A page may
+        batch, not all after the push. Only once an answer was recorded since the last such page (or
+        the last page said more follow), and never a reset or an error: the pull after the push meets those and handles them. A page may
         carry the verdict of a batch whose answer is still on its way (or was lost): the item is then
         settled by the feed, counted here, and its push answer finds it no longer pending.
         """
