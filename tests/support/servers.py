@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -43,7 +44,9 @@ def make_demo_template(data_dir: Path) -> Path:
         load_demo(db, Passwords(settings.argon2_memory_kib, settings.argon2_time_cost))
     finally:
         db.close()
-    with sqlite3.connect(settings.database_path) as conn:  # fold the WAL in, so a file copy is complete
+    # fold the WAL in, so a file copy is complete; closed here, not whenever it is collected (the last
+    # connection's close deletes the -wal and -shm files, which broke a copytree running at that moment)
+    with contextlib.closing(sqlite3.connect(settings.database_path)) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     settings.signing_key()
     return data_dir
