@@ -193,12 +193,18 @@ class AuthService:
             mfa_enrolment_required=enrolment_required,
         )
 
-    async def change_password(self, username: str, current: str, new: str, address: str = "") -> UserRecord:
-        """One's own password, proven by the current one (also the way out of ``password_change_required``).
-        Every session of the user ends: their devices log in again with the new password."""
+    async def change_password(
+        self, username: str, current: str, new: str, address: str = "", otp: str | None = None
+    ) -> UserRecord:
+        """One's own password, proven by the current one (also the way out of ``password_change_required``)
+        and, for a user with a second factor, by a code as at login: the password alone must not let
+        someone take over an account that login protects with two. Every session of the user ends:
+        their devices log in again with the new password."""
         user = await self._check_password(username, current, address)
         if new == current:
             raise InvalidInput("password_unchanged", "Kata sandi baru harus berbeda dari yang lama.")
+        check_password(new, min_length=self.limits.min_length, username=user.username)  # before a code is spent
+        await self.second_factor.check_login(user, otp)
         new_hash = await self.hash_password(new, user.username)
         now = utcnow().isoformat()
         await self.db.write(lambda c: accounts.set_password(c, user.id, new_hash, change_required=False, now=now))

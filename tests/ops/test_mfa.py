@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pyotp
 import pytest
 
@@ -155,3 +156,31 @@ def test_confirm_without_enrolment_and_malformed_codes_are_clear_4xx(ops_server)
         assert extra.status_code == 422
     too_long = login(server.url, "petugas1", otp="9" * 41)
     assert too_long.status_code == 422
+
+
+def test_changing_the_password_of_an_enrolled_user_needs_the_code_too(ops_server) -> None:
+    """Review finding: with the password alone anyone could set a new one for an enrolled board member
+    (and end their sessions). Now the code is asked for exactly as at login; a weak new password is
+    refused before a code is spent; the user without a second factor still needs none."""
+    from tests.ops.conftest import DEMO_PASSWORD, HEADERS
+
+    server = ops_server()
+    secret, recovery = _enrol(server.url, "pengurus1")
+    change = {"username": "pengurus1", "current_password": DEMO_PASSWORD, "new_password": "Kopi-Tubruk-Pagi-2026"}
+
+    def post(body: dict) -> httpx.Response:
+        return httpx.post(f"{server.url}/api/auth/password", headers=HEADERS, json=body, timeout=30)
+
+    missing = post(change)
+    assert (missing.status_code, missing.json()["code"]) == (401, "mfa_required")
+    code = mfa.code_at(secret, _step() + 1)
+    weak = post({**change, "new_password": "pendek", "otp": code})
+    assert (weak.status_code, weak.json()["code"]) == (422, "password_too_short")
+    wrong = post({**change, "otp": f"{(int(code) + 1) % 1_000_000:06d}"})
+    assert (wrong.status_code, wrong.json()["code"]) == (401, "mfa_invalid")
+    assert login(server.url, "pengurus1", otp=code).status_code == 200  # nothing changed; the code is still fresh
+    ok = post({**change, "otp": recovery[0]})  # the TOTP steps of this minute are spent: a recovery code
+    assert ok.status_code == 200, ok.text
+    assert login(server.url, "pengurus1", otp=recovery[1]).status_code == 401  # the old password is gone
+    plain = post({"username": "petugas1", "current_password": DEMO_PASSWORD, "new_password": "Kopi-Tubruk-Pagi-2026"})
+    assert plain.status_code == 200, plain.text  # no second factor: the password is the proof

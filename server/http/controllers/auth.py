@@ -60,6 +60,8 @@ class PasswordChange(Struct, forbid_unknown_fields=True):
     username: Annotated[str, Meta(min_length=1, max_length=100)]
     current_password: Annotated[str, Meta(min_length=1, max_length=200)]
     new_password: Annotated[str, Meta(max_length=200)]
+    otp: Annotated[str, Meta(min_length=1, max_length=40)] | None = None
+    """The authenticator (or a recovery) code: required, as at login, when the user has a second factor."""
 
 
 class PasswordChanged(Struct):
@@ -84,12 +86,13 @@ class AuthController(Controller):
 
     @post("/password", status_code=200, exclude_from_auth=True)
     async def change_password(self, request: Request, data: JSONBody[PasswordChange]) -> PasswordChanged:
-        """Change one's own password, proven by the current one; also the way out of
-        ``password_change_required``. Throttled like login."""
+        """Change one's own password, proven by the current one (and the second factor's code when the
+        user has one: 401 ``mfa_required`` without it); also the way out of ``password_change_required``.
+        Throttled like login."""
         check_protocol_version(request)
         body = await strict_body(request, PasswordChange)
         user = await request.app.state.services.auth.change_password(
-            body.username, body.current_password, body.new_password, client_address(request)
+            body.username, body.current_password, body.new_password, client_address(request), body.otp
         )
         return PasswordChanged(user_id=user.id)
 
