@@ -55,8 +55,12 @@ def create_user(conn: Connection, spec: NewUser, password_hash: str, now: str, *
     check_new_user(spec)
     if accounts.user_by_username(conn, spec.username) is not None:
         raise InvalidState("username_taken", "Nama pengguna sudah dipakai.")
-    if spec.member_id is not None and savings.load_member(conn, spec.member_id) is None:
-        raise NotFound("member_not_found", "Anggota tidak ditemukan.")
+    if spec.member_id is not None:
+        member = savings.load_member(conn, spec.member_id)
+        if member is None:
+            raise NotFound("member_not_found", "Anggota tidak ditemukan.")
+        if not member.active:  # a member who left gets no login (as a role change refuses it)
+            raise InvalidState("member_inactive", "Anggota sudah tidak aktif; aktifkan dulu anggotanya.")
     for loc in spec.location_ids:
         if not savings.location_exists(conn, loc):
             raise NotFound("location_not_found", f"Lokasi {loc} tidak ditemukan.")

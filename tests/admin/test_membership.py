@@ -149,3 +149,22 @@ def test_another_admin_may_be_demoted_while_one_remains(
     assert created.status_code == 201, created.text
     demoted = admin.http.post(f"/api/admin/users/{created.json()['id']}/role", json={"role": "pengurus"})
     assert demoted.status_code == 200 and demoted.json()["role"] == "pengurus"
+
+
+def test_a_member_who_left_gets_no_login_back_by_a_new_user_or_by_reactivating_the_old_one(
+    admin_server: ThreadServer, sessions: dict[str, ApiSession]
+) -> None:
+    """Review finding: a role change refused an inactive member, but a new login for them, or setting their
+    old login active, gave a member who left a working login (and their data) again."""
+    admin = sessions["admin"]
+    assert admin.http.post("/api/admin/members/17/deactivate").json()["users_deactivated"] == [17]
+    new_login = {"username": "anggota17b", "name": "Anggota 17", "role": "anggota", "member_id": 17}
+    created = admin.http.post("/api/admin/users", json={**new_login, "password": "kopi-tubruk-manis-42"})
+    assert (created.status_code, created.json()["code"]) == (409, "member_inactive"), created.text
+    revived = admin.http.patch("/api/admin/users/17", json={"active": True})
+    assert (revived.status_code, revived.json()["code"]) == (409, "member_inactive"), revived.text
+    assert "anggota17b" not in _users(admin) and not _users(admin)["anggota17"]["active"]
+    assert not _can_log_in(admin_server.url, "anggota17")
+    assert admin.http.post("/api/admin/members/17/reactivate", json={}).status_code == 200
+    assert admin.http.patch("/api/admin/users/17", json={"active": True}).status_code == 200  # rejoined: allowed
+    assert _can_log_in(admin_server.url, "anggota17")

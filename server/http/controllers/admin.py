@@ -201,6 +201,10 @@ class MemberAdminController(Controller):
                 raise NotFound("user_not_found", "Pengguna tidak ditemukan.")
             name = before["name"] if body.name is None else _text(body.name, "name")
             active = before["active"] if body.active is None else body.active
+            if active and not before["active"] and before["member_id"] is not None:
+                member = savings.load_member(conn, before["member_id"])
+                if member is not None and not member.active:  # the login of a member who left stays off
+                    raise InvalidState("member_inactive", "Anggota sudah tidak aktif; aktifkan dulu anggotanya.")
             store.update_user(conn, user_id, name=name, active=active)
             after = {**before, "name": name, "active": active}
             if after != before:
