@@ -85,3 +85,21 @@ def test_unreadable_result_files_are_reported_not_crashed_on(fresh_server) -> No
         f"/api/payroll/{month}/import", content=f"{header},status\r\n{giant_field},lunas\r\n".encode()
     )
     assert report.status_code == 200 and [p["code"] for p in report.json()["problems"]] == ["malformed_file"]
+
+
+def test_a_payroll_profile_beyond_the_money_bound_or_of_an_unknown_category_changes_nothing(fresh_server) -> None:
+    """Review finding: 2^62 was saved and exported to HR as a deduction; any text was a category."""
+    admin, member = login(fresh_server.url, "admin"), login(fresh_server.url, "anggota03")
+    before = member.get("/api/dashboard").json()["plafon_angsuran"]
+    for field in ("plafon", "voluntary_deduction", "mandatory_savings"):
+        refused = admin.http.put("/api/admin/members/3/payroll-profile", json={"plafon": 3_000_000, field: 2**62})
+        assert (refused.status_code, refused.json()["code"]) == (422, "amount_too_large"), refused.text
+        assert refused.json()["detail"]["field"] == field
+    for category in ("bogus", "\u0000" * 10_000):
+        refused = admin.http.put(
+            "/api/admin/members/3/payroll-profile", json={"plafon": 3_000_000, "category": category}
+        )
+        assert (refused.status_code, refused.json()["code"]) == (422, "category_invalid"), refused.text
+    assert member.get("/api/dashboard").json()["plafon_angsuran"] == before
+    saved = admin.http.put("/api/admin/members/3/payroll-profile", json={"plafon": 3_000_000, "category": "dosen"})
+    assert saved.status_code == 200 and saved.json()["category"] == "dosen"

@@ -210,6 +210,19 @@ class LoanAdminController(Controller):
         for name in ("plafon", "voluntary_deduction", "mandatory_savings"):
             if (getattr(profile, name) or 0) < 0:
                 raise InvalidInput("amount_negative", "Nominal tidak boleh negatif.", {"field": name})
+            if (getattr(profile, name) or 0) > MAX_AMOUNT:  # the payroll export would tell HR to deduct it
+                raise InvalidInput(
+                    "amount_too_large",
+                    "Nominal melebihi batas Rp1.000.000.000.000.",
+                    {"field": name, "max": MAX_AMOUNT},
+                )
+        categories = sorted(request.app.state.services.settings.loan_settings.retirement_ages)
+        if profile.category not in categories:  # the retirement age (loan rules) is looked up by it
+            raise InvalidInput(
+                "category_invalid",
+                f"Kategori harus salah satu dari: {', '.join(categories)}.",
+                {"field": "category", "allowed": categories},
+            )
         user_id, now = request.user.id, utcnow()
 
         def write(conn: Tx) -> loans.PayrollProfile:
