@@ -16,6 +16,7 @@ The key pair is derived from the server's signing key, so every process of one d
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 from typing import Any
@@ -61,7 +62,10 @@ def b64(data: bytes) -> str:
 def unb64(text: str) -> bytes:
     if not text or any(c not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" for c in text):
         raise QrError("qr_malformed")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error:  # a length no encoder produces (4k + 1 characters)
+        raise QrError("qr_malformed") from None
 
 
 def encode_body(body: dict[str, Any]) -> str:

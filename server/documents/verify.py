@@ -13,6 +13,7 @@ from msgspec import Struct
 
 from server.access import Owners, Reach, may_see
 from server.domain.savings import savings_card
+from server.protocol import MAX_AMOUNT
 from server.storage import documents as store
 from server.storage import reads
 from server.storage.interface import ReadTx
@@ -64,6 +65,9 @@ def verify_payload(conn: ReadTx, signer: QrSigner, payload: str, reach: Reach) -
                 return _no("member_mismatch", body)
             if not member["active"]:
                 return _no("member_inactive", body)
+            amount = body.get("a")
+            if amount is not None and (type(amount) is not int or not 0 < amount <= MAX_AMOUNT):
+                return _no("qr_malformed", body)  # an amount no form could have written (unsigned: anyone's)
             return Verdict(
                 ASLI,
                 True,

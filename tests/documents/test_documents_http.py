@@ -274,6 +274,12 @@ def test_verify_refuses_bad_input_with_a_stable_code(printed: Printed, body: dic
     assert response.status_code == status and response.json()["code"] == code
 
 
+@pytest.mark.parametrize("payload", ["LMB1.A", "LMB1.AAAAA", "LMB1.AAAAA.abc"])
+def test_a_payload_no_encoder_writes_is_tidak_cocok_not_a_500(printed: Printed, payload: str) -> None:
+    verdict = _verify(printed, payload, "anggota01")
+    assert (verdict["verdict"], verdict["valid"], verdict["reason"]) == ("Tidak cocok", False, "qr_malformed")
+
+
 @pytest.mark.parametrize(
     "path,params,code",
     [
@@ -329,6 +335,21 @@ def test_setoran_request_qr_per_role(printed: Printed, username: str, member_id:
         payload = response.json()["payload"]
         assert _body(payload) | {} == {**_body(payload), "t": "setoran", "n": "A0001", "s": "sukarela", "a": 150_000}
         assert _verify(printed, payload)["verdict"] == "Asli"
+
+
+@pytest.mark.parametrize(
+    "amount,expected",
+    [(150_000, ("Asli", "unsigned_request")), (10**30, ("Tidak cocok", "qr_malformed"))]
+    + [(bad, ("Tidak cocok", "qr_malformed")) for bad in (0, -5, 1.5, "150000", True)],
+)
+def test_an_unsigned_setoran_request_is_asli_only_with_an_amount_a_form_could_write(
+    printed: Printed, amount: object, expected: tuple[str, str]
+) -> None:
+    """Review finding: a member's unsigned request (made offline, it only fills the officer's form)
+    came back Asli whatever amount it claimed, 10^30 included."""
+    body = {"t": "setoran", "m": 1, "n": "A0001", "s": "sukarela", "a": amount, "r": "x"}
+    verdict = _verify(printed, f"LMB1.{encode_body(body)}")
+    assert (verdict["verdict"], verdict["reason"]) == expected
 
 
 @pytest.mark.parametrize(

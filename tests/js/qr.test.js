@@ -96,3 +96,12 @@ test("offline: a savings statement rests on the account's entry and its balance"
   assert.equal(checkOffline({ ...ks, a: 5 }, replica).verdict, TIDAK_COCOK);
   assert.equal(checkOffline({ ...ks, c: "KS/A0001/wajib/2026-01-01/2026-12-31" }, replica).reason, "hash_mismatch");
 });
+
+test("an unsigned setoran request is Asli offline only with an amount a form could write (as the server)", () => {
+  const replica = { member: [{ id: 1, number: "A0001", name: "Budi Santoso", active: true }] };
+  const request = (a) => checkOffline({ t: "setoran", m: 1, n: "A0001", s: "sukarela", a }, replica);
+  assert.deepEqual(request(150000), { verdict: "Asli", reason: "unsigned_request" });
+  for (const bad of [1e30, 0, -5, 1.5, "150000", true]) {
+    assert.deepEqual(request(bad), { verdict: "Tidak cocok", reason: "qr_malformed" }, String(bad));
+  }
+});

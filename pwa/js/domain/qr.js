@@ -130,6 +130,8 @@ export function checkOffline(body, replica) {
     if (!m) return { verdict: null, reason: 'not_in_replica' };
     if (m.number !== body.n || (body.t === 'card' && m.name !== body.nm)) return { verdict: TIDAK_COCOK, reason: 'member_mismatch' };
     if (m.active === false) return { verdict: TIDAK_COCOK, reason: 'member_inactive' };
+    // an amount no form could have written (an unsigned request is anyone's to make): as the server
+    if (body.a != null && !(Number.isInteger(body.a) && body.a > 0 && body.a <= 1_000_000_000_000)) return { verdict: TIDAK_COCOK, reason: 'qr_malformed' };
     return { verdict: ASLI, reason: body.kid ? 'ok' : 'unsigned_request' };
   }
   if (body.t !== 'doc') return { verdict: TIDAK_COCOK, reason: 'qr_unknown_type' };
