@@ -35,6 +35,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     argon2_time_cost: int = 3
     sqlite_synchronous: str = "FULL"
     attachment_max_bytes: int = 5 * 1024 * 1024
+    attachment_user_files_per_day: int = 50
+    attachment_user_bytes_per_day: int = 100 * 1024 * 1024
+    """Per user, over the last 24 hours: new files past either bound get 429 (the attachments share
+    the data folder with the database; one account must not be able to fill the disk)."""
     max_request_bytes: int = 8 * 1024 * 1024
     """Any other request body (a push of 1000 mutations is well under 1 MB)."""
     attachment_types: tuple[str, ...] = ("image/jpeg", "image/png", "application/pdf")

@@ -15,7 +15,7 @@ from server.access import Reach
 from .database import Connection
 from .reads import transaction_condition
 
-__all__ = ["record_upload", "ownership", "readable_type"]
+__all__ = ["record_upload", "ownership", "readable_type", "uploads_since"]
 
 
 def record_upload(conn: Connection, sha256: str, size: int, content_type: str, *, user_id: int, now: str) -> bool:
@@ -34,6 +34,16 @@ def record_upload(conn: Connection, sha256: str, size: int, content_type: str, *
         (sha256, user_id, now),
     )
     return created
+
+
+def uploads_since(conn: sqlite3.Connection, user_id: int, since: str) -> tuple[int, int, str | None]:
+    """(files, bytes, oldest upload time) this user uploaded after ``since`` (ISO time), for the quota."""
+    row = conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(a.size), 0), MIN(u.uploaded_at) FROM attachment_uploads u"
+        " JOIN attachments a ON a.sha256 = u.sha256 WHERE u.user_id = ? AND u.uploaded_at > ?",
+        (user_id, since),
+    ).fetchone()
+    return int(row[0]), int(row[1]), row[2]
 
 
 def ownership(conn: sqlite3.Connection, sha256: str, user_id: int) -> Literal["missing", "mine", "foreign"]:

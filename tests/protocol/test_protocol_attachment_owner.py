@@ -73,3 +73,24 @@ def test_a_user_who_uploads_the_same_file_owns_it_too(fresh_server):
     owners = {r[0] for r in query(path, "SELECT user_id FROM attachment_uploads WHERE sha256 = ?", sha256(proof))}
     assert owners == {3, 4}
     assert query(path, "SELECT uploaded_by FROM attachments WHERE sha256 = ?", sha256(proof))[0][0] == 4
+
+
+def test_one_users_uploads_are_bounded_per_day_and_a_retry_is_always_accepted(demo_template, tmp_path):
+    """Review finding: any member could fill the data folder (the database's disk) with 5 MB proofs. New
+    files past the per-user bound of the last 24 hours get 429 with a wait; a file already uploaded is
+    accepted again (a retry costs no disk); another user is not affected; nothing is stored."""
+    from tests.support.servers import ThreadServer, copy_template
+
+    server = ThreadServer(copy_template(demo_template, tmp_path / "data"), attachment_user_files_per_day=2).start()
+    try:
+        a, b = login(server.url, "anggota03"), login(server.url, "anggota04")
+        first, second, third = (png_bytes(f"bukti-{n}") for n in range(3))
+        assert [_put(a, first), _put(a, second)] == [201, 201]
+        refused = a.http.put(f"/api/attachments/{sha256(third)}", content=third, headers={"content-type": "image/png"})
+        body = assert_error(refused, 429, "attachment_quota_exceeded")
+        assert body["detail"]["max_files"] == 2 and 0 < int(refused.headers["Retry-After"]) <= 86_401
+        assert not (server.settings.attachments_dir / sha256(third)[:2] / sha256(third)).exists()
+        assert _put(a, first) == 200  # the same file again: accepted
+        assert _put(b, third) == 201  # another member's own bound
+    finally:
+        server.stop()

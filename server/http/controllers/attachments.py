@@ -5,6 +5,7 @@ Uploading the same file twice is harmless; the declared type must match the file
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
@@ -18,10 +19,11 @@ from litestar.params import FromPath
 
 from server.access import reach_of
 from server.auth.service import utcnow
-from server.errors import InvalidInput, NotFound, TooLarge, UnsupportedType
+from server.errors import InvalidInput, NotFound, TooLarge, TooManyAttempts, UnsupportedType
 from server.protocol import AttachmentInfo
 from server.storage import attachments as store
 from server.storage.database import Connection
+from server.storage.interface import ReadTx
 
 __all__ = ["AttachmentController"]
 
@@ -99,6 +101,31 @@ async def _receive(request: Request, incoming: _Incoming, limit: int) -> None:
         await anyio.to_thread.run_sync(incoming.write, chunk)
 
 
+async def _within_quota(request: Request, sha256: str) -> None:
+    """429 ``attachment_quota_exceeded`` when this user's new files of the last 24 hours reach the
+    per-user bounds (the attachments share the data folder with the database: one account must not
+    fill the disk). A file this user uploaded before is always accepted again: a retry costs no disk."""
+    settings, user_id = request.app.state.services.settings, request.user.id
+    now = utcnow()
+    since = (now - dt.timedelta(days=1)).isoformat()
+
+    def read(conn: ReadTx) -> tuple[str, tuple[int, int, str | None]]:
+        return store.ownership(conn, sha256, user_id), store.uploads_since(conn, user_id, since)
+
+    mine, (files, size, oldest) = await request.app.state.services.db.read(read)
+    if mine == "mine":
+        return
+    if files >= settings.attachment_user_files_per_day or size >= settings.attachment_user_bytes_per_day:
+        free_at = dt.datetime.fromisoformat(oldest) + dt.timedelta(days=1) if oldest else now
+        wait = max(1, int((free_at - now).total_seconds()) + 1)
+        raise TooManyAttempts(
+            "attachment_quota_exceeded",
+            "Batas unggahan bukti hari ini sudah tercapai; coba lagi nanti atau hubungi petugas.",
+            wait,
+            {"max_files": settings.attachment_user_files_per_day, "max_bytes": settings.attachment_user_bytes_per_day},
+        )
+
+
 def _too_large(limit: int) -> TooLarge:
     return TooLarge(
         "attachment_too_large", f"Ukuran berkas maksimal {limit // (1024 * 1024)} MB.", {"max_bytes": limit}
@@ -124,6 +151,7 @@ class AttachmentController(Controller):
                 "Bukti setoran harus berupa JPG, PNG atau PDF.",
                 {"allowed": list(settings.attachment_types)},
             )
+        await _within_quota(request, sha256)
         incoming = _Incoming(settings.attachments_dir)
         try:
             await _receive(request, incoming, settings.attachment_max_bytes)
