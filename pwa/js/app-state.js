@@ -4,7 +4,7 @@
  * sync-state change recomputes the view.
  */
 import { useEffect, useState } from './html.js';
-import { currentProfile, login as apiLogin, logout as apiLogout } from './sync/profiles.js';
+import { currentProfile, login as apiLogin, logout as apiLogout, sendPendingLogouts } from './sync/profiles.js';
 import { profileDb } from './sync/db.js';
 import { Syncer } from './sync/engine.js';
 import { buildView } from './sync/view.js';
@@ -74,6 +74,9 @@ async function startProfile(profile) {
 }
 
 export async function boot() {
+  const endOfflineLogouts = () => { sendPendingLogouts().catch(() => {}); };
+  globalThis.addEventListener?.('online', endOfflineLogouts);
+  endOfflineLogouts();
   const profile = await currentProfile();
   if (profile?.user) await startProfile(profile);
   app.ready = true;
@@ -100,6 +103,12 @@ export async function queue(op, attachment = null) {
   const item = await app.syncer.queue(op, attachment);
   refreshView();
   return item;
+}
+
+/** Hide a rejected item the user has read (it stays in the outbox's record until pruned). */
+export async function dismiss(uuid) {
+  await app.syncer.dismiss(uuid);
+  refreshView();
 }
 
 export function user() {

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { errorsByField, MUTATION_NAMES, newUuid, isUuid, validateMutation, validateOp } from "../../pwa/js/domain/mutations.js";
+import { clipText, errorsByField, MUTATION_NAMES, newUuid, isUuid, validateMutation, validateOp } from "../../pwa/js/domain/mutations.js";
 import { vectors } from "./helpers.js";
 
 const { cases } = vectors("protocol_mutations.json");
@@ -43,4 +43,25 @@ test("new uuids are lower-case v4 and pass the protocol's pattern", () => {
     seen.add(u);
   }
   assert.equal(seen.size, 100);
+});
+
+test("half of an emoji is never queued: the strict decoder would refuse the whole push (review finding)", () => {
+  const ok = cases.find((c) => c.name === "loan_reject").value;
+  const cut = `${"a".repeat(499)}😀 alasan`.slice(0, 500); // what the reject forms did: ends in "\ud83d"
+  assert.equal(JSON.stringify(cut).endsWith('\\ud83d"'), true);
+  for (const reason of [cut, "\udc00 sisa", "a\ud83d b"]) {
+    const r = validateOp({ ...ok, reason });
+    assert.equal(r.ok, false);
+    assert.deepEqual(r.errors.map((e) => [e.field, e.code]), [["reason", "malformed_text"]]);
+    assert.match(r.errors[0].message, /^Alasan memuat karakter yang rusak/);
+  }
+  assert.equal(validateOp({ ...ok, reason: "Pinjaman ditolak 😀 maaf" }).ok, true); // a whole emoji is fine
+});
+
+test("clipText cuts by code points, never inside an emoji, and trims", () => {
+  const clipped = clipText(`  ${"a".repeat(499)}😀 alasan  `, 500);
+  assert.equal([...clipped].length, 500);
+  assert.equal(clipped.endsWith("😀"), true);
+  assert.equal(validateOp({ ...cases.find((c) => c.name === "loan_reject").value, reason: clipped }).ok, true);
+  assert.equal(clipText("  pendek  ", 500), "pendek");
 });

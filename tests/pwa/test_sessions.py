@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from tests.support.api import login as api_login
 from tests.support.servers import copy_template
 
 from .conftest import PwaServer, wait_for
-from .helpers import PASSWORD, login, outbox, pending
+from .helpers import PASSWORD, go_offline, login, outbox, pending
 from .test_sync_faults import queue_withdrawal, server_rows
 
 
@@ -107,3 +108,23 @@ def test_revoked_session_stops_and_asks_for_a_login_keeping_the_outbox(page: Pag
     sign_in(page, "anggota15")
     wait_for(lambda: pending(page) == 0, timeout=20, page=page)
     assert [w["amount"] for w in server_rows(pwa, "/api/withdrawals", 15)] == [77_000]
+
+
+def test_a_logout_made_offline_ends_the_session_once_the_device_is_online(page: Page, context, pwa) -> None:  # type: ignore[no-untyped-def]
+    """Review finding: "Keluar" while offline dropped the tokens and never told the server, so on a
+    shared device the previous user's session (and its notices) lived on for up to 30 days."""
+    login(page, "anggota16")
+    token = page.evaluate("async () => (await import('/js/app-state.js')).app.syncer.session.profile.accessToken")
+    headers = {"Authorization": f"Bearer {token}", "X-Lumbung-Protocol": "1"}
+    go_offline(page, context, pwa)
+    page.locator("text=Keluar").click()
+    expect(page).to_have_url(f"{pwa.url}/#/masuk")
+    assert httpx.get(f"{pwa.url}/api/auth/me", headers=headers).status_code == 200  # not told yet: offline
+    context.set_offline(False)
+    login(page, "anggota17")  # the next user, online: the pending logout goes first
+    wait_for(lambda: httpx.get(f"{pwa.url}/api/auth/me", headers=headers).status_code == 401, timeout=15, page=page)
+    assert "/api/auth/logout" in pwa.hits.paths
+    pending = page.evaluate(
+        "async () => (await (await import('/js/sync/db.js')).deviceDb()).get('profiles', 'anggota16')"
+    )
+    assert pending["pendingLogout"] is None and pending["loggedIn"] is False

@@ -21,7 +21,9 @@
  *   validateMutation(m) -> {ok, errors}   the envelope {id, uuid, user_id, op, device_time?};
  *                                          op fields are reported as "op.amount"
  *   errorsByField(errors) -> {field: message}   the first message per field, for a form
- *   Error codes: not_object, unknown_mutation, unknown_field, required, not_text, too_short, too_long,
+ *   clipText(text, max) -> text trimmed and cut to max code points (never half an emoji)
+ *   Error codes: not_object, unknown_mutation, unknown_field, required, not_text, malformed_text (half of a
+ *   surrogate pair, which the server's strict decoder refuses for the whole push), too_short, too_long,
  *   not_integer, out_of_range, invalid_uuid, invalid_hash, invalid_choice, invalid_date, invalid_datetime,
  *   invalid_format (a str pattern), not_list, too_many. A nested struct's fields are reported as
  *   "sync_state.pending"; a list's items under the list's field ("sync_state.error_codes").
@@ -111,6 +113,16 @@ export const FIELD_LABELS = Object.freeze({
 const label = (field) => FIELD_LABELS[field] ?? field;
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 const codePoints = (s) => [...s].length;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** No half of a surrogate pair: JSON.stringify would send it as "\ud83d", which the server's strict
+ * decoder refuses for the whole push, and the queue behind it would never move. */
+const wellFormed = (s) => (typeof s.isWellFormed === "function" ? s.isWellFormed() : !LONE_SURROGATE.test(s));
+
+/** ``text`` trimmed and cut to ``max`` code points (the protocol counts code points; ``slice`` counts
+ * UTF-16 units and can cut an emoji in half). */
+export function clipText(text, max) {
+  return Array.from(String(text).trim()).slice(0, max).join("");
+}
 const thousands = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
 
 export function isUuid(text) {
@@ -160,6 +172,7 @@ function checkValue(field, spec, value) {
       return null;
     case "str":
       if (typeof value !== "string") return err("not_text", `${what} harus berupa teks.`);
+      if (!wellFormed(value)) return err("malformed_text", `${what} memuat karakter yang rusak; ketik ulang.`);
       if (spec.min && codePoints(value) < spec.min) return err("too_short", `${what} wajib diisi.`);
       if (spec.max && codePoints(value) > spec.max) return err("too_long", `${what} paling panjang ${spec.max} karakter.`);
       if (spec.pattern && !new RegExp(spec.pattern, "u").test(value)) return err("invalid_format", `${what} memuat karakter yang tidak diizinkan.`);

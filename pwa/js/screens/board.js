@@ -1,10 +1,11 @@
 /** Board (pengurus): loan applications to approve or reject, with the simulation and the rule checks. */
 import { html, useState } from '../html.js';
 import { app, queue } from '../app-state.js';
-import { Page, SyncState, Empty } from '../ui/components.js';
+import { Page, SyncState, Empty, RejectedItems } from '../ui/components.js';
 import { rupiah, waktu, today } from '../ui/format.js';
 import { evaluateApplication } from '../domain/loans.js';
 import { buildSchedule } from '../domain/schedule.js';
+import { clipText } from '../domain/mutations.js';
 import { memberData } from './dashboard.js';
 import { Checks, ScheduleTable, loanSettings } from './loans.js';
 
@@ -26,7 +27,7 @@ function Application({ loan }) {
   const reject = async () => {
     if (!reason.trim()) { setError('Tuliskan alasan penolakan.'); return; }
     setError(null);
-    await queue({ name: 'loan.reject', loan_id: loan.id, reason: reason.trim().slice(0, 500) });
+    await queue({ name: 'loan.reject', loan_id: loan.id, reason: clipText(reason, 500) });
   };
   return html`<li class="tx" data-id=${loan.id}>
     <div class="tx-main"><strong>${loan.code}</strong> <span class="amount">${rupiah(loan.amount)}</span></div>
@@ -37,7 +38,7 @@ function Application({ loan }) {
     <div class="tx-state"><${SyncState} row=${loan} /></div>
     ${loan.status === 'submitted' && !loan.sync ? html`<div class="decide">
       <button class="primary" type="button" onClick=${() => queue({ name: 'loan.approve', loan_id: loan.id })}>Setujui</button>
-      <div class="reject-form"><label for=${rid}>Alasan penolakan</label><input id=${rid} value=${reason} onInput=${(e) => setReason(e.currentTarget.value)} aria-describedby=${error ? `${rid}-err` : undefined} />
+      <div class="reject-form"><label for=${rid}>Alasan penolakan</label><input id=${rid} value=${reason} onInput=${(e) => setReason(e.currentTarget.value)} maxlength="500" aria-describedby=${error ? `${rid}-err` : undefined} />
       ${error ? html`<p class="error" id=${`${rid}-err`} role="alert">${error}</p>` : null}
       <button type="button" onClick=${reject}>Tolak</button></div></div>` : null}
   </li>`;
@@ -45,7 +46,7 @@ function Application({ loan }) {
 
 export function Approvals() {
   const loans = (app.view?.loan ?? []).filter((l) => l.status === 'submitted' || l.sync).sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
-  return html`<${Page} title="Persetujuan Pinjaman" current="#/persetujuan">
+  return html`<${Page} title="Persetujuan Pinjaman" current="#/persetujuan"><${RejectedItems} />
     <ul class="tx-list" id="approvals">${loans.map((l) => html`<${Application} loan=${l} key=${l.id} />`)}</ul>
     ${loans.length ? null : html`<${Empty}>Tidak ada pengajuan pinjaman yang menunggu keputusan.<//>`}
   <//>`;

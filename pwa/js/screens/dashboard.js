@@ -1,7 +1,7 @@
 /** Dashboard Anggota and Kartu Simpanan, both computed from the replica (offline too). */
 import { html, useEffect, useState } from '../html.js';
 import { app } from '../app-state.js';
-import { Page, Empty } from '../ui/components.js';
+import { Page, Empty, RejectedItems } from '../ui/components.js';
 import { rupiah, tanggal, waktu, today, coopZone } from '../ui/format.js';
 import { plafonNow, plafonInstallments } from '../domain/loans.js';
 import { dateIn } from '../domain/dates.js';
@@ -57,7 +57,7 @@ function LedgerCard({ memberId }) {
 export function Dashboard() {
   const u = app.profile.user;
   const d = memberData(app.view, u.member_id);
-  return html`<${Page} title="Dashboard Anggota" current="#/">
+  return html`<${Page} title="Dashboard Anggota" current="#/"><${RejectedItems} />
     ${d.member ? html`<p class="lead">${d.member.name} · ${d.member.number}</p>` : null}
     <section class="card plafon">
       <h2>Plafon Angsuran/Cicilan</h2>

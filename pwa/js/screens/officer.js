@@ -1,9 +1,10 @@
 /** Officer (petugas): cash deposits offline, the verification queue, cash in hand, disbursement and cash installments. */
 import { html, useEffect, useState } from '../html.js';
 import { app, queue } from '../app-state.js';
-import { Page, Field, AmountInput, SyncState, Empty } from '../ui/components.js';
+import { Page, Field, AmountInput, SyncState, Empty, RejectedItems } from '../ui/components.js';
 import { rupiah, waktu, today } from '../ui/format.js';
 import { parseAmount, formatRupiah } from '../domain/money.js';
+import { clipText } from '../domain/mutations.js';
 import { validateOp, clean } from '../sync/validate.js';
 import { profileDb } from '../sync/db.js';
 import { attachment as storedAttachment } from '../sync/outbox.js';
@@ -47,7 +48,7 @@ export function CashDeposit() {
     setV({ ...v, amount: '', note: '' });
     setMember(null);
   };
-  return html`<${Page} title="Setor Tunai" current="#/petugas">
+  return html`<${Page} title="Setor Tunai" current="#/petugas"><${RejectedItems} />
     ${saved ? html`<p class="notice ok" role="status" id="saved">Setoran tunai ${rupiah(saved.amount)} untuk ${saved.member.name} tersimpan (no. ${saved.item.id}).</p>` : null}
     ${member ? html`<form class="form" id="cash-form" onSubmit=${submit} novalidate>
         <p class="lead">${member.name} · ${member.number} · ${locationName(member.location_id)}</p>
@@ -94,7 +95,7 @@ function Decide({ row, kind }) {
   const reject = async (ev) => {
     ev.preventDefault();
     if (!reason.trim()) { setError('Tuliskan alasan penolakan.'); return; }
-    await queue({ name: `${kind}.reject`, [idKey]: row.id, reason: reason.trim().slice(0, 500) });
+    await queue({ name: `${kind}.reject`, [idKey]: row.id, reason: clipText(reason, 500) });
   };
   const rid = `reason-${row.id}`;
   return html`<div class="decide">
@@ -121,7 +122,7 @@ export function Verification() {
     <div class="tx-state"><${SyncState} row=${r} /></div>
     ${r.status === 'unverified' && !r.sync ? html`<${Decide} row=${r} kind=${kind} />` : null}
   </li>`;
-  return html`<${Page} title="Antrean Verifikasi" current="#/verifikasi">
+  return html`<${Page} title="Antrean Verifikasi" current="#/verifikasi"><${RejectedItems} />
     <h2>Setoran</h2><ul class="tx-list" id="verify-deposits">${deposits.map(Row('deposit'))}</ul>${deposits.length ? null : html`<${Empty}>Tidak ada setoran menunggu verifikasi.<//>`}
     <h2>Penarikan</h2><ul class="tx-list" id="verify-withdrawals">${withdrawals.map(Row('withdrawal'))}</ul>${withdrawals.length ? null : html`<${Empty}>Tidak ada penarikan menunggu verifikasi.<//>`}
   <//>`;
@@ -133,7 +134,7 @@ export function CashInHand() {
   const rows = (app.view?.deposit ?? []).filter((d) => d.kind === 'offline' && d.created_by === me.id && d.status === 'unverified' && d.sync?.state !== 'rejected')
     .sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
   const total = rows.reduce((s, r) => s + r.amount, 0);
-  return html`<${Page} title="Kas di Tangan" current="#/kas">
+  return html`<${Page} title="Kas di Tangan" current="#/kas"><${RejectedItems} />
     <section class="card"><h2>Total kas belum diverifikasi</h2><p class="big" id="cash-total">${rupiah(total)}</p><p class="muted">${rows.length} setoran tunai</p>
       <${PdfButton} id="cash-report-pdf" path="/api/documents/cash-report" query=${{ day: today() }} filename=${`kas-harian-${today()}.pdf`} label="Cetak Laporan Kas Harian (PDF)" /></section>
     <ul class="tx-list" id="cash-list">${rows.map((r) => html`<li class="tx"><div class="tx-main"><strong>${r.code ?? 'Belum terkirim'}</strong> <span class="amount">${rupiah(r.amount)}</span></div>
@@ -167,7 +168,7 @@ export function Disbursement() {
   const members = new Map((app.view?.member ?? []).map((m) => [m.id, m]));
   const loans = (app.view?.loan ?? []).filter((l) => locs.has(l.location_id) && ['approved', 'active'].includes(l.status) && l.member_id !== me.member_id);
   const disburse = (l) => queue({ name: 'loan.disburse', loan_id: l.id, disbursement_date: today() });
-  return html`<${Page} title="Pencairan dan Angsuran" current="#/pencairan">
+  return html`<${Page} title="Pencairan dan Angsuran" current="#/pencairan"><${RejectedItems} />
     <ul class="tx-list">${loans.map((l) => html`<li class="tx"><div class="tx-main"><strong>${l.code}</strong> <span class="amount">${rupiah(l.amount)}</span></div>
       <div class="tx-sub">${members.get(l.member_id)?.name ?? ''} · ${l.tenor} bulan · ${l.disbursement_method === 'tunai' ? 'Tunai' : 'Transfer'}</div>
       <div class="tx-state"><${SyncState} row=${l} /></div>

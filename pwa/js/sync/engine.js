@@ -111,6 +111,13 @@ export class Syncer {
     return item;
   }
 
+  /** Hide an answered item the user has read (a rejected one): it leaves the view and the lists of
+   * refusals in every tab; the outbox keeps its record until pruned. */
+  async dismiss(uuid) {
+    await outbox.dismiss(await this.dbp, uuid);
+    this.emit();
+  }
+
   // --- live updates ------------------------------------------------------------------------------
 
   openEvents() {

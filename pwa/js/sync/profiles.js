@@ -51,17 +51,53 @@ export async function login(username, password, otp = null) {
   const next = fromToken(profile, answer);
   await db.put('profiles', next);
   await db.put('device', username, 'current');
+  sendPendingLogouts().catch(() => {}); // online now: end the sessions logged out offline
   return next;
 }
 
-/** Log out: the server session ends, the profile and its outbox stay on the device. */
+/**
+ * Log out: the server session ends, the profile and its outbox stay on the device. Offline, the
+ * session's tokens are kept aside (`pendingLogout`) and the logout is sent at the next chance
+ * (`sendPendingLogouts`): on a shared device the previous user's session, and the notices that
+ * follow it, must not outlive their logout by the refresh token's 30 days.
+ */
 export async function logout(profile) {
-  try {
-    if (profile.accessToken) await request('POST', '/api/auth/logout', { token: profile.accessToken });
-  } catch { /* offline: the session simply expires */ }
+  const tokens = { accessToken: profile.accessToken, refreshToken: profile.refreshToken };
+  const ended = !tokens.accessToken || (await endSession(profile.clientId, tokens));
   const db = await deviceDb();
-  await db.put('profiles', { ...profile, accessToken: null, refreshToken: null, loggedIn: false });
+  await db.put('profiles', {
+    ...profile, accessToken: null, refreshToken: null, loggedIn: false, pendingLogout: ended ? null : tokens,
+  });
   await db.delete('device', 'current');
+}
+
+/** True once the server no longer holds the session (ended now, or already gone); false offline. */
+async function endSession(clientId, { accessToken, refreshToken }) {
+  try {
+    await request('POST', '/api/auth/logout', { token: accessToken });
+    return true;
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401 || !refreshToken) return err instanceof ApiError && err.status === 401;
+  }
+  try { // the access token expired meanwhile: a fresh one from the refresh token, then the logout
+    const answer = await request('POST', '/api/auth/refresh', { body: { refresh_token: refreshToken, client_id: clientId } });
+    await request('POST', '/api/auth/logout', { token: answer.access_token });
+    return true;
+  } catch (err) {
+    return err instanceof ApiError && err.status === 401; // refresh_invalid: the session is gone already
+  }
+}
+
+/** Send the logouts made offline on this device (on start, on `online`, after a login); quiet offline. */
+export async function sendPendingLogouts() {
+  const db = await deviceDb();
+  for (const profile of await db.getAll('profiles')) {
+    if (!profile.pendingLogout) continue;
+    if (await endSession(profile.clientId, profile.pendingLogout)) {
+      const now = (await db.get('profiles', profile.username)) ?? profile;
+      await db.put('profiles', { ...now, pendingLogout: null });
+    }
+  }
 }
 
 /**

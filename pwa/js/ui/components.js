@@ -5,10 +5,10 @@
  */
 import { html, useState } from '../html.js';
 import { liveFormat } from '../domain/money.js';
-import { app, changed, logout } from '../app-state.js';
+import { app, changed, dismiss, logout } from '../app-state.js';
 import { request } from '../sync/api.js';
 import { statusLabel } from '../sync/view.js';
-import { waktu } from './format.js';
+import { rupiah, waktu } from './format.js';
 
 let askedBranding = false;
 /**
@@ -112,6 +112,46 @@ export function SyncState({ row }) {
   if (s?.state === 'pending') return html`<span class="badge sync-pending">Menunggu sinkronisasi</span>`;
   if (s?.state === 'rejected') return html`<span class="badge st-rejected">Ditolak</span> <span class="reason">${s.message}</span>`;
   return html`<${StatusBadge} status=${row.status} />${row.status === 'rejected' && row.reason ? html` <span class="reason">${row.reason}</span>` : null}`;
+}
+
+const OP_LABEL = {
+  'deposit.create': 'Setoran', 'deposit.verify': 'Verifikasi setoran', 'deposit.reject': 'Penolakan setoran',
+  'deposit.cancel': 'Pembatalan setoran', 'withdrawal.create': 'Penarikan', 'withdrawal.verify': 'Verifikasi penarikan',
+  'withdrawal.reject': 'Penolakan penarikan', 'withdrawal.cancel': 'Pembatalan penarikan', 'loan.apply': 'Pengajuan pinjaman',
+  'loan.approve': 'Persetujuan pinjaman', 'loan.reject': 'Penolakan pinjaman', 'loan.cancel': 'Pembatalan pinjaman',
+  'loan.disburse': 'Pencairan pinjaman', 'loan.repay': 'Angsuran tunai', 'deduction_change.create': 'Perubahan setoran',
+  'deduction_change.cancel': 'Pembatalan perubahan setoran', 'problem_report.create': 'Laporan masalah',
+};
+
+/** What a queued operation was, in the words of the screens: "Setoran Rp150.000 · Ratna Dewi". */
+export function describeOp(op, members = new Map()) {
+  const parts = [OP_LABEL[op.name] ?? op.name];
+  if (Number.isInteger(op.amount)) parts[0] += ` ${rupiah(op.amount)}`;
+  else if (Number.isInteger(op.new_amount)) parts[0] += ` ${rupiah(op.new_amount)}`;
+  const member = members.get(op.member_id);
+  if (member) parts.push(member.name);
+  return parts.join(' · ');
+}
+
+/**
+ * The refusals of this device's queue the user has not closed yet, each with the server's reason
+ * (DESIGN rule 3: a rejected item never vanishes silently). ``only`` picks the operations a screen
+ * is about (an officer's cash, say); without it every refusal is listed.
+ */
+export function RejectedItems({ only = null }) {
+  const members = new Map((app.view?.member ?? []).map((m) => [m.id, m]));
+  const items = (app.view?.outbox ?? []).filter((i) => i.state === 'rejected' && !i.dismissed && (!only || only.includes(i.op.name)));
+  if (!items.length) return null;
+  return html`<section class="card rejected" id="rejected-items" aria-labelledby="rejected-title">
+    <h2 id="rejected-title">Transaksi ditolak</h2>
+    <p class="muted">Server menolak transaksi berikut; tidak ada yang tercatat. Periksa alasannya, lalu tutup.</p>
+    <ul class="tx-list">${items.map((i) => html`<li class="tx" data-uuid=${i.uuid}>
+      <div class="tx-main"><strong>${describeOp(i.op, members)}</strong></div>
+      <div class="tx-sub">Dicatat ${waktu(i.createdAt)}</div>
+      <div class="tx-state"><span class="badge st-rejected">Ditolak</span> <span class="reason">${i.message}</span></div>
+      <button type="button" class="dismiss" onClick=${() => dismiss(i.uuid)}>Tutup</button>
+    </li>`)}</ul>
+  </section>`;
 }
 
 export function Empty({ children }) {
