@@ -33,6 +33,7 @@ from bench.common import (
     checkpoint,
     client_profile,
     demo_template,
+    officer_deposit,
     start_server,
     workdir,
 )
@@ -42,7 +43,6 @@ MEMBERS = list(range(1, 13))
 
 def seed(data_dir: Path, n: int, chunk: int = 5000) -> float:
     """Write ``n`` deposits of location 1 through the storage layer; returns seconds taken."""
-    from server.domain.models import Deposit
     from server.storage.database import Database
     from server.storage.savings import insert_deposit
 
@@ -54,23 +54,7 @@ def seed(data_dir: Path, n: int, chunk: int = 5000) -> float:
 
             def write(conn: Any, first: int = first) -> None:
                 for i in range(first, min(first + chunk, n)):
-                    insert_deposit(
-                        conn,
-                        Deposit(
-                            id=str(uuid.uuid4()),
-                            code=f"STR-SEED-{i + 1:07d}",
-                            member_id=MEMBERS[i % len(MEMBERS)],
-                            savings_type="sukarela",
-                            kind="offline",
-                            amount=10_000 + i,
-                            location_id=1,
-                            status="unverified",
-                            created_by=101,
-                            created_at=now,
-                            note=f"setoran {i}",
-                            device_time=now,
-                        ),
-                    )
+                    insert_deposit(conn, officer_deposit(i, f"STR-SEED-{i + 1:07d}", now, MEMBERS, device_time=now))
 
             db.write_sync(write, timeout=300)
     finally:

@@ -10,7 +10,9 @@ the other client batch size (200 or 1000, the server's maximum).
 Baseline: raw ``sqlite3`` inserting N similar rows into the server's own ``deposits`` table (same
 columns, indexes, constraints, foreign keys; WAL, ``synchronous=FULL``) with ``executemany`` in one
 transaction. A reference line (no goal) runs the rows one ``deposit.create`` really writes (deposit,
-two change-log rows, processed mutation, code counter) in raw SQL with a minimal Python loop.
+two change-log rows, processed mutation, code counter) in raw SQL with a minimal Python loop. A
+ceiling line runs the same rows at their real size, prepared beforehand, with the server's own
+statements batched as its writer batches them: SQLite's cost alone, which no end-to-end figure can beat.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from bench.common import (
     Timers,
     client_profile,
     demo_template,
+    officer_deposit,
     start_server,
     workdir,
 )
@@ -190,6 +193,78 @@ def write_set_floor(base: Path, n: int) -> float:
     return n / elapsed
 
 
+def write_set_ceiling(base: Path, n: int, batch: int = 1000) -> float:
+    """Mutations/s of SQLite alone executing our write set as the writer does: the ceiling of any figure.
+
+    The same statements as the server's push pass (``storage.savings`` / ``storage.feed``), the same
+    rows at their real size (the deposit's full JSON in its change row, the mutation result's JSON),
+    prepared beforehand; per batch of ``batch``: one transaction, one ``executemany`` per table, the code
+    counter and the client counter once, FULL. No Python per row, no HTTP, no client: with those at
+    zero cost, end to end could reach this and no more.
+    """
+    import msgspec
+
+    from server.domain.models import Deposit
+    from server.storage import feed, savings
+
+    conn = _reference_db(base / "write-set-ceiling.sqlite3", "FULL")
+    conn.execute("INSERT INTO clients (client_id, user_id, created_at) VALUES ('bench', 101, '2026-01-01')")
+    now = dt.datetime.now(dt.UTC)
+    encode = msgspec.json.Encoder().encode
+    batches = []
+    for first in range(0, n, batch):
+        deposits, changes, mutations = [], [], []
+        for i in range(first, min(first + batch, n)):
+            deposit = msgspec.to_builtins(officer_deposit(i, f"STR-2611-{i + 1:06d}", now, MEMBERS))
+            mutation = str(uuid.uuid4())
+            result = {
+                "client_id": "bench",
+                "id": i + 1,
+                "uuid": mutation,
+                "name": "deposit.create",
+                "status": "applied",
+            }
+            result.update(code=None, message=None)
+            deposits.append([deposit.get(name) for name in Deposit.__struct_fields__])
+            scope = ("scoped", deposit["member_id"], 1, 101)
+            changes.append((2 * i + 1, "deposit", deposit["id"], "put", encode(deposit).decode(), *scope))
+            changes.append(
+                (2 * i + 2, "mutation", mutation, "put", encode(result).decode(), "private", None, None, 101)
+            )
+            mutations.append(
+                (
+                    mutation,
+                    "bench",
+                    i + 1,
+                    101,
+                    "deposit.create",
+                    "applied",
+                    None,
+                    None,
+                    2 * i + 2,
+                    now.isoformat(),
+                    None,
+                )
+            )
+        batches.append((deposits, changes, mutations, min(first + batch, n)))
+    start = time.perf_counter()
+    for deposits, changes, mutations, last in batches:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "INSERT INTO code_counters (prefix, next) VALUES ('STR', ?) ON CONFLICT (prefix) DO UPDATE SET next = ?",
+            (last + 1, last + 1),
+        )
+        conn.executemany(savings._INSERT_DEPOSIT, deposits)
+        conn.executemany(feed._INSERT_CHANGE_AT, changes)
+        conn.executemany(feed._INSERT_MUTATION, mutations)
+        conn.execute("UPDATE clients SET last_mutation_id = ? WHERE client_id = 'bench'", (last,))
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    assert conn.execute("SELECT COUNT(*) FROM deposits").fetchone()[0] == n
+    conn.close()
+    return n / elapsed
+
+
 def process_cpu(pid: int | None) -> float:
     """CPU seconds (user + system) a process has used so far, from /proc (0 where unavailable).
 
@@ -324,6 +399,9 @@ def main(n: int = 10_000, profile: bool = False, extras: bool = True) -> dict[st
         report.figure("push: sync_once() vs our own write set in raw SQL", rate, floor, "mut/s", goal_ratio=0.5)
         report.figure("  push phase vs our own write set in raw SQL", n / ours["push_phase_seconds"], floor, "mut/s")
         report.note("ours as a share of our own write set in raw SQL", round(rate / floor, 3))
+        ceiling = write_set_ceiling(base, n)
+        report.figure("ceiling: SQLite alone on our write set, as batched", ceiling, raw, "mut/s")
+        report.note("ours as a share of that ceiling", round(rate / ceiling, 3))
         report.note("client batch_size (SyncClient default)", ours["batch_size"])
         report.note("sync_once seconds", round(ours["sync_seconds"], 3))
         report.note("changes pulled back in the same sync_once", ours["pulled"])

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from bench.bench_push import process_cpu
 from bench.common import DEMO_PASSWORD, Report, ServerProfile, demo_template, start_server, workdir
 
 MEMBERS = list(range(1, 13))
@@ -111,17 +112,20 @@ def run_single(base: Path, template: Path, total: int, tag: str) -> dict[str, An
         device = _login(server.url, "petugas1")
         bodies = _bodies(device, total, 1000, 10_000)
         stats: dict[str, int] = {}
+        pid = server.proc.pid if server.proc else None
         with httpx.Client(base_url=server.url, timeout=120) as http:
             http.get("/api/health")
+            cpu = process_cpu(pid)
             start = time.perf_counter()
             for body in bodies:
                 answer = _post(http, device["token"], body, stats)
                 assert all(r["status"] == "applied" for r in answer["results"])
             seconds = time.perf_counter() - start
+            cpu = process_cpu(pid) - cpu
     finally:
         server.stop()
     assert _applied(server.db_path, [101]) == (total, total)
-    return {"rate": total / seconds, "seconds": seconds, "busy": stats.get("busy", 0)}
+    return {"rate": total / seconds, "seconds": seconds, "busy": stats.get("busy", 0), "server_cpu": cpu}
 
 
 def run_many(base: Path, template: Path, devices: int, each: int, tag: str, profile: bool = False) -> dict[str, Any]:
@@ -154,11 +158,14 @@ def run_many(base: Path, template: Path, devices: int, each: int, tag: str, prof
         threads = [threading.Thread(target=device, args=(i,), daemon=True) for i in range(devices)]
         for t in threads:
             t.start()
-        with ServerProfile(server.proc.pid if server.proc else None, tag, profile):
+        pid = server.proc.pid if server.proc else None
+        with ServerProfile(pid, tag, profile):
+            cpu = process_cpu(pid)
             barrier.wait(timeout=120)
             start = time.perf_counter()
             for t in threads:
                 t.join(300)
+            cpu = process_cpu(pid) - cpu
         if errors:
             raise errors[0]
         seconds = max(ends) - start
@@ -167,7 +174,7 @@ def run_many(base: Path, template: Path, devices: int, each: int, tag: str, prof
         server.stop()
     total = devices * each
     assert _applied(server.db_path, [101, 102]) == (total, total)
-    return {"rate": total / seconds, "seconds": seconds, "busy": stats.get("busy", 0)}
+    return {"rate": total / seconds, "seconds": seconds, "busy": stats.get("busy", 0), "server_cpu": cpu}
 
 
 def main(devices: int = 200, each: int = 50, rounds: int = 3, profile: bool = False) -> dict[str, Any]:
@@ -194,6 +201,18 @@ def main(devices: int = 200, each: int = 50, rounds: int = 3, profile: bool = Fa
         )
         report.note(f"{devices} devices at once (mut/s, each round)", [round(c["rate"]) for c in crowds])
         report.note("503 busy answers retried (crowd, each round)", [c["busy"] for c in crowds])
+        per = 1e6 / total  # CPU seconds -> microseconds per mutation: robust to other load on the machine
+        report.note(
+            "server CPU per mutation, one device (us, each round)", [round(s["server_cpu"] * per) for s in singles]
+        )
+        report.note(
+            f"server CPU per mutation, {devices} devices (us, each round)",
+            [round(c["server_cpu"] * per) for c in crowds],
+        )
+        report.note(
+            "seconds, one device / crowd (each round)",
+            [[round(s["seconds"], 3), round(c["seconds"], 3)] for s, c in zip(singles, crowds, strict=True)],
+        )
     return report.save()
 
 

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -169,6 +170,27 @@ def workdir(keep: bool = False) -> Iterator[Path]:
     finally:
         if not keep:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def officer_deposit(i: int, code: str, now: dt.datetime, members: list[int], **extra: Any) -> Any:
+    """The ``i``-th offline cash deposit petugas1 (user 101) records at location 1, members in turn: the
+    row the push and pull benchmarks write."""
+    from server.domain.models import Deposit
+
+    return Deposit(
+        id=str(uuid.uuid4()),
+        code=code,
+        member_id=members[i % len(members)],
+        savings_type="sukarela",
+        kind="offline",
+        amount=10_000 + i,
+        location_id=1,
+        status="unverified",
+        created_by=101,
+        created_at=now,
+        note=f"setoran {i}",
+        **extra,
+    )
 
 
 def demo_template(base: Path) -> Path:
