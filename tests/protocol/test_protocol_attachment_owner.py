@@ -94,3 +94,34 @@ def test_one_users_uploads_are_bounded_per_day_and_a_retry_is_always_accepted(de
         assert _put(b, third) == 201  # another member's own bound
     finally:
         server.stop()
+
+
+def test_uploads_sent_at_the_same_moment_pass_the_quota_by_one_file_at_most(demo_template, tmp_path):
+    """Review finding: the quota is read when an upload starts and counts it when it ends, so twelve
+    uploads sent at once all passed a quota of two. Now one user has at most two uploads receiving at a
+    time (429 attachment_uploads_in_flight for more), so the quota is passed by one file at most."""
+    import concurrent.futures
+
+    from tests.support.servers import ThreadServer, copy_template
+
+    server = ThreadServer(copy_template(demo_template, tmp_path / "data"), attachment_user_files_per_day=2).start()
+    try:
+        a = login(server.url, "anggota03")
+        files = [png_bytes(f"serentak-{n}") + b"\0" * 3_000_000 for n in range(12)]
+
+        def put(data: bytes) -> tuple[int, str | None]:
+            answer = a.http.put(
+                f"/api/attachments/{sha256(data)}", content=data, headers={"content-type": "image/png"}, timeout=60
+            )
+            return answer.status_code, answer.json().get("code")
+
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(put, files))
+        stored = [f for f in files if (server.settings.attachments_dir / sha256(f)[:2] / sha256(f)).exists()]
+        assert 1 <= len(stored) <= 3 and answers.count((201, None)) == len(stored), answers
+        assert {code for status, code in answers if status == 429} <= {
+            "attachment_uploads_in_flight",
+            "attachment_quota_exceeded",
+        }
+    finally:
+        server.stop()

@@ -85,19 +85,20 @@ def test_an_upload_over_the_limit_without_content_length_is_refused_while_stream
 
 
 def test_concurrent_uploads_of_the_same_file_store_it_once_intact(live_server):
-    member = login(live_server.url, "anggota04")
-    data = _body(f"twice-{member.client_id}", 3)
+    # four members at once (one user has at most two uploads receiving: attachment_uploads_in_flight)
+    members = [login(live_server.url, f"anggota0{n}") for n in (4, 5, 6, 7)]
+    data = _body(f"twice-{members[0].client_id}", 3)
     digest = hashlib.sha256(data).hexdigest()
     statuses: list[int] = []
 
-    def upload() -> None:
+    def upload(member) -> None:  # type: ignore[no-untyped-def]
         statuses.append(
             member.http.put(
                 f"/api/attachments/{digest}", content=data, headers={"content-type": "image/png"}
             ).status_code
         )
 
-    threads = [threading.Thread(target=upload) for _ in range(4)]
+    threads = [threading.Thread(target=upload, args=(m,)) for m in members]
     for t in threads:
         t.start()
     for t in threads:

@@ -5,6 +5,7 @@ Uploading the same file twice is harmless; the declared type must match the file
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import hashlib
 import os
@@ -101,6 +102,21 @@ async def _receive(request: Request, incoming: _Incoming, limit: int) -> None:
         await anyio.to_thread.run_sync(incoming.write, chunk)
 
 
+UPLOADS_IN_FLIGHT = 2
+"""Uploads one user may have receiving at once. The quota is read when an upload starts and counts it
+when it ends, so without this bound many uploads sent at the same moment would all pass; with it an
+upload may pass the quota by at most one file. Devices upload one file after another."""
+
+
+def _in_flight(request: Request) -> collections.Counter[int]:
+    """This app's uploads receiving now, per user (one counter per server process)."""
+    state = request.app.state
+    if getattr(state, "uploads_in_flight", None) is None:
+        state.uploads_in_flight = collections.Counter()
+    counter: collections.Counter[int] = state.uploads_in_flight
+    return counter
+
+
 async def _within_quota(request: Request, sha256: str) -> None:
     """429 ``attachment_quota_exceeded`` when this user's new files of the last 24 hours reach the
     per-user bounds (the attachments share the data folder with the database: one account must not
@@ -120,7 +136,7 @@ async def _within_quota(request: Request, sha256: str) -> None:
         wait = max(1, int((free_at - now).total_seconds()) + 1)
         raise TooManyAttempts(
             "attachment_quota_exceeded",
-            "Batas unggahan bukti hari ini sudah tercapai; coba lagi nanti atau hubungi petugas.",
+            "Batas unggahan bukti dalam 24 jam terakhir sudah tercapai; coba lagi nanti atau hubungi petugas.",
             wait,
             {"max_files": settings.attachment_user_files_per_day, "max_bytes": settings.attachment_user_bytes_per_day},
         )
@@ -152,6 +168,15 @@ class AttachmentController(Controller):
                 {"allowed": list(settings.attachment_types)},
             )
         await _within_quota(request, sha256)
+        slots = _in_flight(request)
+        if slots[request.user.id] >= UPLOADS_IN_FLIGHT:
+            raise TooManyAttempts(
+                "attachment_uploads_in_flight",
+                "Unggahan sebelumnya masih berjalan; tunggu sebentar lalu kirim lagi.",
+                2,
+                {"max_in_flight": UPLOADS_IN_FLIGHT},
+            )
+        slots[request.user.id] += 1  # on the event loop: no other upload reads the count in between
         incoming = _Incoming(settings.attachments_dir)
         try:
             await _receive(request, incoming, settings.attachment_max_bytes)
@@ -163,6 +188,7 @@ class AttachmentController(Controller):
                 )
             await anyio.to_thread.run_sync(incoming.finish, _path(settings.attachments_dir, sha256))
         finally:
+            slots[request.user.id] -= 1
             await anyio.to_thread.run_sync(incoming.discard)
         size = incoming.size
         user_id, now = request.user.id, utcnow().isoformat()
