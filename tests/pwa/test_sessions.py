@@ -120,11 +120,14 @@ def test_a_logout_made_offline_ends_the_session_once_the_device_is_online(page: 
     page.locator("text=Keluar").click()
     expect(page).to_have_url(f"{pwa.url}/#/masuk")
     assert httpx.get(f"{pwa.url}/api/auth/me", headers=headers).status_code == 200  # not told yet: offline
+    kept = "async () => (await (await import('/js/sync/db.js')).deviceDb()).getAllKeys('device')"
+    assert len([k for k in page.evaluate(kept) if k.startswith("pending-logout:")]) == 1
     context.set_offline(False)
     login(page, "anggota17")  # the next user, online: the pending logout goes first
     wait_for(lambda: httpx.get(f"{pwa.url}/api/auth/me", headers=headers).status_code == 401, timeout=15, page=page)
     assert "/api/auth/logout" in pwa.hits.paths
-    pending = page.evaluate(
+    wait_for(lambda: not [k for k in page.evaluate(kept) if k.startswith("pending-logout:")], timeout=10, page=page)
+    profile = page.evaluate(
         "async () => (await (await import('/js/sync/db.js')).deviceDb()).get('profiles', 'anggota16')"
     )
-    assert pending["pendingLogout"] is None and pending["loggedIn"] is False
+    assert profile["loggedIn"] is False and profile["refreshToken"] is None and "pendingLogout" not in profile

@@ -57,22 +57,25 @@ export async function login(username, password, otp = null) {
 
 /**
  * Log out: the server session ends, the profile and its outbox stay on the device. Offline, the
- * session's tokens are kept aside (`pendingLogout`) and the logout is sent at the next chance
- * (`sendPendingLogouts`): on a shared device the previous user's session, and the notices that
- * follow it, must not outlive their logout by the refresh token's 30 days.
+ * session's tokens are kept aside, each session in its own `device` record (`pending-logout:…`), and
+ * the logout is sent at the next chance (`sendPendingLogouts`): on a shared device the previous
+ * user's session, and the notices that follow it, must not outlive their logout by the refresh
+ * token's 30 days. Own records, not a field of the profile: a later login or token refresh of the
+ * same user rewrites the profile and must neither drop nor bring back a logout still to be sent.
  */
 export async function logout(profile) {
-  const tokens = { accessToken: profile.accessToken, refreshToken: profile.refreshToken };
-  const ended = !tokens.accessToken || (await endSession(profile.clientId, tokens));
+  const session = { clientId: profile.clientId, accessToken: profile.accessToken, refreshToken: profile.refreshToken };
+  const ended = !session.accessToken || (await endSession(session));
   const db = await deviceDb();
-  await db.put('profiles', {
-    ...profile, accessToken: null, refreshToken: null, loggedIn: false, pendingLogout: ended ? null : tokens,
-  });
+  if (!ended) await db.put('device', session, `${PENDING_LOGOUT}${crypto.randomUUID()}`);
+  await db.put('profiles', { ...profile, accessToken: null, refreshToken: null, loggedIn: false });
   await db.delete('device', 'current');
 }
 
+const PENDING_LOGOUT = 'pending-logout:';
+
 /** True once the server no longer holds the session (ended now, or already gone); false offline. */
-async function endSession(clientId, { accessToken, refreshToken }) {
+async function endSession({ clientId, accessToken, refreshToken }) {
   try {
     await request('POST', '/api/auth/logout', { token: accessToken });
     return true;
@@ -88,16 +91,24 @@ async function endSession(clientId, { accessToken, refreshToken }) {
   }
 }
 
-/** Send the logouts made offline on this device (on start, on `online`, after a login); quiet offline. */
-export async function sendPendingLogouts() {
-  const db = await deviceDb();
-  for (const profile of await db.getAll('profiles')) {
-    if (!profile.pendingLogout) continue;
-    if (await endSession(profile.clientId, profile.pendingLogout)) {
-      const now = (await db.get('profiles', profile.username)) ?? profile;
-      await db.put('profiles', { ...now, pendingLogout: null });
+let sending = null;
+
+/** Send the logouts made offline on this device (on start, on `online`, after a login); one run at a
+ * time, quiet offline (what is not sent stays for the next chance). */
+export function sendPendingLogouts() {
+  sending ??= (async () => {
+    try {
+      const db = await deviceDb();
+      for (const key of await db.getAllKeys('device')) {
+        if (typeof key !== 'string' || !key.startsWith(PENDING_LOGOUT)) continue;
+        const session = await db.get('device', key);
+        if (!session || (await endSession(session))) await db.delete('device', key);
+      }
+    } finally {
+      sending = null;
     }
-  }
+  })();
+  return sending;
 }
 
 /**

@@ -120,7 +120,7 @@ const OP_LABEL = {
   'withdrawal.reject': 'Penolakan penarikan', 'withdrawal.cancel': 'Pembatalan penarikan', 'loan.apply': 'Pengajuan pinjaman',
   'loan.approve': 'Persetujuan pinjaman', 'loan.reject': 'Penolakan pinjaman', 'loan.cancel': 'Pembatalan pinjaman',
   'loan.disburse': 'Pencairan pinjaman', 'loan.repay': 'Angsuran tunai', 'deduction_change.create': 'Perubahan setoran',
-  'deduction_change.cancel': 'Pembatalan perubahan setoran', 'problem_report.create': 'Laporan masalah',
+  'deduction_change.cancel': 'Pembatalan perubahan setoran', 'report.create': 'Laporan masalah',
 };
 
 /** What a queued operation was, in the words of the screens: "Setoran Rp150.000 · Ratna Dewi". */
