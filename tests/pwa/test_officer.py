@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import Page, expect
 
 from server.protocol import LoanApply, LoanApprove, WithdrawalCreate
+from tests.loans.test_loan_lifecycle import _apply_op
 from tests.support.api import login as api_login
 
 from .conftest import wait_for
@@ -18,16 +19,14 @@ from .test_admin_screens import shot
 
 def _loan(member_number: int, today: str) -> LoanApply:
     """A small cash loan of a location-2 member (petugas3's location), to be approved and paid out."""
-    return LoanApply(
-        loan_id=str(uuid.uuid4()),
-        member_id=member_number,
+    return _apply_op(
+        member_number,
         product_id=3,
         purpose="Kesehatan",
         amount=1_000_000,
         tenor=3,
         requested_disbursement_date=today,
         location_id=2,
-        disbursement_method="tunai",
     )
 
 
