@@ -211,3 +211,34 @@ def test_server_restore_new_epoch_rebuilds_the_replica_and_loses_nothing_queued(
     assert reset["reason"] == "epoch_changed"
     page.goto("/#/")
     expect(page.locator(".balance[data-type=sukarela]")).to_be_visible()
+
+
+def test_an_item_an_older_version_queued_malformed_is_answered_and_the_queue_moves_on(page: Page, pwa) -> None:  # type: ignore[no-untyped-def]
+    """An item queued before the validation refused half an emoji (or by any older version) made the
+    server refuse every push as malformed, for ever. Now, on such a refusal, the items this version's
+    validation refuses are answered on the device with the reason, and the rest is sent."""
+    login(page, "anggota01")
+    page.evaluate(
+        """async () => {
+          const { app } = await import('/js/app-state.js');
+          const { profileDb } = await import('/js/sync/db.js');
+          const outbox = await import('/js/sync/outbox.js');
+          app.syncer.stop();  // both queued before any push, the broken one first, as an older version did
+          const db = await profileDb(app.profile.clientId);
+          const op = (note) => ({ name: 'withdrawal.create', withdrawal_id: crypto.randomUUID(), member_id: 1,
+            savings_type: 'sukarela', amount: 10000, method: 'tunai', location_id: 1, note });
+          await outbox.enqueue(db, { userId: app.profile.user.id, op: op('a\\ud83d') });
+          await outbox.enqueue(db, { userId: app.profile.user.id, op: op('utuh \\u{1f600}') });
+        }"""
+    )
+    page.reload()  # a fresh start sends the queue
+    wait_for(lambda: pending(page) == 0, timeout=20, page=page)
+    items = outbox(page)
+    assert sorted((i["state"], i["code"] or "") for i in items) == [
+        ("applied", ""),
+        ("rejected", "invalid_mutation"),
+    ], items
+    refused = page.locator("#rejected-items .tx")
+    expect(refused.locator(".reason")).to_contain_text("karakter yang rusak")
+    rows = server_rows(pwa, "/api/withdrawals", 1)
+    assert [w["note"] for w in rows if w["note"].startswith("utuh")] == ["utuh \U0001f600"]

@@ -204,7 +204,9 @@ export class Syncer {
         await this.session.call('PUT', `/api/attachments/${a.sha256}`, { rawBody: a.bytes, contentType: a.type });
       } catch (err) {
         if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.reaction === 'show') {
-          await this.refuseLocally(db, batch.filter((i) => i.attachment === a.sha256), err);
+          await this.refuseLocally(db, batch.filter((i) => i.attachment === a.sha256), () => ({
+            code: err.code, message: `Bukti setoran tidak diterima server: ${err.message}`,
+          }));
           return false;
         }
         throw err;
@@ -214,17 +216,36 @@ export class Syncer {
     return true;
   }
 
-  /** The server refused an attachment: its mutations can never be sent; show why, free their numbers. */
-  async refuseLocally(db, items, err) {
+  /**
+   * Items that can never be sent (the server refused their attachment, or the protocol refuses them):
+   * answered here with `reasonOf(item)` = {code, message}, their numbers freed for the items after them.
+   */
+  async refuseLocally(db, items, reasonOf) {
     await this.writeAnswered(db); // answered items kept in memory are still 'pending' in IndexedDB: not to be renumbered
     const first = Math.min(...items.map((i) => i.id));
     const tx = db.transaction('outbox', 'readwrite');
     for (const i of items) {
-      tx.store.put({ ...i, id: -i.id, state: 'rejected', code: err.code,
-        message: `Bukti setoran tidak diterima server: ${err.message}`, visibleAt: null, settled: true, local: true });
+      const { code, message } = reasonOf(i);
+      tx.store.put({ ...i, id: -i.id, state: 'rejected', code, message, visibleAt: null, settled: true, local: true });
     }
     await tx.done;
     await outbox.resequence(db, first);
+  }
+
+  /**
+   * The server refused a whole push as malformed (400/422): nothing of it was applied. Items that this
+   * version's validation refuses (queued by an older version, text with half an emoji, say) can never
+   * be sent: they are answered here, with the reason, and the rest is sent again. False when every
+   * item passes, so the error stands (the stuck queue is then the server's or this code's bug).
+   */
+  async refuseInvalid(db, batch) {
+    const problems = new Map(batch.map((i) => [i.uuid, validateOp(i.op)]).filter(([, found]) => found.length));
+    if (!problems.size) return false;
+    await this.refuseLocally(db, batch.filter((i) => problems.has(i.uuid)), (i) => ({
+      code: 'invalid_mutation',
+      message: `Transaksi ini tidak dapat dikirim: ${problems.get(i.uuid).map((p) => p.message).join(' ')}`,
+    }));
+    return true;
   }
 
   /**
@@ -263,6 +284,9 @@ export class Syncer {
         try {
           response = await this.session.call('POST', '/api/sync/push', { body });
         } catch (err) {
+          if (err instanceof ApiError && (err.status === 400 || err.status === 422) && (await this.refuseInvalid(db, batch))) {
+            continue; // the items the protocol refuses are answered here; the rest of the queue moves on
+          }
           const next = err instanceof ApiError ? rules.afterPushError(err.code, err.detail) : { action: 'fail' };
           if (next.action !== 'resequence' || recoveries >= rules.MAX_RECOVERIES) throw err;
           await renumber(next.start, err.code, err.message);
