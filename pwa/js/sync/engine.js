@@ -204,9 +204,7 @@ export class Syncer {
         await this.session.call('PUT', `/api/attachments/${a.sha256}`, { rawBody: a.bytes, contentType: a.type });
       } catch (err) {
         if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.reaction === 'show') {
-          await this.refuseLocally(db, batch.filter((i) => i.attachment === a.sha256), () => ({
-            code: err.code, message: `Bukti setoran tidak diterima server: ${err.message}`,
-          }));
+          await this.refuseLocally(db, batch.filter((i) => i.attachment === a.sha256), err);
           return false;
         }
         throw err;
@@ -216,11 +214,16 @@ export class Syncer {
     return true;
   }
 
+  /** The server refused an attachment: its mutations can never be sent; show why, free their numbers. */
+  async refuseLocally(db, items, err) {
+    await this.answerLocally(db, items, () => ({ code: err.code, message: `Bukti setoran tidak diterima server: ${err.message}` }));
+  }
+
   /**
    * Items that can never be sent (the server refused their attachment, or the protocol refuses them):
    * answered here with `reasonOf(item)` = {code, message}, their numbers freed for the items after them.
    */
-  async refuseLocally(db, items, reasonOf) {
+  async answerLocally(db, items, reasonOf) {
     await this.writeAnswered(db); // answered items kept in memory are still 'pending' in IndexedDB: not to be renumbered
     const first = Math.min(...items.map((i) => i.id));
     const tx = db.transaction('outbox', 'readwrite');
@@ -241,7 +244,7 @@ export class Syncer {
   async refuseInvalid(db, batch) {
     const problems = new Map(batch.map((i) => [i.uuid, validateOp(i.op)]).filter(([, found]) => found.length));
     if (!problems.size) return false;
-    await this.refuseLocally(db, batch.filter((i) => problems.has(i.uuid)), (i) => ({
+    await this.answerLocally(db, batch.filter((i) => problems.has(i.uuid)), (i) => ({
       code: 'invalid_mutation',
       message: `Transaksi ini tidak dapat dikirim: ${problems.get(i.uuid).map((p) => p.message).join(' ')}`,
     }));
