@@ -265,17 +265,24 @@ def write_set_ceiling(base: Path, n: int, batch: int = 1000) -> float:
     return n / elapsed
 
 
-def process_cpu(pid: int | None) -> float:
+def process_cpu(pid: int | None, stat: str = "") -> float:
     """CPU seconds (user + system) a process has used so far, from /proc (0 where unavailable).
 
     On a shared machine wall-clock rates scatter with other load; CPU time per mutation does much less."""
     if pid is None:
         return 0.0
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(stat or f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def loop_thread_cpu(pid: int | None) -> float:
+    """CPU seconds of a process's main thread so far: the server's event loop (uvicorn runs it there)."""
+    if pid is None:
+        return 0.0
+    return process_cpu(pid, f"/proc/{pid}/task/{pid}/stat")
 
 
 def run_client(

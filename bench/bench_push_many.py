@@ -2,11 +2,14 @@
 the same 10,000 mutations, both measured in this run on fresh copies of the same server.
 
 Ours: 200 client ids (100 each for petugas1 and petugas2, officers of location 1) log in, each holding
-one ready-encoded push of 50 ``deposit.create``. At a barrier all 200 connect and send at once, each
-on its own connection, and the figure is 10,000 / (last answer - start).
+one ready-encoded push of 50 ``deposit.create``. On "go" all 200 connect and send at once, each on
+its own connection, and the figure is 10,000 / (last answer - go).
 A ``503 busy`` is retried after a short jittered pause, as a device would (counted and reported).
 Baseline: one device (petugas1) pushing the same number of mutations in batches of the server's
-maximum (1,000), one after the other, encoded beforehand the same way. Group commit (the writer runs
+maximum (1,000), one after the other, encoded beforehand the same way.
+Both are sent by the same lean load generator in its own process (``bench/crowd.py``), so the 200
+devices cost this machine's two cores about 0.07 CPU seconds instead of the 1-2 s of 200 httpx
+threads (that earlier harness is kept as an extra line, ``run_many_threads``). Group commit (the writer runs
 whatever is queued in one transaction, a savepoint per push) should make the crowd no slower.
 Both check on the server file that every mutation was applied exactly once.
 """
@@ -14,9 +17,12 @@ Both check on the server file that every mutation was applied exactly once.
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import sqlite3
 import statistics
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -25,8 +31,8 @@ from typing import Any
 
 import httpx
 
-from bench.bench_push import process_cpu
-from bench.common import DEMO_PASSWORD, Report, ServerProfile, demo_template, start_server, workdir
+from bench.bench_push import loop_thread_cpu, process_cpu
+from bench.common import DEMO_PASSWORD, ROOT, Report, ServerProfile, demo_template, start_server, workdir
 
 MEMBERS = list(range(1, 13))
 OFFICERS = ("petugas1", "petugas2")
@@ -103,6 +109,33 @@ def _applied(db_path: Path, user_ids: list[int]) -> tuple[int, int]:
     return deposits, mutations
 
 
+def _run_streams(base: Path, server: Any, streams: list[dict[str, Any]], tag: str) -> dict[str, Any]:
+    """Send ``streams`` with ``bench/crowd.py`` in its own process; its answer plus the server's CPU."""
+    jobs = base / f"jobs-{tag}.json"
+    jobs.write_text(json.dumps(streams), encoding="utf-8")
+    crowd = subprocess.Popen(
+        [sys.executable, "-m", "bench.crowd", str(server.port), str(jobs)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(0.5)  # the process has started and read its jobs; it waits for "go"
+        pid = server.proc.pid if server.proc else None
+        cpu, loop = process_cpu(pid), loop_thread_cpu(pid)
+        out, _ = crowd.communicate("go\n", timeout=180)
+        cpu, loop = process_cpu(pid) - cpu, loop_thread_cpu(pid) - loop
+    finally:
+        if crowd.poll() is None:
+            crowd.kill()
+    if crowd.returncode != 0:
+        raise RuntimeError(f"bench/crowd.py failed ({crowd.returncode})")
+    answer: dict[str, Any] = json.loads(out)
+    assert answer["not_applied"] == 0, answer
+    return {**answer, "server_cpu": cpu, "loop_cpu": loop}
+
+
 def run_single(base: Path, template: Path, total: int, tag: str) -> dict[str, Any]:
     """One device, ``total`` mutations in batches of 1,000, sequential; mutations/s."""
     from tests.support.servers import copy_template
@@ -110,26 +143,42 @@ def run_single(base: Path, template: Path, total: int, tag: str) -> dict[str, An
     server = start_server(copy_template(template, base / f"server-{tag}"))
     try:
         device = _login(server.url, "petugas1")
-        bodies = _bodies(device, total, 1000, 10_000)
-        stats: dict[str, int] = {}
-        pid = server.proc.pid if server.proc else None
-        with httpx.Client(base_url=server.url, timeout=120) as http:
-            http.get("/api/health")
-            cpu = process_cpu(pid)
-            start = time.perf_counter()
-            for body in bodies:
-                answer = _post(http, device["token"], body, stats)
-                assert all(r["status"] == "applied" for r in answer["results"])
-            seconds = time.perf_counter() - start
-            cpu = process_cpu(pid) - cpu
+        bodies = [b.decode() for b in _bodies(device, total, 1000, 10_000)]
+        httpx.get(f"{server.url}/api/health")
+        answer = _run_streams(base, server, [{"token": device["token"], "bodies": bodies}], tag)
     finally:
         server.stop()
+    assert answer["applied"] == total
     assert _applied(server.db_path, [101]) == (total, total)
-    return {"rate": total / seconds, "seconds": seconds, "busy": stats.get("busy", 0), "server_cpu": cpu}
+    return {**answer, "rate": total / answer["seconds"]}
 
 
 def run_many(base: Path, template: Path, devices: int, each: int, tag: str, profile: bool = False) -> dict[str, Any]:
     """``devices`` devices, ``each`` mutations in one push each, all sent at once; mutations/s."""
+    from tests.support.servers import copy_template
+
+    server = start_server(copy_template(template, base / f"server-{tag}"))
+    try:
+        logins = [_login(server.url, OFFICERS[i % len(OFFICERS)]) for i in range(devices)]
+        streams = [
+            {"token": d["token"], "bodies": [_bodies(d, each, each, 10_000 + i * each)[0].decode()]}
+            for i, d in enumerate(logins)
+        ]
+        with ServerProfile(server.proc.pid if server.proc else None, tag, profile):
+            answer = _run_streams(base, server, streams, tag)
+    finally:
+        server.stop()
+    total = devices * each
+    assert answer["applied"] == total
+    assert _applied(server.db_path, [101, 102]) == (total, total)
+    return {**answer, "rate": total / answer["seconds"]}
+
+
+def run_many_threads(base: Path, template: Path, devices: int, each: int, tag: str) -> dict[str, Any]:
+    """The earlier harness: ``devices`` httpx clients as threads of this process, all sent at once.
+
+    Kept as a reference line: those threads cost this process 1-2 CPU seconds on the server's two
+    cores, so this figure is bounded by the load generator rather than by the server."""
     from tests.support.servers import copy_template
 
     server = start_server(copy_template(template, base / f"server-{tag}"))
@@ -145,8 +194,6 @@ def run_many(base: Path, template: Path, devices: int, each: int, tag: str, prof
         def device(i: int) -> None:
             try:
                 with httpx.Client(base_url=server.url, timeout=120) as http:
-                    # connects at the start, as devices do at month-end (an idle connection opened
-                    # earlier could meet the server's keep-alive timeout while the others start)
                     barrier.wait()
                     answers[i] = _post(http, logins[i]["token"], bodies[i], stats)
                     ends[i] = time.perf_counter()
@@ -159,13 +206,12 @@ def run_many(base: Path, template: Path, devices: int, each: int, tag: str, prof
         for t in threads:
             t.start()
         pid = server.proc.pid if server.proc else None
-        with ServerProfile(pid, tag, profile):
-            cpu = process_cpu(pid)
-            barrier.wait(timeout=120)
-            start = time.perf_counter()
-            for t in threads:
-                t.join(300)
-            cpu = process_cpu(pid) - cpu
+        cpu, client_cpu = process_cpu(pid), time.process_time()
+        barrier.wait(timeout=120)
+        start = time.perf_counter()
+        for t in threads:
+            t.join(300)
+        cpu, client_cpu = process_cpu(pid) - cpu, time.process_time() - client_cpu
         if errors:
             raise errors[0]
         seconds = max(ends) - start
@@ -174,10 +220,12 @@ def run_many(base: Path, template: Path, devices: int, each: int, tag: str, prof
         server.stop()
     total = devices * each
     assert _applied(server.db_path, [101, 102]) == (total, total)
-    return {"rate": total / seconds, "seconds": seconds, "busy": stats.get("busy", 0), "server_cpu": cpu}
+    return {"rate": total / seconds, "seconds": seconds, "server_cpu": cpu, "client_cpu": client_cpu}
 
 
-def main(devices: int = 200, each: int = 50, rounds: int = 3, profile: bool = False) -> dict[str, Any]:
+def main(
+    devices: int = 200, each: int = 50, rounds: int = 3, profile: bool = False, extras: bool = True
+) -> dict[str, Any]:
     total = devices * each
     report = Report("push-many", f"{devices} devices x {each} mutations pushed at once vs one device pushing {total:,}")
     with workdir() as base:
@@ -210,15 +258,31 @@ def main(devices: int = 200, each: int = 50, rounds: int = 3, profile: bool = Fa
             [round(c["server_cpu"] * per) for c in crowds],
         )
         report.note(
+            "server CPU s, event loop thread / the others (writer, readers), one device | crowd (each round)",
+            [
+                [round(s["loop_cpu"], 2), round(s["server_cpu"] - s["loop_cpu"], 2), "|"]
+                + [round(c["loop_cpu"], 2), round(c["server_cpu"] - c["loop_cpu"], 2)]
+                for s, c in zip(singles, crowds, strict=True)
+            ],
+        )
+        report.note(
+            "load generator CPU seconds, one device / crowd (each round; the server's two cores)",
+            [[round(s["client_cpu"], 3), round(c["client_cpu"], 3)] for s, c in zip(singles, crowds, strict=True)],
+        )
+        report.note(
             "seconds, one device / crowd (each round)",
             [[round(s["seconds"], 3), round(c["seconds"], 3)] for s, c in zip(singles, crowds, strict=True)],
         )
+        if extras:
+            threads = run_many_threads(base, template, devices, each, "many-threads")
+            report.note(
+                f"the earlier harness, {devices} httpx threads in the bench process (mut/s, ratio, its CPU s)",
+                [round(threads["rate"]), round(threads["rate"] / single, 3), round(threads["client_cpu"], 3)],
+            )
     return report.save()
 
 
 if __name__ == "__main__":
-    import sys
-
     from bench.common import write_results
 
     write_results("push-many", main(profile="--profile" in sys.argv))

@@ -46,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = bench_push.main(1_000 if args.quick else 10_000, profile=args.profile, extras=extras)
         elif name == "many":
             results[name] = bench_push_many.main(
-                40 if args.quick else 200, 25 if args.quick else 50, rounds=1 if args.quick else 3, profile=args.profile
+                40 if args.quick else 200,
+                25 if args.quick else 50,
+                rounds=1 if args.quick else 3,
+                profile=args.profile,
+                extras=extras,
             )
         elif name == "decode":
             results[name] = bench_decode.main()
