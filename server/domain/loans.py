@@ -82,6 +82,8 @@ __all__ = [
     "reject_loan",
     "disburse_loan",
     "check_repayment_actor",
+    "repayment_due",
+    "check_repayment_amount",
     "apply_repayment",
     "check_deduction_change",
     "request_deduction_change",
@@ -620,6 +622,26 @@ def check_repayment_actor(loan: Loan, actor: Actor, source: str) -> None:
         raise InvalidInput("invalid_repayment_source", "Sumber pembayaran harus tunai atau potong_gaji.")
 
 
+def repayment_due(installments: list[tuple[int, int]]) -> int:
+    """What is still owed on a loan: each installment's amount less what was paid on it.
+
+    ``installments`` holds ``(amount, paid)`` per installment, as the ``loan_schedule`` feed row carries
+    them, so an officer's device computes the same figure from its replica (pwa/js/domain/loans.js)."""
+    return sum(amount - paid for amount, paid in installments)
+
+
+def check_repayment_amount(loan_code: str, due: int, amount: int) -> None:
+    """A repayment is a positive integer no larger than what is still owed (``due``)."""
+    if type(amount) is not int or amount <= 0:
+        raise InvalidInput("amount_not_positive", "Jumlah pembayaran harus bilangan bulat lebih dari nol.")
+    if amount > due:
+        raise InvalidInput(
+            "repayment_exceeds_due",
+            f"Pembayaran {rupiah(amount)} melebihi sisa tagihan pinjaman {loan_code} sebesar {rupiah(due)}.",
+            {"due": due},
+        )
+
+
 def apply_repayment(loan: Loan, schedule_paid: list[tuple[Installment, int]], amount: int) -> RepaymentResult:
     """Allocate a repayment to the oldest installments not yet fully paid.
 
@@ -629,8 +651,6 @@ def apply_repayment(loan: Loan, schedule_paid: list[tuple[Installment, int]], am
     order, with their scheduled interest). More than everything still owed is refused.
     """
     _require_status(loan, "active", "loan_not_active", "menerima angsuran")
-    if type(amount) is not int or amount <= 0:
-        raise InvalidInput("amount_not_positive", "Jumlah pembayaran harus bilangan bulat lebih dari nol.")
     rows = sorted(schedule_paid, key=lambda row: row[0].number)
     if [inst.number for inst, _ in rows] != list(range(1, len(rows) + 1)) or not rows:
         raise ValueError("schedule_paid must hold every installment of the schedule, numbered from 1")
@@ -639,13 +659,8 @@ def apply_repayment(loan: Loan, schedule_paid: list[tuple[Installment, int]], am
     for inst, paid in rows:
         if paid < 0 or paid > inst.amount:
             raise ValueError(f"installment {inst.number}: paid {paid} outside 0..{inst.amount}")
-    due = sum(inst.amount - paid for inst, paid in rows)
-    if amount > due:
-        raise InvalidInput(
-            "repayment_exceeds_due",
-            f"Pembayaran {rupiah(amount)} melebihi sisa tagihan pinjaman {loan.code} sebesar {rupiah(due)}.",
-            {"due": due},
-        )
+    due = repayment_due([(inst.amount, paid) for inst, paid in rows])
+    check_repayment_amount(loan.code, due, amount)
     left = amount
     allocations: list[Allocation] = []
     principal_paid_before = 0

@@ -28,8 +28,10 @@ from server.domain.loans import (
     admin_fee,
     check_application,
     check_deduction_change,
+    check_repayment_amount,
     counted_savings_balance,
     plafon_now,
+    repayment_due,
     retirement_date,
     simulate,
 )
@@ -116,6 +118,31 @@ def ded(
             "profile": profile,
             "installments": [400_000, 250_000] if installments is None else installments,
             "new_amount": new_amount,
+        },
+    }
+
+
+# a loan of 3.000.000 over 3 months at 1 % a month, flat: three installments of 1.030.000
+SCHEDULE = [
+    {"amount": 1_030_000, "paid": 1_030_000},
+    {"amount": 1_030_000, "paid": 500_000},
+    {"amount": 1_030_000, "paid": 0},
+]
+
+
+def rep(
+    name: str, description: str, amount: Any, pending: list[int] | None = None, installments: list | None = None
+) -> dict[str, Any]:
+    """A cash installment (loan.repay) checked against what is still owed, less the device's own queued ones."""
+    return {
+        "name": name,
+        "kind": "repayment",
+        "description": description,
+        "input": {
+            "loan_code": "PIN-2611-000007",
+            "installments": SCHEDULE if installments is None else installments,
+            "pending": pending or [],
+            "amount": amount,
         },
     }
 
@@ -265,6 +292,24 @@ CASES: list[dict[str, Any]] = [
     ded("deduction_over_plafon", "One rupiah over what the installments leave.", 1_350_001),
     ded("deduction_negative", "Negative is refused.", -1),
     ded("deduction_plafon_not_set", "No plafon.", 100_000, profile={**PROFILE, "plafon": None}),
+    rep("repayment_all_that_is_due", "530.000 + 1.030.000 still owed: paying exactly that is accepted.", 1_560_000),
+    rep("repayment_over_due", "One rupiah more than is owed.", 1_560_001),
+    rep("repayment_part", "Part of an installment.", 100_000),
+    rep("repayment_zero", "Zero is refused.", 0),
+    rep("repayment_negative", "Negative is refused.", -5),
+    rep(
+        "repayment_with_queued",
+        "1.000.000 already queued on this device leaves 560.000: 560.001 is refused.",
+        560_001,
+        pending=[600_000, 400_000],
+    ),
+    rep("repayment_with_queued_fits", "What the queued ones leave is accepted.", 560_000, pending=[1_000_000]),
+    rep(
+        "repayment_paid_off",
+        "Everything paid: nothing more is accepted.",
+        1,
+        installments=[{"amount": 1_030_000, "paid": 1_030_000}],
+    ),
 ]
 
 
@@ -279,6 +324,13 @@ def _error(exc: DomainError) -> dict[str, Any]:
 def evaluate(case: dict[str, Any]) -> dict[str, Any]:
     """What server/domain says for one case, in the vector file's shape."""
     inp = case["input"]
+    if case["kind"] == "repayment":
+        due = repayment_due([(i["amount"], i["paid"]) for i in inp["installments"]]) - sum(inp["pending"])
+        try:
+            check_repayment_amount(inp["loan_code"], due, inp["amount"])
+        except DomainError as exc:
+            return {"due": due, **_error(exc)}
+        return {"due": due}
     if case["kind"] == "deduction_change":
         try:
             after = check_deduction_change(_profile(inp["profile"], 100), inp["installments"], inp["new_amount"])
@@ -354,6 +406,9 @@ def test_refusals_carry_the_servers_codes() -> None:
     assert by_name["no_profile"]["error"]["code"] == "plafon_not_set"
     assert by_name["schedule_infeasible"]["error"]["code"] == "schedule_infeasible"
     assert by_name["deduction_over_plafon"]["error"]["code"] == "deduction_over_plafon"
+    assert by_name["repayment_over_due"]["error"]["code"] == "repayment_exceeds_due"
+    assert by_name["repayment_with_queued"]["error"]["code"] == "repayment_exceeds_due"
+    assert "error" not in by_name["repayment_all_that_is_due"] and "error" not in by_name["repayment_with_queued_fits"]
     assert by_name["all_rules_pass"]["checks"] and all(c["ok"] for c in by_name["all_rules_pass"]["checks"])
 
 

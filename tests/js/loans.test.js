@@ -4,7 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import {
-  adminFee, checkDeductionChange, DomainError, evaluateApplication, nextPayrollMonth, retirementDate, APPLICATION_RULES,
+  adminFee, checkDeductionChange, checkRepayment, DomainError, evaluateApplication, nextPayrollMonth, repaymentDue,
+  retirementDate, APPLICATION_RULES,
 } from "../../pwa/js/domain/loans.js";
 import { vectors } from "./helpers.js";
 
@@ -12,6 +13,16 @@ const cases = vectors("protocol_loan_rules.json");
 
 function run(c) {
   const i = c.input;
+  if (c.kind === "repayment") {
+    const due = repaymentDue(i.installments) - i.pending.reduce((s, a) => s + a, 0);
+    try {
+      checkRepayment(i.loan_code, due, i.amount);
+      return { due };
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      return { due, error: { code: e.code, message: e.message } };
+    }
+  }
   try {
     if (c.kind === "deduction_change") {
       return { breakdown: checkDeductionChange(i.profile ?? { member_id: 100 }, i.installments, i.new_amount) };
@@ -38,6 +49,7 @@ function run(c) {
 test("the vector file covers the application rules and the deduction change", () => {
   assert.ok(cases.filter((c) => c.kind === "application").length >= 20);
   assert.ok(cases.some((c) => c.kind === "deduction_change" && c.expected.error));
+  assert.ok(cases.some((c) => c.kind === "repayment" && c.expected.error?.code === "repayment_exceeds_due"));
 });
 
 for (const c of cases) {

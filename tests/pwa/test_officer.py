@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
-from server.protocol import LoanApply, LoanApprove, WithdrawalCreate
+from server.protocol import LoanApply, LoanApprove, LoanRepay, WithdrawalCreate
 from tests.loans.test_loan_lifecycle import _apply_op
 from tests.support.api import login as api_login
 
@@ -28,6 +28,14 @@ def _loan(member_number: int, today: str) -> LoanApply:
         requested_disbursement_date=today,
         location_id=2,
     )
+
+
+def _rp(amount: int) -> str:
+    return f"Rp{amount:,}".replace(",", ".")
+
+
+def loan_code(client, loan_id: str) -> str:  # type: ignore[no-untyped-def]
+    return str(client.get(f"/api/loans/{loan_id}").json()["loan"]["code"])
 
 
 def test_officer_rejects_with_reason_disburses_and_takes_a_cash_installment(page: Page, pwa) -> None:  # type: ignore[no-untyped-def]
@@ -81,7 +89,9 @@ def test_officer_rejects_with_reason_disburses_and_takes_a_cash_installment(page
 def test_an_officers_refused_cash_is_listed_with_its_reason_until_closed(page: Page, context, pwa, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Review finding: Kas di Tangan hid a refused offline cash deposit, no screen showed a refused cash
     installment, and nothing said why. Both are now listed as refused, with the server's reason, on the
-    officer's screens, outside the cash total, until the officer closes them."""
+    officer's screens, outside the cash total, until the officer closes them. An installment larger than
+    the device knows the loan owes is refused on the device and never queued; one that still fits is
+    queued and refused by the server when another device took the rest meanwhile."""
     today = dt.datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
     loan = _loan(16, today)
     loan_id = loan.loan_id
@@ -96,12 +106,26 @@ def test_an_officers_refused_cash_is_listed_with_its_reason_until_closed(page: P
     loan_row = page.locator(".tx", has_text="Rp1.000.000")
     loan_row.locator("text=Cairkan Hari Ini").click()
     expect(loan_row.locator("text=Terima Angsuran")).to_be_visible(timeout=15000)
-    loan_row.locator("input").fill("5000000")  # more than the loan still owes
+    other = api_login(pwa.url, "petugas3")  # the same officer's second device
+    due = sum(i["amount"] - i["paid"] for i in other.get(f"/api/loans/{loan_id}").json()["installments"])
+    expect(loan_row.locator(".due")).to_have_text(f"Sisa tagihan {_rp(due)}", timeout=15000)  # the schedule arrived
+    loan_row.locator("input").fill("5000000")  # more than the loan owes: refused on the device, nothing queued
     loan_row.locator("text=Terima Angsuran").click()
-    refusal = page.locator("#rejected-items .tx", has_text="Angsuran tunai Rp5.000.000")
-    expect(refusal.locator(".reason")).to_contain_text("melebihi sisa tagihan", timeout=15000)
+    expect(loan_row.locator(".error")).to_have_text(
+        f"Pembayaran Rp5.000.000 melebihi sisa tagihan pinjaman {loan_code(other, loan_id)} sebesar {_rp(due)}."
+    )
+    assert [i for i in outbox(page) if i["name"] == "loan.repay"] == []
 
     go_offline(page, context, pwa)  # cash collected where there is no signal, for a member about to leave
+    loan_row.locator("input").fill("600000")  # fits what this device knows the loan owes: queued
+    loan_row.locator("text=Terima Angsuran").click()
+    expect(loan_row.locator(".due")).to_have_text(f"Sisa tagihan {_rp(due - 600_000)}")  # less what is queued
+    # meanwhile the second device takes most of what is owed, so the queued installment no longer fits
+    assert (
+        other.push_ops(LoanRepay(repayment_id=str(uuid.uuid4()), loan_id=loan_id, amount=due - 100_000))[0]["status"]
+        == "applied"
+    )
+    other.close()
     page.goto("/#/petugas")
     page.fill("#member-q", "Ratna")
     page.locator("#member-results button").first.click()
@@ -117,6 +141,8 @@ def test_an_officers_refused_cash_is_listed_with_its_reason_until_closed(page: P
     expect(cash.locator(".reason")).to_contain_text("sudah tidak aktif", timeout=20000)
     expect(page.locator("#cash-total")).to_have_text("Rp0")  # refused: not cash waiting for verification
     shot(page, tmp_path, "officer-refused")  # no serious axe-core finding; docs/screenshots when asked
+    refusal = page.locator("#rejected-items .tx", has_text="Angsuran tunai Rp600.000")
+    expect(refusal.locator(".reason")).to_contain_text("melebihi sisa tagihan", timeout=15000)
     refused = [(i["name"], i["code"]) for i in outbox(page) if i["state"] == "rejected"]
     assert refused == [("loan.repay", "repayment_exceeds_due"), ("deposit.create", "member_inactive")]
     cash.locator("button.dismiss").click()

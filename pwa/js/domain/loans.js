@@ -32,6 +32,9 @@
  *                        startDate, month, settings}) -> {schedule, breakdown, checks, failed, ok}
  *                        | throws DomainError (plafon_not_set first, then schedule errors), as the server
  *   checkDeductionChange(profile, installments, newAmount) -> breakdown | throws DomainError
+ *   repaymentDue(installments) -> number                     sum of amount - paid (the loan_schedule row's)
+ *   checkRepayment(loanCode, due, amount) -> undefined | throws DomainError amount_not_positive /
+ *                                      repayment_exceeds_due (due: what is owed less this device's queued ones)
  *   nextPayrollMonth(today) -> "YYYY-MM"
  */
 
@@ -289,4 +292,27 @@ export function nextPayrollMonth(today) {
   const [y, m] = today.split("-").map(Number);
   const next = m === 12 ? [y + 1, 1] : [y, m + 1];
   return `${String(next[0]).padStart(4, "0")}-${String(next[1]).padStart(2, "0")}`;
+}
+
+/** What is still owed on a loan: each installment's amount less what was paid on it (repayment_due). */
+export function repaymentDue(installments) {
+  return installments.reduce((sum, i) => sum + i.amount - i.paid, 0);
+}
+
+/**
+ * A cash installment is a positive integer no larger than ``due`` (check_repayment_amount). The officer's
+ * screen passes what is owed less the loan.repay items this device has queued and not yet sent, so two
+ * queued installments cannot together pay more than the loan owes.
+ */
+export function checkRepayment(loanCode, due, amount) {
+  if (!Number.isSafeInteger(amount) || amount <= 0) {
+    throw new DomainError("amount_not_positive", "Jumlah pembayaran harus bilangan bulat lebih dari nol.");
+  }
+  if (amount > due) {
+    throw new DomainError(
+      "repayment_exceeds_due",
+      `Pembayaran ${rupiah(amount)} melebihi sisa tagihan pinjaman ${loanCode} sebesar ${rupiah(due)}.`,
+      { due },
+    );
+  }
 }

@@ -5,6 +5,7 @@ import { Page, Field, AmountInput, SyncState, Empty, RejectedItems } from '../ui
 import { rupiah, waktu, today } from '../ui/format.js';
 import { parseAmount, formatRupiah } from '../domain/money.js';
 import { clipText } from '../domain/mutations.js';
+import { checkRepayment, repaymentDue } from '../domain/loans.js';
 import { validateOp, clean } from '../sync/validate.js';
 import { profileDb } from '../sync/db.js';
 import { attachment as storedAttachment } from '../sync/outbox.js';
@@ -142,15 +143,32 @@ export function CashInHand() {
   <//>`;
 }
 
+/**
+ * What the loan still owes as this device knows it: the pulled schedule (installment amounts less what
+ * is paid) less the cash installments this device has queued and not yet had answered; null before the
+ * schedule has arrived (the server then decides alone).
+ */
+function dueOnDevice(loan) {
+  const schedule = (app.view?.loan_schedule ?? []).find((s) => s.loan_id === loan.id);
+  if (!schedule) return null;
+  const queued = (app.view?.outbox ?? [])
+    .filter((i) => i.state === 'pending' && !i.dismissed && i.op.name === 'loan.repay' && i.op.loan_id === loan.id)
+    .reduce((sum, i) => sum + i.op.amount, 0);
+  return repaymentDue(schedule.installments) - queued;
+}
+
 function Repay({ loan }) {
   const [text, setText] = useState('');
   const [error, setError] = useState(null);
   const id = `repay-${loan.id}`;
+  const due = dueOnDevice(loan);
   const submit = async (ev) => {
     ev.preventDefault();
     const a = parseAmount(text);
     if (!a.ok) { setError(a.message); return; }
-    if (a.value > loan.outstanding + 1e9) { setError('Jumlah melebihi sisa pinjaman.'); return; }
+    if (due !== null) {
+      try { checkRepayment(loan.code, due, a.value); } catch (e) { setError(e.message); return; }
+    }
     const op = { name: 'loan.repay', repayment_id: crypto.randomUUID(), loan_id: loan.id, amount: a.value };
     if (validateOp(op).length) { setError('Isian tidak valid.'); return; }
     setError(null);
@@ -159,6 +177,7 @@ function Repay({ loan }) {
   };
   return html`<form onSubmit=${submit} class="inline-form"><label for=${id}>Angsuran tunai</label>
     <${AmountInput} id=${id} value=${text} onInput=${(t) => setText(t)} describedby=${error ? `${id}-err` : undefined} />
+    ${due !== null ? html`<p class="muted due" id=${`${id}-due`}>Sisa tagihan ${rupiah(Math.max(due, 0))}</p>` : null}
     ${error ? html`<p class="error" id=${`${id}-err`} role="alert">${error}</p>` : null}<button type="submit">Terima Angsuran</button></form>`;
 }
 
