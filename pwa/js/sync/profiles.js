@@ -86,14 +86,14 @@ export async function changePassword(username, currentPassword, newPassword, otp
 }
 
 /**
- * Store a profile whose session has ended, unless the stored one holds another session by now: a
+ * Store a profile whose session has ended, unless the stored one no longer holds that session: a
  * newer login (after a password change, or in another tab) must not be overwritten by the end of the
- * session it replaced.
+ * session it replaced, nor a logout's cleared tokens brought back.
  */
 async function saveEndedSession(profile) {
   const db = await deviceDb();
   const stored = await db.get('profiles', profile.username);
-  if (stored && stored.refreshToken && stored.refreshToken !== profile.refreshToken) return;
+  if (stored && stored.refreshToken !== profile.refreshToken) return;
   await db.put('profiles', profile);
 }
 
