@@ -24,10 +24,11 @@ const SHELL_FILES = [
   '/js/screens/login.js', '/js/screens/dashboard.js', '/js/screens/deposits.js', '/js/screens/deposit-form.js',
   '/js/screens/deduction.js', '/js/screens/loans.js', '/js/screens/officer.js',
   '/js/screens/board.js', '/js/screens/settings.js', '/js/screens/notifications.js', '/js/screens/slip.js', '/js/screens/report.js', '/js/screens/scan.js', '/js/screens/member-card.js',
-  '/js/screens/board-structure.js', '/js/screens/audit.js', '/js/screens/mfa.js',
+  '/js/screens/board-structure.js', '/js/screens/audit.js', '/js/screens/mfa.js', '/js/screens/password.js',
   '/js/screens/admin-members.js', '/js/screens/admin-coop.js', '/js/screens/admin-users.js', '/js/screens/admin-ops.js',
   '/js/domain/money.js', '/js/domain/dates.js', '/js/domain/schedule.js', '/js/domain/loans.js', '/js/domain/terbilang.js',
   '/js/domain/ledger.js', '/js/domain/mutations.js', '/js/domain/outbox_rules.js', '/js/domain/report.js', '/js/domain/qr.js', '/js/domain/fees.js',
+  '/js/domain/password.js',
 ];
 /**
  * Loaded on first use, outside the shell (57 KB gzip that only Pindai QR needs). Versioned by the

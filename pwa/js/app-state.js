@@ -4,7 +4,9 @@
  * sync-state change recomputes the view.
  */
 import { useEffect, useState } from './html.js';
-import { currentProfile, login as apiLogin, logout as apiLogout, sendPendingLogouts } from './sync/profiles.js';
+import {
+  changePassword, currentProfile, login as apiLogin, logout as apiLogout, saveProfile, sendPendingLogouts,
+} from './sync/profiles.js';
 import { profileDb } from './sync/db.js';
 import { Syncer } from './sync/engine.js';
 import { buildView } from './sync/view.js';
@@ -61,11 +63,21 @@ async function startProfile(profile) {
   app.profile = profile;
   app.loginReason = null;
   app.view = await buildView(await profileDb(profile.clientId));
-  app.syncer = new Syncer(profile, {
+  // A syncer that was replaced (a new login, a password change) no longer speaks for the app.
+  const syncer = new Syncer(profile, {
     // While a round runs only the header changes; the view is rebuilt once the round is over.
-    onChange: (state) => { app.sync = { ...state }; if (state.syncing) changed(); else refreshView(); },
-    onLoginNeeded: (err) => { app.loginReason = err?.message ?? 'Sesi berakhir. Silakan masuk kembali.'; changed(); },
+    onChange: (state) => {
+      if (app.syncer !== syncer) return;
+      app.sync = { ...state };
+      if (state.syncing) changed(); else refreshView();
+    },
+    onLoginNeeded: (err) => {
+      if (app.syncer !== syncer) return;
+      app.loginReason = err?.message ?? 'Sesi berakhir. Silakan masuk kembali.';
+      changed();
+    },
   });
+  app.syncer = syncer;
   app.sync = { ...app.syncer.state };
   await app.syncer.start();
   changed();
@@ -86,6 +98,42 @@ export async function boot() {
 export async function login(username, password, otp = null) {
   const profile = await apiLogin(username, password, otp);
   await startProfile(profile);
+}
+
+/**
+ * The signed-in user changes their own password (Pengaturan). The server ends every session of the
+ * user, this device's too, so: the change runs under this profile's sync lock (no round of this tab
+ * is in flight with the tokens it ends), this tab's sync loop stops once it succeeded, and the same
+ * user logs in again with the new password on the same client id. Nothing of a logout runs: the
+ * outbox, replica and cursor stay as they are and the queue is sent by the new session.
+ * A refused change throws (the ApiError) and the sync loop goes on. Resolves {relogged: true}, or
+ * {relogged: false, error} when the new login failed: the profile is then left without tokens
+ * (outbox kept) and the login screen is asked for, with `app.loginReason` saying why.
+ */
+export async function changeOwnPassword(currentPassword, newPassword, otp = null) {
+  const syncer = app.syncer;
+  const username = syncer.session.profile.username;
+  const change = async () => {
+    await changePassword(username, currentPassword, newPassword, otp);
+    syncer.stop();
+  };
+  await syncer.exclusive(change);
+  try {
+    await login(username, newPassword);
+    return { relogged: true };
+  } catch (error) {
+    const ended = { ...syncer.session.profile, accessToken: null, refreshToken: null, loggedIn: false };
+    syncer.session.profile = await saveProfile(ended);
+    app.profile = ended;
+    const code = typeof error?.code === 'string' ? error.code : '';
+    app.loginReason = code === 'offline'
+      ? 'Password sudah diganti, tetapi koneksi terputus sebelum perangkat masuk kembali. Masuk dengan password baru; transaksi tertunda tetap tersimpan.'
+      : code.startsWith('mfa_')
+        ? 'Password sudah diganti. Masuk kembali dengan password baru dan kode verifikasi berikutnya; transaksi tertunda tetap tersimpan.'
+        : 'Password sudah diganti. Masuk kembali dengan password baru; transaksi tertunda tetap tersimpan.';
+    changed();
+    return { relogged: false, error };
+  }
 }
 
 export async function logout() {

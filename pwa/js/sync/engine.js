@@ -149,12 +149,20 @@ export class Syncer {
     if (this.stopped || this.state.updateNeeded || this.state.loginNeeded || this.waiting) return;
     if (!navigator.onLine) { this.state.online = false; this.emit(false); return; } // the 'online' event flushes
     this.waiting = true;
-    const run = async () => {
+    await this.exclusive(async () => {
       this.waiting = false;
+      if (this.stopped) return; // stopped while it waited for the lock (a password change holds it)
       await this.round();
-    };
-    if (navigator.locks) await navigator.locks.request(`lumbung-sync-${this.clientId}`, run);
-    else await run();
+    });
+  }
+
+  /**
+   * Run `fn` under the profile's Web Lock: no sync round of any tab of this profile runs meanwhile
+   * (app-state's password change, whose success ends the tokens a round would send).
+   */
+  async exclusive(fn) {
+    if (navigator.locks) return navigator.locks.request(`lumbung-sync-${this.clientId}`, fn);
+    return fn();
   }
 
   async round() {

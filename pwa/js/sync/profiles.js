@@ -74,6 +74,29 @@ export async function logout(profile) {
 
 const PENDING_LOGOUT = 'pending-logout:';
 
+/**
+ * POST /api/auth/password (no token: the current password is the proof). On 200 the server has
+ * ended every session of the user, this device's too; the caller logs in again. Never queued: a
+ * password change offline is an ApiError status 0 like any other request.
+ */
+export async function changePassword(username, currentPassword, newPassword, otp = null) {
+  return request('POST', '/api/auth/password', {
+    body: { username, current_password: currentPassword, new_password: newPassword, ...(otp ? { otp } : {}) },
+  });
+}
+
+/**
+ * Store a profile whose session has ended, unless the stored one no longer holds that session: a
+ * newer login (after a password change, or in another tab) must not be overwritten by the end of the
+ * session it replaced, nor a logout's cleared tokens brought back.
+ */
+async function saveEndedSession(profile) {
+  const db = await deviceDb();
+  const stored = await db.get('profiles', profile.username);
+  if (stored && stored.refreshToken !== profile.refreshToken) return;
+  await db.put('profiles', profile);
+}
+
 /** True once the server no longer holds the session (ended now, or already gone); false offline. */
 async function endSession({ clientId, accessToken, refreshToken }) {
   try {
@@ -166,7 +189,7 @@ export class Session {
 
   loginNeeded(err) {
     this.profile = { ...this.profile, accessToken: null, loggedIn: false };
-    saveProfile(this.profile).catch(() => {});
+    saveEndedSession(this.profile).catch(() => {});
     this.onLoginNeeded(err);
     throw err;
   }
