@@ -165,8 +165,10 @@ def _remove(db: Database, root: Path, trash_root: Path, select: Callable[[Connec
         chosen = db.write_sync(task)
     except BaseException:
         if trash.is_dir():  # e.g. the commit failed after the task ran: the records are back, so are the files
-            with contextlib.suppress(Exception):
+            try:
                 db.write_sync(lambda c: _settle(c, root, trash_root))
+            except Exception:  # best effort: the next run settles the trash from the database's truth
+                log.exception("attachment clean-up: the trash could not be settled now")
         raise
     _empty(trash)  # committed: the records are gone, the files may go
     return chosen
