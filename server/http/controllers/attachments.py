@@ -39,10 +39,10 @@ _HEAD = max(len(m) for magics in _MAGIC.values() for m in magics)  # enough byte
 class _Incoming:
     """A body arriving on its way to disk: a temporary file beside the store, hashed chunk by chunk.
 
-    Every file operation runs on a worker thread (``anyio.to_thread``), so a slow disk never stalls
-    the event loop; the hash is taken in the same hop as the write. The file is renamed into place
-    atomically only once its hash matched (``place``, inside the write transaction that records it),
-    and removed on any failure.
+    Every file operation runs off the event loop (a worker thread, ``anyio.to_thread``), so a slow disk
+    never stalls it; the hash is taken in the same hop as the write. The file is renamed into place
+    atomically only once its hash matched (``place``, on the writer inside the transaction that
+    records it: one rename), and removed on any failure.
     """
 
     def __init__(self, root: Path) -> None:
