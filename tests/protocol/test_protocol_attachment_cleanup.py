@@ -407,9 +407,7 @@ def test_the_orphan_query_uses_indexes_for_every_referencing_column(tmp_path: Pa
         plan = database.read_sync(
             lambda c: [
                 r[3]
-                for r in c.execute(
-                    "EXPLAIN QUERY PLAN SELECT 1 FROM attachments a WHERE " + store._unreferenced("a")
-                )
+                for r in c.execute("EXPLAIN QUERY PLAN SELECT 1 FROM attachments a WHERE " + store._unreferenced("a"))
             ]
         )
     finally:
