@@ -37,7 +37,7 @@ __all__ = [
 REFERENCING_COLUMNS: tuple[tuple[str, str], ...] = (("deposits", "attachment"),)
 """(table, column) of every column holding the SHA-256 of a file in the attachment store. A file that
 any of them names is never removed, however old. A new table or column naming attachments goes here
-(``tests/ops/test_attachment_cleanup.py`` scans the schema for columns that look like one)."""
+(``tests/server/test_attachment_references.py`` scans the schema for columns that look like one)."""
 
 NOT_REFERENCES: Mapping[tuple[str, str], str] = {
     ("attachments", "sha256"): "the store's own record of the file",
@@ -47,7 +47,9 @@ NOT_REFERENCES: Mapping[tuple[str, str], str] = {
     ("branding", "logo_sha256"): "hash of the logo bytes in the same row (an ETag), not a stored file",
     ("backups", "file"): "the name of a database backup file in the backup folder",
 }
-"""Columns whose names look like attachment references but are not, each with the reason."""
+"""Columns whose names look like attachment references but are not, each with the reason. (JSON copies
+of a deposit, in ``changes.data`` and ``audit_log``, repeat its hash; the deposit row itself is never
+deleted, so ``deposits.attachment`` covers them.)"""
 
 
 class Orphan(Struct, frozen=True):
