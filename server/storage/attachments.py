@@ -61,15 +61,23 @@ class Orphan(Struct, frozen=True):
 
 
 def record_upload(conn: Connection, sha256: str, size: int, content_type: str, *, user_id: int, now: str) -> bool:
-    """Record that ``user_id`` uploaded this file; True if the file itself is new to the server."""
+    """Record that ``user_id`` uploaded this file; True if the file itself is new to the server.
+
+    Every upload, a repeated one too, restarts the file's grace before the orphan clean-up
+    (``last_uploaded_at``); each uploader's own first upload time (the quota's) stays.
+    """
     created = (
         conn.execute(
-            "INSERT INTO attachments (sha256, size, content_type, uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (sha256) DO NOTHING",
-            (sha256, size, content_type, user_id, now),
+            "INSERT INTO attachments (sha256, size, content_type, uploaded_by, uploaded_at, last_uploaded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+            (sha256, size, content_type, user_id, now, now),
         ).rowcount
         == 1
     )
+    if not created:
+        conn.execute(
+            "UPDATE attachments SET last_uploaded_at = ? WHERE sha256 = ? AND last_uploaded_at < ?", (now, sha256, now)
+        )
     conn.execute(
         "INSERT INTO attachment_uploads (sha256, user_id, uploaded_at) VALUES (?, ?, ?)"
         " ON CONFLICT (sha256, user_id) DO NOTHING",
@@ -121,15 +129,14 @@ def _unreferenced(alias: str) -> str:
 
 
 def orphans(conn: sqlite3.Connection, uploaded_before: str, limit: int) -> list[Orphan]:
-    """Files no row names whose latest upload (by any uploader) is before ``uploaded_before`` (ISO).
+    """Files no row names whose last upload (by anyone, repeats too) is before ``uploaded_before`` (ISO).
 
     Run inside the write transaction that then ``forget``s them: a push naming one of them either
     committed before (it is named, so not listed) or runs after (it finds the file missing).
     """
-    rows = conn.execute(
-        "SELECT a.sha256, a.size, max(a.uploaded_at, COALESCE("
-        " (SELECT MAX(u.uploaded_at) FROM attachment_uploads u WHERE u.sha256 = a.sha256), '')) AS last_upload"
-        f" FROM attachments a WHERE {_unreferenced('a')} AND last_upload < ? ORDER BY last_upload, a.sha256 LIMIT ?",
+    rows = conn.execute(  # max(): a row written without last_uploaded_at ('') counts from its first upload
+        "SELECT a.sha256, a.size, max(a.uploaded_at, a.last_uploaded_at) AS last_upload FROM attachments a"
+        f" WHERE last_upload < ? AND {_unreferenced('a')} ORDER BY last_upload, a.sha256 LIMIT ?",
         (uploaded_before, limit),
     ).fetchall()
     return [Orphan(str(r[0]), int(r[1]), str(r[2])) for r in rows]
