@@ -38,7 +38,9 @@ def _put(session: ApiSession, data: bytes) -> int:
 def _age(path: Path, digest: str, when: str) -> None:
     """Pretend every upload of this file happened at ``when``."""
     with sqlite3.connect(path, timeout=30) as conn:
-        conn.execute("UPDATE attachments SET uploaded_at = ? WHERE sha256 = ?", (when, digest))
+        conn.execute(
+            "UPDATE attachments SET uploaded_at = ?, last_uploaded_at = ? WHERE sha256 = ?", (when, when, digest)
+        )
         conn.execute("UPDATE attachment_uploads SET uploaded_at = ? WHERE sha256 = ?", (when, digest))
     conn.close()
 
@@ -74,6 +76,26 @@ def test_an_orphan_past_the_grace_goes_with_its_records_and_a_young_one_stays(fr
     assert _file(fresh_server, sha256(young)).read_bytes() == young and _records(fresh_server, sha256(young)) == (1, 1)
     assert not (fresh_server.settings.attachments_dir / ".trash").exists()  # nothing left half-way
     assert member.http.get(f"/api/attachments/{sha256(old)}").status_code == 404
+
+
+def test_uploading_the_same_file_again_restarts_its_grace(fresh_server, capsys):
+    """A device that uploads its proof again (a retry, a second user with the same photo) still means
+    to push it: the grace counts from the last upload, while each uploader's own first upload time
+    (what the daily quota counts) stays."""
+    path = fresh_server.db_path
+    first, second = login(fresh_server.url, "anggota03"), login(fresh_server.url, "anggota04")
+    again, shared = png_bytes("bukti-diunggah-lagi"), png_bytes("bukti-dua-pengunggah")
+    _put(first, again), _put(first, shared)
+    for data in (again, shared):
+        _age(path, sha256(data), GRACE_AGO.isoformat())
+    assert _put(first, again) == 200  # the same user again: already stored
+    assert _put(second, shared) == 200  # another user with the same bytes
+
+    assert _clean(fresh_server, capsys)["files"] == 0
+    for data in (again, shared):
+        assert _file(fresh_server, sha256(data)).read_bytes() == data
+    mine = query(path, "SELECT uploaded_at FROM attachment_uploads WHERE sha256 = ? AND user_id = 3", sha256(again))
+    assert mine[0][0] == GRACE_AGO.isoformat()  # the quota's view of anggota03's upload is unchanged
 
 
 def test_a_proof_a_deposit_names_is_kept_however_old_whatever_the_deposit_became(fresh_server, capsys):
