@@ -39,6 +39,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     attachment_user_bytes_per_day: int = 100 * 1024 * 1024
     """Per user, over the last 24 hours: new files past either bound get 429 (the attachments share
     the data folder with the database; one account must not be able to fill the disk)."""
+    attachment_orphan_days: int = 30
+    """An uploaded file that no row names is removed once its latest upload is this many days old
+    (``lumbung-server attachments-clean``, and daily after the backup). Proofs are uploaded before the
+    push naming them, and a device may go offline or crash in between. 30 days is the refresh-session
+    lifetime (``refresh_token_ttl``; a session is not extended by use): a push under the session that
+    made the upload lands within it. A later push comes after a new login and is answered ``retry
+    attachment_missing``, on which both clients upload the file again: a shorter grace costs uploads,
+    never a proof. Between 1 and 3650."""
     max_request_bytes: int = 8 * 1024 * 1024
     """Any other request body (a push of 1000 mutations is well under 1 MB)."""
     attachment_types: tuple[str, ...] = ("image/jpeg", "image/png", "application/pdf")
@@ -130,6 +138,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError(
                 f"LUMBUNG_BACKUP_TIME must be HH:MM and LUMBUNG_BACKUP_KEEP_DAYS >= 1, got "
                 f"{self.backup_time!r}, {self.backup_keep_days}"
+            )
+        if not 1 <= self.attachment_orphan_days <= 3650:
+            raise ValueError(
+                f"LUMBUNG_ATTACHMENT_ORPHAN_DAYS must be between 1 and 3650, got {self.attachment_orphan_days}"
             )
         if self.log_format not in ("text", "json"):
             raise ValueError(f"LUMBUNG_LOG_FORMAT must be text or json, got {self.log_format!r}")

@@ -1,10 +1,12 @@
 """``lumbung-server backup-now | backups | restore-backup SOURCE | mfa-reset USERNAME [--by ADMIN] |
-mfa-rotate-key [--by ADMIN] [--json]``.
+mfa-rotate-key [--by ADMIN] [--json] | attachments-clean [--dry-run] [--json]``.
 
 ``backup-now`` is what the server does every day (copy, verify the ledger in the copy, keep
 ``backup_keep_days``); ``restore-backup`` is step 2 of the restore drill (docs/BACKUP.md): the
 database *and* the attachments of a daily backup into a data directory, fresh or not, then the
-ledger check on the result. A failed step is one line on stderr and exit 1.
+ledger check on the result. ``attachments-clean`` is the orphan clean-up the server runs daily after
+the backup (``operations/attachment_files.py``); safe while the server runs. A failed step is one
+line on stderr and exit 1.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from server.settings import Settings
 
 __all__ = ["add_parsers", "dispatch"]
 
-COMMANDS = ("backup-now", "backups", "restore-backup", "mfa-reset", "mfa-rotate-key")
+COMMANDS = ("backup-now", "backups", "restore-backup", "mfa-reset", "mfa-rotate-key", "attachments-clean")
 
 
 def add_parsers(sub: Any) -> None:
@@ -41,6 +43,12 @@ def add_parsers(sub: Any) -> None:
     )
     rotate.add_argument("--by", metavar="USERNAME", help="the admin the rotation is recorded under (audit log)")
     rotate.add_argument("--json", action="store_true")
+    clean = sub.add_parser(
+        "attachments-clean",
+        help="remove uploaded files no row names, last uploaded over LUMBUNG_ATTACHMENT_ORPHAN_DAYS ago",
+    )
+    clean.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    clean.add_argument("--json", action="store_true")
 
 
 def _database(settings: Settings, synchronous: str | None = None) -> Any:
@@ -216,6 +224,29 @@ def _mfa_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if unreadable else 0
 
 
+def _attachments_clean(settings: Settings, args: argparse.Namespace) -> int:
+    from server.operations.attachment_files import clean_orphans
+
+    db = _database(settings)
+    try:
+        report = clean_orphans(db, settings, dry_run=args.dry_run)
+    finally:
+        db.close()
+    if args.json:
+        print(json.dumps(msgspec.to_builtins(report), ensure_ascii=False, indent=2, sort_keys=True))
+        return 0
+    for orphan in report.removed:
+        print(f"{orphan.sha256}  {orphan.size} byte  unggahan terakhir {orphan.last_upload}")
+    for leftover in report.unrecorded:
+        print(f"{leftover.sha256}  {leftover.size} byte  tanpa catatan unggahan")
+    verb = "akan dihapus (uji coba: tidak ada yang dihapus)" if report.dry_run else "dihapus"
+    print(
+        f"Lampiran yang tidak dirujuk {verb}: {report.files} berkas, {report.bytes} byte"
+        f" (unggahan terakhir sebelum {report.uploaded_before}, {report.grace_days} hari)."
+    )
+    return 0
+
+
 def dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
     handlers = {
         "backup-now": _backup_now,
@@ -223,6 +254,7 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
         "restore-backup": _restore_backup,
         "mfa-reset": _mfa_reset,
         "mfa-rotate-key": _mfa_rotate_key,
+        "attachments-clean": _attachments_clean,
     }
     handler = handlers.get(args.command)
     return None if handler is None else handler(settings, args)

@@ -9,6 +9,9 @@ last good copy. Every attempt is logged in ``backups`` (through the writer) for 
 ``/metrics``. The schedule is a time of day in the cooperative's time zone (the ``coop_settings``
 setting, read from the database each time the next run is computed, so a change applies from the
 next run on; WIB until the admin sets another).
+
+The same daily run then removes orphan attachments (``attachment_files.clean_orphans``): after a good
+backup, so a file removed today is still in the backup folder's copy; with backups off, on its own.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from server.storage import admin, backup_log
 from server.storage.backup import backup as copy_database
 from server.storage.backup_log import BackupCheck, BackupRow
 from server.storage.database import Database
+
+from .attachment_files import CleanupReport, clean_orphans
 
 __all__ = ["BackupService", "next_run", "next_run_text", "backup_name", "backup_time_of", "prune", "take_backup"]
 
@@ -67,18 +72,27 @@ def next_run_text(moment: dt.datetime, zone_name: str) -> str:
 
 
 def _copy_attachments(source: Path, target: Path) -> int:
-    """Copy attachment files the backup folder lacks; returns how many were copied."""
+    """Copy attachment files the backup folder lacks; returns how many were copied.
+
+    Skips the store's working folders (``.incoming``, ``.trash``) and a file the orphan clean-up
+    removed while the copy ran (a clean-up run from the command line does not take the backup lock).
+    """
     copied = 0
     if not source.is_dir():
         return 0
     for path in source.rglob("*"):
-        if path.is_file():
-            dest = target / path.relative_to(source)
-            if not dest.exists():
-                dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        relative = path.relative_to(source)
+        if relative.parts[0].startswith(".") or not path.is_file():
+            continue
+        dest = target / relative
+        if not dest.exists():
+            dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            try:
                 shutil.copy2(path, dest.with_suffix(".part"))
-                dest.with_suffix(".part").replace(dest)
-                copied += 1
+            except FileNotFoundError:
+                continue
+            dest.with_suffix(".part").replace(dest)
+            copied += 1
     return copied
 
 
@@ -139,7 +153,8 @@ def take_backup(db: Database, settings: Settings, trigger: str = "manual", now: 
 
 
 class BackupService:
-    """The daily schedule inside the server, and on-demand backups (one at a time)."""
+    """The daily schedule inside the server (the backup, then the orphan attachment clean-up), and
+    on-demand backups (one at a time)."""
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
@@ -163,9 +178,17 @@ class BackupService:
     async def recent(self, limit: int = 50) -> list[BackupRow]:
         return await self.db.read(lambda c: backup_log.recent_backups(c, limit))
 
+    async def clean_attachments(self) -> CleanupReport:
+        """The orphan attachment clean-up, under the backup lock (a backup copies the same folder)."""
+
+        def clean() -> CleanupReport:
+            with self._lock:
+                return clean_orphans(self.db, self.settings)
+
+        return await anyio.to_thread.run_sync(clean)
+
     def start(self) -> None:
-        if self.settings.backup_enabled:
-            self._task = asyncio.get_running_loop().create_task(self._daily(), name="daily-backup")
+        self._task = asyncio.get_running_loop().create_task(self._daily(), name="daily-backup")
 
     def stop(self) -> None:
         if self._task is not None:
@@ -175,10 +198,20 @@ class BackupService:
         while True:
             now = dt.datetime.now(dt.UTC)
             name = await self.db.read(admin.time_zone)  # re-read: the admin may have moved the cooperative
-            self.next_at = next_run(now, self.settings.backup_time, zone(name))
-            self.next_zone = label(name)
-            await asyncio.sleep(max(0.0, (self.next_at - now).total_seconds()))
+            at = next_run(now, self.settings.backup_time, zone(name))
+            if self.settings.backup_enabled:  # the health view shows it; with backups off only the clean-up runs
+                self.next_at, self.next_zone = at, label(name)
+            await asyncio.sleep(max(0.0, (at - now).total_seconds()))
+            backed_up = not self.settings.backup_enabled
+            if self.settings.backup_enabled:
+                try:
+                    backed_up = (await self.run_now("daily")).ok
+                except Exception:
+                    log.exception("daily backup failed")
+            if not backed_up:
+                log.warning("attachment clean-up skipped: today's backup did not verify")
+                continue
             try:
-                await self.run_now("daily")
+                await self.clean_attachments()
             except Exception:
-                log.exception("daily backup failed")
+                log.exception("attachment clean-up failed")

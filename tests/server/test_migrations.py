@@ -125,3 +125,27 @@ def test_0012_keeps_a_fee_on_every_withdrawal_and_gives_the_ones_before_it_zero(
     command.downgrade(config, "0011")
     with sqlite3.connect(db) as conn:
         assert "fee" not in {r[1] for r in conn.execute("PRAGMA table_info(withdrawals)")}
+
+
+def test_0014_starts_each_files_grace_from_its_latest_recorded_upload(tmp_path: Path) -> None:
+    db = tmp_path / "old.sqlite3"
+    config = alembic_config(str(db))
+    command.upgrade(config, "0013")
+    with sqlite3.connect(db) as conn:  # foreign keys are off on a bare connection: the rows alone will do
+        conn.execute(
+            "INSERT INTO attachments (sha256, size, content_type, uploaded_by, uploaded_at) VALUES"
+            " ('ab', 3, 'image/png', 7, '2026-01-01T00:00:00+00:00'), ('cd', 3, 'image/png', 7, '2026-02-01T00:00:00+00:00')"
+        )
+        conn.execute(
+            "INSERT INTO attachment_uploads (sha256, user_id, uploaded_at) VALUES"
+            " ('ab', 7, '2026-01-01T00:00:00+00:00'), ('ab', 8, '2026-03-05T00:00:00+00:00')"
+        )
+    command.upgrade(config, "0014")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT sha256, last_uploaded_at FROM attachments ORDER BY 1").fetchall() == [
+            ("ab", "2026-03-05T00:00:00+00:00"),  # a second uploader came later
+            ("cd", "2026-02-01T00:00:00+00:00"),  # no upload rows: its first upload
+        ]
+    command.downgrade(config, "0013")
+    with sqlite3.connect(db) as conn:
+        assert "last_uploaded_at" not in {r[1] for r in conn.execute("PRAGMA table_info(attachments)")}

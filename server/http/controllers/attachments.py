@@ -1,6 +1,8 @@
 """``/api/attachments``: transfer proofs stored by content hash (DESIGN rule 8).
 
-Uploading the same file twice is harmless; the declared type must match the file's magic bytes.
+Uploading the same file twice is harmless; the declared type must match the file's magic bytes. The
+file is moved into place in the write transaction that records the upload, so an orphan clean-up
+racing with it never leaves a record without its file (``server/operations/attachment_files.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from litestar.params import FromPath
 from server.access import reach_of
 from server.auth.service import utcnow
 from server.errors import InvalidInput, NotFound, TooLarge, TooManyAttempts, UnsupportedType
+from server.operations.attachment_files import place_upload, stored_path
 from server.protocol import AttachmentInfo
 from server.storage import attachments as store
 from server.storage.database import Connection
@@ -33,16 +36,13 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _HEAD = max(len(m) for magics in _MAGIC.values() for m in magics)  # enough bytes to check the magic
 
 
-def _path(root: Path, sha256: str) -> Path:
-    return root / sha256[:2] / sha256
-
-
 class _Incoming:
     """A body arriving on its way to disk: a temporary file beside the store, hashed chunk by chunk.
 
-    Every file operation runs on a worker thread (``anyio.to_thread``), so a slow disk never stalls
-    the event loop; the hash is taken in the same hop as the write. The file is renamed into place
-    atomically only once its hash matched, and removed on any failure.
+    Every file operation runs off the event loop (a worker thread, ``anyio.to_thread``), so a slow disk
+    never stalls it; the hash is taken in the same hop as the write. The file is renamed into place
+    atomically only once its hash matched (``place``, on the writer inside the transaction that
+    records it: one rename), and removed on any failure.
     """
 
     def __init__(self, root: Path) -> None:
@@ -64,17 +64,17 @@ class _Incoming:
         self._file.write(chunk)
         self.hash.update(chunk)
 
-    def finish(self, target: Path) -> None:
-        """Flush to disk and move into place (or drop it: the same content is stored already)."""
-        assert self._file is not None and self.path is not None
+    def finish(self) -> None:
+        """Flush to disk: the bytes are durable before a record names them."""
+        assert self._file is not None
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
-        if target.exists():
-            self.path.unlink()
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.path, target)
+
+    def place(self, target: Path) -> None:
+        """Move into place (or drop it: the same content is stored already). In the write transaction."""
+        assert self.path is not None
+        place_upload(self.path, target)
         self.path = None
 
     def discard(self) -> None:
@@ -186,17 +186,22 @@ class AttachmentController(Controller):
                 raise InvalidInput(
                     "attachment_hash_mismatch", "Berkas rusak saat dikirim (hash tidak cocok); kirim ulang."
                 )
-            await anyio.to_thread.run_sync(incoming.finish, _path(settings.attachments_dir, sha256))
+            await anyio.to_thread.run_sync(incoming.finish)
+            size = incoming.size
+            user_id, now = request.user.id, utcnow().isoformat()
+            target = stored_path(settings.attachments_dir, sha256)
+
+            def record(conn: Connection) -> bool:
+                # record and file together: a clean-up that removed this file's record in an earlier
+                # transaction moved the file out in it too, so it is put back here, never trusted
+                created = store.record_upload(conn, sha256, size, content_type, user_id=user_id, now=now)
+                incoming.place(target)
+                return created
+
+            created = await request.app.state.services.db.write(record)
         finally:
             slots[request.user.id] -= 1
             await anyio.to_thread.run_sync(incoming.discard)
-        size = incoming.size
-        user_id, now = request.user.id, utcnow().isoformat()
-
-        def record(conn: Connection) -> bool:
-            return store.record_upload(conn, sha256, size, content_type, user_id=user_id, now=now)
-
-        created = await request.app.state.services.db.write(record)
         return Response(AttachmentInfo(sha256, size, content_type), status_code=201 if created else 200)
 
     @get("/{sha256:str}")
@@ -209,5 +214,9 @@ class AttachmentController(Controller):
         content_type = await request.app.state.services.db.read(lambda c: store.readable_type(c, sha256, reach))
         if content_type is None:
             raise NotFound("attachment_not_found", "Berkas tidak ditemukan.")
-        path = _path(request.app.state.services.settings.attachments_dir, sha256)
-        return Response(path.read_bytes(), media_type=content_type)
+        path = stored_path(request.app.state.services.settings.attachments_dir, sha256)
+        try:
+            content = await anyio.to_thread.run_sync(path.read_bytes)
+        except FileNotFoundError:  # an orphan removed by the clean-up since the check above
+            raise NotFound("attachment_not_found", "Berkas tidak ditemukan.") from None
+        return Response(content, media_type=content_type)
