@@ -37,7 +37,7 @@ from server.storage import attachments as store
 from server.storage.attachments import Orphan
 from server.storage.database import Connection, Database
 
-__all__ = ["CleanupReport", "stored_path", "place_upload", "clean_orphans"]
+__all__ = ["CleanupReport", "stored_path", "place_upload", "settle_trash", "clean_orphans"]
 
 log = logging.getLogger(__name__)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -76,6 +76,32 @@ def place_upload(part: Path, target: Path) -> None:
         return
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.replace(part, target)
+    _sync_folder(target.parent)  # the move itself is durable before the record that names it commits
+
+
+def _sync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+STALE_PART_SECONDS = 24 * 3600
+"""An upload's temporary file older than this belongs to no upload in progress (a request is bounded
+in minutes): a crash between receiving and placing it left it behind."""
+
+
+def _drop_stale_parts(root: Path, now: float) -> int:
+    """Remove ``.incoming/*.part`` files left by crashed uploads; returns how many."""
+    dropped = 0
+    with contextlib.suppress(FileNotFoundError):
+        for part in (root / ".incoming").glob("*.part"):
+            with contextlib.suppress(FileNotFoundError):
+                if part.stat().st_mtime < now - STALE_PART_SECONDS:
+                    part.unlink()
+                    dropped += 1
+    return dropped
 
 
 def _old_unrecorded(root: Path, before: float) -> dict[str, int]:
@@ -124,6 +150,21 @@ def _settle(conn: Connection, root: Path, trash_root: Path) -> None:
             keep = store.recorded(conn, names)
             _restore(root, trash, sorted(keep))
             _empty(trash, set(names) - keep)
+
+
+def settle_trash(db: Database, root: Path) -> bool:
+    """Settle what a clean-up killed mid-run left in ``<root>/.trash`` (True if there was a trash).
+
+    A run killed after moving files out but before its commit (kill -9, power loss) leaves their
+    records in place and the files in the trash: deposits may name them, but the store lacks them (a
+    download is 404, a backup would not copy them). So this runs wherever the store must be whole,
+    not only at the next clean-up: at server start, before every backup, and when a download finds a
+    recorded file missing. A write task, so it is ordered with any clean-up in progress."""
+    trash_root = root / ".trash"
+    if not trash_root.is_dir():
+        return False
+    db.write_sync(lambda c: _settle(c, root, trash_root))
+    return True
 
 
 def _empty(trash: Path, names: set[str] | None = None) -> None:
@@ -196,8 +237,9 @@ def clean_orphans(
         orphans = db.read_sync(lambda c: store.orphans(c, before, -1))
         known = db.read_sync(lambda c: store.recorded(c, candidates))
         return _report(True, days, before, orphans, [Orphan(n, s, "") for n, s in candidates.items() if n not in known])
-    if trash_root.is_dir():
-        db.write_sync(lambda c: _settle(c, root, trash_root))
+    settle_trash(db, root)
+    if _drop_stale_parts(root, moment.timestamp()):
+        log.info("attachment clean-up: removed uploads' temporary files left by a crash")
     removed: list[Orphan] = []
     while True:
         batch = _remove(db, root, trash_root, lambda c: store.orphans(c, before, BATCH))

@@ -36,7 +36,7 @@ from server.storage.backup import backup as copy_database
 from server.storage.backup_log import BackupCheck, BackupRow
 from server.storage.database import Database
 
-from .attachment_files import CleanupReport, clean_orphans
+from .attachment_files import CleanupReport, clean_orphans, settle_trash
 
 __all__ = ["BackupService", "next_run", "next_run_text", "backup_name", "backup_time_of", "prune", "take_backup"]
 
@@ -120,6 +120,7 @@ def take_backup(db: Database, settings: Settings, trigger: str = "manual", now: 
     target = folder / name
     part = folder / (name + ".part")
     try:
+        settle_trash(db, settings.attachments_dir)  # proofs an interrupted clean-up left out go back first
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         copy_database(settings.database_path, part)
         os.chmod(part, 0o600)
@@ -194,7 +195,20 @@ class BackupService:
         if self._task is not None:
             self._task.cancel()
 
+    async def settle_attachments(self) -> None:
+        """Put back the proofs a clean-up killed before its commit left in the trash (at server start)."""
+
+        def settle() -> None:
+            with self._lock:
+                settle_trash(self.db, self.settings.attachments_dir)
+
+        try:
+            await anyio.to_thread.run_sync(settle)
+        except Exception:
+            log.exception("attachment trash could not be settled at start")
+
     async def _daily(self) -> None:
+        await self.settle_attachments()
         while True:
             now = dt.datetime.now(dt.UTC)
             name = await self.db.read(admin.time_zone)  # re-read: the admin may have moved the cooperative

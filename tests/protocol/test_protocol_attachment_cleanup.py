@@ -12,6 +12,8 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -20,6 +22,8 @@ from typing import Any
 import pytest
 
 from server.cli import main
+from server.operations.backups import take_backup
+from server.storage.database import Database
 from server.storage import attachments as store
 from tests.protocol.protocol_helpers import cancel, counter, mandiri_deposit, png_bytes, query, sha256, snapshot
 from tests.support.api import ApiSession, login
@@ -227,11 +231,25 @@ def test_a_download_while_the_clean_up_moves_the_file_out_is_not_found_not_a_ser
     member = login(fresh_server.url, "anggota03")
     proof = png_bytes("bukti-sedang-dihapus")
     _put(member, proof)
+    digest = sha256(proof)
     trash = fresh_server.settings.attachments_dir / ".trash" / "running"
     trash.mkdir(parents=True)
-    os.replace(_file(fresh_server, sha256(proof)), trash / sha256(proof))
-    response = member.http.get(f"/api/attachments/{sha256(proof)}")
+    cleanup = sqlite3.connect(fresh_server.db_path, isolation_level=None, timeout=30)
+    cleanup.execute("BEGIN IMMEDIATE")  # the clean-up's transaction holds the write lock
+    cleanup.execute("DELETE FROM attachment_uploads WHERE sha256 = ?", (digest,))
+    cleanup.execute("DELETE FROM attachments WHERE sha256 = ?", (digest,))
+    os.replace(_file(fresh_server, digest), trash / digest)
+    answers: list[Any] = []
+    download = threading.Thread(target=lambda: answers.append(member.http.get(f"/api/attachments/{digest}")))
+    download.start()  # reads the record (still visible), misses the file, waits to settle the trash
+    time.sleep(0.5)
+    cleanup.execute("COMMIT")
+    cleanup.close()
+    download.join(30)
+    response = answers[0]
     assert response.status_code == 404 and response.json()["code"] == "attachment_not_found"
+    assert not trash.exists()  # settled: the removal committed, so the file is gone for good
+    assert not _file(fresh_server, digest).exists()
 
 
 def test_pushes_racing_with_the_clean_up_never_leave_a_deposit_naming_a_missing_file(fresh_server, capsys):
@@ -378,3 +396,78 @@ def test_with_backups_off_the_daily_run_still_cleans_orphans(demo_template, tmp_
         assert _backups(server) == []
     finally:
         server.stop()
+
+
+# The clean-up command, killed (SIGKILL) right after its first move into the trash: before its commit.
+KILLED_MID_RUN = r"""
+import os, sys
+real = os.replace
+def replace(src, dst, *args, **kw):
+    real(src, dst, *args, **kw)
+    if '.trash' in str(dst):
+        os.kill(os.getpid(), 9)
+os.replace = replace
+from server.cli import main
+sys.exit(main(['--data-dir', sys.argv[1], 'attachments-clean']))
+"""
+
+
+def _clean_killed_before_commit(server: ThreadServer, digest: str) -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_RUN, str(server.data_dir)], cwd=Path(__file__).resolve().parents[2]
+    )
+    assert run.returncode == -9
+    assert not _file(server, digest).exists()
+    assert [p.name for p in (server.settings.attachments_dir / ".trash").rglob(digest)] == [digest]
+    assert _records(server, digest) == (1, 1)  # the removal did not commit
+
+
+def test_a_proof_a_killed_clean_up_left_in_its_trash_is_put_back_when_downloaded(fresh_server):
+    """Review finding: a clean-up killed before its commit left the file in its trash with its record
+    kept; a deposit naming it applied, and its download was 404 until the next clean-up run."""
+    member = login(fresh_server.url, "anggota04")
+    data = png_bytes("bukti-lama-sebelum-crash")
+    _put(member, data)
+    digest = sha256(data)
+    _age(fresh_server.db_path, digest, GRACE_AGO.isoformat())
+    _clean_killed_before_commit(fresh_server, digest)
+    assert [r["status"] for r in member.push_ops(mandiri_deposit(4, 80_000, 1, attachment=digest))] == ["applied"]
+    response = member.http.get(f"/api/attachments/{digest}")
+    assert response.status_code == 200 and response.content == data
+    assert _file(fresh_server, digest).read_bytes() == data
+    assert list((fresh_server.settings.attachments_dir / ".trash").rglob(digest)) == []
+    member.close()
+
+
+def test_a_backup_after_a_killed_clean_up_puts_the_proof_back_first_and_copies_it(fresh_server):
+    member = login(fresh_server.url, "anggota04")
+    data = png_bytes("bukti-lama-sebelum-backup")
+    _put(member, data)
+    digest = sha256(data)
+    _age(fresh_server.db_path, digest, GRACE_AGO.isoformat())
+    _clean_killed_before_commit(fresh_server, digest)
+    assert [r["status"] for r in member.push_ops(mandiri_deposit(4, 80_000, 1, attachment=digest))] == ["applied"]
+    member.close()
+    db = Database(fresh_server.settings.database_path)
+    try:
+        row = take_backup(db, fresh_server.settings)
+    finally:
+        db.close()
+    assert row.ok
+    assert _file(fresh_server, digest).read_bytes() == data
+    assert (fresh_server.settings.backups_dir / "attachments" / digest[:2] / digest).read_bytes() == data
+
+
+def test_the_clean_up_drops_upload_parts_a_crash_left_and_keeps_recent_ones(fresh_server, capsys):
+    """Review finding: ``.incoming/*.part`` files of uploads that crashed before being placed were
+    never removed (the clean-up skips the store's dot-folders)."""
+    incoming = fresh_server.settings.attachments_dir / ".incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
+    stale, recent = incoming / "tmpold.part", incoming / "tmpnew.part"
+    stale.write_bytes(b"x" * 100)
+    recent.write_bytes(b"y" * 100)
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(stale, (two_days_ago, two_days_ago))
+    _clean(fresh_server, capsys)
+    assert not stale.exists()
+    assert recent.read_bytes() == b"y" * 100  # an upload may be receiving into it right now

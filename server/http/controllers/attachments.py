@@ -23,7 +23,7 @@ from litestar.params import FromPath
 from server.access import reach_of
 from server.auth.service import utcnow
 from server.errors import InvalidInput, NotFound, TooLarge, TooManyAttempts, UnsupportedType
-from server.operations.attachment_files import place_upload, stored_path
+from server.operations.attachment_files import place_upload, settle_trash, stored_path
 from server.protocol import AttachmentInfo
 from server.storage import attachments as store
 from server.storage.database import Connection
@@ -214,9 +214,18 @@ class AttachmentController(Controller):
         content_type = await request.app.state.services.db.read(lambda c: store.readable_type(c, sha256, reach))
         if content_type is None:
             raise NotFound("attachment_not_found", "Berkas tidak ditemukan.")
-        path = stored_path(request.app.state.services.settings.attachments_dir, sha256)
+        services = request.app.state.services
+        root = services.settings.attachments_dir
+        path = stored_path(root, sha256)
         try:
             content = await anyio.to_thread.run_sync(path.read_bytes)
-        except FileNotFoundError:  # an orphan removed by the clean-up since the check above
-            raise NotFound("attachment_not_found", "Berkas tidak ditemukan.") from None
+        except FileNotFoundError:
+            # recorded but not in the store: a clean-up killed mid-run left it in its trash (put back
+            # here), or one removed it since the check above (then it stays not found)
+            if not await anyio.to_thread.run_sync(settle_trash, services.db, root):
+                raise NotFound("attachment_not_found", "Berkas tidak ditemukan.") from None
+            try:
+                content = await anyio.to_thread.run_sync(path.read_bytes)
+            except FileNotFoundError:
+                raise NotFound("attachment_not_found", "Berkas tidak ditemukan.") from None
         return Response(content, media_type=content_type)
