@@ -23,8 +23,8 @@ import pytest
 
 from server.cli import main
 from server.operations.backups import take_backup
-from server.storage.database import Database
 from server.storage import attachments as store
+from server.storage.database import Database
 from tests.protocol.protocol_helpers import cancel, counter, mandiri_deposit, png_bytes, query, sha256, snapshot
 from tests.support.api import ApiSession, login
 from tests.support.servers import ThreadServer, copy_template
