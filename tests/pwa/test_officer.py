@@ -115,6 +115,7 @@ def test_an_officers_refused_cash_is_listed_with_its_reason_until_closed(page: P
         f"Pembayaran Rp5.000.000 melebihi sisa tagihan pinjaman {loan_code(other, loan_id)} sebesar {_rp(due)}."
     )
     assert [i for i in outbox(page) if i["name"] == "loan.repay"] == []
+    shot(page, tmp_path, "officer-repay-over-due", scroll_to=".due")
 
     go_offline(page, context, pwa)  # cash collected where there is no signal, for a member about to leave
     loan_row.locator("input").fill("600000")  # fits what this device knows the loan owes: queued
