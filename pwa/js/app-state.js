@@ -117,7 +117,19 @@ export async function changeOwnPassword(currentPassword, newPassword, otp = null
     await changePassword(username, currentPassword, newPassword, otp);
     syncer.stop();
   };
-  await syncer.exclusive(change);
+  try {
+    await syncer.exclusive(change);
+  } catch (err) {
+    if (err?.status !== 0) throw err;
+    // The connection dropped: the change may have landed with its answer lost (then this device's
+    // session has ended). A login with the new password tells; if it fails, the change did not land.
+    try {
+      await login(username, newPassword);
+      return { relogged: true };
+    } catch {
+      throw err;
+    }
+  }
   try {
     await login(username, newPassword);
     return { relogged: true };

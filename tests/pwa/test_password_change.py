@@ -388,3 +388,44 @@ def test_a_reset_password_of_a_user_with_a_second_factor_asks_for_the_code_at_th
     page.click("button[type=submit]")
     expect(page.locator("#last-sync")).to_contain_text("Sinkron ", timeout=15000)
     assert http_login(pwa.url, "anggota13", ADMIN_SET).json()["code"] == "invalid_credentials"
+
+
+def _answer_lost(route) -> None:  # type: ignore[no-untyped-def]
+    route.fetch()  # the request reaches the server, which changes the password ...
+    route.abort()  # ... and the answer never reaches the device
+
+
+def test_a_forced_change_whose_answer_was_lost_logs_in_with_the_new_password(page: Page, pwa) -> None:  # type: ignore[no-untyped-def]
+    """Review finding: a change that landed but whose answer was lost said "needs a connection", and
+    the admin's password no longer worked: the user was stuck. The new password is tried once."""
+    new_member_login(pwa.url, "sari.tiga", 9)
+    open_change_step(page, "sari.tiga")
+    page.route("**/api/auth/password", _answer_lost)
+    page.fill("#pw-new", CHOSEN)
+    page.fill("#pw-repeat", CHOSEN)
+    page.click("#pw-save")
+    expect(page.locator(".balance[data-type=sukarela]")).to_be_visible(timeout=20000)
+    assert http_login(pwa.url, "sari.tiga", CHOSEN).status_code == 200
+
+
+def test_in_pengaturan_a_dropped_request_changes_nothing_and_a_lost_answer_still_logs_in_again(  # type: ignore[no-untyped-def]
+    page: Page, pwa
+) -> None:
+    login(page, "anggota06")
+    page.goto("/#/pengaturan")
+    expect(page.locator("#password h2")).to_have_text("Ubah Password")
+    page.route("**/api/auth/password", lambda route: route.abort())  # never reached the server
+    page.fill("#pw-current", PASSWORD)
+    page.fill("#pw-new", CHOSEN)
+    page.fill("#pw-repeat", CHOSEN)
+    page.click("#pw-save")
+    expect(page.locator("#password .error, #password [role=alert]").first).to_contain_text("memerlukan koneksi")
+    assert http_login(pwa.url, "anggota06", PASSWORD).status_code == 200  # unchanged
+    page.unroute("**/api/auth/password")
+    page.route("**/api/auth/password", _answer_lost)
+    page.click("#pw-save")
+    expect(page.locator("#pw-done")).to_contain_text("masuk kembali", timeout=20000)
+    profile = page.evaluate(CURRENT_PROFILE)
+    assert profile["loggedIn"] is True and profile["username"] == "anggota06"
+    assert http_login(pwa.url, "anggota06", PASSWORD).json()["code"] == "invalid_credentials"
+    assert http_login(pwa.url, "anggota06", CHOSEN).status_code == 200

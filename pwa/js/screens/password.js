@@ -98,6 +98,10 @@ export function ForcedChange({ username, current, onLoggedIn, onChanged, onBack 
     try {
       await changePassword(username, current, f.next, f.needOtp ? f.otp.trim() : null);
     } catch (err) {
+      if (err?.status === 0) {
+        // the connection dropped: if the change landed and only its answer was lost, the new password logs in
+        try { await login(username, f.next); f.done(); onLoggedIn(); return; } catch { /* it did not land */ }
+      }
       f.refused(err, 'login');
       f.done();
       return;
