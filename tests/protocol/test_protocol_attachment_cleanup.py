@@ -349,6 +349,14 @@ def _orphan_before_the_daily_run(server: ThreadServer, seed: str) -> bytes:
     return orphan
 
 
+def _wait_until_forgotten(server: ThreadServer, digest: str) -> None:
+    """Until the daily run's clean-up committed (the file leaves inside its transaction, the records
+    at its commit), at most 30 s."""
+    deadline = time.monotonic() + 30
+    while _records(server, digest) != (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def _backups(server: ThreadServer) -> list[tuple[str, int]]:
     return [tuple(r) for r in query(server.db_path, "SELECT trigger, ok FROM backups")]
 
@@ -357,9 +365,7 @@ def test_the_daily_run_cleans_orphans_after_a_verified_backup_that_keeps_a_copy(
     server = _daily_server(demo_template, tmp_path, monkeypatch, backup_enabled=True)
     try:
         orphan = _orphan_before_the_daily_run(server, "bukti-harian")
-        deadline = time.monotonic() + 30
-        while _records(server, sha256(orphan)) != (0, 0) and time.monotonic() < deadline:
-            time.sleep(0.1)  # (the file leaves inside the clean-up's transaction, the records at its commit)
+        _wait_until_forgotten(server, sha256(orphan))
         assert not _file(server, sha256(orphan)).exists() and _records(server, sha256(orphan)) == (0, 0)
         assert _backups(server) == [("daily", 1)]
         copy = server.settings.backups_dir / "attachments" / sha256(orphan)[:2] / sha256(orphan)
@@ -389,9 +395,7 @@ def test_with_backups_off_the_daily_run_still_cleans_orphans(demo_template, tmp_
     server = _daily_server(demo_template, tmp_path, monkeypatch, backup_enabled=False)
     try:
         orphan = _orphan_before_the_daily_run(server, "bukti-harian-cadangan-mati")
-        deadline = time.monotonic() + 30
-        while _records(server, sha256(orphan)) != (0, 0) and time.monotonic() < deadline:
-            time.sleep(0.1)  # (the file leaves inside the clean-up's transaction, the records at its commit)
+        _wait_until_forgotten(server, sha256(orphan))
         assert not _file(server, sha256(orphan)).exists() and _records(server, sha256(orphan)) == (0, 0)
         assert _backups(server) == []
     finally:

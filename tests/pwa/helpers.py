@@ -7,12 +7,17 @@ from playwright.sync_api import Page, expect
 PASSWORD = "rahasia123"
 
 
-def login(page: Page, username: str) -> None:
+def submit_login(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Open the app once its service worker controls the page, and send the login form."""
     page.goto("/")
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
     page.fill("#username", username)
-    page.fill("#password", PASSWORD)
+    page.fill("#password", password)
     page.click("button[type=submit]")
+
+
+def login(page: Page, username: str) -> None:
+    submit_login(page, username)
     expect(page.locator("#last-sync")).to_contain_text("Sinkron ", timeout=15000)
 
 

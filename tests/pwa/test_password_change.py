@@ -14,7 +14,7 @@ from tests.support.api import login as api_login
 from tests.support.servers import copy_template
 
 from .conftest import PwaServer, wait_for
-from .helpers import PASSWORD, app_requests, go_offline, login, outbox, pending
+from .helpers import PASSWORD, app_requests, go_offline, login, outbox, pending, submit_login
 from .test_admin_screens import shot
 from .test_sync_faults import queue_withdrawal, server_rows
 
@@ -50,11 +50,7 @@ def new_member_login(url: str, username: str, member_id: int) -> int:
 
 
 def open_change_step(page: Page, username: str) -> None:
-    page.goto("/")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
-    page.fill("#username", username)
-    page.fill("#password", ADMIN_SET)
-    page.click("button[type=submit]")
+    submit_login(page, username, ADMIN_SET)
     expect(page.locator("#password-change h2")).to_have_text("Ganti Password")
 
 
