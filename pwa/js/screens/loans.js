@@ -130,8 +130,14 @@ export function LoanWizard() {
     <form class="form" id="loan-wizard" onSubmit=${submit} novalidate>
       ${step === 1 ? html`
         <${Field} label="Jenis Pinjaman" id="product_id"><select id="product_id" value=${v.product_id} onChange=${set('product_id')}>${products.map((p) => html`<option value=${String(p.id)}>${p.name}</option>`)}</select><//>
-        <${Field} label="Tujuan Pinjaman" id="purpose"><select id="purpose" value=${v.purpose} onChange=${set('purpose')}>${(product?.purposes ?? []).map((p) => html`<option value=${p}>${p}</option>`)}</select><//>
-        <button class="primary" type="button" id="next-1" onClick=${() => setStep(2)}>Selanjutnya</button>` : null}
+        ${product?.purposes?.length
+          ? html`<${Field} label="Tujuan Pinjaman" id="purpose"><select id="purpose" value=${v.purpose} onChange=${set('purpose')}>${product.purposes.map((p) => html`<option value=${p}>${p}</option>`)}</select><//>`
+          : html`<${Field} label="Tujuan Pinjaman" id="purpose" error=${errors.purpose} hint="Tulis tujuan pinjaman Anda."><input id="purpose" value=${v.purpose} maxlength="200" onInput=${set('purpose')} aria-describedby=${err('purpose')} /><//>`}
+        <button class="primary" type="button" id="next-1" onClick=${() => {
+          if (!v.purpose.trim()) { setErrors({ purpose: 'Tujuan pinjaman wajib diisi.' }); return; }
+          setErrors({});
+          setStep(2);
+        }}>Selanjutnya</button>` : null}
       ${step === 2 ? html`
         <${Field} label="Jumlah Pinjaman" id="amount" error=${errors.amount} hint=${product ? `${rupiah(product.min_amount)} – ${rupiah(product.max_amount)}` : undefined}>
           <${AmountInput} id="amount" value=${v.amount} onInput=${(t) => setV((o) => ({ ...o, amount: t }))} describedby=${err('amount')} /><//>

@@ -68,6 +68,7 @@ export function CashDeposit() {
 /** Shows a deposit's proof: from this device's outbox if it is here, else fetched with the token. */
 function Proof({ sha }) {
   const [url, setUrl] = useState(null);
+  const [pdf, setPdf] = useState(false);
   const [err, setErr] = useState(null);
   useEffect(() => () => url && URL.revokeObjectURL(url), [url]);
   const load = async () => {
@@ -80,9 +81,12 @@ function Proof({ sha }) {
         if (!res.ok) throw new Error('Bukti tidak dapat dimuat.');
         blob = await res.blob();
       }
+      setPdf(blob.type === 'application/pdf');
       setUrl(URL.createObjectURL(blob));
     } catch (e) { setErr(navigator.onLine ? e.message : 'Bukti dapat dilihat saat online.'); }
   };
+  // a member may upload a PDF (readProof): an <img> cannot show it, the browser's viewer can
+  if (url && pdf) return html`<a class="proof-pdf" href=${url} target="_blank" rel="noopener" download=${`bukti-${sha.slice(0, 8)}.pdf`}>Buka Bukti (PDF)</a>`;
   if (url) return html`<img class="proof" src=${url} alt="Bukti setoran" />`;
   return html`<button type="button" onClick=${load}>Lihat Bukti</button>${err ? html`<span class="error">${err}</span>` : null}`;
 }

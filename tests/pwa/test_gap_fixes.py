@@ -1,0 +1,100 @@
+"""Gaps a product review found against the member guide, each tried in Chromium against the real server:
+a loan product with no preset purposes (any purpose, typed), and a PDF proof the officer must be able
+to open."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.support.api import login as api_login
+
+from .conftest import wait_for
+from .helpers import login, pending
+
+FREE_PURPOSE_PRODUCT = {
+    "id": 99,
+    "name": "Pinjaman Bebas",
+    "purposes": [],  # the admin's form: empty = any purpose
+    "method": "flat",
+    "annual_rate_bp": 1200,
+    "min_amount": 500_000,
+    "max_amount": 10_000_000,
+    "min_tenor": 1,
+    "max_tenor": 12,
+    "admin_fee_bp": 0,
+    "admin_fee_flat": 0,
+    "rounding_mode": "half_up",
+    "rounding_multiple": 1,
+    "active": True,
+}
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def test_a_product_with_no_preset_purposes_takes_a_typed_purpose_and_the_loan_is_applied(page: Page, pwa) -> None:  # type: ignore[no-untyped-def]
+    """Before: Tujuan Pinjaman was a select of the product's purposes, empty here, so the member could
+    never pass the rule "Tujuan pinjaman wajib diisi." for a product that allows any purpose."""
+    admin = api_login(pwa.url, "admin")
+    assert admin.http.put("/api/admin/loan-products/99", json=FREE_PURPOSE_PRODUCT).status_code in (200, 201)
+    admin.close()
+    login(page, "anggota08")
+    page.goto("/#/pinjaman/baru")
+    expect(page.locator("#product_id option", has_text="Pinjaman Bebas")).to_have_count(1, timeout=15000)
+    page.select_option("#product_id", label="Pinjaman Bebas")
+    page.click("#next-1")  # nothing typed: refused at the field, still step 1
+    expect(page.locator("#purpose-err")).to_have_text("Tujuan pinjaman wajib diisi.")
+    page.fill("#purpose", "Modal warung sembako")
+    page.click("#next-1")
+    page.fill("#amount", "1.000.000")
+    page.fill("#tenor", "6")
+    page.click("#simulate")
+    expect(page.locator("#loan-checks li[data-code=purpose_unknown]")).to_have_class("ok")
+    page.click("#next-2")
+    expect(page.locator("#summary")).to_contain_text("Modal warung sembako")
+    page.fill("#bank_name", "BNI")
+    page.fill("#account_number", "0099887766")
+    page.fill("#account_holder", "Indah")
+    page.click("#submit-loan")
+    expect(page.locator("#saved")).to_contain_text("tersimpan")
+    wait_for(lambda: pending(page) == 0, timeout=20, page=page)
+    member = api_login(pwa.url, "anggota08")
+    loans = member.get("/api/loans").json()  # a list of the member's loans
+    member.close()
+    assert [(x["product_id"], x["purpose"], x["status"]) for x in loans if x["product_id"] == 99] == [
+        (99, "Modal warung sembako", "submitted")
+    ]
+
+
+def test_an_officer_opens_a_pdf_proof_as_a_link_not_a_broken_image(page: Page, browser, pwa) -> None:  # type: ignore[no-untyped-def]
+    login(page, "anggota01")
+    page.goto("/#/setoran")
+    page.click("#add-deposit")
+    page.select_option("#bank_account_id", "1")
+    page.fill("#amount", "123000")
+    page.fill("#sender_bank", "BCA")
+    page.fill("#account_holder", "Budi Santoso")
+    page.set_input_files("#proof-file", files=[{"name": "bukti.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    page.click("#save-deposit")
+    expect(page.locator("#saved")).to_contain_text("tersimpan")
+    page.goto("/#/setoran")
+    mine = page.locator("#deposit-list .tx", has_text="Rp123.000")
+    expect(mine.locator("strong")).to_contain_text("STR-", timeout=20000)
+    code = mine.locator("strong").inner_text()
+    context = browser.new_context(base_url=pwa.url, viewport={"width": 360, "height": 800}, bypass_csp=True)
+    officer = context.new_page()
+    try:
+        login(officer, "petugas1")
+        officer.goto("/#/verifikasi")
+        row = officer.locator("#verify-deposits .tx", has_text=code)
+        row.locator("text=Lihat Bukti").click()
+        link = row.locator("a.proof-pdf")
+        expect(link).to_have_text("Buka Bukti (PDF)")
+        expect(row.locator("img.proof")).to_have_count(0)
+        href = link.get_attribute("href") or ""
+        assert href.startswith("blob:")
+        fetched = officer.evaluate(
+            "async (u) => { const b = await (await fetch(u)).blob(); return [b.type, b.size]; }", href
+        )
+        assert fetched == ["application/pdf", len(PDF)]
+    finally:
+        context.close()
