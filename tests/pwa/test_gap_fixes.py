@@ -1,6 +1,6 @@
 """Gaps a product review found against the member guide, each tried in Chromium against the real server:
-a loan product with no preset purposes (any purpose, typed), and a PDF proof the officer must be able
-to open."""
+a loan product with no preset purposes (any purpose, typed), a PDF proof the officer must be able
+to open, and a cancel that asks before it is queued."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from playwright.sync_api import Page, expect
 from tests.support.api import login as api_login
 
 from .conftest import wait_for
-from .helpers import login, pending
+from .helpers import login, outbox, pending
+from .test_sync_faults import queue_withdrawal, server_rows
 
 FREE_PURPOSE_PRODUCT = {
     "id": 99,
@@ -98,3 +99,27 @@ def test_an_officer_opens_a_pdf_proof_as_a_link_not_a_broken_image(page: Page, b
         assert fetched == ["application/pdf", len(PDF)]
     finally:
         context.close()
+
+
+def test_cancelling_a_withdrawal_asks_first_and_only_yes_queues_the_cancel(page: Page, pwa) -> None:  # type: ignore[no-untyped-def]
+    """Before: Aksi → Batalkan queued the irreversible cancel on one tap. Now it asks, in place."""
+    login(page, "anggota07")
+    queue_withdrawal(page, "35.000")
+    wait_for(lambda: pending(page) == 0, timeout=20, page=page)
+    page.goto("/#/penarikan")
+    row = page.locator("#withdrawal-list .tx", has_text="Rp35.000")
+    expect(row.locator("strong")).to_contain_text("PNR-", timeout=15000)
+    row.locator("summary", has_text="Aksi").click()
+    row.locator("button", has_text="Batalkan").click()
+    expect(row.locator(".confirm-q")).to_contain_text("Batalkan PNR-")
+    expect(row.locator(".confirm-q")).to_contain_text("Rp35.000")
+    row.locator(".confirm-no").click()  # "Batal": nothing is queued
+    assert [i["name"] for i in outbox(page) if i["name"] == "withdrawal.cancel"] == []
+    row.locator("button", has_text="Batalkan").click()
+    row.locator(".confirm-yes").click()
+    wait_for(
+        lambda: [i["name"] for i in outbox(page) if i["name"] == "withdrawal.cancel"] == ["withdrawal.cancel"],
+        page=page,
+    )
+    wait_for(lambda: pending(page) == 0, timeout=20, page=page)
+    assert [w["status"] for w in server_rows(pwa, "/api/withdrawals", 7) if w["amount"] == 35_000] == ["cancelled"]

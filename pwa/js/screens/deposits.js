@@ -5,6 +5,7 @@ import { Page, SyncState, Empty } from '../ui/components.js';
 import { rupiah, tanggal, coopZone, KIND_LABEL, METHOD_LABEL } from '../ui/format.js';
 import { dateIn } from '../domain/dates.js';
 import { PdfButton } from '../ui/documents.js';
+import { ActionButton } from '../ui/confirm.js';
 import { withdrawalFee } from '../domain/fees.js';
 
 export const STATUSES = [['unverified', 'Belum Diverifikasi'], ['verified', 'Verifikasi'], ['cancelled', 'Dibatalkan'], ['rejected', 'Ditolak']];
@@ -93,7 +94,9 @@ export function Deposits({ focus } = {}) {
       <div class="tx-sub">${tanggal(txDate(r))} · ${KIND_LABEL[r.kind] ?? r.kind} · ${locationName(r.location_id)}</div>
       <div class="tx-state"><${SyncState} row=${r} /></div>
       <details class="actions"><summary>Aksi</summary>
-        ${r.status === 'unverified' && r.sync?.state !== 'rejected' ? html`<button type="button" onClick=${() => cancel(r)}>Batalkan</button>` : null}
+        ${r.status === 'unverified' && r.sync?.state !== 'rejected' ? html`<${ActionButton} label="Batalkan" name="cancel"
+          confirm=${`Batalkan ${r.code ?? 'setoran baru'} sebesar ${rupiah(r.amount)}? Pembatalan tidak dapat diurungkan.`}
+          action=${() => cancel(r)} done="Pembatalan disimpan." />` : null}
         ${r.code ? html`<a href=${`#/slip/${r.id}`}>Cetak Slip</a>` : null}
         ${r.sync?.state === 'rejected' ? html`<a href=${copyLink(r, '#/setoran/baru')}>Salin ke setoran baru</a>` : null}
       </details>
@@ -135,7 +138,9 @@ export function Withdrawals({ focus } = {}) {
       <${FeeLine} row=${r} />
       <div class="tx-state"><${SyncState} row=${r} /></div>
       <details class="actions"><summary>Aksi</summary>
-        ${r.status === 'unverified' && r.sync?.state !== 'rejected' ? html`<button type="button" onClick=${() => cancel(r)}>Batalkan</button>` : null}
+        ${r.status === 'unverified' && r.sync?.state !== 'rejected' ? html`<${ActionButton} label="Batalkan" name="cancel"
+          confirm=${`Batalkan ${r.code ?? 'penarikan baru'} sebesar ${rupiah(r.amount)}? Pembatalan tidak dapat diurungkan.`}
+          action=${() => cancel(r)} done="Pembatalan disimpan." />` : null}
         ${r.code && !r.pendingCreate ? html`<${PdfButton} path=${`/api/documents/withdrawals/${r.id}/slip`} filename=${`slip-${r.code}.pdf`} label="Cetak Slip" />` : null}
         ${r.sync?.state === 'rejected' ? html`<a href=${copyLink(r, '#/penarikan/baru')}>Salin ke penarikan baru</a>` : null}
       </details>
