@@ -123,3 +123,39 @@ def test_cancelling_a_withdrawal_asks_first_and_only_yes_queues_the_cancel(page:
     )
     wait_for(lambda: pending(page) == 0, timeout=20, page=page)
     assert [w["status"] for w in server_rows(pwa, "/api/withdrawals", 7) if w["amount"] == 35_000] == ["cancelled"]
+
+
+def _rupiah_value(text: str) -> int:
+    return int(text.replace("Rp", "").replace(".", "").strip())
+
+
+def test_the_deduction_change_shows_the_highest_amount_it_accepts_and_a_queued_one_its_current_amount(  # type: ignore[no-untyped-def]
+    page: Page, context, pwa
+) -> None:
+    """Before: the form showed the sisa plafon yet accepted more (the new amount replaces the current
+    deduction), and a queued change was listed as "Rp0 → …"."""
+    login(page, "anggota01")
+    page.goto("/#/perubahan-setoran/baru")
+    facts = page.locator("dl.facts dd")
+    expect(page.locator("#ded-max")).not_to_have_text("–", timeout=15000)
+    current, sisa = _rupiah_value(facts.nth(0).inner_text()), _rupiah_value(facts.nth(1).inner_text())
+    highest = _rupiah_value(page.locator("#ded-max").inner_text())
+    assert highest == sisa + current and current > 0
+    context.set_offline(True)
+    page.fill("#new_amount", f"{highest + 1:,}".replace(",", "."))
+    page.click("button[type=submit]")
+    expect(page.locator("#new_amount-err")).to_be_visible()
+    page.fill("#new_amount", f"{highest:,}".replace(",", "."))
+    page.click("button[type=submit]")
+    expect(page.locator("#saved")).to_be_visible()
+    page.goto("/#/perubahan-setoran")
+    rp = lambda n: f"Rp{n:,}".replace(",", ".")  # noqa: E731
+    expect(page.locator(".tx-list .tx strong").first).to_have_text(f"{rp(current)} → {rp(highest)}")
+    context.set_offline(False)
+    wait_for(lambda: pending(page) == 0, timeout=20, page=page)
+    member = api_login(pwa.url, "anggota01")
+    changes = member.get("/api/deduction-changes").json()
+    member.close()
+    assert [(c["current_amount"], c["new_amount"]) for c in changes if c["status"] == "submitted"] == [
+        (current, highest)
+    ]
