@@ -1,15 +1,22 @@
 """Gaps a product review found against the member guide, each tried in Chromium against the real server:
 a loan product with no preset purposes (any purpose, typed), a PDF proof the officer must be able
-to open, and a cancel that asks before it is queued."""
+to open, a cancel that asks before it is queued, the highest deduction change accepted, and what is
+paid of each installment."""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
 from playwright.sync_api import Page, expect
 
+from server.protocol import LoanApprove, LoanDisburse, LoanRepay
 from tests.support.api import login as api_login
 
 from .conftest import wait_for
 from .helpers import login, outbox, pending
+from .test_officer import _loan
 from .test_sync_faults import queue_withdrawal, server_rows
 
 FREE_PURPOSE_PRODUCT = {
@@ -159,3 +166,27 @@ def test_the_deduction_change_shows_the_highest_amount_it_accepts_and_a_queued_o
     assert [(c["current_amount"], c["new_amount"]) for c in changes if c["status"] == "submitted"] == [
         (current, highest)
     ]
+
+
+def test_lihat_angsuran_shows_what_is_paid_of_each_installment(page: Page, pwa) -> None:  # type: ignore[no-untyped-def]
+    """Before: the disbursed loan's schedule listed the installments without saying which were paid."""
+    today = dt.datetime.now(ZoneInfo("Asia/Jakarta")).date()
+    loan = _loan(16, today.isoformat())
+    member = api_login(pwa.url, "anggota16")
+    assert member.push_ops(loan)[0]["status"] == "applied"
+    board = api_login(pwa.url, "pengurus1")
+    assert board.push_ops(LoanApprove(loan_id=loan.loan_id))[0]["status"] == "applied"
+    board.close()
+    officer = api_login(pwa.url, "petugas3")
+    assert officer.push_ops(LoanDisburse(loan_id=loan.loan_id, disbursement_date=today))[0]["status"] == "applied"
+    first = member.get(f"/api/loans/{loan.loan_id}").json()["installments"][0]["amount"]
+    paid = first + 50_000  # the first installment and part of the second
+    repay = LoanRepay(repayment_id=str(uuid.uuid4()), loan_id=loan.loan_id, amount=paid)
+    assert officer.push_ops(repay)[0]["status"] == "applied"
+    officer.close()
+    member.close()
+    login(page, "anggota16")
+    page.goto(f"/#/pinjaman/{loan.loan_id}")
+    states = page.locator("#schedule .inst-paid")
+    expect(states).to_have_count(3, timeout=15000)
+    assert states.all_inner_texts() == ["Lunas", "Dibayar Rp50.000", "Belum dibayar"]

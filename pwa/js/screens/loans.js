@@ -14,12 +14,26 @@ export function loanSettings() {
   return (app.view?.loan_settings ?? [])[0] ?? DEFAULT_SETTINGS;
 }
 
+/** What is paid of a fixed schedule's installment: Lunas, part of it, or nothing yet (Terlambat once due). */
+function paidState(i, day) {
+  if (i.paid >= i.amount) return { cls: 'lunas', text: 'Lunas' };
+  const late = i.due_date < day ? ' · Terlambat' : '';
+  if (i.paid > 0) return { cls: late ? 'late' : 'part', text: `Dibayar ${rupiah(i.paid)}${late}` };
+  return { cls: late ? 'late' : 'open', text: late ? 'Terlambat' : 'Belum dibayar' };
+}
+
 export function ScheduleTable({ schedule, id = 'schedule' }) {
+  // a disbursed loan's schedule carries what is paid of each installment; a simulation does not
+  const paid = schedule.installments.some((i) => i.paid !== undefined && i.paid !== null);
+  const day = today();
   return html`<div class="table-wrap" tabindex="0" role="region" aria-label="Jadwal angsuran"><table class="table narrow" id=${id}><caption>Jadwal angsuran</caption>
-    <thead><tr><th scope="col">Ke</th><th scope="col">Jatuh tempo</th><th scope="col">Angsuran (pokok + bunga)</th><th scope="col">Sisa pokok</th></tr></thead>
-    <tbody>${schedule.installments.map((i) => html`<tr><td>${i.number}</td><td class="due">${tanggal(i.due_date)}</td>
+    <thead><tr><th scope="col">Ke</th><th scope="col">Jatuh tempo</th><th scope="col">Angsuran (pokok + bunga)</th><th scope="col">Sisa pokok</th>${paid ? html`<th scope="col">Status</th>` : null}</tr></thead>
+    <tbody>${schedule.installments.map((i) => {
+      const state = paid ? paidState(i, day) : null;
+      return html`<tr><td>${i.number}</td><td class="due">${tanggal(i.due_date)}</td>
       <td><span class="inst-amount">${rupiah(i.amount)}</span><br /><small><span class="inst-principal">${rupiah(i.principal)}</span> + <span class="inst-interest">${rupiah(i.interest)}</span></small></td>
-      <td class="inst-remaining">${rupiah(i.remaining)}</td></tr>`)}</tbody>
+      <td class="inst-remaining">${rupiah(i.remaining)}</td>${state ? html`<td class=${`inst-paid ${state.cls}`}>${state.text}</td>` : null}</tr>`;
+    })}</tbody>
     ${schedule.total_amount !== undefined ? html`<tfoot><tr><th scope="row" colspan="2">Total</th><td>${rupiah(schedule.total_amount)}<br /><small>${rupiah(schedule.total_principal)} + ${rupiah(schedule.total_interest)}</small></td><td></td></tr></tfoot>` : null}
   </table></div>`;
 }
