@@ -10,7 +10,7 @@
  * - push / notificationclick / pushsubscriptionchange: Web Push (PROTOCOL §19; payload {v, kind, title, body, url, tag}).
  * - sync: Background Sync asks the open pages to flush their outbox.
  */
-const VERSION = '2026-12-04.14';
+const VERSION = '2026-12-04.15';
 const SHELL_CACHE = `lumbung-shell-${VERSION}`;
 const SHELL_FILES = [
   '/', '/index.html', '/app.css', '/manifest.webmanifest', '/icons/icon-192.png', '/icons/icon-512.png',

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import functools
 import gzip
+import unicodedata
 from importlib import resources
 
 from server.errors import InvalidInput
 
 __all__ = ["check_password", "common_passwords", "MAX_PASSWORD_LENGTH"]
+
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs"})
 
 MAX_PASSWORD_LENGTH = 200
 """As the login body allows (``LoginRequest.password``): a password one could set but never type in is refused."""
@@ -28,8 +31,18 @@ def common_passwords() -> frozenset[str]:
 
 
 def check_password(password: str, *, min_length: int, username: str = "") -> None:
-    """Raise ``InvalidInput`` if ``password`` may not be used."""
-    if len(password) < min_length:
+    """Raise ``InvalidInput`` if ``password`` may not be used.
+
+    Control and format characters (NUL, tab, zero-width spaces: Unicode categories Cc, Cf, Cs) are
+    refused, and the minimum length counts the password without its surrounding spaces: ten spaces or
+    ten zero-width characters passed both checks before, and one cannot see or type them reliably.
+    """
+    if any(unicodedata.category(ch) in _INVISIBLE for ch in password):
+        raise InvalidInput(
+            "password_invalid_characters",
+            "Kata sandi tidak boleh memuat karakter kontrol atau karakter yang tidak terlihat.",
+        )
+    if len(password.strip()) < min_length:
         raise InvalidInput(
             "password_too_short", f"Kata sandi minimal {min_length} karakter.", {"min_length": min_length}
         )

@@ -75,3 +75,15 @@ test("an unknown code keeps the server's own message", () => {
     { field: "form", code: "invalid_request", message: "Permintaan tidak valid." });
   assert.equal(passwordChangeProblem(new Error("")).message, "Password belum bisa diganti.");
 });
+
+test("blanks and invisible characters are refused as the server refuses them (server/auth/policy.py)", () => {
+  assert.equal(checkNewPassword(" ".repeat(12), " ".repeat(12)).code, "password_too_short");
+  assert.equal(checkNewPassword("  pendek1   ", "  pendek1   ").code, "password_too_short");
+  for (const bad of ["\u200b".repeat(12), "Sawah-Hijau\u0000-31", "Sawah-Hijau\t-Subuh", "Sawah\u200dHijau-31"]) {
+    const problem = checkNewPassword(bad, bad);
+    assert.equal(problem.code, "password_invalid_characters", JSON.stringify(bad));
+    assert.equal(problem.field, "next");
+  }
+  assert.equal(passwordChangeProblem({ status: 422, code: "password_invalid_characters" }).field, "next");
+  assert.equal(checkNewPassword("  Sawah-Hijau-31 ", "  Sawah-Hijau-31 "), null); // spaces around are allowed
+});

@@ -100,6 +100,11 @@ def test_a_user_the_admin_creates_must_change_the_password_before_logging_in(liv
         ("1234567890", "password_too_common"),
         ("xx-anggota.baru-xx", "password_too_common"),  # contains the username
         ("a" * 201, "password_too_long"),
+        (" " * 12, "password_too_short"),  # 500-hunt finding: blanks passed the length check
+        ("  pendek1   ", "password_too_short"),  # the surrounding spaces do not count
+        ("\u200b" * 12, "password_invalid_characters"),  # zero-width: invisible, cannot be typed reliably
+        ("Sawah-Hijau\x00-31", "password_invalid_characters"),
+        ("Sawah-Hijau\t-Subuh", "password_invalid_characters"),
     ],
 )
 def test_weak_passwords_are_refused_with_a_reason(live_server, password: str, code: str) -> None:
@@ -117,6 +122,19 @@ def test_weak_passwords_are_refused_with_a_reason(live_server, password: str, co
     _error(response, 422, code)
     with sqlite3.connect(live_server.db_path) as conn:
         assert conn.execute("SELECT count(*) FROM users WHERE username = 'anggota.baru'").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("new_password", [" " * 10, "\x00" * 12, "\u200b" * 10])
+def test_a_blank_or_invisible_new_password_is_refused_and_the_old_one_stays(fresh_server, new_password: str) -> None:
+    """500-hunt finding: POST /api/auth/password set ten spaces, twelve NULs or ten zero-width spaces."""
+    headers = {"X-Lumbung-Protocol": "1"}
+    body = {"username": "anggota15", "current_password": "rahasia123", "new_password": new_password}
+    response = httpx.post(fresh_server.url + "/api/auth/password", headers=headers, json=body, timeout=30)
+    assert response.status_code == 422 and response.json()["code"] in (
+        "password_too_short",
+        "password_invalid_characters",
+    )
+    assert login(fresh_server.url, "anggota15").http.get("/api/auth/me").status_code == 200  # unchanged
 
 
 def test_new_users_are_checked_and_only_an_admin_creates_them(live_server) -> None:

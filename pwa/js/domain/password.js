@@ -18,12 +18,18 @@
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 200;
 
+// As server/auth/policy.py: no control or format characters (NUL, tab, zero-width), and the minimum
+// length counts the password without its surrounding spaces.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}]/u;
+const INVISIBLE_MESSAGE = 'Password tidak boleh memuat karakter kontrol atau karakter yang tidak terlihat.';
+
 export const OFFLINE_MESSAGE = 'Ganti password memerlukan koneksi ke server. Sambungkan perangkat ke internet, lalu coba lagi.';
 
 export function checkNewPassword(next, repeat, { current = null, minLength = MIN_PASSWORD_LENGTH } = {}) {
   const value = typeof next === 'string' ? next : '';
   if (!value) return { field: 'next', code: 'password_missing', message: 'Isi password baru.' };
-  if (value.length < minLength) {
+  if (INVISIBLE.test(value)) return { field: 'next', code: 'password_invalid_characters', message: INVISIBLE_MESSAGE };
+  if (value.trim().length < minLength) {
     return { field: 'next', code: 'password_too_short', message: `Password baru minimal ${minLength} karakter.` };
   }
   if (value.length > MAX_PASSWORD_LENGTH) {
@@ -53,6 +59,8 @@ export function passwordChangeProblem(err, { where = 'settings' } = {}) {
     }
     case 'password_too_long':
       return { field: 'next', code, message: `Password baru paling panjang ${MAX_PASSWORD_LENGTH} karakter.` };
+    case 'password_invalid_characters':
+      return { field: 'next', code, message: INVISIBLE_MESSAGE };
     case 'password_too_common':
       return { field: 'next', code, message: 'Password ini terlalu umum atau memuat nama pengguna; pilih yang lain.' };
     case 'password_unchanged':
