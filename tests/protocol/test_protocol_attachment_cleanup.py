@@ -426,16 +426,23 @@ def _clean_killed_before_commit(server: ThreadServer, digest: str) -> None:
     assert _records(server, digest) == (1, 1)  # the removal did not commit
 
 
+def _named_after_a_killed_clean_up(server: ThreadServer, member: ApiSession, label: str) -> tuple[bytes, str]:
+    """An old upload, a clean-up killed before its commit, then the member's deposit naming the proof
+    (applied: its record is still there). Returns the proof's bytes and hash."""
+    data = png_bytes(label)
+    _put(member, data)
+    digest = sha256(data)
+    _age(server.db_path, digest, GRACE_AGO.isoformat())
+    _clean_killed_before_commit(server, digest)
+    assert [r["status"] for r in member.push_ops(mandiri_deposit(4, 80_000, 1, attachment=digest))] == ["applied"]
+    return data, digest
+
+
 def test_a_proof_a_killed_clean_up_left_in_its_trash_is_put_back_when_downloaded(fresh_server):
     """Review finding: a clean-up killed before its commit left the file in its trash with its record
     kept; a deposit naming it applied, and its download was 404 until the next clean-up run."""
     member = login(fresh_server.url, "anggota04")
-    data = png_bytes("bukti-lama-sebelum-crash")
-    _put(member, data)
-    digest = sha256(data)
-    _age(fresh_server.db_path, digest, GRACE_AGO.isoformat())
-    _clean_killed_before_commit(fresh_server, digest)
-    assert [r["status"] for r in member.push_ops(mandiri_deposit(4, 80_000, 1, attachment=digest))] == ["applied"]
+    data, digest = _named_after_a_killed_clean_up(fresh_server, member, "bukti-lama-sebelum-crash")
     response = member.http.get(f"/api/attachments/{digest}")
     assert response.status_code == 200 and response.content == data
     assert _file(fresh_server, digest).read_bytes() == data
@@ -445,12 +452,7 @@ def test_a_proof_a_killed_clean_up_left_in_its_trash_is_put_back_when_downloaded
 
 def test_a_backup_after_a_killed_clean_up_puts_the_proof_back_first_and_copies_it(fresh_server):
     member = login(fresh_server.url, "anggota04")
-    data = png_bytes("bukti-lama-sebelum-backup")
-    _put(member, data)
-    digest = sha256(data)
-    _age(fresh_server.db_path, digest, GRACE_AGO.isoformat())
-    _clean_killed_before_commit(fresh_server, digest)
-    assert [r["status"] for r in member.push_ops(mandiri_deposit(4, 80_000, 1, attachment=digest))] == ["applied"]
+    data, digest = _named_after_a_killed_clean_up(fresh_server, member, "bukti-lama-sebelum-backup")
     member.close()
     db = Database(fresh_server.settings.database_path)
     try:
